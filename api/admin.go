@@ -1,0 +1,54 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"portal/store"
+)
+
+// AdminHandler serves the admin socket in the data folder. The socket file is
+// mode 0600, so whoever can reach it already owns the data folder; it lets the
+// CLI act on a store that the running server holds locked.
+func (s *Server) AdminHandler() http.Handler {
+	r := mux.NewRouter()
+	r.Use(s.common)
+	handle := func(path, method string, h func(http.ResponseWriter, *http.Request) error) {
+		r.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if err := h(w, r); err != nil {
+				fail(w, r, err)
+			}
+		}).Methods(method)
+	}
+	handle("/admin/keys", http.MethodGet, func(w http.ResponseWriter, r *http.Request) error {
+		keys, err := s.cfg.Live.Keys()
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusOK, keys)
+	})
+	handle("/admin/keys", http.MethodPost, func(w http.ResponseWriter, r *http.Request) error {
+		var in store.KeyInput
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+		k, err := s.cfg.Live.CreateKey(r.Context(), in, s.cfg.Sealer)
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusCreated, k)
+	})
+	handle("/admin/keys/{id}/revoke", http.MethodPost, func(w http.ResponseWriter, r *http.Request) error {
+		id, err := idParam(r, "id")
+		if err != nil {
+			return err
+		}
+		k, err := s.cfg.Live.RevokeKey(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusOK, k)
+	})
+	return r
+}

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"portal/store"
+)
+
+// Principal is who is asking: an API key, or a staff member's console session.
+type Principal struct {
+	KeyID  uint64 // 0 for sessions
+	Type   store.KeyType
+	Name   string
+	Tier   string
+	Mode   store.Mode
+	UserID uint64
+	Scopes map[string]bool
+	// Session is true for console requests authenticated by cookie.
+	Session bool
+	// Store is the only data store this principal's handlers may touch.
+	Store *store.Store
+}
+
+// Can reports whether the principal holds scope.
+func (p *Principal) Can(scope string) bool { return p.Scopes[scope] }
+
+// author names the principal on notes and in logs.
+func (p *Principal) author() string {
+	if p.Session {
+		return p.Name
+	}
+	return p.Name + " (API key)"
+}
+
+type ctxKey struct{}
+
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+func principalOf(r *http.Request) *Principal {
+	p, _ := r.Context().Value(ctxKey{}).(*Principal)
+	return p
+}
+
+const sessionCookie = "portal_session"
+
+// presentedKey reads the key from Authorization: Bearer or X-API-Key.
+func presentedKey(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(v)
+		}
+		return ""
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+}
+
+// authenticate resolves the request's principal, or returns errUnauthorized.
+func (s *Server) authenticate(r *http.Request) (*Principal, error) {
+	if secret := presentedKey(r); secret != "" {
+		k, err := s.cfg.Live.Authenticate(secret)
+		if err != nil {
+			return nil, errUnauthorized
+		}
+		p := &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode,
+			UserID: k.UserID, Scopes: scopeSet(k.Scopes)}
+		p.Store = s.storeFor(p.Mode)
+		return p, nil
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, errUnauthorized
+	}
+	u, err := s.cfg.Live.SessionUser(c.Value)
+	if err != nil {
+		return nil, newError(http.StatusUnauthorized, "UNAUTHORIZED", "Your session has ended; sign in again")
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+		return nil, newError(http.StatusForbidden, "FORBIDDEN", "Cross-origin request refused")
+	}
+	mode := store.Live
+	if r.Header.Get("Portal-Mode") == string(store.Test) {
+		mode = store.Test
+	}
+	p := &Principal{Type: "session", Name: u.Name, Tier: "unlimited", Mode: mode, UserID: u.ID,
+		Scopes: scopeSet(store.RoleScopes(u.Role)), Session: true}
+	p.Store = s.storeFor(mode)
+	return p, nil
+}
+
+// sameOrigin checks that a cookie-authenticated write comes from our own pages.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+func scopeSet(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+)
+
+func requestIDPrefix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "req_" + hex.EncodeToString(b)
+}
+
+// common wraps every route: a request id, panic recovery and the body limit.
+func (s *Server) common(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := s.reqPfx + strconv.FormatUint(s.reqSeq.Add(1), 36)
+		w.Header().Set("X-Request-Id", id)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Log.Error("panic", "request_id", id, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		if r.ContentLength > maxBody {
+			fail(w, r, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guard authenticates, checks the route's scope, then charges the rate limit.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if rt.scope != "" && !p.Can(rt.scope) {
+			fail(w, r, forbidden(rt.scope))
+			return
+		}
+		if !s.limiter.allow(w, p.KeyID, p.Tier) {
+			fail(w, r, newError(http.StatusTooManyRequests, "RATE_LIMITED",
+				"Rate limit exceeded for this key; retry after "+w.Header().Get("Retry-After")+" s"))
+			return
+		}
+		if err := rt.handle(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {
+			fail(w, r, err)
+		}
+	})
+}

@@ -1,0 +1,129 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"portal/store"
+)
+
+// listParams is a parsed list request (API.md "Lists").
+type listParams struct {
+	store.ListQuery
+	Search string
+}
+
+func (lp listParams) cursor() bool { return lp.SinceID > 0 || lp.UpdatedAfter != nil }
+
+// listSpec says what one list accepts beyond paging.
+type listSpec struct {
+	filters []string
+	sorts   []string // the API's names; created_at is served by the id index
+	search  bool
+}
+
+const (
+	defaultPerPage = 50
+	maxPerPage     = 200
+)
+
+// parseList reads paging, cursors, filters and sort; anything unknown is a 422
+// so that a typo never silently returns the unfiltered list.
+func parseList(r *http.Request, spec listSpec) (listParams, error) {
+	q := r.URL.Query()
+	lp := listParams{ListQuery: store.ListQuery{Page: 1, PerPage: defaultPerPage, Filters: map[string]string{}}}
+	for name, vals := range q {
+		v := vals[0]
+		var err error
+		switch name {
+		case "page":
+			lp.Page, err = intParam(name, v, 1, 1<<30)
+		case "per_page":
+			lp.PerPage, err = intParam(name, v, 1, maxPerPage)
+		case "since_id":
+			var n int
+			n, err = intParam(name, v, 0, 1<<62)
+			lp.SinceID = uint64(n)
+		case "updated_after":
+			t, perr := time.Parse(time.RFC3339, v)
+			if perr != nil {
+				err = validation(name, "must be an ISO 8601 time such as 2026-01-01T00:00:00Z")
+			}
+			lp.UpdatedAfter = &t
+		case "sort":
+			if !contains(spec.sorts, v) {
+				err = validation(name, "must be one of "+strings.Join(spec.sorts, ", "))
+			}
+			lp.Sort = v
+		case "order":
+			if v != "asc" && v != "desc" {
+				err = validation(name, "must be asc or desc")
+			}
+		case "q":
+			if !spec.search {
+				err = validation(name, "this list has no search")
+			}
+			lp.Search = v
+		default:
+			if !contains(spec.filters, name) {
+				err = validation(name, "is not a parameter of this list")
+			}
+			lp.Filters[name] = v
+		}
+		if err != nil {
+			return lp, err
+		}
+	}
+	if lp.Sort == "created_at" {
+		lp.Sort = "id" // ids are handed out in creation order
+	}
+	switch q.Get("order") {
+	case "asc":
+		lp.Desc = false
+	case "desc":
+		lp.Desc = true
+	default:
+		// Newest first, except where an ascending order is what people want.
+		lp.Desc = lp.Sort != "name" && lp.Sort != "due_at"
+	}
+	if lp.cursor() {
+		lp.Desc = false
+	}
+	return lp, nil
+}
+
+func intParam(name, v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, validation(name, "must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+	}
+	return n, nil
+}
+
+// pageParams reads page and per_page alone, for short sub-lists.
+func pageParams(r *http.Request) (listParams, error) {
+	return parseList(r, listSpec{})
+}
+
+// idParam reads a positive integer path parameter; a malformed one is a 404
+// because no record can have it.
+func idParam(r *http.Request, name string) (uint64, error) {
+	n, err := strconv.ParseUint(mux.Vars(r)[name], 10, 64)
+	if err != nil || n == 0 {
+		return 0, newError(http.StatusNotFound, "NOT_FOUND", "No record has this id")
+	}
+	return n, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

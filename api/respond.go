@@ -1,0 +1,151 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"portal/store"
+)
+
+// apiError is the one error shape every response uses.
+type apiError struct {
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
+	Status  int                `json:"status"`
+	Details []store.FieldError `json:"details,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func newError(status int, code, msg string) *apiError {
+	return &apiError{Code: code, Message: msg, Status: status}
+}
+
+var (
+	errUnauthorized = newError(http.StatusUnauthorized, "UNAUTHORIZED", "Missing, unknown or revoked API key")
+	errTooLarge     = newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB")
+	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
+	errMethod       = newError(http.StatusMethodNotAllowed, "NOT_FOUND", "Method not allowed on this route")
+)
+
+func forbidden(scope string) *apiError {
+	return newError(http.StatusForbidden, "FORBIDDEN", "This key lacks the "+scope+" scope")
+}
+
+func validation(field, msg string) *apiError {
+	return &apiError{Code: "VALIDATION_ERROR", Message: "Invalid " + field + ": " + msg,
+		Status: http.StatusUnprocessableEntity, Details: []store.FieldError{{Field: field, Message: msg}}}
+}
+
+// toAPIError maps domain errors to the contract's codes in one place.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	var ve *store.ValidationError
+	var ce *store.ConflictError
+	var nf *store.NotFoundError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &ve):
+		msg := "Invalid input"
+		if len(ve.Fields) > 0 {
+			msg = "Invalid " + ve.Fields[0].Field + ": " + ve.Fields[0].Message
+		}
+		return &apiError{Code: "VALIDATION_ERROR", Message: msg, Status: http.StatusUnprocessableEntity, Details: ve.Fields}
+	case errors.As(err, &nf):
+		return newError(http.StatusNotFound, "NOT_FOUND", capitalize(nf.What)+" not found")
+	case errors.Is(err, store.ErrNotFound):
+		return newError(http.StatusNotFound, "NOT_FOUND", "Not found")
+	case errors.As(err, &ce):
+		return newError(http.StatusConflict, "CONFLICT", capitalize(ce.Msg))
+	case errors.Is(err, store.ErrClosed):
+		return newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Portal is shutting down; retry shortly")
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// writeJSON writes v with a status; encoding failures are logged, never hidden.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"success":false,"error":{"code":"INTERNAL_ERROR","message":"Could not encode the response","status":500}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+type envelope struct {
+	Success bool      `json:"success"`
+	Data    any       `json:"data"`
+	Meta    *listMeta `json:"meta,omitempty"`
+}
+
+type errorEnvelope struct {
+	Success bool      `json:"success"`
+	Error   *apiError `json:"error"`
+}
+
+type listMeta struct {
+	Page    int  `json:"page,omitempty"`
+	PerPage int  `json:"per_page"`
+	Total   int  `json:"total"`
+	HasMore bool `json:"has_more"`
+}
+
+// ok writes a success envelope.
+func ok(w http.ResponseWriter, status int, data any) error {
+	writeJSON(w, status, envelope{Success: true, Data: data})
+	return nil
+}
+
+// okRaw writes a success envelope around a record's stored JSON without
+// decoding it: the hot path of every GET by id.
+func okRaw(w http.ResponseWriter, raw json.RawMessage) error {
+	b := make([]byte, 0, len(raw)+32)
+	b = append(b, `{"success":true,"data":`...)
+	b = append(b, raw...)
+	b = append(b, '}')
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return nil
+}
+
+// okPage writes a list with its meta.
+func okPage(w http.ResponseWriter, page store.Page, lp listParams) error {
+	items := page.Items
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	meta := &listMeta{PerPage: lp.PerPage, Total: page.Total, HasMore: page.HasMore}
+	if !lp.cursor() {
+		meta.Page = lp.Page
+	}
+	writeJSON(w, http.StatusOK, envelope{Success: true, Data: items, Meta: meta})
+	return nil
+}
+
+// fail writes err as the contract's error envelope; unknown errors are 500s,
+// logged with the request id and never shown to the client.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := toAPIError(err)
+	if ae == nil {
+		slog.Error("request failed", "request_id", w.Header().Get("X-Request-Id"),
+			"method", r.Method, "path", r.URL.Path, "err", err)
+		ae = newError(http.StatusInternalServerError, "INTERNAL_ERROR",
+			"Something went wrong on our side; the request id is "+w.Header().Get("X-Request-Id"))
+	}
+	writeJSON(w, ae.Status, errorEnvelope{Error: ae})
+}

@@ -1,0 +1,63 @@
+// Package api is Portal's HTTP surface: the /api/v1 routes of API.md, the
+// console's sign-in endpoints, the embedded UI and the admin socket's handler.
+package api
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"portal/store"
+)
+
+// Config is everything the API needs; main builds it.
+type Config struct {
+	Live, Test *store.Store
+	Sealer     *store.Sealer
+	UI         fs.FS // the embedded console; nil serves no UI
+	Sandbox    bool
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// Server serves the API. Build it with New; it holds no package-level state.
+type Server struct {
+	cfg     Config
+	limiter *rateLimiter
+	reqSeq  atomic.Uint64
+	reqPfx  string
+	ready   atomic.Bool
+	router  *mux.Router
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix()}
+	s.router = s.buildRouter()
+	return s
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// SetReady marks the server ready (healthz answers 200 from then on).
+func (s *Server) SetReady(v bool) { s.ready.Store(v) }
+
+// storeFor picks the data store a principal may see: test keys and the
+// console's test mode see only the test store.
+func (s *Server) storeFor(mode store.Mode) *store.Store {
+	if mode == store.Test {
+		return s.cfg.Test
+	}
+	return s.cfg.Live
+}

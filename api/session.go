@@ -1,0 +1,102 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"portal/store"
+)
+
+// The console's only endpoints outside /api/v1: first-start setup, sign-in,
+// sign-out and the current session. Everything else the UI does goes through
+// /api/v1 with its session cookie.
+func (s *Server) bindSession(r *mux.Router) {
+	r.Handle("/auth/setup", s.sessionHandler(s.completeSetup)).Methods(http.MethodPost)
+	r.Handle("/auth/signin", s.sessionHandler(s.signIn)).Methods(http.MethodPost)
+	r.Handle("/auth/signout", s.sessionHandler(s.signOut)).Methods(http.MethodPost)
+	r.Handle("/auth/session", s.sessionHandler(s.currentSession)).Methods(http.MethodGet)
+}
+
+func (s *Server) sessionHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && !sameOrigin(r) {
+			fail(w, r, newError(http.StatusForbidden, "FORBIDDEN", "Cross-origin request refused"))
+			return
+		}
+		if err := h(w, r); err != nil {
+			fail(w, r, err)
+		}
+	})
+}
+
+type sessionView struct {
+	User    store.User `json:"user"`
+	Scopes  []string   `json:"scopes"`
+	Sandbox bool       `json:"sandbox"`
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil, MaxAge: int(ttl.Seconds()),
+	})
+}
+
+func (s *Server) completeSetup(w http.ResponseWriter, r *http.Request) error {
+	var in store.SetupInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	token, u, err := s.cfg.Live.CompleteSetup(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, token, store.SessionTTL)
+	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+}
+
+type signInInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
+	var in signInInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	token, u, err := s.cfg.Live.SignIn(r.Context(), in.Email, in.Password)
+	if errors.Is(err, store.ErrBadCredentials) {
+		return newError(http.StatusUnauthorized, "UNAUTHORIZED", "Wrong email or password")
+	}
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, token, store.SessionTTL)
+	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.cfg.Live.EndSession(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	s.setSessionCookie(w, r, "", -time.Second)
+	return ok(w, http.StatusOK, map[string]bool{"signed_out": true})
+}
+
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return errUnauthorized
+	}
+	u, err := s.cfg.Live.SessionUser(c.Value)
+	if err != nil {
+		return newError(http.StatusUnauthorized, "UNAUTHORIZED", "Not signed in")
+	}
+	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+}

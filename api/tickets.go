@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+
+	"portal/store"
+)
+
+var ticketList = &listSpec{
+	filters: []string{"status", "assigned_to", "customer_id"},
+	sorts:   []string{"id", "created_at", "updated_at", "due_at"},
+}
+
+func (s *Server) ticketRoutes() []route {
+	const res = "tickets"
+	return []route{
+		{method: "GET", path: "/tickets", scope: readScope(res), handle: s.listTickets, summary: "List tickets (filters: status, assigned_to, customer_id)", out: []store.Ticket{}, list: ticketList},
+		{method: "POST", path: "/tickets", scope: writeScope(res), handle: s.createTicket, summary: "Open a ticket", in: store.TicketInput{}, out: store.Ticket{}, status: http.StatusCreated},
+		{method: "GET", path: "/tickets/{id}", scope: readScope(res), handle: s.getTicket, summary: "Get a ticket", out: store.Ticket{}},
+		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date)", in: store.TicketPatch{}, out: store.Ticket{}},
+	}
+}
+
+func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	lp, err := parseList(r, *ticketList)
+	if err != nil {
+		return err
+	}
+	page, err := p.Store.ListTickets(lp.ListQuery)
+	if err != nil {
+		return err
+	}
+	return okPage(w, page, lp)
+}
+
+// checkAssignee refuses an assignee who is not a staff member. Staff are
+// system records in the live store whichever store the ticket is in.
+func (s *Server) checkAssignee(id *uint64) error {
+	if id == nil || *id == 0 {
+		return nil
+	}
+	if _, err := s.cfg.Live.UserByID(*id); err != nil {
+		return validation("assigned_to", "no staff member has this id")
+	}
+	return nil
+}
+
+func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var in store.TicketInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := s.checkAssignee(in.AssignedTo); err != nil {
+		return err
+	}
+	t, err := p.Store.CreateTicket(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, t)
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	raw, err := p.Store.Ticket(id)
+	if err != nil {
+		return err
+	}
+	return okRaw(w, raw)
+}
+
+func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var patch store.TicketPatch
+	if err := decode(r, &patch); err != nil {
+		return err
+	}
+	if err := s.checkAssignee(patch.AssignedTo.Value); err != nil {
+		return err
+	}
+	t, err := p.Store.UpdateTicket(r.Context(), id, patch)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, t)
+}

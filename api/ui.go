@@ -1,0 +1,36 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+)
+
+// contentSecurityPolicy forbids inline script: data reaches the page only as text.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// uiHandler serves the embedded console. Paths without a file extension are
+// screens of the single-page console and get index.html.
+func (s *Server) uiHandler() http.Handler {
+	if s.cfg.UI == nil {
+		return http.NotFoundHandler()
+	}
+	files := http.FileServerFS(s.cfg.UI)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			fail(w, r, errMethod)
+			return
+		}
+		last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		if !strings.Contains(last, ".") {
+			r = r.Clone(r.Context())
+			r.URL.Path = "/"
+			h.Set("Cache-Control", "no-store")
+		}
+		files.ServeHTTP(w, r)
+	})
+}

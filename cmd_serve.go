@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"portal/api"
+	"portal/store"
+)
+
+// serveConfig is what `portal serve` is told by flags and environment.
+type serveConfig struct {
+	addr    string
+	data    dataDir
+	sandbox bool
+	tlsCert string
+	tlsKey  string
+}
+
+func parseServe(args []string) (serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("PORTAL_ADDR", "127.0.0.1:8080"), "listen address")
+	data := dataFlag(fs)
+	sandbox := fs.Bool("sandbox", envBool("PORTAL_SANDBOX"), "developer sandbox: demo data, loopback webhooks")
+	cert := fs.String("tls-cert", "", "TLS certificate file")
+	key := fs.String("tls-key", "", "TLS key file")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return serveConfig{}, err
+	}
+	if len(rest) > 0 {
+		return serveConfig{}, usageErr("serve takes no arguments, got %q", rest[0])
+	}
+	cfg := serveConfig{addr: *addr, data: dataDir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, usageErr("--tls-cert and --tls-key go together")
+	}
+	if cfg.tlsCert == "" && !isLoopback(cfg.addr) {
+		return cfg, fmt.Errorf("--addr %s is reachable from the network; give --tls-cert and --tls-key so keys and passwords are not sent in clear", cfg.addr)
+	}
+	return cfg, nil
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(name))
+	return v
+}
+
+// isLoopback reports whether addr listens only on this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func cmdServe(args []string) error {
+	cfg, err := parseServe(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger()
+	dirs, err := cfg.data.open(time.Second)
+	if err != nil {
+		return err
+	}
+	defer dirs.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox, Log: log})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	base := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
+
+	admin, err := listenAdmin(cfg.data.socket())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	adminSrv := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() {
+		if cfg.tlsCert != "" {
+			errc <- httpSrv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		} else {
+			errc <- httpSrv.Serve(ln)
+		}
+	}()
+	go func() { errc <- adminSrv.Serve(admin) }()
+
+	if err := announce(ctx, dirs, cfg, base); err != nil {
+		shutdown(log, httpSrv, adminSrv)
+		return err
+	}
+	srv.SetReady(true)
+	log.Info("portal serving", "addr", ln.Addr().String(), "data", string(cfg.data), "sandbox", cfg.sandbox, "version", version)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			shutdown(log, httpSrv, adminSrv)
+			return err
+		}
+	}
+	srv.SetReady(false)
+	shutdown(log, httpSrv, adminSrv)
+	return nil
+}
+
+// announce prints what a person needs to start: the setup link while the
+// owner has no password, and in the sandbox the developer key.
+func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string) error {
+	fmt.Printf("Portal is running at %s\n", base)
+	token, err := dirs.live.StartSetup(ctx)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		fmt.Printf("Finish setting up the owner account (link valid 24 h): %s/setup#token=%s\n", base, token)
+	}
+	if cfg.sandbox {
+		if err := seedDemo(ctx, dirs.test); err != nil {
+			return fmt.Errorf("sandbox demo data: %w", err)
+		}
+		key, err := sandboxKey(ctx, dirs)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Sandbox developer key (test store): %s\n", key)
+		fmt.Printf("Try: curl -H 'Authorization: Bearer %s' %s/api/v1/tickets\n", key, base)
+	}
+	return nil
+}
+
+// sandboxKey is the same developer key on every start, kept sealed in the
+// test store, so a developer's scripts keep working across restarts.
+func sandboxKey(ctx context.Context, dirs *stores) (string, error) {
+	return dirs.test.SealedValue(ctx, "sandbox_key", dirs.sealer, func() (string, error) {
+		k, err := dirs.live.CreateKey(ctx, store.KeyInput{Type: store.KeyDeveloper, Name: "Sandbox", Scopes: store.AllScopes()}, dirs.sealer)
+		return k.Secret, err
+	})
+}
+
+func shutdown(log *slog.Logger, servers ...*http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(ctx); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}
+}
+
+// listenAdmin opens the admin socket, replacing one a crashed server left.
+func listenAdmin(path string) (net.Listener, error) {
+	if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		conn.Close()
+		return nil, store.ErrLocked
+	}
+	os.Remove(path)
+	old := syscallUmask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscallUmask(old)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	return ln, os.Chmod(path, 0o600)
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+}
+
+// newLogger logs JSON when run by a service manager, text on a terminal.
+func newLogger() *slog.Logger {
+	var h slog.Handler
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		h = slog.NewTextHandler(os.Stderr, nil)
+	} else {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	l := slog.New(h)
+	slog.SetDefault(l)
+	return l
+}

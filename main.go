@@ -1,0 +1,53 @@
+// Command portal is the whole appliance: a repair shop's and visitor desk's
+// system of record, REST API, web console and webhook sender in one binary.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `portal — the repair shop appliance
+
+Usage:
+  portal serve   [--addr 127.0.0.1:8080] [--data ./portal-data] [--sandbox]
+  portal keys    create --type plugin|developer|internal|user|app --name N [--scopes a,b] [--tier T] [--data DIR]
+  portal keys    list [--data DIR]
+  portal keys    revoke ID [--data DIR]
+  portal version
+
+Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(args[1:])
+	case "keys":
+		err = cmdKeys(args[1:])
+	case "version", "--version":
+		fmt.Println("portal", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "portal: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "portal:", err)
+		return 1
+	}
+	return 0
+}

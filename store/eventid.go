@@ -1,0 +1,63 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+)
+
+// An event id is "evt_" + 26 Crockford base32 characters (a ULID layout) of
+// 128 bits: 48 bits of milliseconds, 16 bits naming the store, 64 bits of the
+// log's sequence. Ids therefore sort by time, never collide between the live
+// and test stores, and map straight back to their place in the log.
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// EventIDPrefix starts every event id.
+const EventIDPrefix = "evt_"
+
+func modeTag(m Mode) uint16 {
+	if m == Test {
+		return 1
+	}
+	return 0
+}
+
+func formatEventID(ms uint64, m Mode, seq uint64) string {
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[0:8], ms<<16|uint64(modeTag(m)))
+	binary.BigEndian.PutUint64(raw[8:16], seq)
+	// 128 bits in 26 characters: the first carries the top 3 bits (ULID style).
+	var out [26]byte
+	hi := binary.BigEndian.Uint64(raw[0:8])
+	lo := binary.BigEndian.Uint64(raw[8:16])
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return EventIDPrefix + string(out[:])
+}
+
+var errEventID = errors.New("not an event id of this store")
+
+// parseEventID returns the log sequence of an id minted by this store.
+func parseEventID(id string, m Mode) (uint64, error) {
+	s, ok := strings.CutPrefix(id, EventIDPrefix)
+	if !ok || len(s) != 26 {
+		return 0, errEventID
+	}
+	var hi, lo uint64
+	for i := 0; i < 26; i++ {
+		d := strings.IndexByte(crockford, s[i])
+		if d < 0 || (i == 0 && d > 7) {
+			return 0, errEventID
+		}
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | uint64(d)
+	}
+	if uint16(hi&0xffff) != modeTag(m) {
+		return 0, errEventID
+	}
+	return lo, nil
+}

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketEvents       = []byte("events")         // be64 seq -> event JSON (the bytes webhooks send)
+	bucketEventsByName = []byte("events_by_name") // name 0x00 be64 seq -> nil
+	bucketEventCounts  = []byte("events_count")   // name -> be64 count
+	keyLastEventMS     = []byte("last_event_ms")
+)
+
+// Event is one entry of the event log. Field order is the wire order.
+type Event struct {
+	Event     string          `json:"event"`
+	EventID   string          `json:"event_id"`
+	Timestamp time.Time       `json:"timestamp"`
+	StoreID   int             `json:"store_id"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// StoredEvent is an event as the log holds it, with its position.
+type StoredEvent struct {
+	Seq  uint64
+	Name string
+	JSON json.RawMessage // exactly the bytes of the event object
+}
+
+// ordered is a JSON object whose keys keep the order they were added in, so
+// event payloads read the same way every time (resource id, changes, record).
+type ordered []struct {
+	k string
+	v any
+}
+
+func (o ordered) with(k string, v any) ordered {
+	return append(o, struct {
+		k string
+		v any
+	}{k, v})
+}
+
+func (o ordered) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.k)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(kv.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// change is one field's before and after, as events report it.
+type change struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// appendEvent writes an event into the log inside the caller's transaction, so
+// the event exists exactly when the change it describes does.
+func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, error) {
+	b := tx.Bucket(bucketEvents)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return "", err
+	}
+	now := s.clock()
+	meta := tx.Bucket(bucketMeta)
+	ms := uint64(s.now().UnixMilli())
+	if last := meta.Get(keyLastEventMS); last != nil && btoi(last) > ms {
+		ms = btoi(last) // ids must keep increasing even if the clock steps back
+	}
+	if err := meta.Put(keyLastEventMS, itob(ms)); err != nil {
+		return "", err
+	}
+	raw, err := data.MarshalJSON()
+	if err != nil {
+		return "", err
+	}
+	id := formatEventID(ms, s.mode, seq)
+	body, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: now, StoreID: 1, Data: raw})
+	if err != nil {
+		return "", err
+	}
+	if err := b.Put(itob(seq), body); err != nil {
+		return "", err
+	}
+	if err := tx.Bucket(bucketEventsByName).Put(append([]byte(name+"\x00"), itob(seq)...), nil); err != nil {
+		return "", err
+	}
+	counts := tx.Bucket(bucketEventCounts)
+	if err := addCount(counts, []byte(name), 1); err != nil {
+		return "", err
+	}
+	return id, addCount(counts, []byte("*"), 1)
+}
+
+// EventQuery selects events from the log.
+type EventQuery struct {
+	Since   string // an event id: list what follows it, oldest first
+	Pattern string // "ticket.created", "ticket.*" or "" for all
+	Page    int
+	PerPage int
+}
+
+// ListEvents reads the log: newest first, or oldest first after Since.
+func (s *Store) ListEvents(q EventQuery) (Page, error) {
+	var after uint64
+	if q.Since != "" {
+		seq, err := parseEventID(q.Since, s.mode)
+		if err != nil {
+			return Page{}, Invalid("since", "must be an event id (evt_…) from this store")
+		}
+		after = seq
+	}
+	match, err := eventMatcher(q.Pattern)
+	if err != nil {
+		return Page{}, err
+	}
+	var page Page
+	err = s.view(func(tx *bolt.Tx) error {
+		page.Total = eventTotal(tx, q.Pattern)
+		c := tx.Bucket(bucketEvents).Cursor()
+		var k, v []byte
+		step := c.Prev
+		if q.Since != "" {
+			k, v = c.Seek(itob(after + 1))
+			step = c.Next
+		} else {
+			k, v = c.Last()
+		}
+		skip := (q.Page - 1) * q.PerPage
+		for ; k != nil; k, v = step() {
+			if !match(eventName(v)) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if len(page.Items) == q.PerPage {
+				page.HasMore = true
+				break
+			}
+			page.Items = append(page.Items, cloneBytes(v))
+		}
+		return nil
+	})
+	return page, err
+}
+
+// Event returns one event by id.
+func (s *Store) Event(id string) (json.RawMessage, error) {
+	seq, err := parseEventID(id, s.mode)
+	if err != nil {
+		return nil, notFound("event")
+	}
+	var out json.RawMessage
+	err = s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketEvents).Get(itob(seq))
+		if v == nil {
+			return notFound("event")
+		}
+		out = cloneBytes(v)
+		return nil
+	})
+	return out, err
+}
+
+// EventsAfter returns up to limit events that follow seq, oldest first.
+func (s *Store) EventsAfter(seq uint64, limit int) ([]StoredEvent, error) {
+	var out []StoredEvent
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(itob(seq + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			out = append(out, StoredEvent{Seq: btoi(k), Name: eventName(v), JSON: cloneBytes(v)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eventName reads the name from the event JSON's fixed opening `{"event":"…"`.
+func eventName(v []byte) string {
+	const open = `{"event":"`
+	if !bytes.HasPrefix(v, []byte(open)) {
+		return ""
+	}
+	rest := v[len(open):]
+	if i := bytes.IndexByte(rest, '"'); i >= 0 {
+		return string(rest[:i])
+	}
+	return ""
+}
+
+// eventMatcher accepts "", "*", an exact name, or a "prefix.*" pattern.
+func eventMatcher(pattern string) (func(string) bool, error) {
+	switch {
+	case pattern == "" || pattern == "*":
+		return func(string) bool { return true }, nil
+	case strings.HasSuffix(pattern, ".*"):
+		prefix := strings.TrimSuffix(pattern, "*")
+		return func(n string) bool { return strings.HasPrefix(n, prefix) }, nil
+	case strings.Contains(pattern, "*"):
+		return nil, Invalid("event", "a pattern is an event name, \"*\", or \"area.*\"")
+	default:
+		return func(n string) bool { return n == pattern }, nil
+	}
+}
+
+func eventTotal(tx *bolt.Tx, pattern string) int {
+	counts := tx.Bucket(bucketEventCounts)
+	if pattern == "" || pattern == "*" {
+		if v := counts.Get([]byte("*")); v != nil {
+			return int(btoi(v))
+		}
+		return 0
+	}
+	if !strings.HasSuffix(pattern, ".*") {
+		if v := counts.Get([]byte(pattern)); v != nil {
+			return int(btoi(v))
+		}
+		return 0
+	}
+	prefix := []byte(strings.TrimSuffix(pattern, "*"))
+	total := 0
+	c := counts.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		total += int(btoi(v))
+	}
+	return total
+}

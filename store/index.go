@@ -1,0 +1,193 @@
+package store
+
+import (
+	"bytes"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A table is a record bucket (id -> the record's API JSON) plus, for every
+// filter field (and "no filter") crossed with every sort, an index bucket whose
+// keys are  len(filter value) | filter value | sort value | be64 id.
+// Each index value holds all of the record's filter values, so a second filter
+// is checked without decoding the record. Counts for every combination of
+// filters are kept in the same transaction, so a list's total is one Get.
+//
+// Invariant: index entries and counts change only through table.reindex, in
+// the transaction that writes the record.
+type table struct {
+	name    string
+	records []byte
+	indexes []byte // holds one nested bucket per (filter, sort)
+	counts  []byte
+	filters []string // in order of preference as the walked index (most selective first)
+	sorts   []string // "id" first
+}
+
+// indexed is what a record contributes to its table's indexes.
+type indexed struct {
+	filters [][]byte // aligned with table.filters
+	sorts   [][]byte // aligned with table.sorts
+}
+
+const noFilter = "_"
+
+func newTable(name string, filters, sorts []string) *table {
+	return &table{
+		name:    name,
+		records: []byte(name),
+		indexes: []byte("idx_" + name),
+		counts:  []byte("count_" + name),
+		filters: filters,
+		sorts:   sorts,
+	}
+}
+
+func indexName(filter, sort string) []byte { return []byte(filter + "/" + sort) }
+
+// buckets lists the top-level buckets the table needs.
+func (t *table) buckets() [][]byte { return [][]byte{t.records, t.indexes, t.counts} }
+
+func (t *table) createIndexBuckets(tx *bolt.Tx) error {
+	idx := tx.Bucket(t.indexes)
+	for _, f := range append([]string{noFilter}, t.filters...) {
+		for _, s := range t.sorts {
+			if _, err := idx.CreateBucketIfNotExists(indexName(f, s)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func appendField(b, v []byte) []byte {
+	b = append(b, byte(len(v)))
+	return append(b, v...)
+}
+
+func (t *table) tuple(e *indexed) []byte {
+	var out []byte
+	for _, v := range e.filters {
+		out = appendField(out, v)
+	}
+	return out
+}
+
+func (t *table) indexKey(filterValue, sortValue []byte, id uint64) []byte {
+	k := make([]byte, 0, 1+len(filterValue)+len(sortValue)+8)
+	if filterValue != nil {
+		k = appendField(k, filterValue)
+	}
+	k = append(k, sortValue...)
+	return appendU64(k, id)
+}
+
+// countKey names one combination of filters: a bitmask, then the values.
+func countKey(mask int, values [][]byte) []byte {
+	k := []byte{byte(mask)}
+	for i, v := range values {
+		if mask&(1<<i) != 0 {
+			k = appendField(k, v)
+		}
+	}
+	return k
+}
+
+// reindex moves record id's index entries and counts from old to new.
+// old is nil for a creation, new is nil for a deletion.
+func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
+	idx := tx.Bucket(t.indexes)
+	var tuple []byte
+	if new != nil {
+		tuple = t.tuple(new)
+	}
+	sameTuple := old != nil && new != nil && bytes.Equal(t.tuple(old), tuple)
+	for fi := -1; fi < len(t.filters); fi++ {
+		name := noFilter
+		if fi >= 0 {
+			name = t.filters[fi]
+		}
+		for si, sortName := range t.sorts {
+			b := idx.Bucket(indexName(name, sortName))
+			var oldKey, newKey []byte
+			if old != nil {
+				oldKey = t.indexKey(pick(old.filters, fi), old.sorts[si], id)
+			}
+			if new != nil {
+				newKey = t.indexKey(pick(new.filters, fi), new.sorts[si], id)
+			}
+			if sameTuple && bytes.Equal(oldKey, newKey) {
+				continue
+			}
+			if oldKey != nil {
+				if err := b.Delete(oldKey); err != nil {
+					return err
+				}
+			}
+			if newKey != nil {
+				if err := b.Put(newKey, tuple); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	counts := tx.Bucket(t.counts)
+	for mask := 0; mask < 1<<len(t.filters); mask++ {
+		var oldKey, newKey []byte
+		if old != nil {
+			oldKey = countKey(mask, old.filters)
+		}
+		if new != nil {
+			newKey = countKey(mask, new.filters)
+		}
+		if bytes.Equal(oldKey, newKey) {
+			continue
+		}
+		if oldKey != nil {
+			if err := addCount(counts, oldKey, -1); err != nil {
+				return err
+			}
+		}
+		if newKey != nil {
+			if err := addCount(counts, newKey, 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func pick(values [][]byte, i int) []byte {
+	if i < 0 {
+		return nil
+	}
+	return values[i]
+}
+
+func addCount(b *bolt.Bucket, key []byte, delta int64) error {
+	var n int64
+	if v := b.Get(key); v != nil {
+		n = int64(btoi(v))
+	}
+	n += delta
+	if n <= 0 {
+		return b.Delete(key)
+	}
+	return b.Put(key, itob(uint64(n)))
+}
+
+// count returns how many records match the given filter values (by field).
+func (t *table) count(tx *bolt.Tx, filters map[string][]byte) int {
+	mask := 0
+	values := make([][]byte, len(t.filters))
+	for i, f := range t.filters {
+		if v, ok := filters[f]; ok {
+			mask |= 1 << i
+			values[i] = v
+		}
+	}
+	if v := tx.Bucket(t.counts).Get(countKey(mask, values)); v != nil {
+		return int(btoi(v))
+	}
+	return 0
+}

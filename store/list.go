@@ -1,0 +1,174 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ListQuery selects one page of a table.
+type ListQuery struct {
+	// Filters holds raw filter values by field name, as the API received them.
+	Filters map[string]string
+	Sort    string // one of the table's sorts; "" means id
+	Desc    bool
+	Page    int // from 1
+	PerPage int
+	// SinceID lists records with id > SinceID in ascending id order.
+	SinceID uint64
+	// UpdatedAfter lists records updated at or after it, oldest change first.
+	UpdatedAfter *time.Time
+}
+
+// Page is one page of records, as their API JSON.
+type Page struct {
+	Items   []json.RawMessage
+	Total   int  // size of the filtered set (cursors do not narrow it)
+	HasMore bool // another matching record follows this page
+}
+
+// list walks the one index that serves q: O(page), not O(table).
+func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([]byte, error)) (Page, error) {
+	filters := make(map[string][]byte, len(q.Filters))
+	for f, raw := range q.Filters {
+		v, err := encode(f, raw)
+		if err != nil {
+			return Page{}, err
+		}
+		filters[f] = v
+	}
+	sort := q.Sort
+	if sort == "" {
+		sort = "id"
+	}
+	var start []byte
+	switch {
+	case q.SinceID > 0 && q.UpdatedAfter != nil:
+		return Page{}, Invalid("since_id", "cannot be combined with updated_after")
+	case q.SinceID > 0:
+		if q.Sort != "" && q.Sort != "id" {
+			return Page{}, Invalid("sort", "since_id lists in id order; leave sort out")
+		}
+		sort, q.Desc, start = "id", false, itob(q.SinceID+1)
+	case q.UpdatedAfter != nil:
+		if q.Sort != "" && q.Sort != "updated_at" {
+			return Page{}, Invalid("sort", "updated_after lists in updated_at order; leave sort out")
+		}
+		sort, q.Desc, start = "updated_at", false, itob(timeKey(*q.UpdatedAfter))
+	}
+	if !contains(t.sorts, sort) {
+		return Page{}, Invalid("sort", fmt.Sprintf("must be one of %v", t.sorts))
+	}
+
+	primary, primaryIndex := noFilter, -1
+	for i, f := range t.filters {
+		if _, ok := filters[f]; ok {
+			primary, primaryIndex = f, i
+			break
+		}
+	}
+	var prefix []byte
+	if primaryIndex >= 0 {
+		prefix = appendField(nil, filters[primary])
+	}
+	post := t.postFilter(filters, primaryIndex)
+
+	c := tx.Bucket(t.indexes).Bucket(indexName(primary, sort)).Cursor()
+	var k, v []byte
+	step := c.Next
+	switch {
+	case !q.Desc:
+		k, v = c.Seek(append(bytes.Clone(prefix), start...))
+	case prefix == nil:
+		k, v = c.Last()
+		step = c.Prev
+	default:
+		step = c.Prev
+		if end := successor(prefix); end == nil {
+			k, v = c.Last()
+		} else if k, v = c.Seek(end); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+
+	records := tx.Bucket(t.records)
+	skip := (q.Page - 1) * q.PerPage
+	page := Page{Items: make([]json.RawMessage, 0, min(q.PerPage, 64)), Total: t.count(tx, filters)}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step() {
+		if !post(v) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(page.Items) == q.PerPage {
+			page.HasMore = true
+			break
+		}
+		rec := records.Get(k[len(k)-8:])
+		if rec == nil {
+			return Page{}, fmt.Errorf("index %s/%s points at missing record %d", t.name, primary, btoi(k[len(k)-8:]))
+		}
+		page.Items = append(page.Items, cloneBytes(rec))
+	}
+	return page, nil
+}
+
+// postFilter checks the filters the walked index does not cover against the
+// index value's tuple of filter values.
+func (t *table) postFilter(filters map[string][]byte, primaryIndex int) func(tuple []byte) bool {
+	type check struct {
+		pos  int
+		want []byte
+	}
+	var checks []check
+	for i, f := range t.filters {
+		if v, ok := filters[f]; ok && i != primaryIndex {
+			checks = append(checks, check{i, v})
+		}
+	}
+	if len(checks) == 0 {
+		return func([]byte) bool { return true }
+	}
+	return func(tuple []byte) bool {
+		fields := make([][]byte, 0, len(t.filters))
+		for len(tuple) > 0 {
+			n := int(tuple[0])
+			fields = append(fields, tuple[1:1+n])
+			tuple = tuple[1+n:]
+		}
+		for _, c := range checks {
+			if c.pos >= len(fields) || !bytes.Equal(fields[c.pos], c.want) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// successor is the smallest key greater than every key with this prefix, or nil.
+func successor(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

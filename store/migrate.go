@@ -1,0 +1,71 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketMeta = []byte("meta")
+	keyVersion = []byte("schema_version")
+)
+
+// ErrTooNew means the file was written by a newer Portal; it is left untouched.
+var ErrTooNew = errors.New("store was written by a newer version of portal")
+
+// migrations are applied in order; the schema version is how many have run.
+// Never edit or reorder a released step: append a new one.
+var migrations = []func(tx *bolt.Tx) error{
+	createBuckets,
+}
+
+// SchemaVersion is the version a store has after Open.
+func SchemaVersion() int { return len(migrations) }
+
+func migrate(db *bolt.DB) error {
+	var have int
+	err := db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if v := b.Get(keyVersion); v != nil {
+			have = int(btoi(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("%w (schema %d, this binary knows %d)", ErrTooNew, have, len(migrations))
+	}
+	for v := have; v < len(migrations); v++ {
+		err := db.Update(func(tx *bolt.Tx) error {
+			if err := migrations[v](tx); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketMeta).Put(keyVersion, itob(uint64(v+1)))
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	for _, t := range []*table{customers, tickets} {
+		if err := t.createIndexBuckets(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package store
+
+import "strings"
+
+// Resources that scopes guard; each has .read (GET) and .write (everything else).
+var scopeResources = []string{
+	"tickets", "customers", "payments", "files", "catalog", "inventory", "devices",
+	"purchase_orders", "proposals", "store", "users", "visitors", "locations",
+	"contractors", "evacuation", "webhooks", "events", "plugins", "keys",
+}
+
+// AllScopes lists every scope a key can hold, plus "live" for the websocket feed.
+func AllScopes() []string {
+	out := make([]string, 0, 2*len(scopeResources)+1)
+	for _, r := range scopeResources {
+		out = append(out, r+".read", r+".write")
+	}
+	return append(out, "live")
+}
+
+// ValidScope reports whether s names a scope.
+func ValidScope(s string) bool {
+	for _, x := range AllScopes() {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleScopes is what a staff role may do, in the UI or through a user key.
+func RoleScopes(role string) []string {
+	all := AllScopes()
+	switch role {
+	case "owner":
+		return all
+	case "manager":
+		return without(all, "keys.write", "plugins.write")
+	case "technician":
+		return []string{"tickets.read", "tickets.write", "customers.read", "catalog.read", "inventory.read",
+			"inventory.write", "devices.read", "devices.write", "store.read", "users.read", "files.read",
+			"files.write", "events.read", "live"}
+	case "front_desk":
+		return []string{"tickets.read", "tickets.write", "customers.read", "customers.write", "payments.read",
+			"payments.write", "store.read", "users.read", "visitors.read", "visitors.write", "locations.read",
+			"contractors.read", "files.read", "files.write", "events.read", "live"}
+	}
+	return nil
+}
+
+// Roles a staff user can have.
+var Roles = []string{"owner", "manager", "technician", "front_desk"}
+
+func without(list []string, drop ...string) []string {
+	var out []string
+	for _, s := range list {
+		if !contains(drop, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func normalizeScopes(in []string) ([]string, error) {
+	var p Problems
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			continue
+		}
+		if !ValidScope(s) {
+			p.Add("scopes", "unknown scope "+s)
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out, p.Err()
+}

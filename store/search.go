@@ -1,0 +1,137 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Customer search matches every word of the query as a prefix of one of the
+// customer's tokens: words of the name and company, the email and its parts,
+// and the phone's digits with each of their suffixes of 4 or more (so the
+// last digits of a number find it too).
+
+// maxSearchHits bounds the work of one search; a shop searches to find a
+// person, not to page through thousands.
+const maxSearchHits = 1000
+
+func (c *Customer) tokens() []string {
+	set := map[string]bool{}
+	for _, f := range strings.FieldsFunc(strings.ToLower(c.Name+" "+c.Company), isSeparator) {
+		set[f] = true
+	}
+	if e := strings.ToLower(c.Email); e != "" {
+		set[e] = true
+		local, domain, _ := strings.Cut(e, "@")
+		set[local], set[domain] = true, true
+	}
+	if d := digitsOf(c.Phone); len(d) >= 4 {
+		for i := 0; i+4 <= len(d); i++ {
+			set[d[i:]] = true
+		}
+	}
+	delete(set, "")
+	out := make([]string, 0, len(set))
+	for t := range set {
+		if len(t) > 64 {
+			t = t[:64]
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func queryWords(q string) []string {
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		switch {
+		case strings.Contains(w, "@"):
+			words = append(words, w)
+		case digitsOf(w) != "" && strings.Trim(w, "0123456789+-().") == "":
+			words = append(words, digitsOf(w))
+		default:
+			words = append(words, strings.FieldsFunc(w, isSeparator)...)
+		}
+	}
+	return words
+}
+
+func setTokens(b *bolt.Bucket, id uint64, remove, add []string) error {
+	for _, t := range remove {
+		if err := b.Delete(append([]byte(t+"\x00"), itob(id)...)); err != nil {
+			return err
+		}
+	}
+	for _, t := range add {
+		if err := b.Put(append([]byte(t+"\x00"), itob(id)...), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchCustomers returns matches newest first (or oldest with order=asc).
+func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
+	if lq.Sort != "" && lq.Sort != "id" {
+		return Page{}, Invalid("sort", "search results are listed by id")
+	}
+	words := queryWords(q)
+	if len(words) == 0 {
+		return Page{Items: []json.RawMessage{}}, nil
+	}
+	// Walk the longest word's prefix range: the most selective one.
+	first := slices.MaxFunc(words, func(a, b string) int { return len(a) - len(b) })
+	ids := map[uint64]bool{}
+	c := tx.Bucket(bucketCustomerSearch).Cursor()
+	for k, _ := c.Seek([]byte(first)); k != nil && bytes.HasPrefix(k, []byte(first)) && len(ids) < maxSearchHits; k, _ = c.Next() {
+		ids[btoi(k[len(k)-8:])] = true
+	}
+	records := tx.Bucket(customers.records)
+	var hits []uint64
+	for id := range ids {
+		var cust Customer
+		if err := json.Unmarshal(records.Get(itob(id)), &cust); err != nil {
+			return Page{}, err
+		}
+		if matchesAll(cust.tokens(), words) {
+			hits = append(hits, id)
+		}
+	}
+	slices.Sort(hits)
+	if lq.Desc {
+		slices.Reverse(hits)
+	}
+	page := Page{Total: len(hits), Items: []json.RawMessage{}}
+	from := min((lq.Page-1)*lq.PerPage, len(hits))
+	to := min(from+lq.PerPage, len(hits))
+	page.HasMore = to < len(hits)
+	for _, id := range hits[from:to] {
+		page.Items = append(page.Items, cloneBytes(records.Get(itob(id))))
+	}
+	return page, nil
+}
+
+func matchesAll(tokens, words []string) bool {
+	for _, w := range words {
+		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketSettings = []byte("settings")
+	keyShop        = []byte("shop")
+	keyStatuses    = []byte("statuses")
+	keyFeatures    = []byte("features")
+)
+
+// Shop is the shop's public information (GET /store). Each store keeps its
+// own copy so that the test store is a complete sandbox.
+type Shop struct {
+	Name     string  `json:"name"`
+	Email    string  `json:"email"`
+	Phone    string  `json:"phone"`
+	Address  string  `json:"address"`
+	Timezone string  `json:"timezone"`
+	Currency string  `json:"currency"`
+	TaxRate  Percent `json:"tax_rate"` // applied to taxable line items of new tickets
+}
+
+// ShopPatch changes some of the shop's fields.
+type ShopPatch struct {
+	Name     *string  `json:"name"`
+	Email    *string  `json:"email"`
+	Phone    *string  `json:"phone"`
+	Address  *string  `json:"address"`
+	Timezone *string  `json:"timezone"`
+	Currency *string  `json:"currency"`
+	TaxRate  *Percent `json:"tax_rate"`
+}
+
+// Status is one step of the ticket workflow; Closed statuses close a ticket.
+type Status struct {
+	Name   string `json:"name"`
+	Closed bool   `json:"closed"`
+}
+
+// DefaultStatuses is a repair shop's workflow out of the box.
+func DefaultStatuses() []Status {
+	return []Status{
+		{"New", false}, {"In Progress", false}, {"Waiting for Parts", false},
+		{"Waiting on Customer", false}, {"Ready for Pickup", false},
+		{"Resolved", true}, {"Closed", true},
+	}
+}
+
+// Features are the shop's feature flags (GET /store/features).
+type Features map[string]bool
+
+func defaultFeatures() Features {
+	return Features{"tickets": true, "customers": true, "payments": true, "webhooks": true,
+		"inventory": false, "visitors": false, "plugins": false}
+}
+
+func defaultShop() Shop { return Shop{Name: "My Repair Shop", Timezone: "UTC", Currency: "USD"} }
+
+func getJSON[T any](tx *bolt.Tx, key []byte, fallback T) (T, error) {
+	v := tx.Bucket(bucketSettings).Get(key)
+	if v == nil {
+		return fallback, nil
+	}
+	var out T
+	err := json.Unmarshal(v, &out)
+	return out, err
+}
+
+func putJSON(tx *bolt.Tx, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSettings).Put(key, b)
+}
+
+// Shop returns the shop's information.
+func (s *Store) Shop() (Shop, error) {
+	var out Shop
+	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getJSON(tx, keyShop, defaultShop()); return })
+	return out, err
+}
+
+// UpdateShop applies a patch and records store.updated.
+func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
+	if err := p.validate(); err != nil {
+		return Shop{}, err
+	}
+	var out Shop
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		shop, err := getJSON(tx, keyShop, defaultShop())
+		if err != nil {
+			return err
+		}
+		changes := ordered{}
+		set := func(name string, dst *string, v *string) {
+			if v != nil && *v != *dst {
+				changes = changes.with(name, change{*dst, *v})
+				*dst = *v
+			}
+		}
+		set("name", &shop.Name, p.Name)
+		set("email", &shop.Email, p.Email)
+		set("phone", &shop.Phone, p.Phone)
+		set("address", &shop.Address, p.Address)
+		set("timezone", &shop.Timezone, p.Timezone)
+		set("currency", &shop.Currency, p.Currency)
+		if p.TaxRate != nil && *p.TaxRate != shop.TaxRate {
+			changes = changes.with("tax_rate", change{shop.TaxRate, *p.TaxRate})
+			shop.TaxRate = *p.TaxRate
+		}
+		out = shop
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := putJSON(tx, keyShop, shop); err != nil {
+			return err
+		}
+		_, err = s.appendEvent(tx, "store.updated", ordered{}.with("store_id", 1).with("changes", changes).with("store", shop))
+		return err
+	})
+	return out, err
+}
+
+func (p ShopPatch) validate() error {
+	var pr Problems
+	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || len(*p.Name) > 120) {
+		pr.Add("name", "must be 1 to 120 characters")
+	}
+	if p.Email != nil && *p.Email != "" && !validEmail(*p.Email) {
+		pr.Add("email", "must be a valid email address")
+	}
+	if p.Timezone != nil {
+		if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" {
+			pr.Add("timezone", "must be an IANA time zone such as Europe/London")
+		}
+	}
+	if p.Currency != nil && (len(*p.Currency) != 3 || strings.ToUpper(*p.Currency) != *p.Currency) {
+		pr.Add("currency", "must be a three-letter ISO 4217 code such as USD")
+	}
+	if p.TaxRate != nil && (*p.TaxRate < 0 || *p.TaxRate > 100000) {
+		pr.Add("tax_rate", "must be a percentage from 0 to 100")
+	}
+	return pr.Err()
+}
+
+// Statuses returns the ticket workflow.
+func (s *Store) Statuses() ([]Status, error) {
+	var out []Status
+	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getJSON(tx, keyStatuses, DefaultStatuses()); return })
+	return out, err
+}
+
+// SetStatuses replaces the ticket workflow. A status that tickets use cannot be
+// removed or change whether it closes a ticket (409): the kept counts and every
+// ticket's closed_at would otherwise disagree with the workflow.
+func (s *Store) SetStatuses(ctx context.Context, list []Status) ([]Status, error) {
+	var pr Problems
+	seen := map[string]bool{}
+	if len(list) == 0 || len(list) > 30 {
+		pr.Add("statuses", "must list 1 to 30 statuses")
+	}
+	open := 0
+	for i, st := range list {
+		name := strings.TrimSpace(st.Name)
+		switch {
+		case name == "" || len(name) > 40 || name != st.Name:
+			pr.Add(fmt.Sprintf("statuses[%d].name", i), "must be 1 to 40 characters without surrounding spaces")
+		case seen[strings.ToLower(name)]:
+			pr.Add(fmt.Sprintf("statuses[%d].name", i), "is listed twice")
+		}
+		seen[strings.ToLower(name)] = true
+		if !st.Closed {
+			open++
+		}
+	}
+	if len(list) > 0 && (open == 0 || list[0].Closed) {
+		pr.Add("statuses", "the first status (given to new tickets) must be open")
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getJSON(tx, keyStatuses, DefaultStatuses())
+		if err != nil {
+			return err
+		}
+		next := map[string]Status{}
+		for _, st := range list {
+			next[st.Name] = st
+		}
+		for _, st := range old {
+			n := tickets.count(tx, map[string][]byte{"status": []byte(st.Name)})
+			if n == 0 {
+				continue
+			}
+			if nw, ok := next[st.Name]; !ok {
+				return Conflict("status %q is used by %d tickets; move them first", st.Name, n)
+			} else if nw.Closed != st.Closed {
+				return Conflict("status %q is used by %d tickets; it cannot change between open and closed", st.Name, n)
+			}
+		}
+		if err := putJSON(tx, keyStatuses, list); err != nil {
+			return err
+		}
+		_, err = s.appendEvent(tx, "store.updated", ordered{}.with("store_id", 1).
+			with("changes", ordered{}.with("statuses", change{old, list})))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// Features returns the feature flags.
+func (s *Store) Features() (Features, error) {
+	var out Features
+	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getJSON(tx, keyFeatures, defaultFeatures()); return })
+	return out, err
+}
+
+// Percent is a rate in thousandths of a percent; on the wire a decimal (8.875).
+type Percent int64
+
+// MarshalJSON writes the rate as a decimal number.
+func (p Percent) MarshalJSON() ([]byte, error) { return []byte(formatDecimal(int64(p), 3, false)), nil }
+
+// UnmarshalJSON accepts a number with at most three decimal places.
+func (p *Percent) UnmarshalJSON(b []byte) error {
+	v, err := parseDecimal(string(b), 3)
+	if err != nil {
+		return decimalError(b, reflect.TypeFor[Percent]())
+	}
+	*p = Percent(v)
+	return nil
+}
+
+var keySealedPrefix = "sealed:"
+
+// SealedValue returns a secret kept sealed in settings, creating it with make
+// on first use. The sandbox prints the same developer key on every start this way.
+func (s *Store) SealedValue(ctx context.Context, name string, sealer *Sealer, make func() (string, error)) (string, error) {
+	key := []byte(keySealedPrefix + name)
+	var sealed []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		sealed = cloneBytes(tx.Bucket(bucketSettings).Get(key))
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if sealed != nil {
+		v, err := sealer.Open(sealed)
+		return string(v), err
+	}
+	v, err := make()
+	if err != nil {
+		return "", err
+	}
+	if sealed, err = sealer.Seal([]byte(v)); err != nil {
+		return "", err
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put(key, sealed) })
+	return v, err
+}

@@ -1,0 +1,426 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Notes, line items and payments are keyed by be64 ticket id | be64 own id,
+// so one ticket's children are one short range. Each child type draws its ids
+// from its bucket's sequence.
+var (
+	bucketNotes     = []byte("ticket_notes")
+	bucketLineItems = []byte("ticket_line_items")
+	bucketPayments  = []byte("ticket_payments")
+)
+
+// Note is a timeline entry on a ticket.
+type Note struct {
+	ID        uint64    `json:"id"`
+	TicketID  uint64    `json:"ticket_id"`
+	Body      string    `json:"body"`
+	Author    string    `json:"author"`
+	Internal  bool      `json:"internal"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NoteInput adds a note; Author is set by the caller from who is asking.
+type NoteInput struct {
+	Body     string `json:"body"`
+	Internal bool   `json:"internal"`
+	Author   string `json:"-"`
+}
+
+// Line item kinds.
+var LineItemKinds = []string{"part", "service", "product"}
+
+// LineItem is a billable line of a ticket.
+type LineItem struct {
+	ID            uint64    `json:"id"`
+	TicketID      uint64    `json:"ticket_id"`
+	Kind          string    `json:"kind"`
+	CatalogItemID *uint64   `json:"catalog_item_id"`
+	Description   string    `json:"description"`
+	Quantity      Quantity  `json:"quantity"`
+	UnitPrice     Money     `json:"unit_price"`
+	Taxable       bool      `json:"taxable"`
+	Total         Money     `json:"total"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// LineItemInput adds a line item. Quantity defaults to 1, Taxable to true.
+type LineItemInput struct {
+	Kind          string    `json:"kind"`
+	CatalogItemID *uint64   `json:"catalog_item_id"`
+	Description   string    `json:"description"`
+	Quantity      *Quantity `json:"quantity"`
+	UnitPrice     *Money    `json:"unit_price"`
+	Taxable       *bool     `json:"taxable"`
+}
+
+// LineItemPatch changes a line item.
+type LineItemPatch struct {
+	Description *string   `json:"description"`
+	Quantity    *Quantity `json:"quantity"`
+	UnitPrice   *Money    `json:"unit_price"`
+	Taxable     *bool     `json:"taxable"`
+}
+
+// Payment methods.
+var PaymentMethods = []string{"cash", "card", "check", "transfer", "other"}
+
+// Payment is money received against a ticket.
+type Payment struct {
+	ID        uint64    `json:"id"`
+	TicketID  uint64    `json:"ticket_id"`
+	Amount    Money     `json:"amount"`
+	Method    string    `json:"method"`
+	Reference string    `json:"reference"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PaymentInput records a payment.
+type PaymentInput struct {
+	Amount    *Money `json:"amount"`
+	Method    string `json:"method"`
+	Reference string `json:"reference"`
+}
+
+func childKey(ticketID, id uint64) []byte { return appendU64(itob(ticketID), id) }
+
+// children lists one ticket's child records in id order (404 if no ticket).
+func (s *Store) children(bucket []byte, ticketID uint64, page, perPage int) (Page, error) {
+	var out Page
+	err := s.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(tickets.records).Get(itob(ticketID)) == nil {
+			return notFound("ticket")
+		}
+		prefix := itob(ticketID)
+		skip := (page - 1) * perPage
+		out.Items = []json.RawMessage{}
+		c := tx.Bucket(bucket).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			out.Total++
+			if skip > 0 {
+				skip--
+			} else if len(out.Items) < perPage {
+				out.Items = append(out.Items, cloneBytes(v))
+			} else {
+				out.HasMore = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Notes lists a ticket's notes, oldest first (the timeline's order).
+func (s *Store) Notes(ticketID uint64, page, perPage int) (Page, error) {
+	return s.children(bucketNotes, ticketID, page, perPage)
+}
+
+// LineItems lists a ticket's line items.
+func (s *Store) LineItems(ticketID uint64, page, perPage int) (Page, error) {
+	return s.children(bucketLineItems, ticketID, page, perPage)
+}
+
+// Payments lists a ticket's payments.
+func (s *Store) Payments(ticketID uint64, page, perPage int) (Page, error) {
+	return s.children(bucketPayments, ticketID, page, perPage)
+}
+
+// AddNote appends a note and records ticket.note_added.
+func (s *Store) AddNote(ctx context.Context, ticketID uint64, in NoteInput) (Note, error) {
+	body := strings.TrimSpace(in.Body)
+	if body == "" || len(body) > 20000 {
+		return Note{}, Invalid("body", "is required (1 to 20000 characters)")
+	}
+	var out Note
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketNotes)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		n := Note{ID: id, TicketID: ticketID, Body: body, Author: in.Author, Internal: in.Internal, CreatedAt: s.clock()}
+		if err := putChild(b, ticketID, id, n); err != nil {
+			return err
+		}
+		if err := s.touchTicket(tx, t); err != nil {
+			return err
+		}
+		out = n
+		_, err = s.appendEvent(tx, "ticket.note_added", ordered{}.with("ticket_id", ticketID).with("note_id", id).with("note", n))
+		return err
+	})
+	return out, err
+}
+
+func putChild(b *bolt.Bucket, ticketID, id uint64, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(childKey(ticketID, id), raw)
+}
+
+// touchTicket bumps updated_at so that updated_after and the queue's
+// "recently changed" order see activity on a ticket's children.
+func (s *Store) touchTicket(tx *bolt.Tx, t *Ticket) error {
+	old := *t
+	t.UpdatedAt = s.clock()
+	return s.putTicket(tx, &old, t)
+}
+
+// AddLineItem adds a billable line and recomputes the ticket's totals.
+func (s *Store) AddLineItem(ctx context.Context, ticketID uint64, in LineItemInput) (LineItem, Ticket, error) {
+	li := LineItem{Kind: in.Kind, CatalogItemID: in.CatalogItemID, Description: strings.TrimSpace(in.Description),
+		Quantity: 100, Taxable: true}
+	if in.Quantity != nil {
+		li.Quantity = *in.Quantity
+	}
+	if in.Taxable != nil {
+		li.Taxable = *in.Taxable
+	}
+	var p Problems
+	if in.UnitPrice == nil {
+		p.Add("unit_price", "is required")
+	} else {
+		li.UnitPrice = *in.UnitPrice
+	}
+	if li.Kind == "" {
+		li.Kind = "part"
+	}
+	li.validate(&p)
+	if err := p.Err(); err != nil {
+		return LineItem{}, Ticket{}, err
+	}
+	var out LineItem
+	var outTicket Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketLineItems)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		item := li
+		now := s.clock()
+		item.ID, item.TicketID, item.CreatedAt, item.UpdatedAt = id, ticketID, now, now
+		item.Total = mulRound(item.UnitPrice, item.Quantity)
+		if err := putChild(b, ticketID, id, item); err != nil {
+			return err
+		}
+		if err := s.retotal(tx, t); err != nil {
+			return err
+		}
+		out, outTicket = item, *t
+		_, err = s.appendEvent(tx, "ticket.line_item_added", ordered{}.with("ticket_id", ticketID).
+			with("line_item_id", id).with("line_item", item).with("totals", t.Totals))
+		return err
+	})
+	return out, outTicket, err
+}
+
+func (li *LineItem) validate(p *Problems) {
+	if !contains(LineItemKinds, li.Kind) {
+		p.Add("kind", "must be one of part, service, product")
+	}
+	if li.Description == "" || len(li.Description) > 500 {
+		p.Add("description", "is required (1 to 500 characters)")
+	}
+	if li.Quantity <= 0 || li.Quantity > 1_000_000 {
+		p.Add("quantity", "must be more than 0 and at most 10000")
+	}
+	if li.UnitPrice < 0 {
+		p.Add("unit_price", "must not be negative")
+	}
+}
+
+// UpdateLineItem changes a line item and recomputes totals. A change that
+// would leave the ticket owing less than was already paid is refused (409).
+func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, patch LineItemPatch) (LineItem, Ticket, error) {
+	var out LineItem
+	var outTicket Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, item, err := s.lineItem(tx, ticketID, itemID)
+		if err != nil {
+			return err
+		}
+		if patch.Description != nil {
+			item.Description = strings.TrimSpace(*patch.Description)
+		}
+		if patch.Quantity != nil {
+			item.Quantity = *patch.Quantity
+		}
+		if patch.UnitPrice != nil {
+			item.UnitPrice = *patch.UnitPrice
+		}
+		if patch.Taxable != nil {
+			item.Taxable = *patch.Taxable
+		}
+		var p Problems
+		item.validate(&p)
+		if err := p.Err(); err != nil {
+			return err
+		}
+		item.Total = mulRound(item.UnitPrice, item.Quantity)
+		item.UpdatedAt = s.clock()
+		if err := putChild(tx.Bucket(bucketLineItems), ticketID, itemID, item); err != nil {
+			return err
+		}
+		if err := s.retotal(tx, t); err != nil {
+			return err
+		}
+		out, outTicket = *item, *t
+		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
+			with("changes", ordered{}.with("totals", change{nil, t.Totals})).with("ticket", t))
+		return err
+	})
+	return out, outTicket, err
+}
+
+// DeleteLineItem removes a line item and recomputes totals (409 if that would
+// leave less owed than paid).
+func (s *Store) DeleteLineItem(ctx context.Context, ticketID, itemID uint64) (Ticket, error) {
+	var outTicket Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, _, err := s.lineItem(tx, ticketID, itemID)
+		if err != nil {
+			return err
+		}
+		before := t.Totals
+		if err := tx.Bucket(bucketLineItems).Delete(childKey(ticketID, itemID)); err != nil {
+			return err
+		}
+		if err := s.retotal(tx, t); err != nil {
+			return err
+		}
+		outTicket = *t
+		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
+			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t))
+		return err
+	})
+	return outTicket, err
+}
+
+func (s *Store) lineItem(tx *bolt.Tx, ticketID, itemID uint64) (*Ticket, *LineItem, error) {
+	t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
+	if err != nil {
+		return nil, nil, err
+	}
+	v := tx.Bucket(bucketLineItems).Get(childKey(ticketID, itemID))
+	if v == nil {
+		return nil, nil, notFound("line item")
+	}
+	var item LineItem
+	if err := json.Unmarshal(v, &item); err != nil {
+		return nil, nil, err
+	}
+	return t, &item, nil
+}
+
+// AddPayment records a payment against the balance, atomically: two payments
+// racing for the same balance cannot both be accepted if together they exceed it.
+func (s *Store) AddPayment(ctx context.Context, ticketID uint64, in PaymentInput) (Payment, Ticket, error) {
+	var p Problems
+	if in.Amount == nil {
+		p.Add("amount", "is required")
+	} else if *in.Amount <= 0 {
+		p.Add("amount", "must be more than 0")
+	}
+	if in.Method == "" {
+		in.Method = "cash"
+	}
+	if !contains(PaymentMethods, in.Method) {
+		p.Add("method", "must be one of cash, card, check, transfer, other")
+	}
+	if len(in.Reference) > 200 {
+		p.Add("reference", "must be at most 200 characters")
+	}
+	if err := p.Err(); err != nil {
+		return Payment{}, Ticket{}, err
+	}
+	var out Payment
+	var outTicket Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
+		if err != nil {
+			return err
+		}
+		if *in.Amount > t.Totals.Balance {
+			return Conflict("a payment of %s exceeds the ticket's balance of %s", *in.Amount, t.Totals.Balance)
+		}
+		b := tx.Bucket(bucketPayments)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		pay := Payment{ID: id, TicketID: ticketID, Amount: *in.Amount, Method: in.Method, Reference: in.Reference,
+			Status: "completed", CreatedAt: s.clock()}
+		if err := putChild(b, ticketID, id, pay); err != nil {
+			return err
+		}
+		if err := s.retotal(tx, t); err != nil {
+			return err
+		}
+		out, outTicket = pay, *t
+		_, err = s.appendEvent(tx, "payment.received", ordered{}.with("payment_id", id).with("ticket_id", ticketID).
+			with("payment", pay).with("totals", t.Totals))
+		return err
+	})
+	return out, outTicket, err
+}
+
+// retotal recomputes a ticket's totals from its line items and payments and
+// writes the ticket. It refuses a result where more was paid than is owed.
+func (s *Store) retotal(tx *bolt.Tx, t *Ticket) error {
+	var tot Totals
+	var taxable Money
+	prefix := itob(t.ID)
+	c := tx.Bucket(bucketLineItems).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var li LineItem
+		if err := json.Unmarshal(v, &li); err != nil {
+			return err
+		}
+		tot.Subtotal += li.Total
+		if li.Taxable {
+			taxable += li.Total
+		}
+	}
+	c = tx.Bucket(bucketPayments).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var pay Payment
+		if err := json.Unmarshal(v, &pay); err != nil {
+			return err
+		}
+		if pay.Status == "completed" {
+			tot.Paid += pay.Amount
+		}
+	}
+	tot.Tax = percentOf(taxable, int64(t.TaxRate))
+	tot.Total = tot.Subtotal + tot.Tax
+	tot.Balance = tot.Total - tot.Paid
+	if tot.Balance < 0 {
+		return Conflict("this change would leave %s paid against a total of %s; refund first", tot.Paid, tot.Total)
+	}
+	old := *t
+	t.Totals = tot
+	t.UpdatedAt = s.clock()
+	return s.putTicket(tx, &old, t)
+}

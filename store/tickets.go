@@ -1,0 +1,426 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// tickets are filtered by customer, assignee and status (walked in that order
+// of selectivity) and sorted by id (= created_at), updated_at and due_at.
+var tickets = newTable("tickets", []string{"customer_id", "assigned_to", "status"}, []string{"id", "updated_at", "due_at"})
+
+var keyTicketNumber = []byte("ticket_number")
+
+// firstTicketNumber is where a shop's ticket numbers start.
+const firstTicketNumber = 1001
+
+// Priorities a ticket can have.
+var Priorities = []string{"low", "normal", "high", "urgent"}
+
+// Device is the item a ticket is about.
+type Device struct {
+	Brand  string `json:"brand"`
+	Model  string `json:"model"`
+	Serial string `json:"serial"`
+	IMEI   string `json:"imei"`
+}
+
+// Totals are derived from line items and payments in the transaction that changes them.
+type Totals struct {
+	Subtotal Money `json:"subtotal"`
+	Tax      Money `json:"tax"`
+	Total    Money `json:"total"`
+	Paid     Money `json:"paid"`
+	Balance  Money `json:"balance"`
+}
+
+// Ticket is a repair job. Its JSON is exactly what the API returns.
+type Ticket struct {
+	ID         uint64     `json:"id"`
+	Number     uint64     `json:"number"`
+	CustomerID uint64     `json:"customer_id"`
+	Device     Device     `json:"device"`
+	Issue      string     `json:"issue"`
+	Status     string     `json:"status"`
+	AssignedTo *uint64    `json:"assigned_to"`
+	Priority   string     `json:"priority"`
+	DueAt      *time.Time `json:"due_at"`
+	TaxRate    Percent    `json:"tax_rate"`
+	Totals     Totals     `json:"totals"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	ClosedAt   *time.Time `json:"closed_at"`
+}
+
+// TicketInput creates a ticket. Status defaults to the workflow's first status.
+type TicketInput struct {
+	CustomerID uint64              `json:"customer_id"`
+	Device     Device              `json:"device"`
+	Issue      string              `json:"issue"`
+	Status     string              `json:"status"`
+	AssignedTo *uint64             `json:"assigned_to"`
+	Priority   string              `json:"priority"`
+	DueAt      Nullable[time.Time] `json:"due_at"`
+}
+
+// TicketPatch changes some of a ticket's fields; Null fields are cleared.
+type TicketPatch struct {
+	CustomerID *uint64             `json:"customer_id"`
+	Device     *Device             `json:"device"`
+	Issue      *string             `json:"issue"`
+	Status     *string             `json:"status"`
+	AssignedTo Nullable[uint64]    `json:"assigned_to"`
+	Priority   *string             `json:"priority"`
+	DueAt      Nullable[time.Time] `json:"due_at"`
+}
+
+// Nullable is a PATCH field that can be absent, null (clear it) or a value.
+type Nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was present, and its value or null.
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		// Report every failure as a type error so the decoder names the field.
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return te
+		}
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[T]()}
+	}
+	n.Value = &v
+	return nil
+}
+
+func (t *Ticket) index() *indexed {
+	var assignee uint64
+	if t.AssignedTo != nil {
+		assignee = *t.AssignedTo
+	}
+	return &indexed{
+		filters: [][]byte{itob(t.CustomerID), itob(assignee), []byte(t.Status)},
+		sorts:   [][]byte{itob(t.ID), itob(timeKey(t.UpdatedAt)), itob(optTimeKey(t.DueAt))},
+	}
+}
+
+// encodeTicketFilter turns a query parameter into its index form.
+func encodeTicketFilter(field, raw string) ([]byte, error) {
+	switch field {
+	case "status":
+		return []byte(raw), nil
+	case "customer_id", "assigned_to":
+		if field == "assigned_to" && (raw == "none" || raw == "0") {
+			return itob(0), nil
+		}
+		id, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil || id == 0 {
+			return nil, Invalid(field, "must be a positive integer id")
+		}
+		return itob(id), nil
+	}
+	return nil, Invalid(field, "is not a filter of tickets (status, assigned_to, customer_id)")
+}
+
+func (t *Ticket) validate(statuses []Status) error {
+	var p Problems
+	t.Issue = strings.TrimSpace(t.Issue)
+	if t.CustomerID == 0 {
+		p.Add("customer_id", "is required")
+	}
+	if t.Issue == "" || len(t.Issue) > 5000 {
+		p.Add("issue", "is required (1 to 5000 characters)")
+	}
+	for name, v := range map[string]string{"device.brand": t.Device.Brand, "device.model": t.Device.Model,
+		"device.serial": t.Device.Serial, "device.imei": t.Device.IMEI} {
+		if len(v) > 100 {
+			p.Add(name, "must be at most 100 characters")
+		}
+	}
+	if t.Device.IMEI != "" && (len(t.Device.IMEI) < 14 || len(t.Device.IMEI) > 16 || !allDigits(t.Device.IMEI)) {
+		p.Add("device.imei", "must be 14 to 16 digits")
+	}
+	if statusOf(statuses, t.Status) == nil {
+		p.Add("status", fmt.Sprintf("must be one of the shop's statuses: %s", statusNames(statuses)))
+	}
+	if !contains(Priorities, t.Priority) {
+		p.Add("priority", "must be one of low, normal, high, urgent")
+	}
+	if t.AssignedTo != nil && *t.AssignedTo == 0 {
+		p.Add("assigned_to", "must be a user id, or null for unassigned")
+	}
+	return p.Err()
+}
+
+func statusOf(list []Status, name string) *Status {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+func statusNames(list []Status) string {
+	names := make([]string, len(list))
+	for i, s := range list {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// CreateTicket opens a ticket for an existing customer and records ticket.created.
+func (s *Store) CreateTicket(ctx context.Context, in TicketInput) (Ticket, error) {
+	var out Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		t, err := s.createTicket(tx, in)
+		out = t
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) createTicket(tx *bolt.Tx, in TicketInput) (Ticket, error) {
+	statuses, err := getJSON(tx, keyStatuses, DefaultStatuses())
+	if err != nil {
+		return Ticket{}, err
+	}
+	shop, err := getJSON(tx, keyShop, defaultShop())
+	if err != nil {
+		return Ticket{}, err
+	}
+	t := Ticket{CustomerID: in.CustomerID, Device: in.Device, Issue: in.Issue, Status: in.Status,
+		AssignedTo: in.AssignedTo, Priority: in.Priority, DueAt: utcPtr(in.DueAt.Value), TaxRate: shop.TaxRate}
+	if t.Status == "" {
+		t.Status = statuses[0].Name
+	}
+	if t.Priority == "" {
+		t.Priority = "normal"
+	}
+	if err := t.validate(statuses); err != nil {
+		return Ticket{}, err
+	}
+	if in.CustomerID != 0 && tx.Bucket(customers.records).Get(itob(in.CustomerID)) == nil {
+		return Ticket{}, Invalid("customer_id", "no customer has this id")
+	}
+	id, err := tx.Bucket(tickets.records).NextSequence()
+	if err != nil {
+		return Ticket{}, err
+	}
+	meta := tx.Bucket(bucketMeta)
+	number := uint64(firstTicketNumber)
+	if v := meta.Get(keyTicketNumber); v != nil {
+		number = btoi(v) + 1
+	}
+	if err := meta.Put(keyTicketNumber, itob(number)); err != nil {
+		return Ticket{}, err
+	}
+	now := s.clock()
+	t.ID, t.Number, t.CreatedAt, t.UpdatedAt = id, number, now, now
+	if statusOf(statuses, t.Status).Closed {
+		t.ClosedAt = &now
+	}
+	if err := s.putTicket(tx, nil, &t); err != nil {
+		return Ticket{}, err
+	}
+	_, err = s.appendEvent(tx, "ticket.created", ordered{}.with("ticket_id", id).with("ticket", t))
+	return t, err
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
+
+// putTicket writes the record, its indexes and the customer's open-ticket count.
+func (s *Store) putTicket(tx *bolt.Tx, old, t *Ticket) error {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(tickets.records).Put(itob(t.ID), raw); err != nil {
+		return err
+	}
+	var oldIdx *indexed
+	if old != nil {
+		oldIdx = old.index()
+		if old.ClosedAt == nil {
+			if err := addCount(tx.Bucket(bucketOpenTickets), itob(old.CustomerID), -1); err != nil {
+				return err
+			}
+		}
+	}
+	if t.ClosedAt == nil {
+		if err := addCount(tx.Bucket(bucketOpenTickets), itob(t.CustomerID), 1); err != nil {
+			return err
+		}
+	}
+	return tickets.reindex(tx, t.ID, oldIdx, t.index())
+}
+
+// Ticket returns one ticket's JSON.
+func (s *Store) Ticket(id uint64) (json.RawMessage, error) {
+	return s.raw(tickets.records, id, "ticket")
+}
+
+// ListTickets returns one page of tickets through the index that fits the query.
+func (s *Store) ListTickets(q ListQuery) (Page, error) {
+	var page Page
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		page, err = tickets.list(tx, q, encodeTicketFilter)
+		return err
+	})
+	return page, err
+}
+
+// CustomerTickets lists a customer's tickets (404 when the customer does not exist).
+func (s *Store) CustomerTickets(customerID uint64, q ListQuery) (Page, error) {
+	var page Page
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		if tx.Bucket(customers.records).Get(itob(customerID)) == nil {
+			return notFound("customer")
+		}
+		if q.Filters == nil {
+			q.Filters = map[string]string{}
+		}
+		q.Filters["customer_id"] = strconv.FormatUint(customerID, 10)
+		page, err = tickets.list(tx, q, encodeTicketFilter)
+		return err
+	})
+	return page, err
+}
+
+// UpdateTicket applies a patch in one transaction. Besides ticket.updated it
+// records the specific events a change implies: status_changed, assigned,
+// closed and reopened.
+func (s *Store) UpdateTicket(ctx context.Context, id uint64, p TicketPatch) (Ticket, error) {
+	var out Ticket
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getRecord[Ticket](tx, tickets.records, id, "ticket")
+		if err != nil {
+			return err
+		}
+		statuses, err := getJSON(tx, keyStatuses, DefaultStatuses())
+		if err != nil {
+			return err
+		}
+		t := *old
+		changes := ordered{}
+		if p.CustomerID != nil && *p.CustomerID != t.CustomerID {
+			if tx.Bucket(customers.records).Get(itob(*p.CustomerID)) == nil {
+				return Invalid("customer_id", "no customer has this id")
+			}
+			changes = changes.with("customer_id", change{t.CustomerID, *p.CustomerID})
+			t.CustomerID = *p.CustomerID
+		}
+		if p.Device != nil && *p.Device != t.Device {
+			changes = changes.with("device", change{t.Device, *p.Device})
+			t.Device = *p.Device
+		}
+		if p.Issue != nil && strings.TrimSpace(*p.Issue) != t.Issue {
+			changes = changes.with("issue", change{t.Issue, strings.TrimSpace(*p.Issue)})
+			t.Issue = *p.Issue
+		}
+		if p.Status != nil && *p.Status != t.Status {
+			changes = changes.with("status", change{t.Status, *p.Status})
+			t.Status = *p.Status
+		}
+		if p.AssignedTo.Set && !equalPtr(p.AssignedTo.Value, t.AssignedTo) {
+			changes = changes.with("assigned_to", change{t.AssignedTo, p.AssignedTo.Value})
+			t.AssignedTo = p.AssignedTo.Value
+		}
+		if p.Priority != nil && *p.Priority != t.Priority {
+			changes = changes.with("priority", change{t.Priority, *p.Priority})
+			t.Priority = *p.Priority
+		}
+		if p.DueAt.Set && !equalTime(utcPtr(p.DueAt.Value), t.DueAt) {
+			changes = changes.with("due_at", change{t.DueAt, utcPtr(p.DueAt.Value)})
+			t.DueAt = utcPtr(p.DueAt.Value)
+		}
+		if err := t.validate(statuses); err != nil {
+			return err
+		}
+		out = t
+		if len(changes) == 0 {
+			return nil
+		}
+		now := s.clock()
+		t.UpdatedAt = now
+		wasClosed := old.ClosedAt != nil
+		isClosed := statusOf(statuses, t.Status).Closed
+		switch {
+		case isClosed && !wasClosed:
+			t.ClosedAt = &now
+		case !isClosed && wasClosed:
+			t.ClosedAt = nil
+		}
+		if err := s.putTicket(tx, old, &t); err != nil {
+			return err
+		}
+		out = t
+		return s.ticketUpdateEvents(tx, old, &t, changes)
+	})
+	return out, err
+}
+
+func (s *Store) ticketUpdateEvents(tx *bolt.Tx, old, t *Ticket, changes ordered) error {
+	emit := func(name string, data ordered) error {
+		_, err := s.appendEvent(tx, name, data)
+		return err
+	}
+	base := func() ordered { return ordered{}.with("ticket_id", t.ID) }
+	if err := emit("ticket.updated", base().with("changes", changes).with("ticket", t)); err != nil {
+		return err
+	}
+	if old.Status != t.Status {
+		st := ordered{}.with("status", change{old.Status, t.Status})
+		if err := emit("ticket.status_changed", base().with("changes", st).with("ticket", t)); err != nil {
+			return err
+		}
+	}
+	if !equalPtr(old.AssignedTo, t.AssignedTo) {
+		as := ordered{}.with("assigned_to", change{old.AssignedTo, t.AssignedTo})
+		if err := emit("ticket.assigned", base().with("changes", as).with("ticket", t)); err != nil {
+			return err
+		}
+	}
+	switch {
+	case old.ClosedAt == nil && t.ClosedAt != nil:
+		return emit("ticket.closed", base().with("ticket", t))
+	case old.ClosedAt != nil && t.ClosedAt == nil:
+		return emit("ticket.reopened", base().with("ticket", t))
+	}
+	return nil
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}

@@ -1,0 +1,8 @@
+//go:build unix
+
+package main
+
+import "syscall"
+
+// syscallUmask sets the process umask so the admin socket is born private.
+func syscallUmask(mask int) int { return syscall.Umask(mask) }
