@@ -167,8 +167,8 @@ func adminCall(c *http.Client, method, path string, body, out any) error {
 	var env struct {
 		Data  json.RawMessage `json:"data"`
 		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
+			Code    string             `json:"code"`
+			Message string             `json:"message"`
 			Details []store.FieldError `json:"details"`
 		} `json:"error"`
 	}
