@@ -15,9 +15,11 @@ import (
 type listParams struct {
 	store.ListQuery
 	Search string
+	// sinceGiven is set even for since_id=0, which starts a walk from the first record.
+	sinceGiven bool
 }
 
-func (lp listParams) cursor() bool { return lp.SinceID > 0 || lp.UpdatedAfter != nil }
+func (lp listParams) cursor() bool { return lp.sinceGiven || lp.UpdatedAfter != nil }
 
 // listSpec says what one list accepts beyond paging.
 type listSpec struct {
@@ -40,6 +42,14 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 		v := vals[0]
 		var err error
 		switch name {
+		case "since_id", "updated_after":
+			// Only indexed lists (those with sorts) walk cursors; elsewhere
+			// the cursor would be silently ignored.
+			if len(spec.sorts) == 0 {
+				return lp, validation(name, "is not a parameter of this list")
+			}
+		}
+		switch name {
 		case "page":
 			lp.Page, err = intParam(name, v, 1, 1<<30)
 		case "per_page":
@@ -47,7 +57,7 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 		case "since_id":
 			var n int
 			n, err = intParam(name, v, 0, 1<<62)
-			lp.SinceID = uint64(n)
+			lp.SinceID, lp.sinceGiven = uint64(n), true
 		case "updated_after":
 			t, perr := time.Parse(time.RFC3339, v)
 			if perr != nil {
@@ -92,6 +102,9 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 	}
 	if lp.cursor() {
 		lp.Desc = false
+		if lp.SinceID == 0 && lp.UpdatedAfter == nil {
+			lp.Sort = "id" // since_id=0: every record, oldest first
+		}
 	}
 	return lp, nil
 }

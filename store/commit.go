@@ -33,7 +33,19 @@ func (s *Store) update(ctx context.Context, fn writeFunc) error {
 	}
 	// Once queued the write may commit, so wait for the verdict even if ctx ends:
 	// a caller must never be told "failed" about a write that landed.
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-s.done:
+		// The loop has ended. A select with quit closed may still have picked
+		// the send above, after the final drain; such a write never ran.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
 }
 
 // writeLoop commits whatever is queued as soon as the previous commit ends:
@@ -62,14 +74,23 @@ func (s *Store) writeLoop() {
 	}
 }
 
+// drainOnClose commits what was queued before Close, in full batches.
 func (s *Store) drainOnClose() {
 	for {
-		select {
-		case req := <-s.writes:
-			s.commit([]*writeReq{req})
-		default:
+		var batch []*writeReq
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 0 {
 			return
 		}
+		s.commit(batch)
 	}
 }
 

@@ -88,6 +88,9 @@ func (c *Customer) validate() error {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Email = strings.TrimSpace(c.Email)
 	c.Phone = strings.TrimSpace(c.Phone)
+	c.Company = strings.TrimSpace(c.Company)
+	c.Address = strings.TrimSpace(c.Address)
+	c.Notes = strings.TrimSpace(c.Notes)
 	if c.Name == "" || len(c.Name) > 120 {
 		p.Add("name", "is required (1 to 120 characters)")
 	}
@@ -140,7 +143,7 @@ func (s *Store) putCustomer(tx *bolt.Tx, old, c *Customer) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(customers.records).Put(itob(c.ID), raw); err != nil {
+	if err := appending(tx.Bucket(customers.records)).Put(itob(c.ID), raw); err != nil {
 		return err
 	}
 	var oldIdx *indexed
@@ -197,9 +200,12 @@ func (s *Store) UpdateCustomer(ctx context.Context, id uint64, p CustomerPatch) 
 		c := *old
 		changes := ordered{}
 		set := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = *v
+			if v == nil {
+				return
+			}
+			if t := strings.TrimSpace(*v); t != *dst {
+				changes = changes.with(name, change{*dst, t})
+				*dst = t
 			}
 		}
 		set("name", &c.Name, p.Name)

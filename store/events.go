@@ -75,7 +75,7 @@ type change struct {
 // appendEvent writes an event into the log inside the caller's transaction, so
 // the event exists exactly when the change it describes does.
 func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, error) {
-	b := tx.Bucket(bucketEvents)
+	b := appending(tx.Bucket(bucketEvents))
 	seq, err := b.NextSequence()
 	if err != nil {
 		return "", err
@@ -101,7 +101,7 @@ func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, err
 	if err := b.Put(itob(seq), body); err != nil {
 		return "", err
 	}
-	if err := tx.Bucket(bucketEventsByName).Put(append([]byte(name+"\x00"), itob(seq)...), nil); err != nil {
+	if err := appending(tx.Bucket(bucketEventsByName)).Put(append([]byte(name+"\x00"), itob(seq)...), nil); err != nil {
 		return "", err
 	}
 	counts := tx.Bucket(bucketEventCounts)

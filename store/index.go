@@ -108,7 +108,7 @@ func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
 			name = t.filters[fi]
 		}
 		for si, sortName := range t.sorts {
-			b := idx.Bucket(indexName(name, sortName))
+			b := appending(idx.Bucket(indexName(name, sortName)))
 			var oldKey, newKey []byte
 			if old != nil {
 				oldKey = t.indexKey(pick(old.filters, fi), old.sorts[si], id)

@@ -25,14 +25,15 @@ var migrations = []func(tx *bolt.Tx) error{
 func SchemaVersion() int { return len(migrations) }
 
 func migrate(db *bolt.DB) error {
+	// Read the version without writing: even an empty write transaction
+	// rewrites bbolt's meta and freelist pages, and a newer store must be
+	// left exactly as it was.
 	var have int
-	err := db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if v := b.Get(keyVersion); v != nil {
-			have = int(btoi(v))
+	err := db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketMeta); b != nil {
+			if v := b.Get(keyVersion); v != nil {
+				have = int(btoi(v))
+			}
 		}
 		return nil
 	})
@@ -44,10 +45,14 @@ func migrate(db *bolt.DB) error {
 	}
 	for v := have; v < len(migrations); v++ {
 		err := db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
+				return err
+			}
 			if err := migrations[v](tx); err != nil {
 				return err
 			}
-			return tx.Bucket(bucketMeta).Put(keyVersion, itob(uint64(v+1)))
+			return meta.Put(keyVersion, itob(uint64(v+1)))
 		})
 		if err != nil {
 			return fmt.Errorf("migration %d: %w", v+1, err)

@@ -37,15 +37,34 @@ func (c *Customer) tokens() []string {
 	delete(set, "")
 	out := make([]string, 0, len(set))
 	for t := range set {
-		if len(t) > 64 {
-			t = t[:64]
-		}
-		out = append(out, t)
+		out = append(out, capToken(t))
 	}
 	return out
 }
 
+// maxTokenLen caps stored tokens; query words are capped alike so that a long
+// email still matches its own (capped) token.
+const maxTokenLen = 64
+
+func capToken(t string) string {
+	if len(t) > maxTokenLen {
+		return t[:maxTokenLen]
+	}
+	return t
+}
+
 func isSeparator(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }
+
+// isDomain tells "example.com" (kept whole, to find everyone at it) from
+// initials such as "j.r." (split into words like the names they match).
+func isDomain(w string) bool {
+	i := strings.LastIndexByte(w, '.')
+	if i <= 0 || i == len(w)-1 {
+		return false
+	}
+	tld := w[i+1:]
+	return len(tld) >= 2 && strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) < 0
+}
 
 func digitsOf(s string) string {
 	var b strings.Builder
@@ -61,13 +80,16 @@ func queryWords(q string) []string {
 	var words []string
 	for _, w := range strings.Fields(strings.ToLower(q)) {
 		switch {
-		case strings.Contains(w, "@"):
-			words = append(words, w)
+		case strings.Contains(w, "@") || isDomain(w):
+			words = append(words, w) // matches the stored email or its domain whole
 		case digitsOf(w) != "" && strings.Trim(w, "0123456789+-().") == "":
 			words = append(words, digitsOf(w))
 		default:
 			words = append(words, strings.FieldsFunc(w, isSeparator)...)
 		}
+	}
+	for i, w := range words {
+		words[i] = capToken(w)
 	}
 	return words
 }
@@ -118,6 +140,7 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 		slices.Reverse(hits)
 	}
 	page := Page{Total: len(hits), Items: []json.RawMessage{}}
+	lq.Page, lq.PerPage = max(lq.Page, 1), max(lq.PerPage, 1)
 	from := min((lq.Page-1)*lq.PerPage, len(hits))
 	to := min(from+lq.PerPage, len(hits))
 	page.HasMore = to < len(hits)

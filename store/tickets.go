@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
@@ -256,7 +257,7 @@ func (s *Store) putTicket(tx *bolt.Tx, old, t *Ticket) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(tickets.records).Put(itob(t.ID), raw); err != nil {
+	if err := appending(tx.Bucket(tickets.records)).Put(itob(t.ID), raw); err != nil {
 		return err
 	}
 	var oldIdx *indexed
@@ -298,6 +299,7 @@ func (s *Store) CustomerTickets(customerID uint64, q ListQuery) (Page, error) {
 		if tx.Bucket(customers.records).Get(itob(customerID)) == nil {
 			return notFound("customer")
 		}
+		q.Filters = maps.Clone(q.Filters) // the caller's map stays as it was
 		if q.Filters == nil {
 			q.Filters = map[string]string{}
 		}

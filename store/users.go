@@ -82,16 +82,11 @@ func (s *Store) Owner() (User, bool, error) {
 	var out User
 	pending := false
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
-			var r userRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			if r.Role == "owner" && out.ID == 0 {
-				out, pending = r.User, len(r.PasswordHash) == 0
-			}
-			return nil
-		})
+		r, err := firstOwner(tx)
+		if r != nil {
+			out, pending = r.User, len(r.PasswordHash) == 0
+		}
+		return err
 	})
 	if err == nil && out.ID == 0 {
 		err = notFound("owner")
@@ -111,17 +106,8 @@ func (s *Store) StartSetup(ctx context.Context) (string, error) {
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		issued = ""
 		b := tx.Bucket(bucketUsers)
-		var owner *userRecord
-		if err := b.ForEach(func(_, v []byte) error {
-			var r userRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			if r.Role == "owner" && owner == nil {
-				owner = &r
-			}
-			return nil
-		}); err != nil {
+		owner, err := firstOwner(tx)
+		if err != nil {
 			return err
 		}
 		now := s.clock()
@@ -178,32 +164,21 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (string, User,
 	if err := p.Err(); err != nil {
 		return "", User{}, err
 	}
+	// Check the token before paying for bcrypt, so that guessing costs us nothing.
+	if err := s.view(func(tx *bolt.Tx) error { _, err := s.setupOwner(tx, in.Token); return err }); err != nil {
+		return "", User{}, err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
 	if err != nil {
 		return "", User{}, err
 	}
 	var out User
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
-		var owner *userRecord
-		err := b.ForEach(func(_, v []byte) error {
-			var r userRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			if r.Role == "owner" && owner == nil {
-				owner = &r
-			}
-			return nil
-		})
+		owner, err := s.setupOwner(tx, in.Token)
 		if err != nil {
 			return err
 		}
-		if owner == nil || len(owner.PasswordHash) > 0 || owner.SetupHash == nil ||
-			s.clock().After(owner.SetupExpires) ||
-			subtle.ConstantTimeCompare(owner.SetupHash, hashKey(in.Token)) != 1 {
-			return ErrBadSetupToken
-		}
+		b := tx.Bucket(bucketUsers)
 		owner.Name, owner.Email, owner.PasswordHash = in.Name, in.Email, hash
 		owner.SetupHash, owner.SetupExpires = nil, time.Time{}
 		owner.UpdatedAt = s.clock()
@@ -215,6 +190,39 @@ func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (string, User,
 	}
 	token, err := s.NewSession(ctx, out.ID)
 	return token, out, err
+}
+
+// firstOwner returns the first owner account (the one setup created), or nil.
+func firstOwner(tx *bolt.Tx) (*userRecord, error) {
+	var owner *userRecord
+	err := tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+		if owner != nil {
+			return nil
+		}
+		var r userRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Role == "owner" {
+			owner = &r
+		}
+		return nil
+	})
+	return owner, err
+}
+
+// setupOwner returns the owner whose one-time setup token this is.
+func (s *Store) setupOwner(tx *bolt.Tx, token string) (*userRecord, error) {
+	owner, err := firstOwner(tx)
+	if err != nil {
+		return nil, err
+	}
+	if owner == nil || len(owner.PasswordHash) > 0 || owner.SetupHash == nil ||
+		s.clock().After(owner.SetupExpires) ||
+		subtle.ConstantTimeCompare(owner.SetupHash, hashKey(token)) != 1 {
+		return nil, ErrBadSetupToken
+	}
+	return owner, nil
 }
 
 // ErrBadCredentials means the email or password is wrong.
