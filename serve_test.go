@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	setupLink  = regexp.MustCompile(`(http://\S+)/setup#token=(\w+)`)
+	setupLink      = regexp.MustCompile(`(http://\S+)/setup#token=(\w+)`)
 	sandboxKeyLine = regexp.MustCompile(`dk_test_\w+`)
 )
 

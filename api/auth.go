@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"portal/store"
@@ -17,7 +18,7 @@ type Principal struct {
 	Tier   string
 	Mode   store.Mode
 	UserID uint64
-	Scopes map[string]bool
+	Scopes []string // a short list, read without building a set per request
 	// Session is true for console requests authenticated by cookie.
 	Session bool
 	// Store is the only data store this principal's handlers may touch.
@@ -25,7 +26,7 @@ type Principal struct {
 }
 
 // Can reports whether the principal holds scope.
-func (p *Principal) Can(scope string) bool { return p.Scopes[scope] }
+func (p *Principal) Can(scope string) bool { return slices.Contains(p.Scopes, scope) }
 
 // author names the principal on notes and in logs.
 func (p *Principal) author() string {
@@ -67,7 +68,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 			return nil, errUnauthorized
 		}
 		p := &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode,
-			UserID: k.UserID, Scopes: scopeSet(k.Scopes)}
+			UserID: k.UserID, Scopes: k.Scopes}
 		p.Store = s.storeFor(p.Mode)
 		return p, nil
 	}
@@ -87,7 +88,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 		mode = store.Test
 	}
 	p := &Principal{Type: "session", Name: u.Name, Tier: "unlimited", Mode: mode, UserID: u.ID,
-		Scopes: scopeSet(store.RoleScopes(u.Role)), Session: true}
+		Scopes: store.RoleScopes(u.Role), Session: true}
 	p.Store = s.storeFor(mode)
 	return p, nil
 }
@@ -100,12 +101,4 @@ func sameOrigin(r *http.Request) bool {
 	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host == r.Host
-}
-
-func scopeSet(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
 }

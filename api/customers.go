@@ -8,6 +8,9 @@ import (
 
 var customerList = &listSpec{sorts: []string{"id", "created_at", "name", "updated_at"}, search: true}
 
+// customerTicketList is ticketList less customer_id, which the path fixes.
+var customerTicketList = &listSpec{filters: []string{"status", "assigned_to"}, sorts: ticketList.sorts}
+
 func (s *Server) customerRoutes() []route {
 	const res = "customers"
 	return []route{
@@ -16,7 +19,7 @@ func (s *Server) customerRoutes() []route {
 		{method: "GET", path: "/customers/{id}", scope: readScope(res), handle: s.getCustomer, summary: "Get a customer", out: store.Customer{}},
 		{method: "PATCH", path: "/customers/{id}", scope: writeScope(res), handle: s.updateCustomer, summary: "Update a customer", in: store.CustomerPatch{}, out: store.Customer{}},
 		{method: "DELETE", path: "/customers/{id}", scope: writeScope(res), handle: s.deleteCustomer, summary: "Delete a customer with no open tickets (409 otherwise)", out: deleted{}},
-		{method: "GET", path: "/customers/{id}/tickets", scope: readScope(res), handle: s.customerTickets, summary: "List a customer's tickets", out: []store.Ticket{}, list: ticketList},
+		{method: "GET", path: "/customers/{id}/tickets", scope: readScope(res), handle: s.customerTickets, summary: "List a customer's tickets", out: []store.Ticket{}, list: customerTicketList},
 	}
 }
 
@@ -94,7 +97,7 @@ func (s *Server) customerTickets(w http.ResponseWriter, r *http.Request, p *Prin
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(r, listSpec{filters: []string{"status", "assigned_to"}, sorts: ticketList.sorts})
+	lp, err := parseList(r, *customerTicketList)
 	if err != nil {
 		return err
 	}

@@ -14,15 +14,24 @@ func (s *Server) keyRoutes() []route {
 	}
 }
 
+// listKeys lists the keys the caller may manage: a developer key, which lives
+// in the sandbox, sees only developer keys.
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	keys, err := s.cfg.Live.Keys()
 	if err != nil {
 		return err
 	}
-	if keys == nil {
-		keys = []store.APIKey{}
+	visible := []store.APIKey{}
+	for _, k := range keys {
+		if p.mayManage(k) {
+			visible = append(visible, k)
+		}
 	}
-	return ok(w, http.StatusOK, keys)
+	return ok(w, http.StatusOK, visible)
+}
+
+func (p *Principal) mayManage(k store.APIKey) bool {
+	return p.Type != store.KeyDeveloper || k.Type == store.KeyDeveloper
 }
 
 // createKey mints a key no stronger than the caller: its scopes must be a
@@ -32,17 +41,31 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	// A developer key stays in the sandbox: it cannot mint a key that sees live data.
+	if p.Type == store.KeyDeveloper && in.Type != store.KeyDeveloper {
+		return validation("type", "a developer key can only create developer keys")
+	}
+	if in.Type == store.KeyUser && in.UserID == 0 {
+		in.UserID = p.UserID
+	}
 	wanted := in.Scopes
-	if in.Type == store.KeyInternal {
+	switch {
+	case in.Type == store.KeyInternal:
 		wanted = store.AllScopes()
+	case in.Type == store.KeyUser && len(in.Scopes) == 0:
+		wanted = s.roleScopes(in.UserID) // the store defaults a user key to its member's role
 	}
 	for _, sc := range wanted {
 		if store.ValidScope(sc) && !p.Can(sc) {
 			return validation("scopes", "you cannot grant "+sc+", which you do not hold")
 		}
 	}
-	if in.Type == store.KeyUser && in.UserID == 0 {
-		in.UserID = p.UserID
+	tier := in.Tier
+	if tier == "" {
+		tier = store.DefaultTier(in.Type)
+	}
+	if r := store.TierRank(tier); r > 0 && r > store.TierRank(p.Tier) {
+		return validation("tier", "you cannot grant the "+tier+" tier, above your own ("+p.Tier+")")
 	}
 	k, err := s.cfg.Live.CreateKey(r.Context(), in, s.cfg.Sealer)
 	if err != nil {
@@ -51,10 +74,35 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal)
 	return ok(w, http.StatusCreated, k)
 }
 
+// roleScopes is what a user key for staff member id (0: the owner) gets when
+// it names no scopes; nil when there is no such member (the store refuses it).
+func (s *Server) roleScopes(id uint64) []string {
+	var u store.User
+	var err error
+	if id == 0 {
+		u, _, err = s.cfg.Live.Owner()
+	} else {
+		u, err = s.cfg.Live.UserByID(id)
+	}
+	if err != nil {
+		return nil
+	}
+	return store.RoleScopes(u.Role)
+}
+
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := idParam(r, "id")
 	if err != nil {
 		return err
+	}
+	keys, err := s.cfg.Live.Keys()
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID == id && !p.mayManage(k) {
+			return &store.NotFoundError{What: "key"}
+		}
 	}
 	k, err := s.cfg.Live.RevokeKey(r.Context(), id)
 	if err != nil {

@@ -80,6 +80,20 @@ type NewKey struct {
 	AppSecret string `json:"app_secret,omitempty"`
 }
 
+// DefaultTier is the tier of a key created without one (API.md "Rate limits").
+func DefaultTier(t KeyType) string {
+	switch t {
+	case KeyInternal, KeyDeveloper, KeyApp:
+		return "unlimited"
+	}
+	return "paid"
+}
+
+// TierRank orders tiers from the most limited (1) to unlimited; 0 is unknown.
+func TierRank(tier string) int {
+	return map[string]int{"free": 1, "paid": 2, "partner": 3, "unlimited": 4}[tier]
+}
+
 // ErrBadKey means a key is unknown, malformed or revoked.
 var ErrBadKey = errors.New("unknown or revoked API key")
 
@@ -130,12 +144,7 @@ func (in *KeyInput) normalize() error {
 		in.Scopes = nil // an app id only signs; the user key beside it carries the scopes
 	}
 	if in.Tier == "" {
-		switch in.Type {
-		case KeyInternal, KeyDeveloper, KeyApp:
-			in.Tier = "unlimited"
-		default:
-			in.Tier = "paid"
-		}
+		in.Tier = DefaultTier(in.Type)
 	}
 	if _, ok := Tiers[in.Tier]; !ok {
 		p.Add("tier", "must be one of free, paid, partner, unlimited")

@@ -283,12 +283,13 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 		if err := putChild(tx.Bucket(bucketLineItems), ticketID, itemID, item); err != nil {
 			return err
 		}
+		before := t.Totals
 		if err := s.retotal(tx, t); err != nil {
 			return err
 		}
 		out, outTicket = *item, *t
 		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
-			with("changes", ordered{}.with("totals", change{nil, t.Totals})).with("ticket", t))
+			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t))
 		return err
 	})
 	return out, outTicket, err

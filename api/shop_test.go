@@ -1,0 +1,133 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"portal/store"
+)
+
+func TestStoreInfoReadsAndPatches(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+
+	var shop store.Shop
+	c.get("/store").ok(http.StatusOK, &shop)
+	if shop.Name != "My Repair Shop" || shop.Currency != "USD" || shop.Timezone != "UTC" {
+		t.Errorf("default shop %+v", shop)
+	}
+
+	res := c.patch("/store", `{"name":"Fix-It Corner","timezone":"Europe/London","tax_rate":8.875}`)
+	env := res.ok(http.StatusOK, &shop)
+	if shop.Name != "Fix-It Corner" || shop.Timezone != "Europe/London" || shop.Currency != "USD" {
+		t.Errorf("patched shop %+v", shop)
+	}
+	if !strings.Contains(string(env.Data), `"tax_rate":8.875`) {
+		t.Errorf("tax rate on the wire: %s", env.Data)
+	}
+	c.get("/store").ok(http.StatusOK, &shop)
+	if shop.Name != "Fix-It Corner" {
+		t.Errorf("GET after PATCH: %+v", shop)
+	}
+
+	cases := []struct{ body, field string }{
+		{`{"currency":"usd"}`, "currency"},
+		{`{"timezone":"Mars/Olympus"}`, "timezone"},
+		{`{"email":"shop"}`, "email"},
+		{`{"name":" "}`, "name"},
+		{`{"tax_rate":101}`, "tax_rate"},
+		{`{"tax_rate":8.8755}`, "tax_rate"},
+		{`{"owner":"me"}`, "owner"},
+	}
+	for _, tc := range cases {
+		c.patch("/store", tc.body).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", tc.field)
+	}
+}
+
+func TestStatusesCanBeReplacedUnlessInUse(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+
+	var statuses []store.Status
+	c.get("/store/statuses").ok(http.StatusOK, &statuses)
+	var names []string
+	for _, s := range statuses {
+		names = append(names, s.Name)
+	}
+	want := []string{"New", "In Progress", "Waiting for Parts", "Waiting on Customer", "Ready for Pickup", "Resolved", "Closed"}
+	if !slices.Equal(names, want) {
+		t.Errorf("default statuses %v, want %v", names, want)
+	}
+	for _, s := range statuses {
+		if s.Closed != (s.Name == "Resolved" || s.Name == "Closed") {
+			t.Errorf("status %q closed=%v", s.Name, s.Closed)
+		}
+	}
+
+	workflow := []store.Status{{Name: "Received"}, {Name: "Bench"}, {Name: "Done", Closed: true}}
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": workflow}).ok(http.StatusOK, &statuses)
+	if !slices.Equal(statuses, workflow) {
+		t.Errorf("PUT answered %+v", statuses)
+	}
+	tk := c.newTicket(c.newCustomer("Ann").ID, nil)
+	if tk.Status != "Received" {
+		t.Errorf("new ticket status %q, want the first status", tk.Status)
+	}
+
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": []store.Status{{Name: "Bench"}, {Name: "Done", Closed: true}}}).
+		fail(http.StatusConflict, "CONFLICT")
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": []store.Status{{Name: "Received", Closed: true}, {Name: "Open"}}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "statuses")
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": []store.Status{}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "statuses")
+	c.api("PUT", "/store/statuses", `{"statuses":[{"name":"Received","colour":"red"}]}`).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "colour")
+}
+
+func TestStoreFeaturesAreFlags(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	var features map[string]bool
+	c.get("/store/features").ok(http.StatusOK, &features)
+	if !features["tickets"] || !features["customers"] || !features["payments"] {
+		t.Errorf("features %v", features)
+	}
+	if _, ok := features["visitors"]; !ok {
+		t.Errorf("features %v lack visitors", features)
+	}
+}
+
+func TestUsersListStaffWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	var users []store.User
+	c.get("/users").ok(http.StatusOK, &users)
+	if len(users) != 0 {
+		t.Errorf("users before setup: %+v", users)
+	}
+
+	token := ts.owner()
+	if _, _, err := ts.Live.CompleteSetup(context.Background(), store.SetupInput{Token: token, Name: "Olive Owner",
+		Email: "olive@example.com", Password: ownerPassword}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/users", "/users/active"} {
+		res := c.get(path)
+		res.ok(http.StatusOK, &users)
+		if len(users) != 1 || users[0].Name != "Olive Owner" || users[0].Role != "owner" || !users[0].Active {
+			t.Errorf("%s: %+v", path, users)
+		}
+		if strings.Contains(string(res.Body), "password") || strings.Contains(string(res.Body), "setup") {
+			t.Errorf("%s shows secrets: %s", path, res.Body)
+		}
+	}
+	// Staff are the same people whichever store a key sees.
+	dev := ts.client(developerKey)
+	dev.get("/users/active").ok(http.StatusOK, &users)
+	if len(users) != 1 {
+		t.Errorf("developer key sees %d staff", len(users))
+	}
+}
