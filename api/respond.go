@@ -123,17 +123,36 @@ func okRaw(w http.ResponseWriter, raw json.RawMessage) error {
 	return nil
 }
 
-// okPage writes a list with its meta.
+// okPage writes a list with its meta. The items are the store's own compact
+// JSON, so they are copied as they are: re-validating them through
+// json.Marshal took a third of a list request's time.
 func okPage(w http.ResponseWriter, page store.Page, lp listParams) error {
-	items := page.Items
-	if items == nil {
-		items = []json.RawMessage{}
-	}
-	meta := &listMeta{PerPage: lp.PerPage, Total: page.Total, HasMore: page.HasMore}
+	meta := listMeta{PerPage: lp.PerPage, Total: page.Total, HasMore: page.HasMore}
 	if !lp.cursor() {
 		meta.Page = lp.Page
 	}
-	writeJSON(w, http.StatusOK, envelope{Success: true, Data: items, Meta: meta})
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	size := 64 + len(metaJSON)
+	for _, it := range page.Items {
+		size += len(it) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"success":true,"data":[`...)
+	for i, it := range page.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, `],"meta":`...)
+	b = append(b, metaJSON...)
+	b = append(b, '}')
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 	return nil
 }
 
