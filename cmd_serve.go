@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"portal/api"
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -25,6 +28,7 @@ type serveConfig struct {
 	sandbox bool
 	tlsCert string
 	tlsKey  string
+	retries []time.Duration // --webhook-retry-schedule; nil: each format's own
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -32,8 +36,9 @@ func parseServe(args []string) (serveConfig, error) {
 	addr := fs.String("addr", envOr("PORTAL_ADDR", "127.0.0.1:8080"), "listen address")
 	data := dataFlag(fs)
 	sandbox := fs.Bool("sandbox", envBool("PORTAL_SANDBOX"), "developer sandbox: demo data, loopback webhooks")
-	cert := fs.String("tls-cert", "", "TLS certificate file")
-	key := fs.String("tls-key", "", "TLS key file")
+	cert := fs.String("tls-cert", os.Getenv("PORTAL_TLS_CERT"), "TLS certificate file")
+	key := fs.String("tls-key", os.Getenv("PORTAL_TLS_KEY"), "TLS key file")
+	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
@@ -42,6 +47,15 @@ func parseServe(args []string) (serveConfig, error) {
 		return serveConfig{}, usageErr("serve takes no arguments, got %q", rest[0])
 	}
 	cfg := serveConfig{addr: *addr, data: dataDir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key}
+	if *schedule != "" {
+		for _, part := range strings.Split(*schedule, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || d <= 0 {
+				return cfg, usageErr("--webhook-retry-schedule: %q is not a positive duration such as 30s or 2h", part)
+			}
+			cfg.retries = append(cfg.retries, d)
+		}
+	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
 	}
@@ -84,7 +98,9 @@ func cmdServe(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox, Log: log})
+	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log})
+	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
+		Hooks: engine, Log: log})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -119,6 +135,22 @@ func cmdServe(args []string) error {
 		shutdown(log, httpSrv, adminSrv)
 		return err
 	}
+	hooksCtx, stopHooks := context.WithCancel(context.Background())
+	var hooksDone sync.WaitGroup
+	for _, s := range []*store.Store{dirs.live, dirs.test} {
+		hooksDone.Add(1)
+		go func() {
+			defer hooksDone.Done()
+			if err := engine.Run(hooksCtx, s); err != nil {
+				log.Error("webhook engine", "store", s.Mode(), "err", err)
+			}
+		}()
+	}
+	// Senders stop before the stores close; unfinished deliveries keep their
+	// lease and go out again after the next start.
+	defer hooksDone.Wait()
+	defer stopHooks()
+
 	srv.SetReady(true)
 	log.Info("portal serving", "addr", ln.Addr().String(), "data", string(cfg.data), "sandbox", cfg.sandbox, "version", version)
 
@@ -162,12 +194,24 @@ func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string) e
 }
 
 // sandboxKey is the same developer key on every start, kept sealed in the
-// test store, so a developer's scripts keep working across restarts.
+// test store, so a developer's scripts keep working across restarts. If it
+// was revoked, a new one replaces it.
 func sandboxKey(ctx context.Context, dirs *stores) (string, error) {
-	return dirs.test.SealedValue(ctx, "sandbox_key", dirs.sealer, func() (string, error) {
+	mint := func() (string, error) {
 		k, err := dirs.live.CreateKey(ctx, store.KeyInput{Type: store.KeyDeveloper, Name: "Sandbox", Scopes: store.AllScopes()}, dirs.sealer)
 		return k.Secret, err
-	})
+	}
+	key, err := dirs.test.SealedValue(ctx, "sandbox_key", dirs.sealer, mint)
+	if err != nil {
+		return "", err
+	}
+	if _, err := dirs.live.Authenticate(key); err == nil {
+		return key, nil
+	}
+	if key, err = mint(); err != nil {
+		return "", err
+	}
+	return key, dirs.test.SetSealedValue(ctx, "sandbox_key", key, dirs.sealer)
 }
 
 func shutdown(log *slog.Logger, servers ...*http.Server) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,10 +19,25 @@ import (
 // dataDir names the files of one appliance's data folder.
 type dataDir string
 
-func (d dataDir) live() string   { return filepath.Join(string(d), "live.db") }
-func (d dataDir) test() string   { return filepath.Join(string(d), "test.db") }
-func (d dataDir) seal() string   { return filepath.Join(string(d), "secret.key") }
-func (d dataDir) socket() string { return filepath.Join(string(d), "portal.sock") }
+func (d dataDir) live() string { return filepath.Join(string(d), "live.db") }
+func (d dataDir) test() string { return filepath.Join(string(d), "test.db") }
+func (d dataDir) seal() string { return filepath.Join(string(d), "secret.key") }
+
+// socket is the admin socket: in the data folder, unless that path is too
+// long for a unix socket (about 104 bytes), then in the temp folder under a
+// name derived from the data folder's absolute path.
+func (d dataDir) socket() string {
+	p := filepath.Join(string(d), "portal.sock")
+	if len(p) < 100 {
+		return p
+	}
+	abs, err := filepath.Abs(string(d))
+	if err != nil {
+		abs = string(d)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(os.TempDir(), "portal-"+hex.EncodeToString(sum[:8])+".sock")
+}
 
 // stores is an opened data folder.
 type stores struct {

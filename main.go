@@ -13,10 +13,12 @@ var version = "dev"
 const usage = `portal — the repair shop appliance
 
 Usage:
-  portal serve   [--addr 127.0.0.1:8080] [--data ./portal-data] [--sandbox]
+  portal serve   [--addr 127.0.0.1:8080] [--data ./portal-data] [--sandbox] [--webhook-retry-schedule 1m,5m,…]
   portal keys    create --type plugin|developer|internal|user|app --name N [--scopes a,b] [--tier T] [--data DIR]
   portal keys    list [--data DIR]
   portal keys    revoke ID [--data DIR]
+  portal trigger EVENT [--data DIR]          fire a sample event in the test store
+  portal verify  --format F --secret S --header 'Name: value'… < body
   portal version
 
 Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX.
@@ -37,6 +39,10 @@ func run(args []string) int {
 		err = cmdServe(args[1:])
 	case "keys":
 		err = cmdKeys(args[1:])
+	case "verify":
+		err = cmdVerify(args[1:], os.Stdin)
+	case "trigger":
+		err = cmdTrigger(args[1:])
 	case "version", "--version":
 		fmt.Println("portal", version)
 	case "help", "-h", "--help":

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gorilla/mux"
 
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -50,5 +52,27 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		return ok(w, http.StatusOK, k)
 	})
+	handle("/admin/trigger", http.MethodPost, func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			Event string `json:"event"`
+		}
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+		id, err := TriggerSample(r.Context(), s.cfg.Test, in.Event)
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusCreated, map[string]string{"event_id": id, "event": in.Event})
+	})
 	return r
+}
+
+// TriggerSample appends a sample event to s's log (the test store's, for
+// `portal trigger`), from where it flows to webhooks and the live feed.
+func TriggerSample(ctx context.Context, s *store.Store, name string) (string, error) {
+	if !store.KnownEvent(name) {
+		return "", validation("event", "is not an event name; see API.md's Events table")
+	}
+	return s.AppendSampleEvent(ctx, name, hooks.SampleData(name))
 }

@@ -51,11 +51,8 @@ const sessionCookie = "portal_session"
 
 // presentedKey reads the key from Authorization: Bearer or X-API-Key.
 func presentedKey(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if v, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(v)
-		}
-		return ""
+	if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(v)
 	}
 	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }

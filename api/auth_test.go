@@ -220,3 +220,25 @@ func TestDeveloperKeyNeitherSeesNorRevokesLiveKeys(t *testing.T) {
 	dev.api("DELETE", fmt.Sprintf("/keys/%d", pluginID), nil).fail(http.StatusNotFound, "NOT_FOUND")
 	live.get("/tickets").ok(http.StatusOK, nil)
 }
+
+func TestKeyCannotRevokeAStrongerKey(t *testing.T) {
+	t.Parallel()
+	ts, plugin := newServer(t, keySpec{Type: store.KeyPlugin, Scopes: []string{"keys.read", "keys.write"}, Tier: "free"})
+	internal := ts.client(internalKey)
+	keys, err := ts.Live.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Type == store.KeyInternal {
+			plugin.api("DELETE", fmt.Sprintf("/keys/%d", k.ID), nil).fail(http.StatusNotFound, "NOT_FOUND")
+		}
+	}
+	internal.get("/tickets").ok(http.StatusOK, nil)
+}
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	c.api("GET", "/tickets", nil, "Authorization", "bearer "+c.key).ok(http.StatusOK, nil)
+}

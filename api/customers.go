@@ -34,6 +34,9 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
+	if lp.Search != "" && lp.cursor() {
+		return validation("q", "search results are paged with page and per_page, not since_id or updated_after")
+	}
 	page, err := p.Store.ListCustomers(lp.ListQuery, lp.Search)
 	if err != nil {
 		return err

@@ -33,6 +33,17 @@ func decode(r *http.Request, dst any) error {
 	return nil
 }
 
+// decodeOptional decodes a body that may be left out entirely.
+func decodeOptional(r *http.Request, dst any) error {
+	err := decode(r, dst)
+	if ae, ok := err.(*apiError); ok && len(ae.Details) == 1 && ae.Details[0].Field == "body" && ae.Details[0].Message == bodyRequired {
+		return nil
+	}
+	return err
+}
+
+const bodyRequired = "is required: send a JSON object"
+
 func decodeError(err error) error {
 	var mbe *http.MaxBytesError
 	var syn *json.SyntaxError
@@ -41,7 +52,7 @@ func decodeError(err error) error {
 	case errors.As(err, &mbe):
 		return errTooLarge
 	case errors.Is(err, io.EOF):
-		return validation("body", "is required: send a JSON object")
+		return validation("body", bodyRequired)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return validation("body", "is not valid JSON (it ends too early)")
 	case errors.As(err, &syn):

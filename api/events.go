@@ -27,7 +27,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	page, err := p.Store.ListEvents(store.EventQuery{Since: since, Pattern: pattern, Page: lp.Page, PerPage: lp.PerPage})
+	page, err := p.Store.ListEvents(store.EventQuery{Since: since, Pattern: pattern, Page: lp.Page, PerPage: lp.PerPage,
+		Allowed: p.canSeeEvent})
 	if err != nil {
 		return err
 	}
@@ -37,8 +38,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *Principal
 	return okPage(w, page, lp)
 }
 
+// canSeeEvent: an event carries its record, so reading it takes the
+// record's read scope as well as events.read.
+func (p *Principal) canSeeEvent(name string) bool {
+	return p.Can(store.EventScope(name))
+}
+
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	raw, err := p.Store.Event(mux.Vars(r)["id"])
+	raw, err := p.Store.Event(mux.Vars(r)["id"], p.canSeeEvent)
 	if err != nil {
 		return err
 	}

@@ -238,3 +238,32 @@ func TestEventsSinceListsLaterEventsOldestFirst(t *testing.T) {
 		t.Errorf("page 2 of 1: %+v %+v", later, env.Meta)
 	}
 }
+
+// An event carries its record, so reading it takes the record's scope too.
+func TestEventsNeedTheirRecordsReadScope(t *testing.T) {
+	t.Parallel()
+	ts, owner := newServer(t, internalKey)
+	ann := owner.newCustomer("Ann")
+	owner.newTicket(ann.ID, nil)
+
+	ticketsOnly := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"events.read", "tickets.read"}})
+	var seen []wireEvent
+	res := ticketsOnly.get("/events")
+	env := res.ok(http.StatusOK, &seen)
+	for _, e := range seen {
+		if e.Event == "customer.created" {
+			t.Fatalf("a key without customers.read read %s", e.Event)
+		}
+	}
+	if len(seen) != 1 || env.Meta.Total != 1 {
+		t.Fatalf("saw %d events, total %d; want only ticket.created", len(seen), env.Meta.Total)
+	}
+
+	var all []wireEvent
+	owner.get("/events").ok(http.StatusOK, &all)
+	for _, e := range all {
+		if e.Event == "customer.created" {
+			ticketsOnly.get("/events/"+e.EventID).fail(http.StatusNotFound, "NOT_FOUND")
+		}
+	}
+}

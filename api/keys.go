@@ -30,8 +30,21 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *Principal) 
 	return ok(w, http.StatusOK, visible)
 }
 
+// mayManage: a key is no stronger than the one managing it — every scope
+// and the tier within the caller's — and a developer key stays in the sandbox.
 func (p *Principal) mayManage(k store.APIKey) bool {
-	return p.Type != store.KeyDeveloper || k.Type == store.KeyDeveloper
+	if p.Type == store.KeyDeveloper && k.Type != store.KeyDeveloper {
+		return false
+	}
+	if store.TierRank(k.Tier) > store.TierRank(p.Tier) {
+		return false
+	}
+	for _, sc := range k.Scopes {
+		if !p.Can(sc) {
+			return false
+		}
+	}
+	return true
 }
 
 // createKey mints a key no stronger than the caller: its scopes must be a

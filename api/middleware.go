@@ -38,7 +38,7 @@ func (s *Server) common(next http.Handler) http.Handler {
 	})
 }
 
-// guard authenticates, checks the route's scope, then charges the rate limit.
+// guard authenticates, charges the rate limit, then checks the route's scope.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
@@ -46,13 +46,14 @@ func (s *Server) guard(rt route) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		if rt.scope != "" && !p.Can(rt.scope) {
-			fail(w, r, forbidden(rt.scope))
-			return
-		}
+		// Every request of a key counts, refused ones too, and says so in its headers.
 		if !s.limiter.allow(w, p.KeyID, p.Tier) {
 			fail(w, r, newError(http.StatusTooManyRequests, "RATE_LIMITED",
 				"Rate limit exceeded for this key; retry after "+w.Header().Get("Retry-After")+" s"))
+			return
+		}
+		if rt.scope != "" && !p.Can(rt.scope) {
+			fail(w, r, forbidden(rt.scope))
 			return
 		}
 		if err := rt.handle(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {

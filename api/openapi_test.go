@@ -143,6 +143,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	ann := c.newCustomer("Ann")
 	tk := c.newTicket(ann.ID, nil)
 	c.post(fmt.Sprintf("/tickets/%d/notes", tk.ID), map[string]any{"body": "hello"}).ok(http.StatusCreated, nil)
+	c.post("/webhooks", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"*"}}).ok(http.StatusCreated, nil)
 	var events []wireEvent
 	c.get("/events").ok(http.StatusOK, &events)
 

@@ -117,3 +117,13 @@ func TestUnlimitedKeysAreNeverLimited(t *testing.T) {
 		dev.get("/store").ok(http.StatusOK, nil)
 	}
 }
+
+func TestRefusedRequestsCountAndCarryRateLimitHeaders(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, keySpec{Type: store.KeyPlugin, Scopes: []string{"store.read"}, Tier: "free"})
+	res := c.get("/tickets")
+	res.fail(http.StatusForbidden, "FORBIDDEN")
+	if got := headerInt(t, res, "X-RateLimit-Remaining"); got != 29 {
+		t.Fatalf("X-RateLimit-Remaining on a 403 = %d, want 29", got)
+	}
+}

@@ -31,7 +31,7 @@ func (s *Server) routes() []route {
 	var all []route
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
-		s.userRoutes(), s.eventRoutes(), s.keyRoutes(),
+		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -51,6 +51,7 @@ func (s *Server) buildRouter() *mux.Router {
 
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	s.bindSession(r)
+	s.bindPortalio(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	Sealer     *store.Sealer
 	UI         fs.FS // the embedded console; nil serves no UI
 	Sandbox    bool
+	Hooks      *hooks.Engine // sends "Send test" and "Redeliver" at once
 	Now        func() time.Time
 	Log        *slog.Logger
 }

@@ -17,9 +17,9 @@ func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 
 func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
 
-// timeKey orders times; the zero time sorts first.
+// timeKey orders times; the zero time and anything before 1970 sort first.
 func timeKey(t time.Time) uint64 {
-	if t.IsZero() {
+	if t.IsZero() || t.Unix() < 0 {
 		return 0
 	}
 	return uint64(t.Unix())

@@ -24,8 +24,16 @@ func modeTag(m Mode) uint16 {
 }
 
 func formatEventID(ms uint64, m Mode, seq uint64) string {
+	return formatTaggedID(ms, modeTag(m), seq)
+}
+
+// sampleTag marks the ids of sample events sent by "Send test", which are
+// not in the log: their sequence is the delivery's, so they never collide.
+const sampleTag = 0x8000
+
+func formatTaggedID(ms uint64, tag uint16, seq uint64) string {
 	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[0:8], ms<<16|uint64(modeTag(m)))
+	binary.BigEndian.PutUint64(raw[0:8], ms<<16|uint64(tag))
 	binary.BigEndian.PutUint64(raw[8:16], seq)
 	// 128 bits in 26 characters: the first carries the top 3 bits (ULID style).
 	var out [26]byte

@@ -75,6 +75,15 @@ type change struct {
 // appendEvent writes an event into the log inside the caller's transaction, so
 // the event exists exactly when the change it describes does.
 func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, error) {
+	raw, err := data.MarshalJSON()
+	if err != nil {
+		return "", err
+	}
+	return s.appendRawEvent(tx, name, raw)
+}
+
+// appendRawEvent appends an event whose data is already encoded.
+func (s *Store) appendRawEvent(tx *bolt.Tx, name string, raw json.RawMessage) (string, error) {
 	b := appending(tx.Bucket(bucketEvents))
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -87,10 +96,6 @@ func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, err
 		ms = btoi(last) // ids must keep increasing even if the clock steps back
 	}
 	if err := meta.Put(keyLastEventMS, itob(ms)); err != nil {
-		return "", err
-	}
-	raw, err := data.MarshalJSON()
-	if err != nil {
 		return "", err
 	}
 	id := formatEventID(ms, s.mode, seq)
@@ -117,6 +122,9 @@ type EventQuery struct {
 	Pattern string // "ticket.created", "ticket.*" or "" for all
 	Page    int
 	PerPage int
+	// Allowed, when set, hides events the reader may not see (an event
+	// carries its record, so reading it needs the record's read scope).
+	Allowed func(name string) bool
 }
 
 // ListEvents reads the log: newest first, or oldest first after Since.
@@ -129,13 +137,29 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 		}
 		after = seq
 	}
-	match, err := eventMatcher(q.Pattern)
+	matchName, err := eventMatcher(q.Pattern)
 	if err != nil {
 		return Page{}, err
+	}
+	match := matchName
+	if q.Allowed != nil {
+		match = func(n string) bool { return matchName(n) && q.Allowed(n) }
 	}
 	var page Page
 	err = s.view(func(tx *bolt.Tx) error {
 		page.Total = eventTotal(tx, q.Pattern)
+		if q.Allowed != nil {
+			page.Total = 0
+			err := tx.Bucket(bucketEventCounts).ForEach(func(k, v []byte) error {
+				if name := string(k); name != "*" && match(name) {
+					page.Total += int(btoi(v))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		c := tx.Bucket(bucketEvents).Cursor()
 		var k, v []byte
 		step := c.Prev
@@ -166,7 +190,7 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 }
 
 // Event returns one event by id.
-func (s *Store) Event(id string) (json.RawMessage, error) {
+func (s *Store) Event(id string, allowed func(name string) bool) (json.RawMessage, error) {
 	seq, err := parseEventID(id, s.mode)
 	if err != nil {
 		return nil, notFound("event")
@@ -174,7 +198,8 @@ func (s *Store) Event(id string) (json.RawMessage, error) {
 	var out json.RawMessage
 	err = s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketEvents).Get(itob(seq))
-		if v == nil {
+		// The id's time part must match too: an id is not a sequence number.
+		if v == nil || eventIDOf(v) != id || (allowed != nil && !allowed(eventName(v))) {
 			return notFound("event")
 		}
 		out = cloneBytes(v)

@@ -179,7 +179,7 @@ func TestEventIDsIncreaseAndParseBack(t *testing.T) {
 		if ev.Event != e.Name || ev.StoreID != 1 || ev.Timestamp.Location() != time.UTC {
 			t.Errorf("event %s: %+v", ev.EventID, ev)
 		}
-		raw, err := s.Event(ev.EventID)
+		raw, err := s.Event(ev.EventID, nil)
 		if err != nil || string(raw) != string(e.JSON) {
 			t.Errorf("Event(%s) = %s, %v", ev.EventID, raw, err)
 		}
@@ -189,7 +189,7 @@ func TestEventIDsIncreaseAndParseBack(t *testing.T) {
 			t.Errorf("parseEventID(%q) accepted a malformed id", bad)
 		}
 	}
-	_, err := s.Event("evt_" + strings.Repeat("0", 25) + "Z") // well formed, not in the log
+	_, err := s.Event("evt_"+strings.Repeat("0", 25)+"Z", nil) // well formed, not in the log
 	wantNotFound(t, err)
 }
 
@@ -204,10 +204,10 @@ func TestEventIDsOfOneStoreAreNotFoundInTheOther(t *testing.T) {
 	if liveID == testID {
 		t.Fatalf("both stores minted %s", liveID)
 	}
-	if _, err := live.Event(testID); !errors.Is(err, ErrNotFound) {
+	if _, err := live.Event(testID, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("live store found the test store's event: %v", err)
 	}
-	if _, err := test.Event(testID); err != nil {
+	if _, err := test.Event(testID, nil); err != nil {
 		t.Errorf("test store lost its own event: %v", err)
 	}
 	_, err := live.ListEvents(EventQuery{Since: testID, Page: 1, PerPage: 10})

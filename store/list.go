@@ -63,11 +63,17 @@ func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([
 		return Page{}, Invalid("sort", fmt.Sprintf("must be one of %v", t.sorts))
 	}
 
-	primary, primaryIndex := noFilter, -1
+	// Walk the index of the most selective filter given (the kept counts say
+	// which), and check the others on the way: the walk then costs about
+	// page × (that filter's matches / all filters' matches).
+	primary, primaryIndex, fewest := noFilter, -1, 0
 	for i, f := range t.filters {
-		if _, ok := filters[f]; ok {
-			primary, primaryIndex = f, i
-			break
+		v, ok := filters[f]
+		if !ok {
+			continue
+		}
+		if n := t.count(tx, map[string][]byte{f: v}); primaryIndex < 0 || n < fewest {
+			primary, primaryIndex, fewest = f, i, n
 		}
 	}
 	var prefix []byte

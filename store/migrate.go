@@ -19,6 +19,7 @@ var ErrTooNew = errors.New("store was written by a newer version of portal")
 // Never edit or reorder a released step: append a new one.
 var migrations = []func(tx *bolt.Tx) error{
 	createBuckets,
+	createWebhookBuckets,
 }
 
 // SchemaVersion is the version a store has after Open.
@@ -56,6 +57,16 @@ func migrate(db *bolt.DB) error {
 		})
 		if err != nil {
 			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// createWebhookBuckets adds webhook subscriptions and the delivery queue.
+func createWebhookBuckets(tx *bolt.Tx) error {
+	for _, name := range webhookBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
 		}
 	}
 	return nil

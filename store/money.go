@@ -56,9 +56,14 @@ func decimalError(b []byte, t reflect.Type) error {
 
 var errDecimal = &json.UnmarshalTypeError{Value: "number"}
 
-// maxDecimalDigits keeps amounts far from int64 overflow even after
-// multiplying a quantity by a price.
-const maxDecimalDigits = 9
+// maxDecimalDigits bounds what the decoder reads: 15 whole digits stay exact
+// in int64 hundredths. Domain limits (MaxAmount) are far below and are
+// checked where amounts are taken in and summed, so no stored total can
+// ever become unreadable.
+const maxDecimalDigits = 15
+
+// MaxAmount is the largest price, payment, line or ticket total: 999,999,999.99.
+const MaxAmount Money = 999_999_999_99
 
 func parseDecimal(s string, places int) (int64, error) {
 	neg := strings.HasPrefix(s, "-")

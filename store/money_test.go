@@ -26,7 +26,8 @@ func TestMoneyParsesDecimalsWithAtMostTwoPlaces(t *testing.T) {
 		{"0.001", 0, false},
 		{`"12.5"`, 0, false}, // money is a JSON number, never a string
 		{"1e2", 0, false},
-		{"1000000000", 0, false}, // more digits than an amount can have
+		{"1000000000", 100000000000, true}, // above MaxAmount, refused by the operations, not the decoder
+		{"1000000000000000", 0, false},     // more digits than int64 hundredths keep exact
 		{"true", 0, false},
 	}
 	for _, tt := range tests {
@@ -253,6 +254,8 @@ func TestLineItemAndPaymentValidation(t *testing.T) {
 		{"unknown kind", LineItemInput{Kind: "gadget", Description: "x", UnitPrice: ptr(Money(1))}, []string{"kind"}},
 		{"blank description", LineItemInput{Description: "  ", UnitPrice: ptr(Money(1))}, []string{"description"}},
 		{"several at once", LineItemInput{Kind: "gadget"}, []string{"kind", "description", "unit_price"}},
+		{"price above the maximum", LineItemInput{Description: "x", UnitPrice: ptr(MaxAmount + 1)}, []string{"unit_price"}},
+		{"line total above the maximum", LineItemInput{Description: "x", UnitPrice: ptr(MaxAmount), Quantity: ptr(Quantity(200))}, []string{"quantity"}},
 	}
 	for _, tt := range lineTests {
 		t.Run("line item "+tt.name, func(t *testing.T) {
@@ -268,6 +271,7 @@ func TestLineItemAndPaymentValidation(t *testing.T) {
 		{"no amount", PaymentInput{}, "amount"},
 		{"zero amount", PaymentInput{Amount: ptr(Money(0))}, "amount"},
 		{"negative amount", PaymentInput{Amount: ptr(Money(-500))}, "amount"},
+		{"amount above the maximum", PaymentInput{Amount: ptr(MaxAmount + 1)}, "amount"},
 		{"unknown method", PaymentInput{Amount: ptr(Money(1)), Method: "bitcoin"}, "method"},
 	}
 	for _, tt := range payTests {
@@ -282,6 +286,24 @@ func TestLineItemAndPaymentValidation(t *testing.T) {
 	wantNotFound(t, err)
 	_, _, err = s.UpdateLineItem(t.Context(), tk.ID, 999, LineItemPatch{})
 	wantNotFound(t, err)
+}
+
+// A ticket whose total would pass MaxAmount is refused with 422, and the
+// ticket stays readable and writable: no stored total is ever out of range.
+func TestTicketTotalAboveMaximumIsRefusedAndTicketStaysUsable(t *testing.T) {
+	s := openTest(t)
+	_, tk := ticketFor(t, s, "Big Spender")
+	big := LineItemInput{Description: "yacht", UnitPrice: ptr(Money(600_000_000_00))}
+	if _, _, err := s.AddLineItem(t.Context(), tk.ID, big); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.AddLineItem(t.Context(), tk.ID, big)
+	wantFields(t, err, "line_items")
+	closed := "Closed"
+	after := mustUpdateTicket(t, s, tk.ID, TicketPatch{Status: &closed})
+	if after.Totals.Total != 600_000_000_00 || after.Status != "Closed" {
+		t.Fatalf("ticket after the refused line: %+v", after)
+	}
 }
 
 func TestConcurrentPaymentsNeverOverpay(t *testing.T) {

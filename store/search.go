@@ -15,9 +15,8 @@ import (
 // and the phone's digits with each of their suffixes of 4 or more (so the
 // last digits of a number find it too).
 
-// maxSearchHits bounds the work of one search; a shop searches to find a
-// person, not to page through thousands.
-const maxSearchHits = 1000
+// maxWordHits bounds what one search word collects from the token index.
+const maxWordHits = 50_000
 
 func (c *Customer) tokens() []string {
 	set := map[string]bool{}
@@ -117,21 +116,53 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 	if len(words) == 0 {
 		return Page{Items: []json.RawMessage{}}, nil
 	}
-	// Walk the longest word's prefix range: the most selective one.
-	first := slices.MaxFunc(words, func(a, b string) int { return len(a) - len(b) })
-	ids := map[uint64]bool{}
-	c := tx.Bucket(bucketCustomerSearch).Cursor()
-	for k, _ := c.Seek([]byte(first)); k != nil && bytes.HasPrefix(k, []byte(first)) && len(ids) < maxSearchHits; k, _ = c.Next() {
-		ids[btoi(k[len(k)-8:])] = true
+	// Each word's prefix range of the token index gives the customers it
+	// matches; the answer is their intersection, smallest set first. A word
+	// too common to collect (a single letter in a big shop) is checked
+	// against the candidates' own tokens instead.
+	type wordHits struct {
+		ids      map[uint64]bool
+		complete bool
 	}
+	sets := make([]wordHits, len(words))
+	c := tx.Bucket(bucketCustomerSearch).Cursor()
+	for i, w := range words {
+		sets[i] = wordHits{ids: map[uint64]bool{}, complete: true}
+		for k, _ := c.Seek([]byte(w)); k != nil && bytes.HasPrefix(k, []byte(w)); k, _ = c.Next() {
+			if len(sets[i].ids) == maxWordHits {
+				sets[i].complete = false
+				break
+			}
+			sets[i].ids[btoi(k[len(k)-8:])] = true
+		}
+	}
+	slices.SortFunc(sets, func(a, b wordHits) int {
+		if a.complete != b.complete {
+			if a.complete {
+				return -1
+			}
+			return 1
+		}
+		return len(a.ids) - len(b.ids)
+	})
 	records := tx.Bucket(customers.records)
 	var hits []uint64
-	for id := range ids {
-		var cust Customer
-		if err := json.Unmarshal(records.Get(itob(id)), &cust); err != nil {
-			return Page{}, err
+	for id := range sets[0].ids {
+		ok := true
+		for _, other := range sets[1:] {
+			if other.complete && !other.ids[id] {
+				ok = false
+				break
+			}
 		}
-		if matchesAll(cust.tokens(), words) {
+		if ok && !sets[len(sets)-1].complete {
+			var cust Customer
+			if err := json.Unmarshal(records.Get(itob(id)), &cust); err != nil {
+				return Page{}, err
+			}
+			ok = matchesAll(cust.tokens(), words)
+		}
+		if ok {
 			hits = append(hits, id)
 		}
 	}

@@ -274,3 +274,14 @@ func (s *Store) SealedValue(ctx context.Context, name string, sealer *Sealer, ma
 	err = s.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put(key, sealed) })
 	return v, err
 }
+
+// SetSealedValue replaces a sealed secret (a sandbox key that was revoked).
+func (s *Store) SetSealedValue(ctx context.Context, name, value string, sealer *Sealer) error {
+	sealed, err := sealer.Seal([]byte(value))
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSettings).Put([]byte(keySealedPrefix+name), sealed)
+	})
+}

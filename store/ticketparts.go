@@ -246,8 +246,13 @@ func (li *LineItem) validate(p *Problems) {
 	if li.Quantity <= 0 || li.Quantity > 1_000_000 {
 		p.Add("quantity", "must be more than 0 and at most 10000")
 	}
-	if li.UnitPrice < 0 {
+	switch {
+	case li.UnitPrice < 0:
 		p.Add("unit_price", "must not be negative")
+	case li.UnitPrice > MaxAmount:
+		p.Add("unit_price", "must be at most "+MaxAmount.String())
+	case li.Quantity > 0 && li.Quantity <= 1_000_000 && mulRound(li.UnitPrice, li.Quantity) > MaxAmount:
+		p.Add("quantity", "makes the line's total more than "+MaxAmount.String())
 	}
 }
 
@@ -341,6 +346,8 @@ func (s *Store) AddPayment(ctx context.Context, ticketID uint64, in PaymentInput
 	var p Problems
 	if in.Amount == nil {
 		p.Add("amount", "is required")
+	} else if *in.Amount > MaxAmount {
+		p.Add("amount", "must be at most "+MaxAmount.String())
 	} else if *in.Amount <= 0 {
 		p.Add("amount", "must be more than 0")
 	}
@@ -416,6 +423,9 @@ func (s *Store) retotal(tx *bolt.Tx, t *Ticket) error {
 	}
 	tot.Tax = percentOf(taxable, int64(t.TaxRate))
 	tot.Total = tot.Subtotal + tot.Tax
+	if tot.Total > MaxAmount {
+		return Invalid("line_items", "the ticket's total would be more than "+MaxAmount.String())
+	}
 	tot.Balance = tot.Total - tot.Paid
 	if tot.Balance < 0 {
 		return Conflict("this change would leave %s paid against a total of %s; refund first", tot.Paid, tot.Total)

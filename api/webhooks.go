@@ -1,0 +1,234 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"portal/hooks"
+	"portal/store"
+)
+
+func (s *Server) webhookRoutes() []route {
+	const res = "webhooks"
+	return []route{
+		{method: "GET", path: "/webhooks", scope: readScope(res), handle: s.listWebhooks, summary: "List webhooks (never their secrets)", out: []store.Webhook{}},
+		{method: "POST", path: "/webhooks", scope: writeScope(res), handle: s.createWebhook, summary: "Create a webhook; its secret is shown in this response only", in: store.WebhookInput{}, out: store.NewWebhook{}, status: http.StatusCreated},
+		{method: "GET", path: "/webhooks/{id}", scope: readScope(res), handle: s.getWebhook, summary: "One webhook", out: store.Webhook{}},
+		{method: "PATCH", path: "/webhooks/{id}", scope: writeScope(res), handle: s.updateWebhook, summary: "Change a webhook; enabling it again clears its failure streak", in: store.WebhookPatch{}, out: store.Webhook{}},
+		{method: "DELETE", path: "/webhooks/{id}", scope: writeScope(res), handle: s.deleteWebhook, summary: "Delete a webhook", out: deleted{}},
+		{method: "POST", path: "/webhooks/{id}/test", scope: writeScope(res), handle: s.testWebhook, summary: "Send a sample event now; the answer holds the attempt", in: testInput{}, out: store.DeliveryDetail{}},
+		{method: "POST", path: "/webhooks/{id}/rotate-secret", scope: writeScope(res), handle: s.rotateSecret, summary: "Replace the secret; the old one stays valid 24 h (or expire_old_in seconds) where the format can carry two signatures", in: rotateInput{}, out: store.NewWebhook{}},
+		{method: "GET", path: "/webhooks/{id}/deliveries", scope: readScope(res), handle: s.listDeliveries, summary: "A webhook's deliveries, newest first", out: []store.Delivery{}, list: &listSpec{}},
+		{method: "GET", path: "/deliveries/{id}", scope: readScope(res), handle: s.getDelivery, summary: "A delivery with its payload and every attempt", out: store.DeliveryDetail{}},
+		{method: "POST", path: "/deliveries/{id}/redeliver", scope: writeScope(res), handle: s.redeliver, summary: "Send a delivery again now", out: store.DeliveryDetail{}},
+	}
+}
+
+type testInput struct {
+	Event string `json:"event"` // default: the webhook's first event (ticket.created for "*")
+}
+
+type rotateInput struct {
+	ExpireOldIn *int64 `json:"expire_old_in"` // seconds the old secret stays valid; default 86400
+}
+
+const defaultSecretOverlap = 24 * time.Hour
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	list, err := p.Store.Webhooks()
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, list)
+}
+
+// checkURL refuses receivers on private and local networks outside the sandbox.
+func (s *Server) checkURL(r *http.Request, url string) error {
+	if err := hooks.CheckURL(r.Context(), url, s.cfg.Sandbox); errors.Is(err, hooks.ErrForbiddenAddress) {
+		return validation("url", "must not point to a private, loopback or link-local address ("+err.Error()+"); loopback is allowed with serve --sandbox")
+	}
+	return nil
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var in store.WebhookInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Format == "" {
+		in.Format = "portal"
+	}
+	if !slices.Contains(store.WebhookFormats, in.Format) {
+		return validation("format", "must be one of portal, portalio, porter, standard")
+	}
+	if err := s.checkURL(r, in.URL); err != nil {
+		return err
+	}
+	secret, err := hooks.NewSecret(in.Format)
+	if err != nil {
+		return err
+	}
+	hook, err := p.Store.CreateWebhook(r.Context(), in, secret, s.cfg.Sealer, hooks.KnownEvent)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, hook)
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	hook, err := p.Store.Webhook(id)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, hook)
+}
+
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var patch store.WebhookPatch
+	if err := decode(r, &patch); err != nil {
+		return err
+	}
+	if patch.URL != nil {
+		if err := s.checkURL(r, *patch.URL); err != nil {
+			return err
+		}
+	}
+	hook, err := p.Store.UpdateWebhook(r.Context(), id, patch, hooks.KnownEvent)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Hooks != nil && hook.Enabled {
+		s.cfg.Hooks.Kick()
+	}
+	return ok(w, http.StatusOK, hook)
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := p.Store.DeleteWebhook(r.Context(), id); err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, deleted{ID: id, Deleted: true})
+}
+
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in rotateInput
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	keep := defaultSecretOverlap
+	if in.ExpireOldIn != nil {
+		if *in.ExpireOldIn < 0 || *in.ExpireOldIn > 7*86400 {
+			return validation("expire_old_in", "must be from 0 to 604800 seconds")
+		}
+		keep = time.Duration(*in.ExpireOldIn) * time.Second
+	}
+	hook, err := p.Store.Webhook(id)
+	if err != nil {
+		return err
+	}
+	secret, err := hooks.NewSecret(hook.Format)
+	if err != nil {
+		return err
+	}
+	rotated, err := p.Store.RotateWebhookSecret(r.Context(), id, secret, keep, s.cfg.Sealer)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, rotated)
+}
+
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in testInput
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	hook, err := p.Store.Webhook(id)
+	if err != nil {
+		return err
+	}
+	name := in.Event
+	if name == "" {
+		name = "ticket.created"
+		if i := slices.IndexFunc(hook.Events, store.KnownEvent); i >= 0 {
+			name = hook.Events[i]
+		}
+	} else if !store.KnownEvent(name) {
+		return validation("event", "is not an event name")
+	}
+	leased, err := p.Store.TestDelivery(r.Context(), id, name, hooks.SampleData(name), s.cfg.Sealer)
+	if err != nil {
+		return err
+	}
+	return s.sendNow(w, r, p, leased)
+}
+
+func (s *Server) redeliver(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	leased, err := p.Store.Redelivery(mux.Vars(r)["id"], s.cfg.Sealer)
+	if err != nil {
+		return err
+	}
+	return s.sendNow(w, r, p, leased)
+}
+
+func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, p *Principal, leased store.Leased) error {
+	if s.cfg.Hooks == nil {
+		return newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Webhook delivery is not running")
+	}
+	d, _, err := s.cfg.Hooks.SendNow(r.Context(), p.Store, leased)
+	if err != nil {
+		return err
+	}
+	detail, err := p.Store.DeliveryDetail(d.ID)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, detail)
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	lp, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	page, err := p.Store.WebhookDeliveries(id, lp.Page, lp.PerPage)
+	if err != nil {
+		return err
+	}
+	return okPage(w, page, lp)
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	d, err := p.Store.DeliveryDetail(mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, d)
+}

@@ -1,0 +1,83 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"syscall"
+	"time"
+)
+
+// ErrForbiddenAddress means a webhook URL points inside the appliance's own
+// networks, where a webhook could reach what the internet must not.
+var ErrForbiddenAddress = errors.New("address not allowed for webhooks")
+
+var (
+	carrierNAT = netip.MustParsePrefix("100.64.0.0/10")
+	thisHost   = netip.MustParsePrefix("0.0.0.0/8")
+)
+
+// addressAllowed reports whether a webhook may connect to ip. The sandbox
+// allows loopback, so a developer can point hooks at localhost.
+func addressAllowed(ip netip.Addr, sandbox bool) bool {
+	ip = ip.Unmap()
+	switch {
+	case ip.IsLoopback():
+		return sandbox
+	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsMulticast(),
+		ip.IsUnspecified(), ip.IsInterfaceLocalMulticast(), carrierNAT.Contains(ip), thisHost.Contains(ip):
+		return false
+	}
+	return ip.IsValid()
+}
+
+// guardedDialer checks the address actually dialled, after DNS, so neither a
+// hostname nor a rebinding DNS answer can lead a webhook inside.
+func guardedDialer(sandbox bool, timeout time.Duration) *net.Dialer {
+	return &net.Dialer{
+		Timeout:   timeout,
+		KeepAlive: 30 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
+			}
+			if !addressAllowed(ap.Addr(), sandbox) {
+				return fmt.Errorf("%w: %s", ErrForbiddenAddress, ap.Addr())
+			}
+			return nil
+		},
+	}
+}
+
+// CheckURL refuses, when a webhook is created or changed, a URL whose host is
+// or resolves to a forbidden address. A name that does not resolve now is
+// let through: the dial-time guard still applies to every delivery.
+func CheckURL(ctx context.Context, raw string, sandbox bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if !addressAllowed(ip, sandbox) {
+			return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, ip := range addrs {
+		if !addressAllowed(ip, sandbox) {
+			return fmt.Errorf("%w: %s resolves to %s", ErrForbiddenAddress, host, ip)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,624 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one event on its way to one webhook, as the API shows it.
+type Delivery struct {
+	ID             string     `json:"id"` // dlv_<n>
+	WebhookID      uint64     `json:"webhook_id"`
+	EventID        string     `json:"event_id"`
+	Event          string     `json:"event"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	MaxAttempts    int        `json:"max_attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	LastStatusCode int        `json:"last_status_code"`
+	LastError      string     `json:"last_error"`
+	Test           bool       `json:"test"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// DeliveryDetail is a delivery with what it sends and every attempt.
+type DeliveryDetail struct {
+	Delivery
+	Payload  json.RawMessage `json:"payload"` // the event object
+	Attempts []Attempt       `json:"attempt_log"`
+}
+
+// Attempt is one try at a delivery: what was sent and what came back.
+type Attempt struct {
+	N               int               `json:"n"`
+	At              time.Time         `json:"at"`
+	Manual          bool              `json:"manual"` // "Send test" or "Redeliver"
+	StatusCode      int               `json:"status_code"`
+	LatencyMS       int64             `json:"latency_ms"`
+	Error           string            `json:"error"`
+	RequestHeaders  map[string]string `json:"request_headers"`
+	RequestBody     string            `json:"request_body"`
+	ResponseHeaders map[string]string `json:"response_headers"`
+	ResponseBody    string            `json:"response_body"` // the first 2 KiB
+}
+
+type deliveryRecord struct {
+	Delivery
+	Seq        uint64          `json:"seq"`
+	Payload    json.RawMessage `json:"payload"`
+	ReadyAt    int64           `json:"ready_at,omitempty"`    // unix nanos of its queue_ready key
+	LeaseUntil int64           `json:"lease_until,omitempty"` // unix nanos of its queue_inflight key
+}
+
+const deliveryPrefix = "dlv_"
+
+func deliveryID(seq uint64) string { return deliveryPrefix + strconv.FormatUint(seq, 10) }
+
+// ParseDeliveryID returns the sequence of a dlv_ id.
+func ParseDeliveryID(id string) (uint64, bool) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(id, deliveryPrefix), 10, 64)
+	return n, err == nil && n > 0 && strings.HasPrefix(id, deliveryPrefix)
+}
+
+func queueKey(at int64, seq uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(at))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
+
+func getDelivery(tx *bolt.Tx, seq uint64) (*deliveryRecord, error) {
+	return getRecord[deliveryRecord](tx, bucketDeliveries, seq, "delivery")
+}
+
+func putDelivery(tx *bolt.Tx, d *deliveryRecord) error {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return appending(tx.Bucket(bucketDeliveries)).Put(itob(d.Seq), raw)
+}
+
+// schedule puts a delivery in the ready queue at t (replacing its old place).
+func (d *deliveryRecord) schedule(tx *bolt.Tx, t time.Time) error {
+	if err := d.unschedule(tx); err != nil {
+		return err
+	}
+	d.ReadyAt = t.UnixNano()
+	at := t.UTC()
+	d.NextAttemptAt = &at
+	return tx.Bucket(bucketQueueReady).Put(queueKey(d.ReadyAt, d.Seq), nil)
+}
+
+func (d *deliveryRecord) unschedule(tx *bolt.Tx) error {
+	if d.ReadyAt != 0 {
+		if err := tx.Bucket(bucketQueueReady).Delete(queueKey(d.ReadyAt, d.Seq)); err != nil {
+			return err
+		}
+	}
+	d.ReadyAt, d.NextAttemptAt = 0, nil
+	return nil
+}
+
+func (d *deliveryRecord) release(tx *bolt.Tx) error {
+	if d.LeaseUntil != 0 {
+		if err := tx.Bucket(bucketQueueInflight).Delete(queueKey(d.LeaseUntil, d.Seq)); err != nil {
+			return err
+		}
+	}
+	d.LeaseUntil = 0
+	return nil
+}
+
+// newDelivery creates a pending delivery of payload to webhook w.
+func (s *Store) newDelivery(tx *bolt.Tx, w *Webhook, name, eventID string, payload []byte, maxAttempts int) (*deliveryRecord, error) {
+	seq, err := tx.Bucket(bucketDeliveries).NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	d := &deliveryRecord{Seq: seq, Payload: payload, Delivery: Delivery{ID: deliveryID(seq), WebhookID: w.ID,
+		EventID: eventID, Event: name, Status: DeliveryPending, MaxAttempts: maxAttempts, CreatedAt: now, UpdatedAt: now}}
+	key := appendU64(itob(w.ID), seq)
+	if err := addCount(tx.Bucket(bucketWebhookDelivered), itob(w.ID), 1); err != nil {
+		return nil, err
+	}
+	return d, appending(tx.Bucket(bucketWebhookDeliveries)).Put(key, nil)
+}
+
+// Route says how many attempts an event gets at a webhook; 0 means the
+// webhook does not take the event.
+type Route func(w *Webhook, event string) (maxAttempts int)
+
+// FanOut turns up to limit events that follow the dispatcher's cursor into
+// deliveries, and moves the cursor, in one transaction: each event reaches
+// each matching webhook exactly once, even across a crash.
+func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error) {
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		meta := tx.Bucket(bucketMeta)
+		cursor := uint64(0)
+		if v := meta.Get(keyHooksCursor); v != nil {
+			cursor = btoi(v)
+		}
+		var hooks []*webhookRecord
+		err := tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
+			var r webhookRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.Enabled {
+				hooks = append(hooks, &r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		c := tx.Bucket(bucketEvents).Cursor()
+		last := cursor
+		for k, v := c.Seek(itob(cursor + 1)); k != nil && n < limit; k, v = c.Next() {
+			seq, name := btoi(k), eventName(v)
+			last = seq
+			n++
+			for _, h := range hooks {
+				if seq <= h.FromSeq {
+					continue
+				}
+				attempts := route(&h.Webhook, name)
+				if attempts == 0 {
+					continue
+				}
+				d, err := s.newDelivery(tx, &h.Webhook, name, eventIDOf(v), cloneBytes(v), attempts)
+				if err != nil {
+					return err
+				}
+				if err := d.schedule(tx, now); err != nil {
+					return err
+				}
+				if err := putDelivery(tx, d); err != nil {
+					return err
+				}
+			}
+		}
+		if last == cursor {
+			return nil
+		}
+		return meta.Put(keyHooksCursor, itob(last))
+	})
+	return n, err
+}
+
+// eventIDOf reads event_id from an event object in the log's fixed layout.
+func eventIDOf(v []byte) string {
+	var e struct {
+		EventID string `json:"event_id"`
+	}
+	json.Unmarshal(v, &e)
+	return e.EventID
+}
+
+// Leased is a delivery handed to a sender, with what it needs to send.
+type Leased struct {
+	Delivery Delivery
+	Seq      uint64
+	Webhook  Webhook
+	Payload  json.RawMessage
+	Secrets  []string // current first
+}
+
+// LeaseRequest asks for due deliveries.
+type LeaseRequest struct {
+	Now, Until time.Time
+	Limit      int
+	// PerWebhook caps deliveries in flight to one webhook, counting Busy
+	// (what is in flight already), so a slow receiver cannot take every sender.
+	PerWebhook int
+	Busy       map[uint64]int
+	Sealer     *Sealer
+}
+
+// leaseScan bounds how far past busy webhooks' deliveries one lease looks.
+const leaseScan = 4096
+
+// LeaseDue moves due deliveries from the ready queue to the in-flight one
+// until req.Until. Deliveries whose webhook was deleted or disabled end there.
+func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error) {
+	var out []Leased
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = out[:0]
+		busy := make(map[uint64]int, len(req.Busy))
+		for k, v := range req.Busy {
+			busy[k] = v
+		}
+		webhooks := map[uint64]*webhookRecord{}
+		ready := tx.Bucket(bucketQueueReady)
+		now := req.Now.UnixNano()
+		var due [][]byte
+		c := ready.Cursor()
+		for k, _ := c.First(); k != nil && len(due) < leaseScan && int64(binary.BigEndian.Uint64(k)) <= now; k, _ = c.Next() {
+			due = append(due, cloneBytes(k))
+		}
+		for _, k := range due {
+			if len(out) >= req.Limit {
+				break
+			}
+			d, err := getDelivery(tx, binary.BigEndian.Uint64(k[8:]))
+			if err != nil {
+				return err
+			}
+			w, ok := webhooks[d.WebhookID]
+			if !ok {
+				w, err = getWebhook(tx, d.WebhookID)
+				if err != nil && !isNotFound(err) {
+					return err
+				}
+				webhooks[d.WebhookID] = w
+			}
+			if w == nil || !w.Enabled {
+				reason := "webhook deleted"
+				if w != nil {
+					reason = "webhook disabled"
+				}
+				if err := d.unschedule(tx); err != nil {
+					return err
+				}
+				d.Status, d.LastError, d.UpdatedAt = DeliveryFailed, reason, s.clock()
+				if err := putDelivery(tx, d); err != nil {
+					return err
+				}
+				continue
+			}
+			if busy[w.ID] >= req.PerWebhook {
+				continue
+			}
+			busy[w.ID]++
+			secrets, err := w.secrets(req.Sealer, req.Now)
+			if err != nil {
+				return err
+			}
+			if err := d.unschedule(tx); err != nil {
+				return err
+			}
+			d.NextAttemptAt = nil
+			d.LeaseUntil = req.Until.UnixNano()
+			if err := tx.Bucket(bucketQueueInflight).Put(queueKey(d.LeaseUntil, d.Seq), nil); err != nil {
+				return err
+			}
+			if err := putDelivery(tx, d); err != nil {
+				return err
+			}
+			out = append(out, Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: d.Payload, Secrets: secrets})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func isNotFound(err error) bool {
+	_, ok := err.(*NotFoundError)
+	return ok
+}
+
+// Outcome is what an attempt means for its delivery.
+type Outcome struct {
+	Delivered bool
+	Gone      bool       // 410: the receiver asks us to stop
+	RetryAt   *time.Time // nil: no retry (the delivery fails, unless manual)
+}
+
+// RecordAttempt stores an attempt and its consequences in one transaction:
+// the delivery's status or next retry, the webhook's failure streak, and
+// disabling the webhook (with a webhook.disabled event) after 410 Gone or
+// disableAfter consecutive failed attempts.
+func (s *Store) RecordAttempt(ctx context.Context, seq uint64, a Attempt, o Outcome, disableAfter int) (Delivery, error) {
+	var out Delivery
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		d, err := getDelivery(tx, seq)
+		if err != nil {
+			return err
+		}
+		if err := d.release(tx); err != nil {
+			return err
+		}
+		d.Attempts++
+		a.N = d.Attempts
+		raw, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		k := make([]byte, 12)
+		binary.BigEndian.PutUint64(k, seq)
+		binary.BigEndian.PutUint32(k[8:], uint32(a.N))
+		if err := appending(tx.Bucket(bucketAttempts)).Put(k, raw); err != nil {
+			return err
+		}
+		d.LastStatusCode, d.LastError, d.UpdatedAt = a.StatusCode, a.Error, s.clock()
+
+		w, err := getWebhook(tx, d.WebhookID)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if w != nil {
+			if err := s.countAttempt(tx, w, o, a.Manual, disableAfter); err != nil {
+				return err
+			}
+		}
+		switch {
+		case o.Delivered:
+			d.Status = DeliveryDelivered
+			err = d.unschedule(tx)
+		case o.RetryAt != nil && w != nil && w.Enabled:
+			d.Status = DeliveryPending
+			err = d.schedule(tx, *o.RetryAt)
+		case !a.Manual || (d.Status == DeliveryPending && d.ReadyAt == 0):
+			d.Status = DeliveryFailed
+			err = d.unschedule(tx)
+		}
+		if err != nil {
+			return err
+		}
+		out = d.Delivery
+		return putDelivery(tx, d)
+	})
+	return out, err
+}
+
+// countAttempt keeps the webhook's failure streak and disables it when due.
+func (s *Store) countAttempt(tx *bolt.Tx, w *webhookRecord, o Outcome, manual bool, disableAfter int) error {
+	before := w.Webhook
+	reason := ""
+	switch {
+	case o.Delivered:
+		w.ConsecutiveFailures = 0
+	case o.Gone:
+		w.ConsecutiveFailures++
+		reason = "the receiver answered 410 Gone"
+	case !manual:
+		w.ConsecutiveFailures++
+		if disableAfter > 0 && w.ConsecutiveFailures >= disableAfter {
+			reason = strconv.Itoa(w.ConsecutiveFailures) + " consecutive failed attempts"
+		}
+	}
+	if reason != "" && w.Enabled {
+		w.Enabled, w.DisabledReason, w.UpdatedAt = false, reason, s.clock()
+		if _, err := s.appendEvent(tx, "webhook.disabled", ordered{}.with("webhook_id", w.ID).
+			with("reason", reason).with("webhook", w.Webhook)); err != nil {
+			return err
+		}
+	}
+	if w.Webhook.ConsecutiveFailures == before.ConsecutiveFailures && w.Enabled == before.Enabled {
+		return nil
+	}
+	return putWebhook(tx, w)
+}
+
+// RecoverLeases returns in-flight deliveries to the ready queue: those whose
+// lease ended by now, or all of them (at start-up, when no sender runs).
+func (s *Store) RecoverLeases(ctx context.Context, now time.Time, all bool) (int, error) {
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		var keys [][]byte
+		c := tx.Bucket(bucketQueueInflight).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if !all && int64(binary.BigEndian.Uint64(k)) > now.UnixNano() {
+				break
+			}
+			keys = append(keys, cloneBytes(k))
+		}
+		for _, k := range keys {
+			d, err := getDelivery(tx, binary.BigEndian.Uint64(k[8:]))
+			if err != nil {
+				return err
+			}
+			if err := d.release(tx); err != nil {
+				return err
+			}
+			if err := d.schedule(tx, now); err != nil {
+				return err
+			}
+			if err := putDelivery(tx, d); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// NextDue is when the first ready delivery is due (ok false: none is queued).
+func (s *Store) NextDue() (time.Time, bool, error) {
+	var at time.Time
+	var ok bool
+	err := s.view(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketQueueReady).Cursor().First(); k != nil {
+			at, ok = time.Unix(0, int64(binary.BigEndian.Uint64(k))), true
+		}
+		return nil
+	})
+	return at, ok, err
+}
+
+// QueueDepth counts deliveries waiting and in flight.
+func (s *Store) QueueDepth() (ready, inflight int, err error) {
+	err = s.view(func(tx *bolt.Tx) error {
+		ready = tx.Bucket(bucketQueueReady).Stats().KeyN
+		inflight = tx.Bucket(bucketQueueInflight).Stats().KeyN
+		return nil
+	})
+	return ready, inflight, err
+}
+
+// HooksCaughtUp reports whether every event has been fanned out.
+func (s *Store) HooksCaughtUp() (bool, error) {
+	var ok bool
+	err := s.view(func(tx *bolt.Tx) error {
+		cursor := uint64(0)
+		if v := tx.Bucket(bucketMeta).Get(keyHooksCursor); v != nil {
+			cursor = btoi(v)
+		}
+		ok = cursor >= tx.Bucket(bucketEvents).Sequence()
+		return nil
+	})
+	return ok, err
+}
+
+// TestDelivery creates a delivery of a sample event (not in the log) for
+// "Send test"; the caller sends it at once and records the attempt.
+func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string, data json.RawMessage, sealer *Sealer) (Leased, error) {
+	var out Leased
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		w, err := getWebhook(tx, webhookID)
+		if err != nil {
+			return err
+		}
+		seq := tx.Bucket(bucketDeliveries).Sequence() + 1
+		id := formatTaggedID(uint64(s.now().UnixMilli()), sampleTag|modeTag(s.mode), seq)
+		payload, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: s.clock(), StoreID: 1, Data: data})
+		if err != nil {
+			return err
+		}
+		d, err := s.newDelivery(tx, &w.Webhook, name, id, payload, 1)
+		if err != nil {
+			return err
+		}
+		d.Test = true
+		if err := putDelivery(tx, d); err != nil {
+			return err
+		}
+		secrets, err := w.secrets(sealer, s.now())
+		if err != nil {
+			return err
+		}
+		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: d.Payload, Secrets: secrets}
+		return nil
+	})
+	return out, err
+}
+
+// Redelivery returns a delivery ready to send again by hand.
+func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
+	var out Leased
+	seq, ok := ParseDeliveryID(id)
+	if !ok {
+		return out, notFound("delivery")
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		d, err := getDelivery(tx, seq)
+		if err != nil {
+			return err
+		}
+		w, err := getWebhook(tx, d.WebhookID)
+		if err != nil {
+			return err
+		}
+		secrets, err := w.secrets(sealer, s.now())
+		if err != nil {
+			return err
+		}
+		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: cloneBytes(d.Payload), Secrets: secrets}
+		return nil
+	})
+	return out, err
+}
+
+// DeliveryDetail returns a delivery with its payload and attempts.
+func (s *Store) DeliveryDetail(id string) (DeliveryDetail, error) {
+	var out DeliveryDetail
+	seq, ok := ParseDeliveryID(id)
+	if !ok {
+		return out, notFound("delivery")
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		d, err := getDelivery(tx, seq)
+		if err != nil {
+			return err
+		}
+		out = DeliveryDetail{Delivery: d.Delivery, Payload: cloneBytes(d.Payload), Attempts: []Attempt{}}
+		c := tx.Bucket(bucketAttempts).Cursor()
+		prefix := itob(seq)
+		for k, v := c.Seek(prefix); k != nil && len(k) == 12 && string(k[:8]) == string(prefix); k, v = c.Next() {
+			var a Attempt
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			out.Attempts = append(out.Attempts, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WebhookDeliveries lists a webhook's deliveries, newest first.
+func (s *Store) WebhookDeliveries(webhookID uint64, page, perPage int) (Page, error) {
+	out := Page{Items: []json.RawMessage{}}
+	page, perPage = max(page, 1), max(perPage, 1)
+	err := s.view(func(tx *bolt.Tx) error {
+		if _, err := getWebhook(tx, webhookID); err != nil {
+			return err
+		}
+		prefix := itob(webhookID)
+		c := tx.Bucket(bucketWebhookDeliveries).Cursor()
+		// Walk back from the end of this webhook's range.
+		k, _ := c.Seek(itob(webhookID + 1))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		if v := tx.Bucket(bucketWebhookDelivered).Get(prefix); v != nil {
+			out.Total = int(btoi(v))
+		}
+		skip := (page - 1) * perPage
+		for ; k != nil && string(k[:8]) == string(prefix); k, _ = c.Prev() {
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if len(out.Items) == perPage {
+				out.HasMore = true
+				break
+			}
+			d, err := getDelivery(tx, binary.BigEndian.Uint64(k[8:]))
+			if err != nil {
+				return err
+			}
+			raw, err := json.Marshal(d.Delivery)
+			if err != nil {
+				return err
+			}
+			out.Items = append(out.Items, raw)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AppendSampleEvent adds an event with the given data to the log, as
+// `portal trigger` does in the test store.
+func (s *Store) AppendSampleEvent(ctx context.Context, name string, data json.RawMessage) (string, error) {
+	var id string
+	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
+		id, err = s.appendRawEvent(tx, name, data)
+		return err
+	})
+	return id, err
+}

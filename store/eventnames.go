@@ -1,0 +1,44 @@
+package store
+
+import (
+	"slices"
+	"strings"
+)
+
+// EventNames are every event the appliance emits or will emit (API.md
+// "Events"); webhooks and the live feed subscribe to these names.
+var EventNames = []string{
+	"ticket.created", "ticket.updated", "ticket.status_changed", "ticket.assigned", "ticket.note_added",
+	"ticket.line_item_added", "ticket.attachment_added", "ticket.closed", "ticket.reopened",
+	"customer.created", "customer.updated", "customer.deleted",
+	"payment.received", "payment.status_changed", "payment.refunded",
+	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
+	"device.received", "device.status_changed", "device.sold",
+	"purchase_order.created", "purchase_order.status_changed", "purchase_order.received",
+	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
+	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "contractor.approved",
+	"evacuation.activated", "evacuation.ended",
+	"store.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled",
+}
+
+// KnownEvent reports whether name is one of EventNames.
+func KnownEvent(name string) bool { return slices.Contains(EventNames, name) }
+
+// eventAreaResource maps an event's area (before the dot) to the resource
+// whose read scope its data needs.
+var eventAreaResource = map[string]string{
+	"ticket": "tickets", "customer": "customers", "payment": "payments", "catalog": "catalog",
+	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "proposal": "proposals",
+	"visitor": "visitors", "contractor": "contractors", "evacuation": "evacuation", "store": "store",
+	"plugin": "plugins", "webhook": "webhooks",
+}
+
+// EventScope is the read scope an event's data needs ("" for unknown areas,
+// which nobody holds).
+func EventScope(name string) string {
+	area, _, _ := strings.Cut(name, ".")
+	if r, ok := eventAreaResource[area]; ok {
+		return r + ".read"
+	}
+	return ""
+}

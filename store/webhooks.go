@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketWebhooks          = []byte("webhooks")                // be64 id -> webhookRecord
+	bucketDeliveries        = []byte("deliveries")              // be64 seq -> deliveryRecord
+	bucketAttempts          = []byte("delivery_attempts")       // be64 seq be32 n -> Attempt
+	bucketWebhookDeliveries = []byte("webhook_deliveries")      // be64 webhook id be64 seq -> nil
+	bucketQueueReady        = []byte("queue_ready")             // be64 due unix-nanos be64 seq -> nil
+	bucketQueueInflight     = []byte("queue_inflight")          // be64 lease-until unix-nanos be64 seq -> nil
+	bucketWebhookDelivered  = []byte("webhook_delivery_counts") // be64 webhook id -> be64 deliveries
+	keyHooksCursor          = []byte("hooks_cursor")            // in meta: the last event seq fanned out
+
+	webhookBuckets = [][]byte{bucketWebhooks, bucketDeliveries, bucketAttempts, bucketWebhookDeliveries,
+		bucketQueueReady, bucketQueueInflight, bucketWebhookDelivered}
+)
+
+// WebhookFormats are the wire formats a webhook can use (API.md).
+var WebhookFormats = []string{"portal", "portalio", "porter", "standard"}
+
+// Webhook is a subscription as the API shows it: never its secret.
+type Webhook struct {
+	ID          uint64   `json:"id"`
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Events      []string `json:"events"`
+	Format      string   `json:"format"`
+	Enabled     bool     `json:"enabled"`
+	// DisabledReason says why the appliance turned the webhook off ("" when
+	// it is on, or was turned off by a person).
+	DisabledReason      string    `json:"disabled_reason"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+type webhookRecord struct {
+	Webhook
+	Secret           []byte     `json:"secret"` // sealed
+	OldSecret        []byte     `json:"old_secret,omitempty"`
+	OldSecretExpires *time.Time `json:"old_secret_expires,omitempty"`
+	// FromSeq is the last event of the log when the webhook was made: it
+	// receives only what happens after it exists.
+	FromSeq uint64 `json:"from_seq"`
+}
+
+// WebhookInput creates a webhook.
+type WebhookInput struct {
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Events      []string `json:"events"`
+	Format      string   `json:"format"`
+	Enabled     *bool    `json:"enabled"`
+}
+
+// WebhookPatch changes a webhook. Enabling it clears the failure streak.
+type WebhookPatch struct {
+	URL         *string   `json:"url"`
+	Description *string   `json:"description"`
+	Events      *[]string `json:"events"`
+	Format      *string   `json:"format"`
+	Enabled     *bool     `json:"enabled"`
+}
+
+// EventFilter says whether a webhook of a format can subscribe to a name.
+type EventFilter func(format, event string) bool
+
+// NewWebhook is a created webhook with its secret, shown this once.
+type NewWebhook struct {
+	Webhook
+	Secret string `json:"secret"`
+}
+
+func (w *Webhook) validate(known EventFilter) error {
+	var p Problems
+	w.URL = strings.TrimSpace(w.URL)
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(w.URL) > 2000 {
+		p.Add("url", "must be an absolute http or https URL without credentials")
+	}
+	if len(w.Description) > 500 {
+		p.Add("description", "must be at most 500 characters")
+	}
+	if len(w.Events) == 0 {
+		p.Add("events", `must list at least one event name, or "*" for all`)
+	}
+	for _, e := range w.Events {
+		if e != "*" && !known(w.Format, e) {
+			p.Add("events", "unknown event "+e)
+			break
+		}
+	}
+	if !slices.Contains(WebhookFormats, w.Format) {
+		p.Add("format", "must be one of "+strings.Join(WebhookFormats, ", "))
+	}
+	return p.Err()
+}
+
+func dedupe(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		v = strings.TrimSpace(v)
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func getWebhook(tx *bolt.Tx, id uint64) (*webhookRecord, error) {
+	return getRecord[webhookRecord](tx, bucketWebhooks, id, "webhook")
+}
+
+func putWebhook(tx *bolt.Tx, w *webhookRecord) error {
+	raw, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketWebhooks).Put(itob(w.ID), raw)
+}
+
+// CreateWebhook stores a subscription with its secret sealed. known says
+// which event names exist (the caller knows the formats' aliases).
+func (s *Store) CreateWebhook(ctx context.Context, in WebhookInput, secret string, sealer *Sealer, known EventFilter) (NewWebhook, error) {
+	w := Webhook{URL: in.URL, Description: strings.TrimSpace(in.Description), Events: dedupe(in.Events), Format: in.Format, Enabled: true}
+	if w.Format == "" {
+		w.Format = "portal"
+	}
+	if in.Enabled != nil {
+		w.Enabled = *in.Enabled
+	}
+	if err := w.validate(known); err != nil {
+		return NewWebhook{}, err
+	}
+	sealed, err := sealer.Seal([]byte(secret))
+	if err != nil {
+		return NewWebhook{}, err
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		id, err := tx.Bucket(bucketWebhooks).NextSequence()
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		w.ID, w.CreatedAt, w.UpdatedAt = id, now, now
+		return putWebhook(tx, &webhookRecord{Webhook: w, Secret: sealed, FromSeq: tx.Bucket(bucketEvents).Sequence()})
+	})
+	return NewWebhook{Webhook: w, Secret: secret}, err
+}
+
+// Webhooks lists every subscription, oldest first.
+func (s *Store) Webhooks() ([]Webhook, error) {
+	out := []Webhook{}
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
+			var r webhookRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.Webhook)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Webhook returns one subscription.
+func (s *Store) Webhook(id uint64) (Webhook, error) {
+	var out Webhook
+	err := s.view(func(tx *bolt.Tx) error {
+		r, err := getWebhook(tx, id)
+		if err == nil {
+			out = r.Webhook
+		}
+		return err
+	})
+	return out, err
+}
+
+// WebhookSecrets returns the current secret and, within its grace period
+// after a rotation, the previous one.
+func (s *Store) WebhookSecrets(id uint64, sealer *Sealer) ([]string, error) {
+	var r *webhookRecord
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		r, err = getWebhook(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.secrets(sealer, s.clock())
+}
+
+func (r *webhookRecord) secrets(sealer *Sealer, now time.Time) ([]string, error) {
+	cur, err := sealer.Open(r.Secret)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{string(cur)}
+	if r.OldSecret != nil && r.OldSecretExpires != nil && now.Before(*r.OldSecretExpires) {
+		old, err := sealer.Open(r.OldSecret)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(old))
+	}
+	return out, nil
+}
+
+// UpdateWebhook applies a patch.
+func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, known EventFilter) (Webhook, error) {
+	var out Webhook
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getWebhook(tx, id)
+		if err != nil {
+			return err
+		}
+		w := &r.Webhook
+		if p.URL != nil {
+			w.URL = *p.URL
+		}
+		if p.Description != nil {
+			w.Description = strings.TrimSpace(*p.Description)
+		}
+		if p.Events != nil {
+			w.Events = dedupe(*p.Events)
+		}
+		if p.Format != nil {
+			w.Format = *p.Format
+		}
+		if p.Enabled != nil {
+			if *p.Enabled && !w.Enabled {
+				w.ConsecutiveFailures, w.DisabledReason = 0, ""
+			}
+			w.Enabled = *p.Enabled
+		}
+		if err := w.validate(known); err != nil {
+			return err
+		}
+		w.UpdatedAt = s.clock()
+		out = *w
+		return putWebhook(tx, r)
+	})
+	return out, err
+}
+
+// RotateWebhookSecret replaces the secret; the old one stays valid for keepOld
+// (formats that can carry two signatures send both meanwhile).
+func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret string, keepOld time.Duration, sealer *Sealer) (NewWebhook, error) {
+	sealed, err := sealer.Seal([]byte(secret))
+	if err != nil {
+		return NewWebhook{}, err
+	}
+	var out NewWebhook
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getWebhook(tx, id)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		r.OldSecret, r.OldSecretExpires = nil, nil
+		if keepOld > 0 {
+			until := now.Add(keepOld)
+			r.OldSecret, r.OldSecretExpires = r.Secret, &until
+		}
+		r.Secret, r.UpdatedAt = sealed, now
+		out = NewWebhook{Webhook: r.Webhook, Secret: secret}
+		return putWebhook(tx, r)
+	})
+	return out, err
+}
+
+// DeleteWebhook removes a subscription. Its deliveries stay readable by id;
+// queued ones end as failed ("webhook deleted") when they come due.
+func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if _, err := getWebhook(tx, id); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketWebhooks).Delete(itob(id))
+	})
+}
