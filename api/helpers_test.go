@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"portal/api"
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -50,6 +51,7 @@ type testServer struct {
 	API    *api.Server
 	HTTP   *httptest.Server
 	Clock  *fakeClock
+	Hooks  *hooks.Engine // nil unless built with serverOptions.Hooks
 }
 
 // keySpec describes the key a client authenticates with.
@@ -73,8 +75,31 @@ func newServer(t *testing.T, spec keySpec) (*testServer, *client) {
 	return ts, ts.client(spec)
 }
 
+// serverOptions vary how newTestServerWith builds a server.
+type serverOptions struct {
+	// Sandbox runs the API as serve --sandbox does (loopback webhook URLs allowed).
+	Sandbox bool
+	// Hooks runs a real webhook engine (sandboxed, so it may dial the tests'
+	// loopback receivers, on the injected clock) over both stores, as serve does.
+	Hooks bool
+}
+
 // newTestServer opens both stores in t.TempDir and serves the API over HTTP.
 func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServerWith(t, serverOptions{})
+}
+
+// newHookServer is a sandboxed server with the webhook engine running, and a
+// client holding a key of spec.
+func newHookServer(t *testing.T, spec keySpec) (*testServer, *client) {
+	t.Helper()
+	ts := newTestServerWith(t, serverOptions{Sandbox: true, Hooks: true})
+	return ts, ts.client(spec)
+}
+
+// newTestServerWith is newTestServer with options.
+func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	clock := &fakeClock{now: start}
@@ -92,12 +117,44 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Config{Live: live, Test: test, Sealer: sealer, Now: clock.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var engine *hooks.Engine
+	if opts.Hooks {
+		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet})
+	}
+	srv := api.New(api.Config{Live: live, Test: test, Sealer: sealer, Now: clock.Now, Sandbox: opts.Sandbox,
+		Hooks: engine, Log: quiet})
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close) // runs before the stores close
-	return &testServer{t: t, Live: live, Test: test, Sealer: sealer, API: srv, HTTP: hs, Clock: clock}
+	if engine != nil {
+		runEngine(t, engine, live, test) // its cleanup runs first: stopped before the server and the stores
+	}
+	return &testServer{t: t, Live: live, Test: test, Sealer: sealer, API: srv, HTTP: hs, Clock: clock, Hooks: engine}
+}
+
+// runEngine runs the webhook engine over each store until the test ends.
+func runEngine(t *testing.T, engine *hooks.Engine, stores ...*store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, len(stores))
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- engine.Run(ctx, s)
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("webhook engine: %v", err)
+			}
+		}
+	})
 }
 
 // client mints a key of spec with store.CreateKey and returns a client using it.

@@ -29,7 +29,7 @@ func (s *Server) webhookRoutes() []route {
 }
 
 type testInput struct {
-	Event string `json:"event"` // default: the webhook's first event (ticket.created for "*")
+	Event string `json:"event"` // default: the webhook's first event (see sampleEvent; ticket.created for "*")
 }
 
 type rotateInput struct {
@@ -172,10 +172,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 	name := in.Event
 	if name == "" {
-		name = "ticket.created"
-		if i := slices.IndexFunc(hook.Events, store.KnownEvent); i >= 0 {
-			name = hook.Events[i]
-		}
+		name = sampleEvent(hook)
 	} else if !store.KnownEvent(name) {
 		return validation("event", "is not an event name")
 	}
@@ -184,6 +181,22 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	return s.sendNow(w, r, p, leased)
+}
+
+// sampleEvent is the event "Send test" sends by default: the webhook's first
+// event, where an area ("ticket.*") or a Portal.io type name stands for the
+// first event it covers, so the sample is one the receiver subscribed to.
+func sampleEvent(hook store.Webhook) string {
+	for _, e := range hook.Events {
+		if store.KnownEvent(e) {
+			return e
+		}
+		one := store.Webhook{Format: hook.Format, Events: []string{e}}
+		if i := slices.IndexFunc(store.EventNames, func(name string) bool { return hooks.Subscribed(&one, name) }); i >= 0 {
+			return store.EventNames[i]
+		}
+	}
+	return "ticket.created"
 }
 
 func (s *Server) redeliver(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,18 +140,23 @@ func (e *Engine) Route(w *store.Webhook, event string) int {
 }
 
 // Subscribed reports whether a webhook takes an event: "*", the dotted name,
-// or for portalio webhooks the Portal.io type name too.
+// its area ("ticket.*"), or for portalio webhooks the Portal.io type name.
 func Subscribed(w *store.Webhook, event string) bool {
 	alias := ""
 	if w.Format == "portalio" {
 		alias = PortalioType(event)
 	}
 	for _, e := range w.Events {
-		if e == "*" || e == event || (alias != "" && e == alias) {
+		if e == "*" || e == event || (alias != "" && e == alias) || areaMatch(e, event) {
 			return true
 		}
 	}
 	return false
+}
+
+func areaMatch(pattern, event string) bool {
+	area, ok := strings.CutSuffix(pattern, ".*")
+	return ok && strings.HasPrefix(event, area+".")
 }
 
 // Run fans out and delivers s's events until ctx ends. Deliveries in flight
@@ -205,10 +212,14 @@ func (e *Engine) dispatch(ctx context.Context, s *store.Store, work chan<- struc
 }
 
 // KnownEvent says whether a webhook of format can subscribe to name: a
-// dotted event name, or for portalio webhooks a Portal.io type name.
+// dotted event name, an area ("ticket.*"), or for portalio webhooks a
+// Portal.io type name.
 func KnownEvent(format, name string) bool {
 	if store.KnownEvent(name) {
 		return true
+	}
+	if strings.HasSuffix(name, ".*") {
+		return slices.ContainsFunc(store.EventNames, func(e string) bool { return areaMatch(name, e) })
 	}
 	if format != "portalio" {
 		return false

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -16,59 +17,150 @@ import (
 	"portal/store"
 )
 
-// leaseFor outlasts any request (Timeout) by far; a lease only expires when
-// a sender died without recording its attempt.
-func (e *Engine) leaseFor() time.Duration { return 6*e.cfg.Timeout + time.Minute }
+// leaseFor outlasts the sends of a prefetched batch (prefetch rounds of
+// requests that may each take Timeout); a lease only expires when a sender
+// died without recording its attempt.
+func (e *Engine) leaseFor() time.Duration { return (prefetch+2)*e.cfg.Timeout + time.Minute }
 
-// deliver leases due deliveries and sends them, at most Workers at a time and
-// PerWebhook per receiver, until ctx ends.
+// prefetch is how many deliveries per receiver are leased ahead of its
+// sends, so one lease transaction feeds many requests.
+const prefetch = 16
+
+// sent is a finished request, reported to the scheduler.
+type sent struct {
+	webhookID uint64
+	failed    bool
+}
+
+// deliver leases due deliveries and sends them until ctx ends: at most
+// Workers requests at a time, PerWebhook per receiver (one while it fails).
+// A successful attempt is recorded without holding up the next request (the
+// store's group commit gathers the records); a failed one is recorded first,
+// and the receiver's other leased deliveries go back to wait out its pause.
 func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct{}) {
 	kick := e.newKick()
-	done := make(chan uint64, e.cfg.Workers)
-	busy := map[uint64]int{}
-	inflight := 0
+	done := make(chan sent, e.cfg.Workers)
+	records := make(chan store.AttemptRecord, e.cfg.Workers*prefetch)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		e.recordLoop(s, records)
+	}()
+	defer func() { <-recorded }()
+	defer close(records)                  // after every send has ended (the Wait below runs first)
+	queued := map[uint64][]store.Leased{} // leased, not sent yet
+	sending := map[uint64]int{}
+	held := map[uint64]int{} // queued + sending, per webhook
+	totalHeld, totalSending := 0, 0
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	capacity := e.cfg.Workers * prefetch
+	// refill says when to lease: after a wake-up (new deliveries, a due
+	// time, a kick), or when a receiver's local queue runs low — not after
+	// every send, so one lease transaction feeds many requests.
+	refill := true
+	// Leasing runs beside the sends (its commit waits on the disk), so
+	// finished requests are replaced from the local queue meanwhile.
+	leaseResults := make(chan []store.Leased, 1)
+	leasing := false
 	for {
-		if free := e.cfg.Workers - inflight; free > 0 && ctx.Err() == nil {
-			now := e.cfg.Now()
-			leased, err := s.LeaseDue(ctx, store.LeaseRequest{Now: now, Until: now.Add(e.leaseFor()), Limit: free,
-				PerWebhook: e.cfg.PerWebhook, Busy: busy, Sealer: e.cfg.Sealer})
-			if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
-				e.cfg.Log.Error("webhook lease", "err", err)
+		if free := capacity - totalHeld; refill && !leasing && free > 0 && ctx.Err() == nil {
+			leasing, refill = true, false
+			busy := maps.Clone(held)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				now := e.cfg.Now()
+				leased, err := s.LeaseDue(ctx, store.LeaseRequest{Now: now, Until: now.Add(e.leaseFor()), Limit: free,
+					PerWebhook: e.cfg.PerWebhook * prefetch, Busy: busy, Sealer: e.cfg.Sealer})
+				if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
+					e.cfg.Log.Error("webhook lease", "err", err)
+				}
+				leaseResults <- leased
+			}()
+		}
+		for id, q := range queued {
+			limit := e.cfg.PerWebhook
+			if q[0].Webhook.ConsecutiveFailures > 0 {
+				limit = 1
 			}
-			for _, l := range leased {
-				inflight++
-				busy[l.Webhook.ID]++
+			for len(q) > 0 && sending[id] < limit && totalSending < e.cfg.Workers {
+				l := q[0]
+				q = q[1:]
+				sending[id]++
+				totalSending++
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					e.send(ctx, s, l, false)
-					done <- l.Webhook.ID // buffered for every worker: never blocks
+					e.sendQueued(ctx, s, l, done, records)
 				}()
+			}
+			if len(q) == 0 {
+				delete(queued, id)
+			} else {
+				queued[id] = q
 			}
 		}
 		wait := time.Hour
-		if inflight < e.cfg.Workers {
+		if totalHeld < capacity {
 			if at, ok, err := s.NextDue(); err == nil && ok {
-				// Due now but held back (its receiver is busy): a finishing send wakes us.
-				wait = max(at.Sub(e.cfg.Now()), time.Second)
+				// Due now but held back (its receiver is at its limit): look again soon.
+				wait = max(at.Sub(e.cfg.Now()), 10*time.Millisecond)
 			}
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			return // the deferred Wait lets in-flight sends end; their leases stay
-		case id := <-done:
-			inflight--
-			decr(busy, id)
+			return // the deferred Wait lets sends end; unsent leases come back at the next start
+		case leased := <-leaseResults:
+			leasing = false
+			for _, l := range leased {
+				queued[l.Webhook.ID] = append(queued[l.Webhook.ID], l)
+				held[l.Webhook.ID]++
+				totalHeld++
+			}
+			refill = len(leased) > 0 // there may be more
+		case r := <-done:
+			// Take every finished send at once: one lease then refills them all.
+			for more := true; more; {
+				sending[r.webhookID]--
+				totalSending--
+				decr(held, r.webhookID)
+				totalHeld--
+				if r.failed && len(queued[r.webhookID]) > 0 {
+					var seqs []uint64
+					for _, l := range queued[r.webhookID] {
+						seqs = append(seqs, l.Seq)
+					}
+					held[r.webhookID] -= len(seqs)
+					totalHeld -= len(seqs)
+					delete(queued, r.webhookID)
+					if err := s.ReleaseLeases(ctx, seqs); err != nil && ctx.Err() == nil {
+						e.cfg.Log.Error("webhook release", "err", err)
+					}
+				}
+				select {
+				case r = <-done:
+				default:
+					more = false
+				}
+			}
+			// Refill while half a receiver's batch is still queued, so the
+			// lease's commit is hidden behind the sends of the other half.
+			refill = refill || len(held) == 0
+			for id := range held {
+				refill = refill || len(queued[id]) < e.cfg.PerWebhook*prefetch/2
+			}
 		case <-work:
+			refill = true
 		case <-kick:
+			refill = true
 		case <-timer.C:
+			refill = true
 		case <-sweep.C:
 			if _, err := s.RecoverLeases(ctx, e.cfg.Now(), false); err != nil && ctx.Err() == nil {
 				e.cfg.Log.Error("webhook lease sweep", "err", err)
@@ -77,10 +169,59 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 	}
 }
 
-func decr(m map[uint64]int, id uint64) {
-	if m[id]--; m[id] <= 0 {
-		delete(m, id)
+// sendQueued makes one attempt for the queue and reports it on done.
+func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased, done chan<- sent, records chan<- store.AttemptRecord) {
+	a, o, err := e.attemptOutcome(ctx, l, false)
+	if err != nil {
+		done <- sent{webhookID: l.Webhook.ID} // shutting down: the lease brings it back
+		return
 	}
+	if !o.Delivered {
+		// Record before reporting, so the receiver's pause is in the store
+		// before the scheduler leases for it again.
+		e.record(ctx, s, l, a, o)
+		done <- sent{webhookID: l.Webhook.ID, failed: true}
+		return
+	}
+	done <- sent{webhookID: l.Webhook.ID}
+	records <- store.AttemptRecord{Seq: l.Seq, Attempt: a, Outcome: o}
+}
+
+// recordLoop commits successful attempts in batches until records closes:
+// one transaction for whatever finished while the last one committed.
+func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord) {
+	ctx := context.Background() // records of attempts made must land, even at shutdown
+	for r := range records {
+		batch := []store.AttemptRecord{r}
+	fill:
+		for len(batch) < 256 {
+			select {
+			case r, ok := <-records:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if err := s.RecordAttempts(ctx, batch, e.cfg.DisableAfter); err == nil {
+			continue
+		}
+		for _, r := range batch { // one bad record must not lose the others
+			if _, err := s.RecordAttempt(ctx, r.Seq, r.Attempt, r.Outcome, e.cfg.DisableAfter); err != nil && !errors.Is(err, store.ErrClosed) {
+				e.cfg.Log.Error("webhook record attempt", "seq", r.Seq, "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) record(ctx context.Context, s *store.Store, l store.Leased, a store.Attempt, o store.Outcome) (store.Delivery, error) {
+	d, err := s.RecordAttempt(ctx, l.Seq, a, o, e.cfg.DisableAfter)
+	if err != nil && !errors.Is(err, store.ErrClosed) && !errors.Is(err, context.Canceled) {
+		e.cfg.Log.Error("webhook record attempt", "delivery", l.Delivery.ID, "err", err)
+	}
+	return d, err
 }
 
 // SendNow delivers at once, outside the queue ("Send test", "Redeliver"),
@@ -91,26 +232,59 @@ func (e *Engine) SendNow(ctx context.Context, s *store.Store, l store.Leased) (s
 
 // send makes one attempt and records it with what follows from it.
 func (e *Engine) send(ctx context.Context, s *store.Store, l store.Leased, manual bool) (store.Delivery, store.Attempt, error) {
+	a, o, err := e.attemptOutcome(ctx, l, manual)
+	if err != nil {
+		return l.Delivery, a, err
+	}
+	d, err := e.record(ctx, s, l, a, o)
+	return d, a, err
+}
+
+// attemptOutcome sends once and works out what follows: delivered, retried
+// later (with the receiver's queue paused meanwhile), or failed.
+func (e *Engine) attemptOutcome(ctx context.Context, l store.Leased, manual bool) (store.Attempt, store.Outcome, error) {
 	a, status, retryAfter := e.attempt(ctx, l)
 	if ctx.Err() != nil {
 		// Shutting down (or the caller left): the lease brings it back later.
-		return l.Delivery, a, ctx.Err()
+		return a, store.Outcome{}, ctx.Err()
 	}
 	a.Manual = manual
 	o := store.Outcome{Delivered: status >= 200 && status < 300, Gone: status == http.StatusGone}
-	if !o.Delivered && !o.Gone && !manual && l.Delivery.Attempts+1 < l.Delivery.MaxAttempts {
+	if !o.Delivered && !o.Gone && !manual {
 		delay := e.retryDelay(l.Webhook.Format, l.Delivery.Attempts)
 		if retryAfter > 0 {
 			delay = min(retryAfter, 2*delay)
 		}
-		at := e.cfg.Now().Add(delay)
-		o.RetryAt = &at
+		now := e.cfg.Now()
+		if l.Delivery.Attempts+1 < l.Delivery.MaxAttempts {
+			at := now.Add(delay)
+			o.RetryAt = &at
+		}
+		// While a receiver fails, its whole queue waits, stepping through the
+		// schedule by its failure streak (capped at an hour), and then sends
+		// one probe: a receiver that is down gets a probe per step, not its
+		// backlog, and its failure streak grows by one per probe.
+		wait := e.pauseAfter(l.Webhook.Format, l.Webhook.ConsecutiveFailures+1)
+		if retryAfter > 0 {
+			wait = min(retryAfter, 2*wait)
+		}
+		pause := now.Add(wait)
+		o.PauseUntil = &pause
 	}
-	d, err := s.RecordAttempt(ctx, l.Seq, a, o, e.cfg.DisableAfter)
-	if err != nil && !errors.Is(err, store.ErrClosed) {
-		e.cfg.Log.Error("webhook record attempt", "delivery", l.Delivery.ID, "err", err)
+	return a, o, nil
+}
+
+// maxPause bounds how long a failing receiver's queue waits between probes.
+const maxPause = time.Hour
+
+// pauseAfter is how long a webhook's queue waits after its streak-th
+// consecutive failure.
+func (e *Engine) pauseAfter(format string, streak int) time.Duration {
+	sched := e.schedule(format)
+	if len(sched) == 0 {
+		return time.Minute
 	}
-	return d, a, err
+	return min(sched[min(max(streak-1, 0), len(sched)-1)], maxPause)
 }
 
 // retryDelay is the scheduled delay after attempt n (0-based), with ±10%
@@ -209,4 +383,10 @@ func describe(err error) string {
 		return "timed out"
 	}
 	return err.Error()
+}
+
+func decr(m map[uint64]int, id uint64) {
+	if m[id]--; m[id] <= 0 {
+		delete(m, id)
+	}
 }

@@ -15,10 +15,16 @@ import (
 // networks, where a webhook could reach what the internet must not.
 var ErrForbiddenAddress = errors.New("address not allowed for webhooks")
 
-var (
-	carrierNAT = netip.MustParsePrefix("100.64.0.0/10")
-	thisHost   = netip.MustParsePrefix("0.0.0.0/8")
-)
+// Special-purpose IPv4 ranges that net/netip does not classify: shared
+// address space, "this network", IETF protocol assignments (some clouds'
+// metadata services), benchmarking, and reserved.
+var forbiddenRanges = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
 
 // addressAllowed reports whether a webhook may connect to ip. The sandbox
 // allows loopback, so a developer can point hooks at localhost.
@@ -28,8 +34,13 @@ func addressAllowed(ip netip.Addr, sandbox bool) bool {
 	case ip.IsLoopback():
 		return sandbox
 	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsMulticast(),
-		ip.IsUnspecified(), ip.IsInterfaceLocalMulticast(), carrierNAT.Contains(ip), thisHost.Contains(ip):
+		ip.IsUnspecified(), ip.IsInterfaceLocalMulticast():
 		return false
+	}
+	for _, p := range forbiddenRanges {
+		if p.Contains(ip) {
+			return false
+		}
 	}
 	return ip.IsValid()
 }

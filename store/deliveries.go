@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +61,11 @@ type Attempt struct {
 
 type deliveryRecord struct {
 	Delivery
-	Seq        uint64          `json:"seq"`
-	Payload    json.RawMessage `json:"payload"`
+	Seq uint64 `json:"seq"`
+	// EventSeq is the event's place in the log, which holds the payload;
+	// a sample event ("Send test") is not in the log and keeps it here.
+	EventSeq   uint64          `json:"event_seq,omitempty"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
 	ReadyAt    int64           `json:"ready_at,omitempty"`    // unix nanos of its queue_ready key
 	LeaseUntil int64           `json:"lease_until,omitempty"` // unix nanos of its queue_inflight key
 }
@@ -74,10 +80,22 @@ func ParseDeliveryID(id string) (uint64, bool) {
 	return n, err == nil && n > 0 && strings.HasPrefix(id, deliveryPrefix)
 }
 
-func queueKey(at int64, seq uint64) []byte {
+// inflightKey orders leases by expiry: be64 lease-until | be64 seq.
+func inflightKey(until int64, seq uint64) []byte {
 	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(at))
+	binary.BigEndian.PutUint64(k, uint64(until))
 	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
+
+// readyKey queues a delivery in its webhook's range, by due time:
+// be64 webhook id | be64 due | be64 seq. Each receiver's queue is then one
+// range, so a paused or busy receiver's backlog is never scanned past.
+func readyKey(webhookID uint64, due int64, seq uint64) []byte {
+	k := make([]byte, 24)
+	binary.BigEndian.PutUint64(k, webhookID)
+	binary.BigEndian.PutUint64(k[8:], uint64(due))
+	binary.BigEndian.PutUint64(k[16:], seq)
 	return k
 }
 
@@ -101,12 +119,12 @@ func (d *deliveryRecord) schedule(tx *bolt.Tx, t time.Time) error {
 	d.ReadyAt = t.UnixNano()
 	at := t.UTC()
 	d.NextAttemptAt = &at
-	return tx.Bucket(bucketQueueReady).Put(queueKey(d.ReadyAt, d.Seq), nil)
+	return tx.Bucket(bucketQueueReady).Put(readyKey(d.WebhookID, d.ReadyAt, d.Seq), nil)
 }
 
 func (d *deliveryRecord) unschedule(tx *bolt.Tx) error {
 	if d.ReadyAt != 0 {
-		if err := tx.Bucket(bucketQueueReady).Delete(queueKey(d.ReadyAt, d.Seq)); err != nil {
+		if err := tx.Bucket(bucketQueueReady).Delete(readyKey(d.WebhookID, d.ReadyAt, d.Seq)); err != nil {
 			return err
 		}
 	}
@@ -116,7 +134,7 @@ func (d *deliveryRecord) unschedule(tx *bolt.Tx) error {
 
 func (d *deliveryRecord) release(tx *bolt.Tx) error {
 	if d.LeaseUntil != 0 {
-		if err := tx.Bucket(bucketQueueInflight).Delete(queueKey(d.LeaseUntil, d.Seq)); err != nil {
+		if err := tx.Bucket(bucketQueueInflight).Delete(inflightKey(d.LeaseUntil, d.Seq)); err != nil {
 			return err
 		}
 	}
@@ -124,14 +142,23 @@ func (d *deliveryRecord) release(tx *bolt.Tx) error {
 	return nil
 }
 
-// newDelivery creates a pending delivery of payload to webhook w.
-func (s *Store) newDelivery(tx *bolt.Tx, w *Webhook, name, eventID string, payload []byte, maxAttempts int) (*deliveryRecord, error) {
+// payloadOf returns a copy of the event object a delivery sends.
+func payloadOf(tx *bolt.Tx, d *deliveryRecord) json.RawMessage {
+	if d.EventSeq == 0 {
+		return cloneBytes(d.Payload)
+	}
+	return cloneBytes(tx.Bucket(bucketEvents).Get(itob(d.EventSeq)))
+}
+
+// newDelivery creates a pending delivery to webhook w of the event at
+// eventSeq in the log, or (eventSeq 0) of a sample payload.
+func (s *Store) newDelivery(tx *bolt.Tx, w *Webhook, name, eventID string, eventSeq uint64, payload []byte, maxAttempts int) (*deliveryRecord, error) {
 	seq, err := tx.Bucket(bucketDeliveries).NextSequence()
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	d := &deliveryRecord{Seq: seq, Payload: payload, Delivery: Delivery{ID: deliveryID(seq), WebhookID: w.ID,
+	d := &deliveryRecord{Seq: seq, EventSeq: eventSeq, Payload: payload, Delivery: Delivery{ID: deliveryID(seq), WebhookID: w.ID,
 		EventID: eventID, Event: name, Status: DeliveryPending, MaxAttempts: maxAttempts, CreatedAt: now, UpdatedAt: now}}
 	key := appendU64(itob(w.ID), seq)
 	if err := addCount(tx.Bucket(bucketWebhookDelivered), itob(w.ID), 1); err != nil {
@@ -156,17 +183,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 		if v := meta.Get(keyHooksCursor); v != nil {
 			cursor = btoi(v)
 		}
-		var hooks []*webhookRecord
-		err := tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
-			var r webhookRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			if r.Enabled {
-				hooks = append(hooks, &r)
-			}
-			return nil
-		})
+		hooks, err := enabledWebhooks(tx)
 		if err != nil {
 			return err
 		}
@@ -185,7 +202,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 				if attempts == 0 {
 					continue
 				}
-				d, err := s.newDelivery(tx, &h.Webhook, name, eventIDOf(v), cloneBytes(v), attempts)
+				d, err := s.newDelivery(tx, &h.Webhook, name, eventIDOf(v), seq, nil, attempts)
 				if err != nil {
 					return err
 				}
@@ -205,13 +222,19 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 	return n, err
 }
 
-// eventIDOf reads event_id from an event object in the log's fixed layout.
+// eventIDOf reads event_id from an event object in the log's fixed layout
+// ({"event":"…","event_id":"…",…}) without decoding the rest.
 func eventIDOf(v []byte) string {
-	var e struct {
-		EventID string `json:"event_id"`
+	const key = `"event_id":"`
+	i := bytes.Index(v, []byte(key))
+	if i < 0 {
+		return ""
 	}
-	json.Unmarshal(v, &e)
-	return e.EventID
+	rest := v[i+len(key):]
+	if j := bytes.IndexByte(rest, '"'); j >= 0 {
+		return string(rest[:j])
+	}
+	return ""
 }
 
 // Leased is a delivery handed to a sender, with what it needs to send.
@@ -228,83 +251,104 @@ type LeaseRequest struct {
 	Now, Until time.Time
 	Limit      int
 	// PerWebhook caps deliveries in flight to one webhook, counting Busy
-	// (what is in flight already), so a slow receiver cannot take every sender.
+	// (what is in flight already), so a slow receiver cannot take every
+	// sender; a failing webhook gets one at a time.
 	PerWebhook int
 	Busy       map[uint64]int
 	Sealer     *Sealer
 }
 
-// leaseScan bounds how far past busy webhooks' deliveries one lease looks.
-const leaseScan = 4096
+type leaseCandidate struct {
+	due int64
+	seq uint64
+	w   *webhookRecord
+}
 
-// LeaseDue moves due deliveries from the ready queue to the in-flight one
-// until req.Until. Deliveries whose webhook was deleted or disabled end there.
+// dueCandidates picks, from each enabled, unpaused webhook with room under
+// PerWebhook, its earliest due deliveries, earliest first overall.
+func dueCandidates(tx *bolt.Tx, req LeaseRequest) ([]leaseCandidate, error) {
+	hooks, err := enabledWebhooks(tx)
+	if err != nil {
+		return nil, err
+	}
+	var cands []leaseCandidate
+	now := req.Now.UnixNano()
+	c := tx.Bucket(bucketQueueReady).Cursor()
+	for _, w := range hooks {
+		if w.PausedUntil != nil && w.PausedUntil.After(req.Now) {
+			continue
+		}
+		room := req.PerWebhook - req.Busy[w.ID]
+		if w.ConsecutiveFailures > 0 {
+			room = 1 - req.Busy[w.ID] // failing: one probe at a time
+		}
+		prefix := itob(w.ID)
+		for k, _ := c.Seek(prefix); k != nil && room > 0 && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			due := int64(binary.BigEndian.Uint64(k[8:]))
+			if due > now {
+				break
+			}
+			cands = append(cands, leaseCandidate{due, binary.BigEndian.Uint64(k[16:]), w})
+			room--
+		}
+	}
+	slices.SortFunc(cands, func(a, b leaseCandidate) int { return cmp.Compare(a.due, b.due) })
+	return cands[:min(len(cands), req.Limit)], nil
+}
+
+// LeaseDue moves due deliveries (see dueCandidates) from the ready queue to
+// the in-flight one until req.Until. With nothing due it writes nothing.
 func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error) {
+	var any bool
+	if err := s.view(func(tx *bolt.Tx) error {
+		cands, err := dueCandidates(tx, req)
+		any = len(cands) > 0
+		return err
+	}); err != nil || !any {
+		return nil, err
+	}
 	var out []Leased
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = out[:0]
-		busy := make(map[uint64]int, len(req.Busy))
-		for k, v := range req.Busy {
-			busy[k] = v
+		cands, err := dueCandidates(tx, req)
+		if err != nil {
+			return err
 		}
-		webhooks := map[uint64]*webhookRecord{}
-		ready := tx.Bucket(bucketQueueReady)
-		now := req.Now.UnixNano()
-		var due [][]byte
-		c := ready.Cursor()
-		for k, _ := c.First(); k != nil && len(due) < leaseScan && int64(binary.BigEndian.Uint64(k)) <= now; k, _ = c.Next() {
-			due = append(due, cloneBytes(k))
-		}
-		for _, k := range due {
-			if len(out) >= req.Limit {
-				break
-			}
-			d, err := getDelivery(tx, binary.BigEndian.Uint64(k[8:]))
+		for _, cd := range cands {
+			d, err := getDelivery(tx, cd.seq)
 			if err != nil {
 				return err
 			}
-			w, ok := webhooks[d.WebhookID]
-			if !ok {
-				w, err = getWebhook(tx, d.WebhookID)
-				if err != nil && !isNotFound(err) {
-					return err
-				}
-				webhooks[d.WebhookID] = w
-			}
-			if w == nil || !w.Enabled {
-				reason := "webhook deleted"
-				if w != nil {
-					reason = "webhook disabled"
-				}
-				if err := d.unschedule(tx); err != nil {
-					return err
-				}
-				d.Status, d.LastError, d.UpdatedAt = DeliveryFailed, reason, s.clock()
-				if err := putDelivery(tx, d); err != nil {
-					return err
-				}
-				continue
-			}
-			if busy[w.ID] >= req.PerWebhook {
-				continue
-			}
-			busy[w.ID]++
-			secrets, err := w.secrets(req.Sealer, req.Now)
+			secrets, err := cd.w.secrets(req.Sealer, req.Now)
 			if err != nil {
-				return err
+				continue // an unreadable secret stalls its own webhook, not the queue
 			}
 			if err := d.unschedule(tx); err != nil {
 				return err
 			}
-			d.NextAttemptAt = nil
 			d.LeaseUntil = req.Until.UnixNano()
-			if err := tx.Bucket(bucketQueueInflight).Put(queueKey(d.LeaseUntil, d.Seq), nil); err != nil {
+			if err := tx.Bucket(bucketQueueInflight).Put(inflightKey(d.LeaseUntil, d.Seq), nil); err != nil {
 				return err
 			}
 			if err := putDelivery(tx, d); err != nil {
 				return err
 			}
-			out = append(out, Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: d.Payload, Secrets: secrets})
+			out = append(out, Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: cd.w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func enabledWebhooks(tx *bolt.Tx) ([]*webhookRecord, error) {
+	var out []*webhookRecord
+	err := tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
+		var r webhookRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if r.Enabled {
+			out = append(out, &r)
 		}
 		return nil
 	})
@@ -321,6 +365,8 @@ type Outcome struct {
 	Delivered bool
 	Gone      bool       // 410: the receiver asks us to stop
 	RetryAt   *time.Time // nil: no retry (the delivery fails, unless manual)
+	// PauseUntil holds back the webhook's whole queue after a failure.
+	PauseUntil *time.Time
 }
 
 // RecordAttempt stores an attempt and its consequences in one transaction:
@@ -329,55 +375,80 @@ type Outcome struct {
 // disableAfter consecutive failed attempts.
 func (s *Store) RecordAttempt(ctx context.Context, seq uint64, a Attempt, o Outcome, disableAfter int) (Delivery, error) {
 	var out Delivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		d, err := getDelivery(tx, seq)
-		if err != nil {
-			return err
-		}
-		if err := d.release(tx); err != nil {
-			return err
-		}
-		d.Attempts++
-		a.N = d.Attempts
-		raw, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		k := make([]byte, 12)
-		binary.BigEndian.PutUint64(k, seq)
-		binary.BigEndian.PutUint32(k[8:], uint32(a.N))
-		if err := appending(tx.Bucket(bucketAttempts)).Put(k, raw); err != nil {
-			return err
-		}
-		d.LastStatusCode, d.LastError, d.UpdatedAt = a.StatusCode, a.Error, s.clock()
+	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = s.recordAttempt(tx, seq, a, o, disableAfter)
+		return err
+	})
+	return out, err
+}
 
-		w, err := getWebhook(tx, d.WebhookID)
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		if w != nil {
-			if err := s.countAttempt(tx, w, o, a.Manual, disableAfter); err != nil {
+// AttemptRecord is one attempt for RecordAttempts.
+type AttemptRecord struct {
+	Seq     uint64
+	Attempt Attempt
+	Outcome Outcome
+}
+
+// RecordAttempts records many attempts in one transaction, as a busy sender
+// does: one commit for a batch instead of one per request. If any fails,
+// none is recorded and the caller records them one by one.
+func (s *Store) RecordAttempts(ctx context.Context, batch []AttemptRecord, disableAfter int) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		for _, r := range batch {
+			if _, err := s.recordAttempt(tx, r.Seq, r.Attempt, r.Outcome, disableAfter); err != nil {
 				return err
 			}
 		}
-		switch {
-		case o.Delivered:
-			d.Status = DeliveryDelivered
-			err = d.unschedule(tx)
-		case o.RetryAt != nil && w != nil && w.Enabled:
-			d.Status = DeliveryPending
-			err = d.schedule(tx, *o.RetryAt)
-		case !a.Manual || (d.Status == DeliveryPending && d.ReadyAt == 0):
-			d.Status = DeliveryFailed
-			err = d.unschedule(tx)
-		}
-		if err != nil {
-			return err
-		}
-		out = d.Delivery
-		return putDelivery(tx, d)
+		return nil
 	})
-	return out, err
+}
+
+func (s *Store) recordAttempt(tx *bolt.Tx, seq uint64, a Attempt, o Outcome, disableAfter int) (Delivery, error) {
+	d, err := getDelivery(tx, seq)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if err := d.release(tx); err != nil {
+		return Delivery{}, err
+	}
+	d.Attempts++
+	a.N = d.Attempts
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return Delivery{}, err
+	}
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint64(k, seq)
+	binary.BigEndian.PutUint32(k[8:], uint32(a.N))
+	if err := appending(tx.Bucket(bucketAttempts)).Put(k, raw); err != nil {
+		return Delivery{}, err
+	}
+	d.LastStatusCode, d.LastError, d.UpdatedAt = a.StatusCode, a.Error, s.clock()
+
+	w, err := getWebhook(tx, d.WebhookID)
+	if err != nil && !isNotFound(err) {
+		return Delivery{}, err
+	}
+	if w != nil {
+		if err := s.countAttempt(tx, w, o, a.Manual, disableAfter); err != nil {
+			return Delivery{}, err
+		}
+	}
+	switch {
+	case o.Delivered:
+		d.Status = DeliveryDelivered
+		err = d.unschedule(tx)
+	case o.RetryAt != nil && w != nil && w.Enabled:
+		d.Status = DeliveryPending
+		err = d.schedule(tx, *o.RetryAt)
+	case !a.Manual || (d.Status == DeliveryPending && d.ReadyAt == 0):
+		d.Status = DeliveryFailed
+		err = d.unschedule(tx)
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	return d.Delivery, putDelivery(tx, d)
 }
 
 // countAttempt keeps the webhook's failure streak and disables it when due.
@@ -386,12 +457,13 @@ func (s *Store) countAttempt(tx *bolt.Tx, w *webhookRecord, o Outcome, manual bo
 	reason := ""
 	switch {
 	case o.Delivered:
-		w.ConsecutiveFailures = 0
+		w.ConsecutiveFailures, w.PausedUntil = 0, nil
 	case o.Gone:
 		w.ConsecutiveFailures++
 		reason = "the receiver answered 410 Gone"
 	case !manual:
 		w.ConsecutiveFailures++
+		w.PausedUntil = o.PauseUntil
 		if disableAfter > 0 && w.ConsecutiveFailures >= disableAfter {
 			reason = strconv.Itoa(w.ConsecutiveFailures) + " consecutive failed attempts"
 		}
@@ -403,7 +475,7 @@ func (s *Store) countAttempt(tx *bolt.Tx, w *webhookRecord, o Outcome, manual bo
 			return err
 		}
 	}
-	if w.Webhook.ConsecutiveFailures == before.ConsecutiveFailures && w.Enabled == before.Enabled {
+	if w.ConsecutiveFailures == before.ConsecutiveFailures && w.Enabled == before.Enabled && w.PausedUntil == before.PausedUntil {
 		return nil
 	}
 	return putWebhook(tx, w)
@@ -444,13 +516,30 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, all bool) (int
 	return n, err
 }
 
-// NextDue is when the first ready delivery is due (ok false: none is queued).
+// NextDue is when the next delivery can go (ok false: none is queued for an
+// enabled webhook): its due time, or its webhook's pause if that is later.
 func (s *Store) NextDue() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketQueueReady).Cursor().First(); k != nil {
-			at, ok = time.Unix(0, int64(binary.BigEndian.Uint64(k))), true
+		hooks, err := enabledWebhooks(tx)
+		if err != nil {
+			return err
+		}
+		c := tx.Bucket(bucketQueueReady).Cursor()
+		for _, w := range hooks {
+			prefix := itob(w.ID)
+			k, _ := c.Seek(prefix)
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				continue
+			}
+			due := time.Unix(0, int64(binary.BigEndian.Uint64(k[8:])))
+			if w.PausedUntil != nil && w.PausedUntil.After(due) {
+				due = *w.PausedUntil
+			}
+			if !ok || due.Before(at) {
+				at, ok = due, true
+			}
 		}
 		return nil
 	})
@@ -496,7 +585,7 @@ func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string,
 		if err != nil {
 			return err
 		}
-		d, err := s.newDelivery(tx, &w.Webhook, name, id, payload, 1)
+		d, err := s.newDelivery(tx, &w.Webhook, name, id, 0, payload, 1)
 		if err != nil {
 			return err
 		}
@@ -508,7 +597,7 @@ func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string,
 		if err != nil {
 			return err
 		}
-		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: d.Payload, Secrets: secrets}
+		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}
 		return nil
 	})
 	return out, err
@@ -534,7 +623,7 @@ func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
 		if err != nil {
 			return err
 		}
-		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: cloneBytes(d.Payload), Secrets: secrets}
+		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}
 		return nil
 	})
 	return out, err
@@ -552,7 +641,7 @@ func (s *Store) DeliveryDetail(id string) (DeliveryDetail, error) {
 		if err != nil {
 			return err
 		}
-		out = DeliveryDetail{Delivery: d.Delivery, Payload: cloneBytes(d.Payload), Attempts: []Attempt{}}
+		out = DeliveryDetail{Delivery: d.Delivery, Payload: payloadOf(tx, d), Attempts: []Attempt{}}
 		c := tx.Bucket(bucketAttempts).Cursor()
 		prefix := itob(seq)
 		for k, v := c.Seek(prefix); k != nil && len(k) == 12 && string(k[:8]) == string(prefix); k, v = c.Next() {
@@ -621,4 +710,30 @@ func (s *Store) AppendSampleEvent(ctx context.Context, name string, data json.Ra
 		return err
 	})
 	return id, err
+}
+
+// ReleaseLeases puts leased deliveries that were not sent back in the ready
+// queue, due now (a sender holding them learnt that their receiver fails).
+func (s *Store) ReleaseLeases(ctx context.Context, seqs []uint64) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		for _, seq := range seqs {
+			d, err := getDelivery(tx, seq)
+			if err != nil {
+				return err
+			}
+			if d.LeaseUntil == 0 {
+				continue
+			}
+			if err := d.release(tx); err != nil {
+				return err
+			}
+			if err := d.schedule(tx, s.now()); err != nil {
+				return err
+			}
+			if err := putDelivery(tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

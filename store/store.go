@@ -119,7 +119,8 @@ func (s *Store) Path() string { return s.db.Path() }
 // clock returns the current time in UTC at the API's precision (seconds).
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-// Committed returns a channel closed at the next commit that appends events.
+// Committed returns a channel closed at the next commit (of any write):
+// the webhook dispatcher and tests wait on it instead of polling.
 func (s *Store) Committed() <-chan struct{} {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()

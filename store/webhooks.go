@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -16,7 +18,7 @@ var (
 	bucketDeliveries        = []byte("deliveries")              // be64 seq -> deliveryRecord
 	bucketAttempts          = []byte("delivery_attempts")       // be64 seq be32 n -> Attempt
 	bucketWebhookDeliveries = []byte("webhook_deliveries")      // be64 webhook id be64 seq -> nil
-	bucketQueueReady        = []byte("queue_ready")             // be64 due unix-nanos be64 seq -> nil
+	bucketQueueReady        = []byte("queue_ready")             // be64 webhook id be64 due unix-nanos be64 seq -> nil
 	bucketQueueInflight     = []byte("queue_inflight")          // be64 lease-until unix-nanos be64 seq -> nil
 	bucketWebhookDelivered  = []byte("webhook_delivery_counts") // be64 webhook id -> be64 deliveries
 	keyHooksCursor          = []byte("hooks_cursor")            // in meta: the last event seq fanned out
@@ -38,10 +40,13 @@ type Webhook struct {
 	Enabled     bool     `json:"enabled"`
 	// DisabledReason says why the appliance turned the webhook off ("" when
 	// it is on, or was turned off by a person).
-	DisabledReason      string    `json:"disabled_reason"`
-	ConsecutiveFailures int       `json:"consecutive_failures"`
-	CreatedAt           time.Time `json:"created_at"`
-	UpdatedAt           time.Time `json:"updated_at"`
+	DisabledReason      string `json:"disabled_reason"`
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	// PausedUntil holds back the webhook's queue after a failed attempt, so a
+	// receiver that is down gets one probe per retry step, not its backlog.
+	PausedUntil *time.Time `json:"paused_until"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 type webhookRecord struct {
@@ -239,7 +244,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, kn
 		}
 		if p.Enabled != nil {
 			if *p.Enabled && !w.Enabled {
-				w.ConsecutiveFailures, w.DisabledReason = 0, ""
+				w.ConsecutiveFailures, w.DisabledReason, w.PausedUntil = 0, "", nil
 			}
 			w.Enabled = *p.Enabled
 		}
@@ -280,11 +285,30 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret strin
 }
 
 // DeleteWebhook removes a subscription. Its deliveries stay readable by id;
-// queued ones end as failed ("webhook deleted") when they come due.
+// queued ones end as failed ("webhook deleted").
 func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if _, err := getWebhook(tx, id); err != nil {
 			return err
+		}
+		var queued []uint64
+		prefix := itob(id)
+		c := tx.Bucket(bucketQueueReady).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			queued = append(queued, binary.BigEndian.Uint64(k[16:]))
+		}
+		for _, seq := range queued {
+			d, err := getDelivery(tx, seq)
+			if err != nil {
+				return err
+			}
+			if err := d.unschedule(tx); err != nil {
+				return err
+			}
+			d.Status, d.LastError, d.UpdatedAt = DeliveryFailed, "webhook deleted", s.clock()
+			if err := putDelivery(tx, d); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketWebhooks).Delete(itob(id))
 	})
