@@ -190,7 +190,7 @@ func (s *Server) pioSubscribe(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	create := store.WebhookInput{Format: "portalio", Enabled: in.Enabled}
+	create := store.WebhookInput{Format: "portalio", Enabled: in.Enabled, ReadScopes: store.ReadScopes(p.Scopes)}
 	if in.URL != nil {
 		create.URL = *in.URL
 		if err := s.checkURL(r, create.URL); err != nil {
@@ -267,9 +267,12 @@ func (s *Server) pioUpdate(w http.ResponseWriter, r *http.Request, p *Principal)
 		}
 	}
 	h, err = p.Store.UpdateWebhook(r.Context(), h.ID, store.WebhookPatch{URL: in.URL, Description: in.Description,
-		Events: in.Events, Enabled: in.Enabled}, hooks.KnownEvent)
+		Events: in.Events, Enabled: in.Enabled, ReadScopes: store.ReadScopes(p.Scopes)}, hooks.KnownEvent)
 	if err != nil {
 		return err
+	}
+	if s.cfg.Hooks != nil && h.Enabled {
+		s.cfg.Hooks.Kick()
 	}
 	view, err := s.pioView(p, h)
 	if err != nil {

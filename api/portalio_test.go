@@ -508,7 +508,8 @@ func TestPortalioSubscriptionReceivesPersonModification(t *testing.T) {
 	t.Parallel()
 	ts, c := newHookServer(t, internalKey)
 	rcv := newReceiver(t, http.StatusOK, `{"received":true}`)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	// customers.read too: a subscription carries only records its maker may read.
+	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write", "customers.read")
 	var s subscription
 	ts.pio(cr, http.MethodPost, "/public/webhook/subscribe", "application/json",
 		`{"url":"`+rcv.URL+`","events":["PersonModification"],"description":"CRM"}`).plain(http.StatusOK, &s)

@@ -62,6 +62,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 	if in.Format == "" {
 		in.Format = "portal"
 	}
+	in.ReadScopes = store.ReadScopes(p.Scopes)
 	if !slices.Contains(store.WebhookFormats, in.Format) {
 		return validation("format", "must be one of portal, portalio, porter, standard")
 	}
@@ -105,6 +106,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 	}
+	patch.ReadScopes = store.ReadScopes(p.Scopes)
 	hook, err := p.Store.UpdateWebhook(r.Context(), id, patch, hooks.KnownEvent)
 	if err != nil {
 		return err
@@ -219,7 +221,7 @@ func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, p *Principal, l
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, detail)
+	return ok(w, http.StatusOK, p.redact(detail))
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -243,5 +245,21 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, d)
+	return ok(w, http.StatusOK, p.redact(d))
+}
+
+// redact hides what a delivery carries from a reader who may not read the
+// event's record (webhooks.read alone is not customers.read).
+func (p *Principal) redact(d store.DeliveryDetail) store.DeliveryDetail {
+	if d.Test || p.canSeeEvent(d.Event) {
+		return d
+	}
+	d.Payload = nil
+	attempts := make([]store.Attempt, len(d.Attempts))
+	for i, a := range d.Attempts {
+		a.RequestBody = nil
+		attempts[i] = a
+	}
+	d.Attempts = attempts
+	return d
 }

@@ -133,7 +133,7 @@ func (e *Engine) schedule(format string) []time.Duration {
 
 // Route matches events to webhooks for the store's fan-out.
 func (e *Engine) Route(w *store.Webhook, event string) int {
-	if !Subscribed(w, event) {
+	if !Subscribed(w, event) || !slices.Contains(w.ReadScopes, store.EventScope(event)) {
 		return 0
 	}
 	return e.MaxAttempts(w.Format)

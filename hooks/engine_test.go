@@ -747,7 +747,7 @@ func TestAttemptLogKeepsTheRequestAndTwoKiBOfTheResponse(t *testing.T) {
 			if a.ResponseHeaders["X-Receiver"] != "test" {
 				t.Fatalf("response headers %v, want X-Receiver", a.ResponseHeaders)
 			}
-			if a.RequestBody != string(h.body) {
+			if string(a.RequestBody) != string(h.body) {
 				t.Fatalf("request body logged\n%s\nsent\n%s", a.RequestBody, h.body)
 			}
 			for _, k := range []string{"X-Portal-Signature", "X-Portal-Timestamp", "X-Portal-Event", "X-Portal-Delivery", "Content-Type", "User-Agent"} {

@@ -105,11 +105,13 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 				queued[id] = q
 			}
 		}
+		// With deliveries queued here, finishing sends wake the loop and each
+		// refill leases whatever else is due; only an idle loop needs the timer.
 		wait := time.Hour
-		if totalHeld < capacity {
+		if totalHeld < capacity && len(queued) == 0 {
 			if at, ok, err := s.NextDue(); err == nil && ok {
 				// Due now but held back (its receiver is at its limit): look again soon.
-				wait = max(at.Sub(e.cfg.Now()), 10*time.Millisecond)
+				wait = max(at.Sub(e.cfg.Now()), 50*time.Millisecond)
 			}
 		}
 		timer.Reset(wait)
@@ -171,6 +173,16 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 
 // sendQueued makes one attempt for the queue and reports it on done.
 func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased, done chan<- sent, records chan<- store.AttemptRecord) {
+	w, secrets, err := s.SendTarget(l.Webhook.ID, e.cfg.Sealer)
+	if err != nil || !w.Enabled {
+		// Deleted (the delivery ends) or turned off (it waits) since the lease.
+		if err := s.ReleaseLeases(context.WithoutCancel(ctx), []uint64{l.Seq}); err != nil && !errors.Is(err, store.ErrClosed) {
+			e.cfg.Log.Error("webhook release", "err", err)
+		}
+		done <- sent{webhookID: l.Webhook.ID}
+		return
+	}
+	l.Webhook, l.Secrets = w, secrets
 	a, o, err := e.attemptOutcome(ctx, l, false)
 	if err != nil {
 		done <- sent{webhookID: l.Webhook.ID} // shutting down: the lease brings it back
@@ -320,7 +332,7 @@ func (e *Engine) attempt(ctx context.Context, l store.Leased) (store.Attempt, in
 		a.Error = err.Error()
 		return a, 0, 0
 	}
-	a.RequestHeaders, a.RequestBody = flatten(built.Header), string(built.Body)
+	a.RequestHeaders, a.RequestBody = flatten(built.Header), json.RawMessage(built.Body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.Webhook.URL, bytes.NewReader(built.Body))
 	if err != nil {
 		a.Error = err.Error()

@@ -54,7 +54,7 @@ type Attempt struct {
 	LatencyMS       int64             `json:"latency_ms"`
 	Error           string            `json:"error"`
 	RequestHeaders  map[string]string `json:"request_headers"`
-	RequestBody     string            `json:"request_body"`
+	RequestBody     json.RawMessage   `json:"request_body"` // our bodies are JSON: kept as is, not re-escaped
 	ResponseHeaders map[string]string `json:"response_headers"`
 	ResponseBody    string            `json:"response_body"` // the first 2 KiB
 }
@@ -122,6 +122,16 @@ func (d *deliveryRecord) schedule(tx *bolt.Tx, t time.Time) error {
 	return tx.Bucket(bucketQueueReady).Put(readyKey(d.WebhookID, d.ReadyAt, d.Seq), nil)
 }
 
+// requeue puts a released delivery back in its webhook's queue at t, or ends
+// it when the webhook no longer exists.
+func (d *deliveryRecord) requeue(tx *bolt.Tx, t time.Time) error {
+	if tx.Bucket(bucketWebhooks).Get(itob(d.WebhookID)) == nil {
+		d.Status, d.LastError = DeliveryFailed, "webhook deleted"
+		return d.unschedule(tx)
+	}
+	return d.schedule(tx, t)
+}
+
 func (d *deliveryRecord) unschedule(tx *bolt.Tx) error {
 	if d.ReadyAt != 0 {
 		if err := tx.Bucket(bucketQueueReady).Delete(readyKey(d.WebhookID, d.ReadyAt, d.Seq)); err != nil {
@@ -183,7 +193,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 		if v := meta.Get(keyHooksCursor); v != nil {
 			cursor = btoi(v)
 		}
-		hooks, err := enabledWebhooks(tx)
+		hooks, err := s.enabledWebhooks(tx)
 		if err != nil {
 			return err
 		}
@@ -266,8 +276,8 @@ type leaseCandidate struct {
 
 // dueCandidates picks, from each enabled, unpaused webhook with room under
 // PerWebhook, its earliest due deliveries, earliest first overall.
-func dueCandidates(tx *bolt.Tx, req LeaseRequest) ([]leaseCandidate, error) {
-	hooks, err := enabledWebhooks(tx)
+func (s *Store) dueCandidates(tx *bolt.Tx, req LeaseRequest) ([]leaseCandidate, error) {
+	hooks, err := s.enabledWebhooks(tx)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +311,7 @@ func dueCandidates(tx *bolt.Tx, req LeaseRequest) ([]leaseCandidate, error) {
 func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error) {
 	var any bool
 	if err := s.view(func(tx *bolt.Tx) error {
-		cands, err := dueCandidates(tx, req)
+		cands, err := s.dueCandidates(tx, req)
 		any = len(cands) > 0
 		return err
 	}); err != nil || !any {
@@ -310,7 +320,7 @@ func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error
 	var out []Leased
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = out[:0]
-		cands, err := dueCandidates(tx, req)
+		cands, err := s.dueCandidates(tx, req)
 		if err != nil {
 			return err
 		}
@@ -340,15 +350,15 @@ func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error
 	return out, err
 }
 
-func enabledWebhooks(tx *bolt.Tx) ([]*webhookRecord, error) {
+func (s *Store) enabledWebhooks(tx *bolt.Tx) ([]*webhookRecord, error) {
 	var out []*webhookRecord
 	err := tx.Bucket(bucketWebhooks).ForEach(func(_, v []byte) error {
-		var r webhookRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := s.hooks.decode(v)
+		if err != nil {
 			return err
 		}
 		if r.Enabled {
-			out = append(out, &r)
+			out = append(out, r)
 		}
 		return nil
 	})
@@ -425,7 +435,7 @@ func (s *Store) recordAttempt(tx *bolt.Tx, seq uint64, a Attempt, o Outcome, dis
 	}
 	d.LastStatusCode, d.LastError, d.UpdatedAt = a.StatusCode, a.Error, s.clock()
 
-	w, err := getWebhook(tx, d.WebhookID)
+	w, err := s.getWebhook(tx, d.WebhookID)
 	if err != nil && !isNotFound(err) {
 		return Delivery{}, err
 	}
@@ -503,7 +513,7 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, all bool) (int
 			if err := d.release(tx); err != nil {
 				return err
 			}
-			if err := d.schedule(tx, now); err != nil {
+			if err := d.requeue(tx, now); err != nil {
 				return err
 			}
 			if err := putDelivery(tx, d); err != nil {
@@ -522,7 +532,7 @@ func (s *Store) NextDue() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
-		hooks, err := enabledWebhooks(tx)
+		hooks, err := s.enabledWebhooks(tx)
 		if err != nil {
 			return err
 		}
@@ -575,7 +585,7 @@ func (s *Store) HooksCaughtUp() (bool, error) {
 func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string, data json.RawMessage, sealer *Sealer) (Leased, error) {
 	var out Leased
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		w, err := getWebhook(tx, webhookID)
+		w, err := s.getWebhook(tx, webhookID)
 		if err != nil {
 			return err
 		}
@@ -615,7 +625,7 @@ func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
 		if err != nil {
 			return err
 		}
-		w, err := getWebhook(tx, d.WebhookID)
+		w, err := s.getWebhook(tx, d.WebhookID)
 		if err != nil {
 			return err
 		}
@@ -661,7 +671,7 @@ func (s *Store) WebhookDeliveries(webhookID uint64, page, perPage int) (Page, er
 	out := Page{Items: []json.RawMessage{}}
 	page, perPage = max(page, 1), max(perPage, 1)
 	err := s.view(func(tx *bolt.Tx) error {
-		if _, err := getWebhook(tx, webhookID); err != nil {
+		if _, err := s.getWebhook(tx, webhookID); err != nil {
 			return err
 		}
 		prefix := itob(webhookID)
@@ -713,7 +723,8 @@ func (s *Store) AppendSampleEvent(ctx context.Context, name string, data json.Ra
 }
 
 // ReleaseLeases puts leased deliveries that were not sent back in the ready
-// queue, due now (a sender holding them learnt that their receiver fails).
+// queue, due now (a sender holding them learnt that their receiver fails, or
+// that the webhook was turned off); those of a deleted webhook end failed.
 func (s *Store) ReleaseLeases(ctx context.Context, seqs []uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		for _, seq := range seqs {
@@ -727,7 +738,7 @@ func (s *Store) ReleaseLeases(ctx context.Context, seqs []uint64) error {
 			if err := d.release(tx); err != nil {
 				return err
 			}
-			if err := d.schedule(tx, s.now()); err != nil {
+			if err := d.requeue(tx, s.now()); err != nil {
 				return err
 			}
 			if err := putDelivery(tx, d); err != nil {
@@ -736,4 +747,20 @@ func (s *Store) ReleaseLeases(ctx context.Context, seqs []uint64) error {
 		}
 		return nil
 	})
+}
+
+// SendTarget is a webhook as a sender must see it just before a request:
+// its current URL, format and secrets, and whether it may still be sent to.
+// Deliveries leased ahead follow a delete, disable, edit or rotation this way.
+func (s *Store) SendTarget(webhookID uint64, sealer *Sealer) (Webhook, []string, error) {
+	var r *webhookRecord
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		r, err = s.getWebhook(tx, webhookID)
+		return err
+	})
+	if err != nil {
+		return Webhook{}, nil, err
+	}
+	secrets, err := r.secrets(sealer, s.now())
+	return r.Webhook, secrets, err
 }

@@ -79,3 +79,14 @@ func normalizeScopes(in []string) ([]string, error) {
 	}
 	return out, p.Err()
 }
+
+// ReadScopes keeps the .read scopes of a list.
+func ReadScopes(scopes []string) []string {
+	out := []string{}
+	for _, s := range scopes {
+		if strings.HasSuffix(s, ".read") {
+			out = append(out, s)
+		}
+	}
+	return out
+}

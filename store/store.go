@@ -52,7 +52,8 @@ type Store struct {
 	commitMu sync.Mutex
 	commitCh chan struct{}
 
-	keys keyCache
+	keys  keyCache
+	hooks webhookCache
 }
 
 // Open opens (creating if needed) the store at path and runs pending migrations.

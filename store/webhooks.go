@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,8 +46,12 @@ type Webhook struct {
 	// PausedUntil holds back the webhook's queue after a failed attempt, so a
 	// receiver that is down gets one probe per retry step, not its backlog.
 	PausedUntil *time.Time `json:"paused_until"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	// ReadScopes are the read scopes of whoever last set the webhook up: it
+	// carries only events whose records they may read (an event holds its
+	// record, so a webhook must not be a way around a scope).
+	ReadScopes []string  `json:"read_scopes"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 type webhookRecord struct {
@@ -66,6 +71,7 @@ type WebhookInput struct {
 	Events      []string `json:"events"`
 	Format      string   `json:"format"`
 	Enabled     *bool    `json:"enabled"`
+	ReadScopes  []string `json:"-"` // set by the API from the caller
 }
 
 // WebhookPatch changes a webhook. Enabling it clears the failure streak.
@@ -75,6 +81,7 @@ type WebhookPatch struct {
 	Events      *[]string `json:"events"`
 	Format      *string   `json:"format"`
 	Enabled     *bool     `json:"enabled"`
+	ReadScopes  []string  `json:"-"` // the editor's; the webhook then carries what they may read
 }
 
 // EventFilter says whether a webhook of a format can subscribe to a name.
@@ -121,8 +128,41 @@ func dedupe(list []string) []string {
 	return out
 }
 
-func getWebhook(tx *bolt.Tx, id uint64) (*webhookRecord, error) {
-	return getRecord[webhookRecord](tx, bucketWebhooks, id, "webhook")
+func (s *Store) getWebhook(tx *bolt.Tx, id uint64) (*webhookRecord, error) {
+	v := tx.Bucket(bucketWebhooks).Get(itob(id))
+	if v == nil {
+		return nil, notFound("webhook")
+	}
+	return s.hooks.decode(v)
+}
+
+// webhookCache keeps decoded webhook records by their exact bytes: the
+// sender reads a webhook for every request, and comparing a few hundred
+// bytes is far cheaper than decoding them. Keyed by content, it can never
+// serve a stale or uncommitted version.
+type webhookCache struct {
+	mu sync.Mutex
+	m  map[string]*webhookRecord
+}
+
+func (c *webhookCache) decode(v []byte) (*webhookRecord, error) {
+	c.mu.Lock()
+	r, ok := c.m[string(v)]
+	c.mu.Unlock()
+	if !ok {
+		r = new(webhookRecord)
+		if err := json.Unmarshal(v, r); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.m == nil || len(c.m) > 1024 {
+			c.m = map[string]*webhookRecord{}
+		}
+		c.m[string(v)] = r
+		c.mu.Unlock()
+	}
+	cp := *r // callers change fields by assignment; the cached value stays as decoded
+	return &cp, nil
 }
 
 func putWebhook(tx *bolt.Tx, w *webhookRecord) error {
@@ -136,9 +176,13 @@ func putWebhook(tx *bolt.Tx, w *webhookRecord) error {
 // CreateWebhook stores a subscription with its secret sealed. known says
 // which event names exist (the caller knows the formats' aliases).
 func (s *Store) CreateWebhook(ctx context.Context, in WebhookInput, secret string, sealer *Sealer, known EventFilter) (NewWebhook, error) {
-	w := Webhook{URL: in.URL, Description: strings.TrimSpace(in.Description), Events: dedupe(in.Events), Format: in.Format, Enabled: true}
+	w := Webhook{URL: in.URL, Description: strings.TrimSpace(in.Description), Events: dedupe(in.Events), Format: in.Format,
+		Enabled: true, ReadScopes: in.ReadScopes}
 	if w.Format == "" {
 		w.Format = "portal"
+	}
+	if w.ReadScopes == nil {
+		w.ReadScopes = ReadScopes(AllScopes()) // made by the appliance itself
 	}
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
@@ -182,7 +226,7 @@ func (s *Store) Webhooks() ([]Webhook, error) {
 func (s *Store) Webhook(id uint64) (Webhook, error) {
 	var out Webhook
 	err := s.view(func(tx *bolt.Tx) error {
-		r, err := getWebhook(tx, id)
+		r, err := s.getWebhook(tx, id)
 		if err == nil {
 			out = r.Webhook
 		}
@@ -196,7 +240,7 @@ func (s *Store) Webhook(id uint64) (Webhook, error) {
 func (s *Store) WebhookSecrets(id uint64, sealer *Sealer) ([]string, error) {
 	var r *webhookRecord
 	err := s.view(func(tx *bolt.Tx) (err error) {
-		r, err = getWebhook(tx, id)
+		r, err = s.getWebhook(tx, id)
 		return err
 	})
 	if err != nil {
@@ -225,7 +269,7 @@ func (r *webhookRecord) secrets(sealer *Sealer, now time.Time) ([]string, error)
 func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, known EventFilter) (Webhook, error) {
 	var out Webhook
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		r, err := getWebhook(tx, id)
+		r, err := s.getWebhook(tx, id)
 		if err != nil {
 			return err
 		}
@@ -241,6 +285,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, kn
 		}
 		if p.Format != nil {
 			w.Format = *p.Format
+		}
+		if p.ReadScopes != nil {
+			w.ReadScopes = p.ReadScopes
 		}
 		if p.Enabled != nil {
 			if *p.Enabled && !w.Enabled {
@@ -267,7 +314,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret strin
 	}
 	var out NewWebhook
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		r, err := getWebhook(tx, id)
+		r, err := s.getWebhook(tx, id)
 		if err != nil {
 			return err
 		}
@@ -288,7 +335,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret strin
 // queued ones end as failed ("webhook deleted").
 func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getWebhook(tx, id); err != nil {
+		if _, err := s.getWebhook(tx, id); err != nil {
 			return err
 		}
 		var queued []uint64
