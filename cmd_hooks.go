@@ -19,6 +19,7 @@ func cmdVerify(args []string, stdin io.Reader) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	format := fs.String("format", "portal", "portal, portalio, porter or standard")
 	secret := fs.String("secret", "", "the webhook's secret")
+	at := fs.Int64("at", 0, "check the timestamp as of this Unix time (a request saved earlier), default now")
 	var headers []string
 	fs.Func("header", "a request header, 'Name: value' (repeat)", func(v string) error {
 		headers = append(headers, v)
@@ -48,7 +49,11 @@ func cmdVerify(args []string, stdin io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if err := hooks.Verify(*format, *secret, h, body, time.Now()); err != nil {
+	now := time.Now()
+	if *at != 0 {
+		now = time.Unix(*at, 0)
+	}
+	if err := hooks.Verify(*format, *secret, h, body, now); err != nil {
 		return fmt.Errorf("does not verify: %w", err)
 	}
 	fmt.Println("verified")

@@ -18,7 +18,7 @@ Usage:
   portal keys    list [--data DIR]
   portal keys    revoke ID [--data DIR]
   portal trigger EVENT [--data DIR]          fire a sample event in the test store
-  portal verify  --format F --secret S --header 'Name: value'… < body
+  portal verify  --format F --secret S --header 'Name: value'… [--at UNIX] < body
   portal version
 
 Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX.

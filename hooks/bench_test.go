@@ -202,15 +202,21 @@ func BenchmarkDeliveryLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// BenchmarkSlowReceiverIsolation: a fast webhook's rate alone and beside
-// a receiver that sleeps 10 s per request.
+// BenchmarkSlowReceiverIsolation: one webhook's rate alone, beside a second
+// webhook whose receiver answers at once, and beside one whose receiver
+// sleeps 10 s per request. The second webhooks get the same events, so the
+// engine does the same fan-out work; only their receivers' speed differs.
 func BenchmarkSlowReceiverIsolation(b *testing.B) {
-	for _, withSlow := range []bool{false, true} {
-		b.Run(fmt.Sprintf("slow=%v", withSlow), func(b *testing.B) {
+	for _, neighbour := range []string{"none", "fast", "slow"} {
+		b.Run("neighbour="+neighbour, func(b *testing.B) {
 			env := newBenchEnv(b, hooks.Config{})
 			fast := newCountingReceiver(b, b.N)
 			env.webhook(b, fast.URL, "ticket.created")
-			if withSlow {
+			switch neighbour {
+			case "fast":
+				other := newCountingReceiver(b, b.N)
+				env.webhook(b, other.URL, "ticket.created")
+			case "slow":
 				release := make(chan struct{})
 				slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					select {

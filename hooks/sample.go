@@ -16,8 +16,19 @@ var sampleRecords = map[string]string{
 		`"address":"","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"payment": `{"id":311,"ticket_id":1042,"amount":140.45,"method":"card","reference":"","status":"completed",` +
 		`"created_at":"2026-03-15T15:00:00Z"}`,
-	"store":   `{"name":"My Repair Shop","email":"","phone":"","address":"","timezone":"UTC","currency":"USD","tax_rate":8.875}`,
-	"webhook": `{"id":3,"url":"https://example.com/hooks","description":"","events":["*"],"format":"portal","enabled":false}`,
+	"catalog":        `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"reorder_level":3}`,
+	"inventory":      `{"id":12,"item_id":12,"location_id":1,"delta":-1,"on_hand":2,"reason":"used on ticket 1042"}`,
+	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","status":"listed","price":420.00}`,
+	"purchase_order": `{"id":8,"number":"PO-1008","supplier":"Parts Co","status":"ordered","total":412.00}`,
+	"proposal": `{"id":10025,"number":4123,"name":"Office AV refresh","customer_id":7,"status":"Accepted",` +
+		`"outline_status":"Completed","build_status":"Completed"}`,
+	"visitor": `{"id":7,"name":"Ada Lovelace","host":"Grace Hopper","location_id":1,"status":"checked_in",` +
+		`"checked_in_at":"2026-03-15T09:00:00Z","checked_out_at":null}`,
+	"contractor": `{"id":4,"name":"Bright Sparks Electrical","approved":true}`,
+	"evacuation": `{"id":2,"location_id":1,"active":true,"activated_at":"2026-03-15T11:00:00Z"}`,
+	"plugin":     `{"id":3,"name":"QuickBooks Sync","version":"1.2.0"}`,
+	"store":      `{"name":"My Repair Shop","email":"","phone":"","address":"","timezone":"UTC","currency":"USD","tax_rate":8.875}`,
+	"webhook":    `{"id":3,"url":"https://example.com/hooks","description":"","events":["*"],"format":"portal","enabled":false}`,
 }
 
 // SampleData is the data object of a sample event called name:

@@ -263,12 +263,12 @@ func (e *Engine) attemptOutcome(ctx context.Context, l store.Leased, manual bool
 	a.Manual = manual
 	o := store.Outcome{Delivered: status >= 200 && status < 300, Gone: status == http.StatusGone}
 	if !o.Delivered && !o.Gone && !manual {
-		delay := e.retryDelay(l.Webhook.Format, l.Delivery.Attempts)
+		delay := e.retryDelay(l.Webhook.Format, l.Delivery.QueuedAttempts)
 		if retryAfter > 0 {
 			delay = min(retryAfter, 2*delay)
 		}
 		now := e.cfg.Now()
-		if l.Delivery.Attempts+1 < l.Delivery.MaxAttempts {
+		if l.Delivery.QueuedAttempts+1 < l.Delivery.MaxAttempts {
 			at := now.Add(delay)
 			o.RetryAt = &at
 		}

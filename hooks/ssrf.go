@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,10 @@ var forbiddenRanges = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"), // NAT64: an IPv4 address in disguise
+	netip.MustParsePrefix("2002::/16"),    // 6to4, likewise
+	netip.MustParsePrefix("::/96"),        // IPv4-compatible
+	netip.MustParsePrefix("fec0::/10"),    // site-local (deprecated, still routed inside some networks)
 }
 
 // addressAllowed reports whether a webhook may connect to ip. The sandbox
@@ -73,6 +78,12 @@ func CheckURL(ctx context.Context, raw string, sandbox bool) error {
 		return err
 	}
 	host := u.Hostname()
+	if numericLooking(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			// 127.1, 2130706433, 0x7f.1: forms some resolvers read as addresses.
+			return fmt.Errorf("%w: %s is not a dotted-quad address", ErrForbiddenAddress, host)
+		}
+	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !addressAllowed(ip, sandbox) {
 			return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
@@ -91,4 +102,9 @@ func CheckURL(ctx context.Context, raw string, sandbox bool) error {
 		}
 	}
 	return nil
+}
+
+// numericLooking reports a host made of digits and dots only, or written in hex.
+func numericLooking(host string) bool {
+	return strings.Trim(host, "0123456789.") == "" || strings.HasPrefix(strings.ToLower(host), "0x")
 }

@@ -23,13 +23,16 @@ const (
 
 // Delivery is one event on its way to one webhook, as the API shows it.
 type Delivery struct {
-	ID             string     `json:"id"` // dlv_<n>
-	WebhookID      uint64     `json:"webhook_id"`
-	EventID        string     `json:"event_id"`
-	Event          string     `json:"event"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	MaxAttempts    int        `json:"max_attempts"`
+	ID          string `json:"id"` // dlv_<n>
+	WebhookID   uint64 `json:"webhook_id"`
+	EventID     string `json:"event_id"`
+	Event       string `json:"event"`
+	Status      string `json:"status"`
+	Attempts    int    `json:"attempts"`
+	MaxAttempts int    `json:"max_attempts"`
+	// QueuedAttempts counts the queue's own attempts, the ones max_attempts
+	// limits: "Send test" and "Redeliver" do not use up its retries.
+	QueuedAttempts int        `json:"queued_attempts"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
 	LastStatusCode int        `json:"last_status_code"`
 	LastError      string     `json:"last_error"`
@@ -422,6 +425,9 @@ func (s *Store) recordAttempt(tx *bolt.Tx, seq uint64, a Attempt, o Outcome, dis
 		return Delivery{}, err
 	}
 	d.Attempts++
+	if !a.Manual {
+		d.QueuedAttempts++
+	}
 	a.N = d.Attempts
 	raw, err := json.Marshal(a)
 	if err != nil {
