@@ -30,7 +30,6 @@ import (
 
 const benchConcurrency = 4 // the engine's default per-webhook limit
 
-var benchPerWebhook = 4
 
 // countingReceiver answers at once and signals when it has seen want requests.
 type countingReceiver struct {
@@ -154,7 +153,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 		wg.Wait()
 	})
 	b.Run("portal", func(b *testing.B) {
-		env := newBenchEnv(b, hooks.Config{PerWebhook: benchPerWebhook})
+		env := newBenchEnv(b, hooks.Config{})
 		rv := newCountingReceiver(b, b.N)
 		env.webhook(b, rv.URL, "*")
 		env.events(b, "ticket.created", b.N)

@@ -368,14 +368,24 @@ func (e *Engine) attempt(ctx context.Context, l store.Leased) (store.Attempt, in
 	return a, resp.StatusCode, retryAfter
 }
 
+// eventOf reads the event's time from the log's fixed layout
+// ({"event":…,"event_id":…,"timestamp":"…",…}) without decoding the record.
 func eventOf(l store.Leased) (Event, error) {
-	var head struct {
-		Timestamp time.Time `json:"timestamp"`
+	const key = `"timestamp":"`
+	i := bytes.Index(l.Payload, []byte(key))
+	if i < 0 {
+		return Event{}, errors.New("event without a timestamp")
 	}
-	if err := json.Unmarshal(l.Payload, &head); err != nil {
+	rest := l.Payload[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return Event{}, errors.New("event with a malformed timestamp")
+	}
+	ts, err := time.Parse(time.RFC3339, string(rest[:j]))
+	if err != nil {
 		return Event{}, err
 	}
-	return Event{Name: l.Delivery.Event, ID: l.Delivery.EventID, Time: head.Timestamp, Raw: l.Payload}, nil
+	return Event{Name: l.Delivery.Event, ID: l.Delivery.EventID, Time: ts, Raw: l.Payload}, nil
 }
 
 func flatten(h http.Header) map[string]string {
