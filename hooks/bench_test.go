@@ -30,7 +30,6 @@ import (
 
 const benchConcurrency = 4 // the engine's default per-webhook limit
 
-
 // countingReceiver answers at once and signals when it has seen want requests.
 type countingReceiver struct {
 	*httptest.Server
