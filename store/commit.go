@@ -61,32 +61,27 @@ func (s *Store) writeLoop() {
 			s.drainOnClose()
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case req := <-s.writes:
-				batch = append(batch, req)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
+		s.commit(s.takeQueued(batch))
 	}
+}
+
+// takeQueued adds to batch what is already queued, up to maxBatch, without waiting.
+func (s *Store) takeQueued(batch []*writeReq) []*writeReq {
+	for len(batch) < maxBatch {
+		select {
+		case req := <-s.writes:
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drainOnClose commits what was queued before Close, in full batches.
 func (s *Store) drainOnClose() {
 	for {
-		var batch []*writeReq
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case req := <-s.writes:
-				batch = append(batch, req)
-			default:
-				break fill
-			}
-		}
+		batch := s.takeQueued(nil)
 		if len(batch) == 0 {
 			return
 		}

@@ -609,14 +609,19 @@ func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string,
 		if err := putDelivery(tx, d); err != nil {
 			return err
 		}
-		secrets, err := w.secrets(sealer, s.now())
-		if err != nil {
-			return err
-		}
-		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}
-		return nil
+		out, err = s.leased(tx, d, w, sealer)
+		return err
 	})
 	return out, err
+}
+
+// leased is what a sender needs for delivery d to webhook w.
+func (s *Store) leased(tx *bolt.Tx, d *deliveryRecord, w *webhookRecord, sealer *Sealer) (Leased, error) {
+	secrets, err := w.secrets(sealer, s.now())
+	if err != nil {
+		return Leased{}, err
+	}
+	return Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}, nil
 }
 
 // Redelivery returns a delivery ready to send again by hand.
@@ -635,12 +640,8 @@ func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
 		if err != nil {
 			return err
 		}
-		secrets, err := w.secrets(sealer, s.now())
-		if err != nil {
-			return err
-		}
-		out = Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}
-		return nil
+		out, err = s.leased(tx, d, w, sealer)
+		return err
 	})
 	return out, err
 }
