@@ -29,6 +29,7 @@ var forbiddenRanges = []netip.Prefix{
 	netip.MustParsePrefix("2002::/16"),    // 6to4, likewise
 	netip.MustParsePrefix("::/96"),        // IPv4-compatible
 	netip.MustParsePrefix("fec0::/10"),    // site-local (deprecated, still routed inside some networks)
+	netip.MustParsePrefix("2001::/32"),    // Teredo: tunnels to IPv4 hosts
 }
 
 // addressAllowed reports whether a webhook may connect to ip. The sandbox
