@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -47,68 +46,44 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 		e.recordLoop(s, records)
 	}()
 	defer func() { <-recorded }()
-	defer close(records)                  // after every send has ended (the Wait below runs first)
-	queued := map[uint64][]store.Leased{} // leased, not sent yet
-	sending := map[uint64]int{}
-	held := map[uint64]int{} // queued + sending, per webhook
-	totalHeld, totalSending := 0, 0
+	defer close(records) // after every send has ended (the Wait below runs first)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+
+	b := newBacklog()
 	capacity := e.cfg.Workers * prefetch
 	// refill says when to lease: after a wake-up (new deliveries, a due
 	// time, a kick), or when a receiver's local queue runs low — not after
-	// every send, so one lease transaction feeds many requests.
-	refill := true
-	// Leasing runs beside the sends (its commit waits on the disk), so
-	// finished requests are replaced from the local queue meanwhile.
+	// every send, so one lease transaction feeds many requests. Leasing
+	// runs beside the sends (its commit waits on the disk), so finished
+	// requests are replaced from the local queue meanwhile.
+	refill, leasing := true, false
 	leaseResults := make(chan []store.Leased, 1)
-	leasing := false
 	for {
-		if free := capacity - totalHeld; refill && !leasing && free > 0 && ctx.Err() == nil {
+		if free := capacity - b.total; refill && !leasing && free > 0 && ctx.Err() == nil {
 			leasing, refill = true, false
-			busy := maps.Clone(held)
+			busy := b.busy()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				now := e.cfg.Now()
-				leased, err := s.LeaseDue(ctx, store.LeaseRequest{Now: now, Until: now.Add(e.leaseFor()), Limit: free,
-					PerWebhook: e.cfg.PerWebhook * prefetch, Busy: busy, Sealer: e.cfg.Sealer})
-				if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
-					e.cfg.Log.Error("webhook lease", "err", err)
-				}
-				leaseResults <- leased
+				leaseResults <- e.lease(ctx, s, free, busy)
 			}()
 		}
-		for id, q := range queued {
-			limit := e.cfg.PerWebhook
-			if q[0].Webhook.ConsecutiveFailures > 0 {
-				limit = 1
-			}
-			for len(q) > 0 && sending[id] < limit && totalSending < e.cfg.Workers {
-				l := q[0]
-				q = q[1:]
-				sending[id]++
-				totalSending++
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					e.sendQueued(ctx, s, l, done, records)
-				}()
-			}
-			if len(q) == 0 {
-				delete(queued, id)
-			} else {
-				queued[id] = q
-			}
+		for _, l := range b.next(e.cfg.PerWebhook, e.cfg.Workers) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.sendQueued(ctx, s, l, done, records)
+			}()
 		}
 		// With deliveries queued here, finishing sends wake the loop and each
 		// refill leases whatever else is due; only an idle loop needs the timer.
 		wait := time.Hour
-		if totalHeld < capacity && len(queued) == 0 {
+		if b.total < capacity && len(b.queued) == 0 {
 			if at, ok, err := s.NextDue(); err == nil && ok {
 				// Due now but held back (its receiver is at its limit): look again soon.
 				wait = max(at.Sub(e.cfg.Now()), 50*time.Millisecond)
@@ -120,29 +95,18 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			return // the deferred Wait lets sends end; unsent leases come back at the next start
 		case leased := <-leaseResults:
 			leasing = false
-			for _, l := range leased {
-				queued[l.Webhook.ID] = append(queued[l.Webhook.ID], l)
-				held[l.Webhook.ID]++
-				totalHeld++
-			}
+			b.add(leased)
 			refill = len(leased) > 0 // there may be more
 		case r := <-done:
 			// Take every finished send at once: one lease then refills them all.
 			for more := true; more; {
-				sending[r.webhookID]--
-				totalSending--
-				decr(held, r.webhookID)
-				totalHeld--
-				if r.failed && len(queued[r.webhookID]) > 0 {
-					var seqs []uint64
-					for _, l := range queued[r.webhookID] {
-						seqs = append(seqs, l.Seq)
-					}
-					held[r.webhookID] -= len(seqs)
-					totalHeld -= len(seqs)
-					delete(queued, r.webhookID)
-					if err := s.ReleaseLeases(ctx, seqs); err != nil && ctx.Err() == nil {
-						e.cfg.Log.Error("webhook release", "err", err)
+				b.finished(r.webhookID)
+				if r.failed {
+					// Its receiver now waits out a pause: the rest go back to the store.
+					if seqs := b.drop(r.webhookID); len(seqs) > 0 {
+						if err := s.ReleaseLeases(ctx, seqs); err != nil && ctx.Err() == nil {
+							e.cfg.Log.Error("webhook release", "err", err)
+						}
 					}
 				}
 				select {
@@ -153,10 +117,7 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			}
 			// Refill while half a receiver's batch is still queued, so the
 			// lease's commit is hidden behind the sends of the other half.
-			refill = refill || len(held) == 0
-			for id := range held {
-				refill = refill || len(queued[id]) < e.cfg.PerWebhook*prefetch/2
-			}
+			refill = refill || b.low(e.cfg.PerWebhook*prefetch/2)
 		case <-work:
 			refill = true
 		case <-kick:
@@ -169,6 +130,18 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			}
 		}
 	}
+}
+
+// lease asks the store for up to limit due deliveries, busy counting what
+// each webhook holds already.
+func (e *Engine) lease(ctx context.Context, s *store.Store, limit int, busy map[uint64]int) []store.Leased {
+	now := e.cfg.Now()
+	leased, err := s.LeaseDue(ctx, store.LeaseRequest{Now: now, Until: now.Add(e.leaseFor()), Limit: limit,
+		PerWebhook: e.cfg.PerWebhook * prefetch, Busy: busy, Sealer: e.cfg.Sealer})
+	if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
+		e.cfg.Log.Error("webhook lease", "err", err)
+	}
+	return leased
 }
 
 // sendQueued makes one attempt for the queue and reports it on done.
@@ -405,10 +378,4 @@ func describe(err error) string {
 		return "timed out"
 	}
 	return err.Error()
-}
-
-func decr(m map[uint64]int, id uint64) {
-	if m[id]--; m[id] <= 0 {
-		delete(m, id)
-	}
 }

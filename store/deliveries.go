@@ -312,12 +312,12 @@ func (s *Store) dueCandidates(tx *bolt.Tx, req LeaseRequest) ([]leaseCandidate, 
 // LeaseDue moves due deliveries (see dueCandidates) from the ready queue to
 // the in-flight one until req.Until. With nothing due it writes nothing.
 func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error) {
-	var any bool
+	var due bool
 	if err := s.view(func(tx *bolt.Tx) error {
 		cands, err := s.dueCandidates(tx, req)
-		any = len(cands) > 0
+		due = len(cands) > 0
 		return err
-	}); err != nil || !any {
+	}); err != nil || !due {
 		return nil, err
 	}
 	var out []Leased
