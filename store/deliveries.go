@@ -457,6 +457,11 @@ func (s *Store) recordAttempt(tx *bolt.Tx, seq uint64, a Attempt, o Outcome, dis
 	case o.RetryAt != nil && w != nil && w.Enabled:
 		d.Status = DeliveryPending
 		err = d.schedule(tx, *o.RetryAt)
+		if w.PausedUntil != nil && w.PausedUntil.After(*o.RetryAt) {
+			// Its receiver's pause holds it back longer than its own step.
+			at := w.PausedUntil.UTC()
+			d.NextAttemptAt = &at
+		}
 	case !a.Manual || (d.Status == DeliveryPending && d.ReadyAt == 0):
 		d.Status = DeliveryFailed
 		err = d.unschedule(tx)
