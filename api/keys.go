@@ -8,7 +8,7 @@ import (
 
 func (s *Server) keyRoutes() []route {
 	return []route{
-		{method: "GET", path: "/keys", scope: readScope("keys"), handle: s.listKeys, summary: "List API keys (never their secrets)", out: []store.APIKey{}},
+		{method: "GET", path: "/keys", scope: readScope("keys"), handle: s.listKeys, summary: "List API keys (never their secrets)", out: []store.APIKey{}, list: &listSpec{}},
 		{method: "POST", path: "/keys", scope: writeScope("keys"), handle: s.createKey, summary: "Create an API key; the key is shown in this response only", in: store.KeyInput{}, out: store.NewKey{}, status: http.StatusCreated},
 		{method: "DELETE", path: "/keys/{id}", scope: writeScope("keys"), handle: s.revokeKey, summary: "Revoke an API key; its next request is refused", out: store.APIKey{}},
 	}
@@ -27,7 +27,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *Principal) 
 			visible = append(visible, k)
 		}
 	}
-	return ok(w, http.StatusOK, visible)
+	return okSlice(w, r, visible)
 }
 
 // mayManage: a key is no stronger than the one managing it — every scope

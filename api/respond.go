@@ -168,3 +168,23 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, ae.Status, errorEnvelope{Error: ae})
 }
+
+// okSlice pages a short list held in memory (staff, keys, webhooks): the
+// same page, per_page and meta as every other list.
+func okSlice[T any](w http.ResponseWriter, r *http.Request, items []T) error {
+	lp, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	from := min((lp.Page-1)*lp.PerPage, len(items))
+	to := min(from+lp.PerPage, len(items))
+	page := store.Page{Total: len(items), HasMore: to < len(items), Items: make([]json.RawMessage, 0, to-from)}
+	for _, it := range items[from:to] {
+		raw, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, raw)
+	}
+	return okPage(w, page, lp)
+}

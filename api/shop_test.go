@@ -131,3 +131,17 @@ func TestUsersListStaffWithoutSecrets(t *testing.T) {
 		t.Errorf("developer key sees %d staff", len(users))
 	}
 }
+
+// Short lists page like every other list (API.md "Lists").
+func TestShortListsTakePagingAndCarryMeta(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	ts.owner()
+	for _, path := range []string{"/users", "/users/active", "/keys", "/webhooks"} {
+		env := c.get(path + "?per_page=1").ok(http.StatusOK, nil)
+		if env.Meta == nil || env.Meta.PerPage != 1 {
+			t.Errorf("%s: meta %+v", path, env.Meta)
+		}
+		c.get(path+"?per_page=999").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "per_page")
+	}
+}

@@ -8,8 +8,8 @@ import (
 
 func (s *Server) userRoutes() []route {
 	return []route{
-		{method: "GET", path: "/users", scope: readScope("users"), handle: s.listUsers(false), summary: "List staff", out: []store.User{}},
-		{method: "GET", path: "/users/active", scope: readScope("users"), handle: s.listUsers(true), summary: "List active staff", out: []store.User{}},
+		{method: "GET", path: "/users", scope: readScope("users"), handle: s.listUsers(false), summary: "List staff", out: []store.User{}, list: &listSpec{}},
+		{method: "GET", path: "/users/active", scope: readScope("users"), handle: s.listUsers(true), summary: "List active staff", out: []store.User{}, list: &listSpec{}},
 	}
 }
 
@@ -21,6 +21,6 @@ func (s *Server) listUsers(activeOnly bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		return ok(w, http.StatusOK, users)
+		return okSlice(w, r, users)
 	}
 }

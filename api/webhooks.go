@@ -15,7 +15,7 @@ import (
 func (s *Server) webhookRoutes() []route {
 	const res = "webhooks"
 	return []route{
-		{method: "GET", path: "/webhooks", scope: readScope(res), handle: s.listWebhooks, summary: "List webhooks (never their secrets)", out: []store.Webhook{}},
+		{method: "GET", path: "/webhooks", scope: readScope(res), handle: s.listWebhooks, summary: "List webhooks (never their secrets)", out: []store.Webhook{}, list: &listSpec{}},
 		{method: "POST", path: "/webhooks", scope: writeScope(res), handle: s.createWebhook, summary: "Create a webhook; its secret is shown in this response only", in: store.WebhookInput{}, out: store.NewWebhook{}, status: http.StatusCreated},
 		{method: "GET", path: "/webhooks/{id}", scope: readScope(res), handle: s.getWebhook, summary: "One webhook", out: store.Webhook{}},
 		{method: "PATCH", path: "/webhooks/{id}", scope: writeScope(res), handle: s.updateWebhook, summary: "Change a webhook; enabling it again clears its failure streak", in: store.WebhookPatch{}, out: store.Webhook{}},
@@ -43,7 +43,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, list)
+	return okSlice(w, r, list)
 }
 
 // checkURL refuses receivers on private and local networks outside the sandbox.
