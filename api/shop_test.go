@@ -138,7 +138,7 @@ func TestShortListsTakePagingAndCarryMeta(t *testing.T) {
 	ts, c := newServer(t, internalKey)
 	ts.owner()
 	for _, path := range []string{"/users", "/users/active", "/keys", "/webhooks"} {
-		env := c.get(path + "?per_page=1").ok(http.StatusOK, nil)
+		env := c.get(path+"?per_page=1").ok(http.StatusOK, nil)
 		if env.Meta == nil || env.Meta.PerPage != 1 {
 			t.Errorf("%s: meta %+v", path, env.Meta)
 		}
