@@ -146,8 +146,15 @@ func cmdServe(args []string) error {
 			}
 		}()
 	}
-	// Senders stop before the stores close; unfinished deliveries keep their
-	// lease and go out again after the next start.
+	hooksDone.Add(1)
+	go func() {
+		defer hooksDone.Done()
+		if err := srv.RunLive(hooksCtx); err != nil {
+			log.Error("live feed", "err", err)
+		}
+	}()
+	// Senders and the live feed stop before the stores close; unfinished
+	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()
 

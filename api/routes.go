@@ -31,7 +31,7 @@ func (s *Server) routes() []route {
 	var all []route
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
-		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(),
+		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 	} {
 		all = append(all, group...)
 	}

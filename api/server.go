@@ -34,6 +34,8 @@ type Server struct {
 	reqPfx  string
 	ready   atomic.Bool
 	router  *mux.Router
+	// liveHubs feed the live websocket, one per store (RunLive runs them).
+	liveHubs map[store.Mode]*liveHub
 }
 
 // New builds the server and its routes.
@@ -44,7 +46,8 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix()}
+	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(),
+		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.router = s.buildRouter()
 	return s
 }

@@ -271,3 +271,21 @@ func eventTotal(tx *bolt.Tx, pattern string) int {
 	}
 	return total
 }
+
+// EventSeq returns the log position of an event id from this store.
+func (s *Store) EventSeq(id string) (uint64, error) {
+	if _, err := s.Event(id, nil); err != nil {
+		return 0, err
+	}
+	return parseEventID(id, s.mode)
+}
+
+// LastEventSeq is the position of the newest event (0 for an empty log).
+func (s *Store) LastEventSeq() (uint64, error) {
+	var seq uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		seq = tx.Bucket(bucketEvents).Sequence()
+		return nil
+	})
+	return seq, err
+}
