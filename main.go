@@ -18,6 +18,7 @@ Usage:
   portal keys    list [--data DIR]
   portal keys    revoke ID [--data DIR]
   portal trigger EVENT [--data DIR]          fire a sample event in the test store
+  portal listen  --forward-to URL [--events E] [--format F] [--data DIR | --server URL --key K]
   portal verify  --format F --secret S --header 'Name: value'… [--at UNIX] < body
   portal version
 
@@ -43,6 +44,8 @@ func run(args []string) int {
 		err = cmdVerify(args[1:], os.Stdin)
 	case "trigger":
 		err = cmdTrigger(args[1:])
+	case "listen":
+		err = cmdListen(args[1:])
 	case "version", "--version":
 		fmt.Println("portal", version)
 	case "help", "-h", "--help":

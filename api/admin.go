@@ -52,6 +52,22 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		return ok(w, http.StatusOK, k)
 	})
+	// The live feed of the test store for `portal listen`: whoever can reach
+	// the socket owns the data folder, so it needs no key.
+	handle("/admin/live", http.MethodGet, func(w http.ResponseWriter, r *http.Request) error {
+		return s.live(w, r, &Principal{Type: store.KeyInternal, Name: "portal listen", Tier: "unlimited",
+			Mode: store.Test, Scopes: store.AllScopes(), Store: s.cfg.Test})
+	})
+	// The secret `portal listen` signs with: the same on every run for this data folder.
+	handle("/admin/listen-secret", http.MethodGet, func(w http.ResponseWriter, r *http.Request) error {
+		secret, err := s.cfg.Test.SealedValue(r.Context(), "listen_secret", s.cfg.Sealer, func() (string, error) {
+			return hooks.NewSecret("standard")
+		})
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusOK, map[string]string{"secret": secret})
+	})
 	handle("/admin/trigger", http.MethodPost, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Event string `json:"event"`
