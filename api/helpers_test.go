@@ -77,6 +77,7 @@ func newServer(t *testing.T, spec keySpec) (*testServer, *client) {
 
 // serverOptions vary how newTestServerWith builds a server.
 type serverOptions struct {
+	LiveWriteWait time.Duration // 0: the default
 	// Sandbox runs the API as serve --sandbox does (loopback webhook URLs allowed).
 	Sandbox bool
 	// Hooks runs a real webhook engine (sandboxed, so it may dial the tests'
@@ -123,7 +124,7 @@ func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet})
 	}
 	srv := api.New(api.Config{Live: live, Test: test, Sealer: sealer, Now: clock.Now, Sandbox: opts.Sandbox,
-		Hooks: engine, Log: quiet})
+		Hooks: engine, Log: quiet, LiveWriteWait: opts.LiveWriteWait})
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close) // runs before the stores close

@@ -93,28 +93,39 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 		// connections must come from its own origin; a key is not ambient.
 		CheckOrigin: func(r *http.Request) bool { return !p.Session || sameOrigin(r) },
 	}
-	hub := s.liveHubs[p.Store.Mode()]
-	sub, from := hub.subscribe(func(name string) bool { return filter(name) && p.canSeeEvent(name) })
-	defer hub.unsubscribe(sub)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return nil // the upgrader has answered
 	}
 	defer conn.Close()
-	if !resume {
-		since = from
-	}
-	s.serveLive(conn, p, sub, since, from, filter)
+	wants := func(name string) bool { return filter(name) && p.canSeeEvent(name) }
+	s.serveLive(conn, p.Store, s.liveHubs[p.Store.Mode()], wants, resume, since)
 	return nil
 }
 
-// serveLive writes the backlog after since (up to the hub's position at
-// subscription) from the log, then what the hub hands over, pinging to keep
-// the connection and dropping it when the client stops reading.
-func (s *Server) serveLive(conn *websocket.Conn, p *Principal, sub *liveSub, since, from uint64, filter func(string) bool) {
-	closed := make(chan struct{})
+// liveConn writes one subscriber's events.
+type liveConn struct {
+	conn      *websocket.Conn
+	writeWait time.Duration
+	closed    chan struct{} // the client left
+}
+
+func (c *liveConn) send(ev store.StoredEvent) bool {
+	c.conn.SetWriteDeadline(time.Now().Add(c.writeWait))
+	return c.conn.WriteMessage(websocket.TextMessage, ev.JSON) == nil
+}
+
+// serveLive sends, in log order: what followed since (when resuming), then
+// what the hub hands over. A subscriber that falls behind the hub catches up
+// from the log and rejoins; one that stops reading fails a write within
+// writeWait and is dropped, without holding anyone else up.
+func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, wants func(string) bool, resume bool, since uint64) {
+	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{})}
+	if c.writeWait == 0 {
+		c.writeWait = liveWriteWait
+	}
 	go func() { // the reader: pongs, and noticing the client leave
-		defer close(closed)
+		defer close(c.closed)
 		conn.SetReadLimit(1 << 10)
 		conn.SetReadDeadline(time.Now().Add(livePongWait))
 		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(livePongWait)) })
@@ -124,43 +135,73 @@ func (s *Server) serveLive(conn *websocket.Conn, p *Principal, sub *liveSub, sin
 			}
 		}
 	}()
-	send := func(ev store.StoredEvent) bool {
-		conn.SetWriteDeadline(time.Now().Add(liveWriteWait))
-		return conn.WriteMessage(websocket.TextMessage, ev.JSON) == nil
-	}
-	for since < from {
-		backlog, err := p.Store.EventsAfter(since, min(500, int(from-since)))
-		if err != nil || len(backlog) == 0 {
+	ping := time.NewTicker(livePing)
+	defer ping.Stop()
+	for {
+		sub, from := hub.subscribe(wants)
+		if !resume {
+			since, resume = from, true
+		}
+		last, ok := s.liveBacklog(c, st, wants, since, from)
+		if ok {
+			last, ok = c.follow(sub, ping, last)
+		}
+		hub.unsubscribe(sub)
+		if !ok {
 			return
 		}
-		for _, ev := range backlog {
+		since = last // it lagged: catch up from the log and rejoin
+	}
+}
+
+// liveBacklog sends the events after since up to from, read from the log.
+func (s *Server) liveBacklog(c *liveConn, st *store.Store, wants func(string) bool, since, from uint64) (uint64, bool) {
+	for since < from {
+		evs, err := st.EventsAfter(since, min(500, int(from-since)))
+		if err != nil || len(evs) == 0 {
+			return since, false
+		}
+		for _, ev := range evs {
 			if ev.Seq > from {
-				break
+				return since, true
 			}
-			if filter(ev.Name) && p.canSeeEvent(ev.Name) && !send(ev) {
-				return
+			if wants(ev.Name) && !c.send(ev) {
+				return since, false
 			}
 			since = ev.Seq
 		}
 	}
-	ping := time.NewTicker(livePing)
-	defer ping.Stop()
+	return from, true
+}
+
+// follow sends what the hub hands over until the connection ends (false)
+// or the subscriber lags (true, with the last event sent).
+func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64, bool) {
 	for {
 		select {
 		case ev := <-sub.events:
-			if !send(ev) {
-				return
+			if !c.send(ev) {
+				return last, false
 			}
-		case <-sub.dropped:
-			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
-				"too slow: reconnect with since= the last event id you read"), time.Now().Add(time.Second))
-			return
+			last = ev.Seq
+		case <-sub.lagged:
+			for { // what the hub did hand over comes first
+				select {
+				case ev := <-sub.events:
+					if !c.send(ev) {
+						return last, false
+					}
+					last = ev.Seq
+				default:
+					return last, true
+				}
+			}
 		case <-ping.C:
-			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(liveWriteWait)) != nil {
-				return
+			if c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.writeWait)) != nil {
+				return last, false
 			}
-		case <-closed:
-			return
+		case <-c.closed:
+			return last, false
 		}
 	}
 }

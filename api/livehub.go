@@ -8,9 +8,9 @@ import (
 	"portal/store"
 )
 
-// liveBuffer bounds what waits for one subscriber; a subscriber that falls
-// this far behind is dropped (it resumes with since=) rather than slowing
-// the hub or growing its memory.
+// liveBuffer bounds what waits for one subscriber. One that falls this far
+// behind is let go by the hub and catches up from the log itself, so a
+// burst neither slows the hub nor grows its memory, and nothing is lost.
 const liveBuffer = 1024
 
 // liveHub tails one store's event log and hands each event to the
@@ -23,11 +23,11 @@ type liveHub struct {
 	subs map[*liveSub]struct{}
 }
 
-// liveSub is one websocket subscriber.
+// liveSub is one websocket subscriber's place in the hub.
 type liveSub struct {
-	events  chan store.StoredEvent
-	wants   func(name string) bool
-	dropped chan struct{} // closed when the hub gave up on it
+	events chan store.StoredEvent
+	wants  func(name string) bool
+	lagged chan struct{} // closed when its buffer overflowed and the hub let it go
 }
 
 // newLiveHub starts at the end of the log: subscribers see what comes next,
@@ -82,7 +82,7 @@ func (h *liveHub) broadcast(evs []store.StoredEvent) {
 			case sub.events <- ev:
 			default:
 				delete(h.subs, sub)
-				close(sub.dropped)
+				close(sub.lagged)
 			}
 		}
 		h.last = ev.Seq
@@ -92,7 +92,7 @@ func (h *liveHub) broadcast(evs []store.StoredEvent) {
 // subscribe registers a subscriber and returns the log position from which
 // the hub will hand it events: it reads anything older from the log itself.
 func (h *liveHub) subscribe(wants func(string) bool) (*liveSub, uint64) {
-	sub := &liveSub{events: make(chan store.StoredEvent, liveBuffer), wants: wants, dropped: make(chan struct{})}
+	sub := &liveSub{events: make(chan store.StoredEvent, liveBuffer), wants: wants, lagged: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[sub] = struct{}{}

@@ -22,8 +22,11 @@ type Config struct {
 	UI         fs.FS // the embedded console; nil serves no UI
 	Sandbox    bool
 	Hooks      *hooks.Engine // sends "Send test" and "Redeliver" at once
-	Now        func() time.Time
-	Log        *slog.Logger
+	// LiveWriteWait is how long a live subscriber may leave a message unread
+	// before it is dropped (default 10 s).
+	LiveWriteWait time.Duration
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // Server serves the API. Build it with New; it holds no package-level state.
