@@ -11,7 +11,7 @@ import (
 // liveBuffer bounds what waits for one subscriber. One that falls this far
 // behind is let go by the hub and catches up from the log itself, so a
 // burst neither slows the hub nor grows its memory, and nothing is lost.
-const liveBuffer = 1024
+const liveBuffer = 256
 
 // liveHub tails one store's event log and hands each event to the
 // subscribers whose filter and scopes take it. It reads each event once,
