@@ -37,6 +37,7 @@ type Server struct {
 	reqPfx  string
 	ready   atomic.Bool
 	router  *mux.Router
+	signins *signinGuard
 	// liveHubs feed the live websocket, one per store (RunLive runs them).
 	liveHubs map[store.Mode]*liveHub
 }
@@ -49,7 +50,7 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(),
+	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.router = s.buildRouter()
 	return s

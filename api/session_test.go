@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 const ownerPassword = "correct horse battery"
@@ -157,4 +158,29 @@ func TestSessionInTestModeSeesTheTestStore(t *testing.T) {
 	if len(list) != 1 || list[0].Name != "Test Tina" {
 		t.Errorf("test mode sees %+v", list)
 	}
+}
+
+// Five wrong passwords lock the email out for 15 minutes, the right password
+// included; unknown emails lock the same way, so the lock reveals nothing.
+func TestRepeatedWrongPasswordsLockTheEmailOut(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	signedIn(t, ts)
+	c := ts.anonymous()
+	c.origin = ts.origin()
+	signIn := func(email, password string) *response {
+		return c.call("POST", "/auth/signin", map[string]any{"email": email, "password": password})
+	}
+	for _, email := range []string{"olive@example.com", "nobody@example.com"} {
+		for range 5 {
+			signIn(email, "wrong password").fail(http.StatusUnauthorized, "UNAUTHORIZED")
+		}
+		res := signIn(email, ownerPassword)
+		res.fail(http.StatusTooManyRequests, "RATE_LIMITED")
+		if res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: locked out without Retry-After", email)
+		}
+	}
+	ts.Clock.Advance(15*time.Minute + time.Second)
+	signIn("olive@example.com", ownerPassword).ok(http.StatusOK, nil)
 }

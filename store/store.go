@@ -54,6 +54,9 @@ type Store struct {
 
 	keys  keyCache
 	hooks webhookCache
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // Open opens (creating if needed) the store at path and runs pending migrations.

@@ -246,7 +246,7 @@ func (s *Store) SignIn(ctx context.Context, email, password string) (string, Use
 	if err != nil {
 		return "", User{}, err
 	}
-	hash := []byte("$2a$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva")
+	hash := s.dummyHash()
 	if rec != nil && len(rec.PasswordHash) > 0 {
 		hash = rec.PasswordHash
 	}
@@ -304,4 +304,14 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).Delete(hashKey(token))
 	})
+}
+
+// dummyHash is a real bcrypt hash of nothing anyone types, compared against
+// for unknown emails: a malformed one would fail at once and give away that
+// the email has no account.
+func (s *Store) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("no account has this password"), bcrypt.DefaultCost)
+	})
+	return s.dummy
 }
