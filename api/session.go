@@ -20,6 +20,7 @@ func (s *Server) bindSession(r *mux.Router) {
 	r.Handle("/auth/signin", s.sessionHandler(s.signIn)).Methods(http.MethodPost)
 	r.Handle("/auth/signout", s.sessionHandler(s.signOut)).Methods(http.MethodPost)
 	r.Handle("/auth/session", s.sessionHandler(s.currentSession)).Methods(http.MethodGet)
+	r.Handle("/auth/accept-invite", s.sessionHandler(s.acceptInvite)).Methods(http.MethodPost)
 }
 
 func (s *Server) sessionHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
@@ -108,5 +109,24 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return newError(http.StatusUnauthorized, "UNAUTHORIZED", "Not signed in")
 	}
+	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+}
+
+type acceptInput struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// acceptInvite sets an invited staff member's password and signs them in.
+func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
+	var in acceptInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	token, u, err := s.cfg.Live.AcceptInvite(r.Context(), in.Token, in.Password)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, token, store.SessionTTL)
 	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
 }

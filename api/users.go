@@ -10,7 +10,69 @@ func (s *Server) userRoutes() []route {
 	return []route{
 		{method: "GET", path: "/users", scope: readScope("users"), handle: s.listUsers(false), summary: "List staff", out: []store.User{}, list: &listSpec{}},
 		{method: "GET", path: "/users/active", scope: readScope("users"), handle: s.listUsers(true), summary: "List active staff", out: []store.User{}, list: &listSpec{}},
+		{method: "POST", path: "/users", scope: writeScope("users"), handle: s.inviteUser, summary: "Invite a staff member; the answer holds their one-time link (valid 7 days)", in: store.InviteInput{}, out: invitation{}, status: http.StatusCreated},
+		{method: "PATCH", path: "/users/{id}", scope: writeScope("users"), handle: s.updateUser, summary: "Change a staff member's name, role or access (the shop keeps an active owner)", in: store.UserPatch{}, out: store.User{}},
 	}
+}
+
+// invitation is a new staff member and the link that lets them in.
+type invitation struct {
+	User        store.User `json:"user"`
+	InviteToken string     `json:"invite_token"`
+	InvitePath  string     `json:"invite_path"` // open on this appliance: /invite#token=…
+}
+
+// mayAssign: a role is no stronger than whoever gives it, as with keys.
+func (p *Principal) mayAssign(role string) error {
+	for _, sc := range store.RoleScopes(role) {
+		if !p.Can(sc) {
+			return validation("role", "you cannot give the "+role+" role, which holds "+sc+" that you do not")
+		}
+	}
+	return nil
+}
+
+func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var in store.InviteInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := p.mayAssign(in.Role); err != nil {
+		return err
+	}
+	u, token, err := s.cfg.Live.InviteUser(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, invitation{User: u, InviteToken: token, InvitePath: "/invite#token=" + token})
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var patch store.UserPatch
+	if err := decode(r, &patch); err != nil {
+		return err
+	}
+	current, err := s.cfg.Live.UserByID(id)
+	if err != nil {
+		return err
+	}
+	if err := p.mayAssign(current.Role); err != nil {
+		return newError(http.StatusForbidden, "FORBIDDEN", "This staff member's role holds scopes you do not")
+	}
+	if patch.Role != nil {
+		if err := p.mayAssign(*patch.Role); err != nil {
+			return err
+		}
+	}
+	u, err := s.cfg.Live.UpdateUser(r.Context(), id, patch)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, u)
 }
 
 // listUsers reads staff from the live store: they are system records, the

@@ -38,6 +38,7 @@ type userRecord struct {
 	PasswordHash []byte    `json:"password_hash,omitempty"`
 	SetupHash    []byte    `json:"setup_hash,omitempty"`
 	SetupExpires time.Time `json:"setup_expires,omitzero"`
+	Invited      bool      `json:"invited,omitempty"` // SetupHash is an invitation link's
 }
 
 type session struct {

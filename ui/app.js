@@ -73,6 +73,16 @@ function showSetup(token) {
   }, "You are the shop's owner. Choose how you will sign in.");
 }
 
+function showInvite(token) {
+  form("Join the shop", [
+    ["password", "Choose a password (at least 10 characters)", "password", "new-password"],
+  ], "Set password and sign in", async (v) => {
+    await call("POST", "/auth/accept-invite", { token, ...v });
+    history.replaceState(null, "", "/");
+    await route();
+  }, "You were invited to the shop's Portal. Choose the password you will sign in with.");
+}
+
 function showSignIn() {
   form("Sign in to Portal", [
     ["email", "Email", "email", "username"],
@@ -120,6 +130,7 @@ async function showShop(session) {
 async function route() {
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   if (location.pathname === "/setup" && token) return showSetup(token);
+  if (location.pathname === "/invite" && token) return showInvite(token);
   try {
     const session = await call("GET", "/auth/session");
     return showShop(session.data);
