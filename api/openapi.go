@@ -135,6 +135,14 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.list != nil {
 			params = append(params, listParameters(rt)...)
 		}
+		if rt.path == "/live" {
+			op["description"] = "A websocket (send Upgrade: websocket); each message is one event object."
+			params = append(params,
+				map[string]any{"name": "events", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
+					"description": "Comma-separated event names, area.* or *"},
+				map[string]any{"name": "since", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
+					"description": "Resume after this event id"})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}

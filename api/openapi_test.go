@@ -151,6 +151,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"page": "1", "per_page": "10", "since_id": "1", "updated_after": "2026-01-01T00:00:00Z",
 		"sort": "id", "order": "asc", "q": "ann", "status": "New", "assigned_to": "1",
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
+		"events": "ticket.*",
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)
@@ -177,6 +178,10 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 			}
 			res := c.get(path + "?" + url.Values{p.Value.Name: {v}}.Encode())
 			checked++
+			if path == "/live" { // a websocket: the parameter passes, only the upgrade is missing
+				res.fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "Upgrade")
+				continue
+			}
 			if res.Status != http.StatusOK {
 				t.Errorf("%s?%s=%s: %d %s", name, p.Value.Name, v, res.Status, res.Body)
 			}
