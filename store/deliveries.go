@@ -629,18 +629,25 @@ func (s *Store) leased(tx *bolt.Tx, d *deliveryRecord, w *webhookRecord, sealer 
 	return Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}, nil
 }
 
-// Redelivery returns a delivery ready to send again by hand.
-func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
-	var out Leased
+// viewDelivery runs fn on the delivery with a dlv_ id, in a read transaction.
+func (s *Store) viewDelivery(id string, fn func(tx *bolt.Tx, d *deliveryRecord) error) error {
 	seq, ok := ParseDeliveryID(id)
 	if !ok {
-		return out, notFound("delivery")
+		return notFound("delivery")
 	}
-	err := s.view(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		d, err := getDelivery(tx, seq)
 		if err != nil {
 			return err
 		}
+		return fn(tx, d)
+	})
+}
+
+// Redelivery returns a delivery ready to send again by hand.
+func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
+	var out Leased
+	err := s.viewDelivery(id, func(tx *bolt.Tx, d *deliveryRecord) error {
 		w, err := s.getWebhook(tx, d.WebhookID)
 		if err != nil {
 			return err
@@ -654,15 +661,8 @@ func (s *Store) Redelivery(id string, sealer *Sealer) (Leased, error) {
 // DeliveryDetail returns a delivery with its payload and attempts.
 func (s *Store) DeliveryDetail(id string) (DeliveryDetail, error) {
 	var out DeliveryDetail
-	seq, ok := ParseDeliveryID(id)
-	if !ok {
-		return out, notFound("delivery")
-	}
-	err := s.view(func(tx *bolt.Tx) error {
-		d, err := getDelivery(tx, seq)
-		if err != nil {
-			return err
-		}
+	err := s.viewDelivery(id, func(tx *bolt.Tx, d *deliveryRecord) error {
+		seq := d.Seq
 		out = DeliveryDetail{Delivery: d.Delivery, Payload: payloadOf(tx, d), Attempts: []Attempt{}}
 		c := tx.Bucket(bucketAttempts).Cursor()
 		prefix := itob(seq)
