@@ -99,8 +99,32 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	defer conn.Close()
 	wants := func(name string) bool { return filter(name) && p.canSeeEvent(name) }
-	s.serveLive(conn, p.Store, s.liveHubs[p.Store.Mode()], wants, resume, since)
+	s.serveLive(conn, p.Store, s.liveHubs[p.Store.Mode()], wants, resume, since, s.stillAllowed(r, p))
 	return nil
+}
+
+// stillAllowed re-checks, for a long-lived connection, that its key was not
+// revoked, or its session ended or changed role.
+func (s *Server) stillAllowed(r *http.Request, p *Principal) func() bool {
+	if !p.Session && p.KeyID == 0 { // the admin socket's own feed
+		return func() bool { return true }
+	}
+	if !p.Session {
+		secret := presentedKey(r)
+		return func() bool { _, err := s.cfg.Live.Authenticate(secret); return err == nil }
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return func() bool { return false }
+	}
+	role := ""
+	if u, err := s.cfg.Live.SessionUser(c.Value); err == nil {
+		role = u.Role
+	}
+	return func() bool {
+		u, err := s.cfg.Live.SessionUser(c.Value)
+		return err == nil && u.Role == role
+	}
 }
 
 // liveConn writes one subscriber's events.
@@ -108,6 +132,7 @@ type liveConn struct {
 	conn      *websocket.Conn
 	writeWait time.Duration
 	closed    chan struct{} // the client left
+	allowed   func() bool   // checked at every ping
 }
 
 func (c *liveConn) send(ev store.StoredEvent) bool {
@@ -119,8 +144,8 @@ func (c *liveConn) send(ev store.StoredEvent) bool {
 // what the hub hands over. A subscriber that falls behind the hub catches up
 // from the log and rejoins; one that stops reading fails a write within
 // writeWait and is dropped, without holding anyone else up.
-func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, wants func(string) bool, resume bool, since uint64) {
-	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{})}
+func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, wants func(string) bool, resume bool, since uint64, allowed func() bool) {
+	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{}), allowed: allowed}
 	if c.writeWait == 0 {
 		c.writeWait = liveWriteWait
 	}
@@ -156,6 +181,9 @@ func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, 
 
 // liveBacklog sends the events after since up to from, read from the log.
 func (s *Server) liveBacklog(c *liveConn, st *store.Store, wants func(string) bool, since, from uint64) (uint64, bool) {
+	if since >= from {
+		return since, true // resuming from an event the hub has yet to hand out
+	}
 	for since < from {
 		evs, err := st.EventsAfter(since, min(500, int(from-since)))
 		if err != nil || len(evs) == 0 {
@@ -180,6 +208,9 @@ func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64,
 	for {
 		select {
 		case ev := <-sub.events:
+			if ev.Seq <= last {
+				continue // already sent from the log
+			}
 			if !c.send(ev) {
 				return last, false
 			}
@@ -188,6 +219,9 @@ func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64,
 			for { // what the hub did hand over comes first
 				select {
 				case ev := <-sub.events:
+					if ev.Seq <= last {
+						continue
+					}
 					if !c.send(ev) {
 						return last, false
 					}
@@ -197,6 +231,11 @@ func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64,
 				}
 			}
 		case <-ping.C:
+			if !c.allowed() {
+				c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
+					"access revoked"), time.Now().Add(time.Second))
+				return last, false
+			}
 			if c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.writeWait)) != nil {
 				return last, false
 			}

@@ -12,7 +12,7 @@ import (
 const (
 	lockoutFailures = 5
 	lockoutWindow   = 15 * time.Minute
-	lockoutTracked  = 10_000 // emails remembered at most; the oldest go first
+	lockoutTracked  = 10_000 // emails remembered at most
 )
 
 type signinGuard struct {
@@ -22,60 +22,83 @@ type signinGuard struct {
 }
 
 type signinFailures struct {
-	first  time.Time // of the current window
-	count  int
-	locked time.Time // until
+	first   time.Time // of the current window
+	tries   int       // started in the window, including ones still checking
+	locked  time.Time // until
+	pending int       // tries whose outcome is not known yet
 }
 
 func newSigninGuard(now func() time.Time) *signinGuard {
 	return &signinGuard{now: now, by: map[string]*signinFailures{}}
 }
 
-// lockedFor reports how long email is still locked out (0: it may try).
-func (g *signinGuard) lockedFor(email string) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if f := g.by[strings.ToLower(strings.TrimSpace(email))]; f != nil {
-		if left := f.locked.Sub(g.now()); left > 0 {
-			return left
-		}
-	}
-	return 0
+// emailKey folds an email as the store matches it (case-insensitively,
+// including the Unicode letters that fold onto ASCII ones).
+func emailKey(email string) string {
+	return strings.ToLower(strings.ToUpper(strings.TrimSpace(email)))
 }
 
-// failed counts a wrong password.
-func (g *signinGuard) failed(email string) {
-	key := strings.ToLower(strings.TrimSpace(email))
-	now := g.now()
+// begin counts a sign-in attempt before its password is checked, so that
+// attempts sent together cannot all slip past the limit. It returns how long
+// the email is locked out (0: go ahead, and report the outcome with end).
+func (g *signinGuard) begin(email string) time.Duration {
+	key, now := emailKey(email), g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	f := g.by[key]
-	if f == nil || now.Sub(f.first) > lockoutWindow {
+	if f != nil {
+		if left := f.locked.Sub(now); left > 0 {
+			return left
+		}
+		if f.tries+f.pending >= lockoutFailures && now.Sub(f.first) <= lockoutWindow {
+			return lockoutWindow - now.Sub(f.first)
+		}
+	}
+	if f == nil || (now.Sub(f.first) > lockoutWindow && f.pending == 0) {
 		if f == nil && len(g.by) >= lockoutTracked {
-			g.forgetOldest()
+			g.forgetOne(now)
 		}
 		f = &signinFailures{first: now}
 		g.by[key] = f
 	}
-	if f.count++; f.count >= lockoutFailures {
-		f.locked, f.first, f.count = now.Add(lockoutWindow), now, 0
+	f.pending++
+	return 0
+}
+
+// end reports the outcome of an attempt begun with begin.
+func (g *signinGuard) end(email string, ok bool) {
+	key, now := emailKey(email), g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := g.by[key]
+	if f == nil {
+		return
+	}
+	f.pending--
+	switch {
+	case ok:
+		delete(g.by, key)
+	default:
+		if f.tries++; f.tries >= lockoutFailures {
+			f.locked, f.first, f.tries = now.Add(lockoutWindow), now, 0
+		}
 	}
 }
 
-// succeeded clears an email's failures.
-func (g *signinGuard) succeeded(email string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.by, strings.ToLower(strings.TrimSpace(email)))
-}
-
-func (g *signinGuard) forgetOldest() {
+// forgetOne makes room: an entry neither locked nor in use, oldest first.
+// Locked entries stay, so a flood of new emails cannot unlock one.
+func (g *signinGuard) forgetOne(now time.Time) {
 	var oldest string
 	var at time.Time
 	for k, f := range g.by {
+		if f.locked.After(now) || f.pending > 0 {
+			continue
+		}
 		if oldest == "" || f.first.Before(at) {
 			oldest, at = k, f.first
 		}
 	}
-	delete(g.by, oldest)
+	if oldest != "" {
+		delete(g.by, oldest)
+	}
 }

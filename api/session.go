@@ -71,21 +71,20 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if left := s.signins.lockedFor(in.Email); left > 0 {
+	if left := s.signins.begin(in.Email); left > 0 {
 		secs := int(left.Seconds()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return newError(http.StatusTooManyRequests, "RATE_LIMITED",
 			fmt.Sprintf("Too many wrong passwords for this email; try again in %d minutes", (secs+59)/60))
 	}
 	token, u, err := s.cfg.Live.SignIn(r.Context(), in.Email, in.Password)
+	s.signins.end(in.Email, err == nil)
 	if errors.Is(err, store.ErrBadCredentials) {
-		s.signins.failed(in.Email)
 		return newError(http.StatusUnauthorized, "UNAUTHORIZED", "Wrong email or password")
 	}
 	if err != nil {
 		return err
 	}
-	s.signins.succeeded(in.Email)
 	s.setSessionCookie(w, r, token, store.SessionTTL)
 	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
 }

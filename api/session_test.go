@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -183,4 +184,31 @@ func TestRepeatedWrongPasswordsLockTheEmailOut(t *testing.T) {
 	}
 	ts.Clock.Advance(15*time.Minute + time.Second)
 	signIn("olive@example.com", ownerPassword).ok(http.StatusOK, nil)
+}
+
+// Attempts sent together are counted before their passwords are checked, so
+// no more than five reach the password check.
+func TestConcurrentWrongPasswordsCannotOutrunTheLockOut(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	signedIn(t, ts)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := ts.anonymous()
+			c.origin = ts.origin()
+			res := c.call("POST", "/auth/signin", map[string]any{"email": "OLIVE@example.com", "password": "wrong password"})
+			mu.Lock()
+			codes[res.Status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] > 5 || codes[http.StatusTooManyRequests] < 15 {
+		t.Fatalf("statuses %v: at most 5 password checks, the rest locked out", codes)
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"strings"
@@ -251,8 +252,9 @@ func (s *Store) SignIn(ctx context.Context, email, password string) (string, Use
 	if rec != nil && len(rec.PasswordHash) > 0 {
 		hash = rec.PasswordHash
 	}
-	// Compare even for unknown emails so timing does not reveal which exist.
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || rec == nil {
+	// Compare even for unknown emails (and staff without a password yet) so
+	// timing does not reveal which exist; only a real hash can succeed.
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || rec == nil || len(rec.PasswordHash) == 0 {
 		return "", User{}, ErrBadCredentials
 	}
 	token, err := s.NewSession(ctx, rec.ID)
@@ -312,7 +314,9 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 // the email has no account.
 func (s *Store) dummyHash() []byte {
 	s.dummyOnce.Do(func() {
-		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("no account has this password"), bcrypt.DefaultCost)
+		secret := make([]byte, 32) // random, so no one can know what it matches
+		rand.Read(secret)
+		s.dummy, _ = bcrypt.GenerateFromPassword(secret[:], bcrypt.DefaultCost)
 	})
 	return s.dummy
 }

@@ -124,3 +124,22 @@ func TestSignInNeedsTheRightPasswordAndSessionsExpire(t *testing.T) {
 		t.Fatalf("a signed-out session = %v, want ErrBadKey", err)
 	}
 }
+
+// Staff without a password yet (the owner before setup, an invitee before
+// accepting) cannot be signed into with any password.
+func TestStaffWithoutPasswordCannotSignIn(t *testing.T) {
+	s := openTest(t)
+	if _, err := s.StartSetup(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.InviteUser(t.Context(), InviteInput{Name: "Sam", Email: "sam@example.com", Role: "manager"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"", "sam@example.com"} {
+		for _, password := range []string{"", "no account has this password", "anything at all"} {
+			if _, _, err := s.SignIn(t.Context(), email, password); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("SignIn(%q, %q) = %v, want ErrBadCredentials", email, password, err)
+			}
+		}
+	}
+}
