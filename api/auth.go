@@ -57,6 +57,12 @@ func presentedKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("X-API-Key"))
 }
 
+// keyPrincipal is who an API key speaks for, with the store its mode sees.
+func (s *Server) keyPrincipal(k store.APIKey) *Principal {
+	return &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode,
+		UserID: k.UserID, Scopes: k.Scopes, Store: s.storeFor(k.Mode)}
+}
+
 // authenticate resolves the request's principal, or returns errUnauthorized.
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	if secret := presentedKey(r); secret != "" {
@@ -64,10 +70,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 		if err != nil {
 			return nil, errUnauthorized
 		}
-		p := &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode,
-			UserID: k.UserID, Scopes: k.Scopes}
-		p.Store = s.storeFor(p.Mode)
-		return p, nil
+		return s.keyPrincipal(k), nil
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {

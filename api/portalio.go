@@ -114,8 +114,7 @@ func (s *Server) verifyMSS(r *http.Request) (*Principal, error) {
 	if err != nil || k.Type != store.KeyUser {
 		return nil, errors.New("X-MSS-API-USERKEY is not a valid user key")
 	}
-	return &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode, UserID: k.UserID,
-		Scopes: k.Scopes, Store: s.storeFor(k.Mode)}, nil
+	return s.keyPrincipal(k), nil
 }
 
 // subscription is Portal.io's view of a webhook.
