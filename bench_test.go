@@ -288,7 +288,7 @@ func seededDataDir(b *testing.B, n int) (dataDir, string) {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := dataDir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v2", n)))
+	dir := dataDir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v3", n)))
 	keyFile := filepath.Join(string(dir), "bench.key")
 	if key, err := os.ReadFile(keyFile); err == nil {
 		return dir, string(key)

@@ -8,7 +8,8 @@ import (
 
 var customerList = &listSpec{sorts: []string{"id", "created_at", "name", "updated_at"}, search: true}
 
-// customerTicketList is ticketList less customer_id, which the path fixes.
+// customerTicketList is ticketList less customer_id, which the path fixes,
+// and less search.
 var customerTicketList = &listSpec{filters: []string{"status", "assigned_to"}, sorts: ticketList.sorts}
 
 func (s *Server) customerRoutes() []route {
@@ -33,9 +34,6 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, p *Princi
 	lp, err := parseList(r, *customerList)
 	if err != nil {
 		return err
-	}
-	if lp.Search != "" && lp.cursor() {
-		return validation("q", "search results are paged with page and per_page, not since_id or updated_after")
 	}
 	page, err := p.Store.ListCustomers(lp.ListQuery, lp.Search)
 	if err != nil {

@@ -210,7 +210,7 @@ func TestListRejectsBadParameters(t *testing.T) {
 		{"/tickets?sort=issue", "sort"},
 		{"/tickets?order=up", "order"},
 		{"/tickets?colour=red", "colour"},
-		{"/tickets?q=screen", "q"},
+		{"/customers/1/tickets?q=screen", "q"},
 		{"/tickets?since_id=-1", "since_id"},
 		{"/tickets?updated_after=yesterday", "updated_after"},
 		{"/tickets?customer_id=abc", "customer_id"},

@@ -70,7 +70,12 @@ func liveFilter(raw string) (func(string) bool, error) {
 func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	q := r.URL.Query()
 	for name := range q {
-		if name != "events" && name != "since" {
+		switch {
+		case name == "mode" && p.Session:
+			if m := q.Get(name); m != string(store.Live) && m != string(store.Test) {
+				return validation(name, "must be live or test")
+			}
+		case name != "events" && name != "since":
 			return validation(name, "is not a parameter of the live feed (events, since)")
 		}
 	}

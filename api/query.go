@@ -88,6 +88,9 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 			return lp, err
 		}
 	}
+	if lp.Search != "" && lp.cursor() {
+		return lp, validation("q", "search results are paged with page and per_page, not since_id or updated_after")
+	}
 	if lp.Sort == "created_at" {
 		lp.Sort = "id" // ids are handed out in creation order
 	}

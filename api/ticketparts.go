@@ -15,6 +15,7 @@ func (s *Server) ticketPartRoutes() []route {
 		{method: "POST", path: "/tickets/{id}/line_items", scope: writeScope(t), handle: s.addLineItem, summary: "Add a line item; the ticket's totals follow", in: store.LineItemInput{}, out: lineItemResult{}, status: http.StatusCreated},
 		{method: "PATCH", path: "/tickets/{id}/line_items/{item_id}", scope: writeScope(t), handle: s.updateLineItem, summary: "Change a line item", in: store.LineItemPatch{}, out: lineItemResult{}},
 		{method: "DELETE", path: "/tickets/{id}/line_items/{item_id}", scope: writeScope(t), handle: s.deleteLineItem, summary: "Remove a line item", out: lineItemResult{}},
+		{method: "GET", path: "/tickets/{id}/events", scope: readScope(t), handle: s.listTicketEvents, summary: "A ticket's timeline: the events about it, oldest first (payment events need payments.read)", out: []store.Event{}, list: &listSpec{}},
 		{method: "GET", path: "/tickets/{id}/payments", scope: readScope(pay), handle: s.listPayments, summary: "List a ticket's payments", out: []store.Payment{}, list: &listSpec{}},
 		{method: "POST", path: "/tickets/{id}/payments", scope: writeScope(pay), handle: s.addPayment, summary: "Record a payment (409 if it exceeds the balance)", in: store.PaymentInput{}, out: paymentResult{}, status: http.StatusCreated},
 	}
@@ -55,6 +56,12 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request, p *Principal)
 
 func (s *Server) listLineItems(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	return listChildren(w, r, p.Store.LineItems)
+}
+
+func (s *Server) listTicketEvents(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	return listChildren(w, r, func(id uint64, page, perPage int) (store.Page, error) {
+		return p.Store.TicketEvents(id, page, perPage, p.canSeeEvent)
+	})
 }
 
 func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"portal/store"
 )
@@ -9,12 +10,13 @@ import (
 var ticketList = &listSpec{
 	filters: []string{"status", "assigned_to", "customer_id"},
 	sorts:   []string{"id", "created_at", "updated_at", "due_at"},
+	search:  true,
 }
 
 func (s *Server) ticketRoutes() []route {
 	const res = "tickets"
 	return []route{
-		{method: "GET", path: "/tickets", scope: readScope(res), handle: s.listTickets, summary: "List tickets (filters: status, assigned_to, customer_id)", out: []store.Ticket{}, list: ticketList},
+		{method: "GET", path: "/tickets", scope: readScope(res), handle: s.listTickets, summary: "List or search tickets (q= matches number, customer name/email/phone, device, serial/IMEI, issue; filters: status, assigned_to, customer_id)", out: []store.Ticket{}, list: ticketList},
 		{method: "POST", path: "/tickets", scope: writeScope(res), handle: s.createTicket, summary: "Open a ticket", in: store.TicketInput{}, out: store.Ticket{}, status: http.StatusCreated},
 		{method: "GET", path: "/tickets/{id}", scope: readScope(res), handle: s.getTicket, summary: "Get a ticket", out: store.Ticket{}},
 		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date)", in: store.TicketPatch{}, out: store.Ticket{}},
@@ -26,7 +28,12 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	page, err := p.Store.ListTickets(lp.ListQuery)
+	var page store.Page
+	if strings.TrimSpace(lp.Search) != "" {
+		page, err = p.Store.SearchTickets(lp.ListQuery, lp.Search)
+	} else {
+		page, err = p.Store.ListTickets(lp.ListQuery)
+	}
 	if err != nil {
 		return err
 	}

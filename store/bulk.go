@@ -14,14 +14,15 @@ func (s *Store) ImportTickets(ctx context.Context, in []TicketInput) ([]uint64, 
 	var ids []uint64
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		ids = make([]uint64, 0, len(in))
+		tokens := tokenBatch{}
 		for _, ti := range in {
-			t, err := s.createTicket(tx, ti)
+			t, err := s.createTicket(tx, ti, tokens)
 			if err != nil {
 				return err
 			}
 			ids = append(ids, t.ID)
 		}
-		return nil
+		return tokens.put(tx.Bucket(bucketTicketSearch))
 	})
 	return ids, err
 }

@@ -107,7 +107,7 @@ func TestFailingWritesInABatchDoNotFailOrLoseTheOthers(t *testing.T) {
 	okWrite := func(i int) result {
 		r := result{ticket: new(Ticket), txID: new(int)}
 		r.req = queue(s, func(tx *bolt.Tx) error {
-			tk, err := s.createTicket(tx, TicketInput{CustomerID: c.ID, Issue: fmt.Sprintf("batched %d", i)})
+			tk, err := s.createTicket(tx, TicketInput{CustomerID: c.ID, Issue: fmt.Sprintf("batched %d", i)}, nil)
 			*r.ticket, *r.txID = tk, tx.ID()
 			return err
 		})
@@ -135,7 +135,7 @@ func TestFailingWritesInABatchDoNotFailOrLoseTheOthers(t *testing.T) {
 	})
 	oks = append(oks, okWrite(2))
 	invalid := queue(s, func(tx *bolt.Tx) error {
-		_, err := s.createTicket(tx, TicketInput{CustomerID: c.ID, Issue: "bad", Status: "Teleported"})
+		_, err := s.createTicket(tx, TicketInput{CustomerID: c.ID, Issue: "bad", Status: "Teleported"}, nil)
 		return err
 	})
 	oks = append(oks, okWrite(3))

@@ -147,14 +147,17 @@ func (s *Store) putCustomer(tx *bolt.Tx, old, c *Customer) error {
 		return err
 	}
 	var oldIdx *indexed
+	var oldTokens []string
 	if old != nil {
-		oldIdx = old.index()
-		if err := setTokens(tx.Bucket(bucketCustomerSearch), c.ID, old.tokens(), nil); err != nil {
+		oldIdx, oldTokens = old.index(), old.tokens()
+	}
+	if err := setTokens(tx.Bucket(bucketCustomerSearch), c.ID, oldTokens, c.tokens()); err != nil {
+		return err
+	}
+	if old != nil && (old.Name != c.Name || old.Email != c.Email || old.Phone != c.Phone || old.Company != c.Company) {
+		if err := retokenCustomerTickets(tx, old, c); err != nil {
 			return err
 		}
-	}
-	if err := setTokens(tx.Bucket(bucketCustomerSearch), c.ID, nil, c.tokens()); err != nil {
-		return err
 	}
 	return customers.reindex(tx, c.ID, oldIdx, c.index())
 }
@@ -247,6 +250,14 @@ func (s *Store) DeleteCustomer(ctx context.Context, id uint64) error {
 			return err
 		}
 		if err := setTokens(tx.Bucket(bucketCustomerSearch), id, old.tokens(), nil); err != nil {
+			return err
+		}
+		// The closed tickets stay, found by their number, device and issue,
+		// but no longer by the deleted customer's name, email or phone: like
+		// customer search, ticket search forgets them. (Keeping their tokens
+		// would also leave each ticket's tokens no longer derivable from the
+		// records, which putTicket relies on to remove the old ones.)
+		if err := retokenCustomerTickets(tx, old, nil); err != nil {
 			return err
 		}
 		if err := customers.reindex(tx, id, old.index(), nil); err != nil {

@@ -79,16 +79,30 @@ func (s *Store) appendEvent(tx *bolt.Tx, name string, data ordered) (string, err
 	if err != nil {
 		return "", err
 	}
-	return s.appendRawEvent(tx, name, raw)
+	seq, err := tx.Bucket(bucketEvents).NextSequence()
+	if err != nil {
+		return "", err
+	}
+	if ticketID := data.ticketOf(); ticketID != 0 {
+		if err := indexTicketEvent(tx, ticketID, seq); err != nil {
+			return "", err
+		}
+	}
+	return s.putEvent(tx, seq, name, raw)
 }
 
 // appendRawEvent appends an event whose data is already encoded.
 func (s *Store) appendRawEvent(tx *bolt.Tx, name string, raw json.RawMessage) (string, error) {
-	b := appending(tx.Bucket(bucketEvents))
-	seq, err := b.NextSequence()
+	seq, err := tx.Bucket(bucketEvents).NextSequence()
 	if err != nil {
 		return "", err
 	}
+	return s.putEvent(tx, seq, name, raw)
+}
+
+// putEvent writes event seq of the log, its name index and counts.
+func (s *Store) putEvent(tx *bolt.Tx, seq uint64, name string, raw json.RawMessage) (string, error) {
+	b := appending(tx.Bucket(bucketEvents))
 	now := s.clock()
 	meta := tx.Bucket(bucketMeta)
 	ms := uint64(s.now().UnixMilli())

@@ -32,13 +32,9 @@ type Page struct {
 
 // list walks the one index that serves q: O(page), not O(table).
 func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([]byte, error)) (Page, error) {
-	filters := make(map[string][]byte, len(q.Filters))
-	for f, raw := range q.Filters {
-		v, err := encode(f, raw)
-		if err != nil {
-			return Page{}, err
-		}
-		filters[f] = v
+	filters, err := t.encodeFilters(q.Filters, encode)
+	if err != nil {
+		return Page{}, err
 	}
 	sort := q.Sort
 	if sort == "" {
@@ -124,6 +120,39 @@ func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([
 		page.Items = append(page.Items, cloneBytes(rec))
 	}
 	return page, nil
+}
+
+// encodeFilters turns a query's raw filter values into their index form.
+func (t *table) encodeFilters(raw map[string]string, encode func(field, raw string) ([]byte, error)) (map[string][]byte, error) {
+	filters := make(map[string][]byte, len(raw))
+	for f, v := range raw {
+		enc, err := encode(f, v)
+		if err != nil {
+			return nil, err
+		}
+		filters[f] = enc
+	}
+	return filters, nil
+}
+
+// filterTuple returns record id's filter values as its index entries hold
+// them (postFilter's input), from the unfiltered id index, whose sort value
+// is the id itself.
+func (t *table) filterTuple(tx *bolt.Tx, id uint64) []byte {
+	return tx.Bucket(t.indexes).Bucket(indexName(noFilter, t.sorts[0])).Get(t.indexKey(nil, itob(id), id))
+}
+
+// eachID calls fn with the id of every record whose filter field holds value,
+// in id order, through that filter's id index.
+func (t *table) eachID(tx *bolt.Tx, field string, value []byte, fn func(id uint64) error) error {
+	prefix := appendField(nil, value)
+	c := tx.Bucket(t.indexes).Bucket(indexName(field, t.sorts[0])).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if err := fn(btoi(k[len(k)-8:])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // postFilter checks the filters the walked index does not cover against the

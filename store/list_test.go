@@ -257,6 +257,7 @@ func TestListTicketsAgreesWithBruteForce(t *testing.T) {
 	}
 	checkLists(t, s, m, customers, rng)
 	checkOpenCounts(t, s, m, customers)
+	checkSearchIndex(t, s, ticketSearch)
 
 	// Move tickets between statuses, assignees, due dates and customers, and
 	// touch some through notes, then check everything again.
@@ -302,9 +303,14 @@ func TestListTicketsAgreesWithBruteForce(t *testing.T) {
 		m[tk.ID] = tk
 	}
 	wantConflict(t, s.DeleteCustomer(ctx, customers[1]))
+	if _, err := s.UpdateCustomer(ctx, customers[2], CustomerPatch{Name: ptr("Renamed"), Phone: ptr("555 0199")}); err != nil {
+		t.Fatal(err)
+	}
 
 	checkLists(t, s, m, customers, rng)
 	checkOpenCounts(t, s, m, customers)
+	checkSearchIndex(t, s, ticketSearch)
+	checkSearchIndex(t, s, customerSearch)
 	for id, want := range m {
 		exp, _ := json.Marshal(want)
 		raw, err := s.Ticket(id)

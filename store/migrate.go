@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -20,6 +21,8 @@ var ErrTooNew = errors.New("store was written by a newer version of portal")
 var migrations = []func(tx *bolt.Tx) error{
 	createBuckets,
 	createWebhookBuckets,
+	createTicketSearch,
+	createTicketEventIndex,
 }
 
 // SchemaVersion is the version a store has after Open.
@@ -70,6 +73,29 @@ func createWebhookBuckets(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// createTicketSearch adds the ticket search index and tokens the tickets
+// already stored.
+func createTicketSearch(tx *bolt.Tx) error {
+	b, err := tx.CreateBucketIfNotExists(bucketTicketSearch)
+	if err != nil {
+		return err
+	}
+	tokens := tokenBatch{}
+	c := tx.Bucket(tickets.records).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var t Ticket
+		if err := json.Unmarshal(v, &t); err != nil {
+			return err
+		}
+		list, err := ticketTokens(tx, &t)
+		if err != nil {
+			return err
+		}
+		tokens.add(t.ID, list)
+	}
+	return tokens.put(appending(b))
 }
 
 func createBuckets(tx *bolt.Tx) error {

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -19,26 +21,90 @@ import (
 const maxWordHits = 50_000
 
 func (c *Customer) tokens() []string {
-	set := map[string]bool{}
-	for _, f := range strings.FieldsFunc(strings.ToLower(c.Name+" "+c.Company), isSeparator) {
-		set[f] = true
-	}
+	set := tokenSet{}
+	set.words(c.Name + " " + c.Company)
 	if e := strings.ToLower(c.Email); e != "" {
-		set[e] = true
 		local, domain, _ := strings.Cut(e, "@")
-		set[local], set[domain] = true, true
+		set.add(e, local, domain)
 	}
 	if d := digitsOf(c.Phone); len(d) >= 4 {
 		for i := 0; i+4 <= len(d); i++ {
-			set[d[i:]] = true
+			set.add(d[i:])
 		}
 	}
-	delete(set, "")
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, capToken(t))
+	return set.list()
+}
+
+// Ticket search matches the same way. A ticket's tokens are its number, the
+// words of its device's brand and model and of its issue, its serial and IMEI,
+// and its customer's tokens. The customer's part is kept in step with the
+// customer: UpdateCustomer and DeleteCustomer re-token their tickets.
+// Changing what either tokens method returns needs a migration that rebuilds
+// the index (as createTicketSearch built it), or old entries linger.
+
+// tokens lists the ticket's tokens; c is its customer, nil once deleted.
+func (t *Ticket) tokens(c *Customer) []string {
+	set := tokenSet{}
+	set.add(strconv.FormatUint(t.Number, 10))
+	set.words(t.Device.Brand + " " + t.Device.Model + " " + t.Issue)
+	for _, code := range []string{t.Device.Serial, t.Device.IMEI} {
+		// Whole, and also as its words and their run together, since a query
+		// word is cut at separators ("C02-XYZ") or reduced to its digits
+		// ("123-456" is 123456).
+		words := strings.FieldsFunc(strings.ToLower(code), isSeparator)
+		set.add(strings.ToLower(strings.TrimSpace(code)), strings.Join(words, ""))
+		set.add(words...)
 	}
-	return out
+	if c != nil {
+		set.add(c.tokens()...)
+	}
+	return set.list()
+}
+
+// ticketTokens reads the ticket's customer to list its tokens.
+func ticketTokens(tx *bolt.Tx, t *Ticket) ([]string, error) {
+	var c *Customer
+	if raw := tx.Bucket(customers.records).Get(itob(t.CustomerID)); raw != nil {
+		c = new(Customer)
+		if err := json.Unmarshal(raw, c); err != nil {
+			return nil, err
+		}
+	}
+	return t.tokens(c), nil
+}
+
+// retokenCustomerTickets moves the customer's part of their tickets' tokens
+// from old to c (nil when the customer is deleted), in the transaction that
+// changes the customer. It finds them through the customer_id index.
+func retokenCustomerTickets(tx *bolt.Tx, old, c *Customer) error {
+	b := tx.Bucket(bucketTicketSearch)
+	records := tx.Bucket(tickets.records)
+	return tickets.eachID(tx, "customer_id", itob(old.ID), func(id uint64) error {
+		var t Ticket
+		if err := json.Unmarshal(records.Get(itob(id)), &t); err != nil {
+			return err
+		}
+		return setTokens(b, id, t.tokens(old), t.tokens(c))
+	})
+}
+
+// tokenSet collects a record's tokens.
+type tokenSet map[string]bool
+
+func (s tokenSet) add(tokens ...string) {
+	for _, t := range tokens {
+		s[capToken(t)] = true
+	}
+}
+
+// words adds the words of text, lowercased.
+func (s tokenSet) words(text string) {
+	s.add(strings.FieldsFunc(strings.ToLower(text), isSeparator)...)
+}
+
+func (s tokenSet) list() []string {
+	delete(s, "")
+	return slices.Collect(maps.Keys(s))
 }
 
 // maxTokenLen caps stored tokens; query words are capped alike so that a long
@@ -93,22 +159,110 @@ func queryWords(q string) []string {
 	return words
 }
 
+// setTokens moves record id's entries in a token index from the tokens in
+// remove to those in add, leaving alone the ones in both.
 func setTokens(b *bolt.Bucket, id uint64, remove, add []string) error {
+	stale := make(map[string]bool, len(remove))
 	for _, t := range remove {
-		if err := b.Delete(append([]byte(t+"\x00"), itob(id)...)); err != nil {
+		stale[t] = true
+	}
+	for _, t := range add {
+		if stale[t] {
+			delete(stale, t) // stored already
+			continue
+		}
+		if err := b.Put(tokenKey(t, id), nil); err != nil {
 			return err
 		}
 	}
-	for _, t := range add {
-		if err := b.Put(append([]byte(t+"\x00"), itob(id)...), nil); err != nil {
+	for t := range stale {
+		if err := b.Delete(tokenKey(t, id)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// A tokenBatch gathers the token index entries of many new records (an
+// import, a migration) to put in key order. bbolt splits nodes only at
+// commit, so an entry put anywhere else moves every entry after it in its
+// node, the ones this transaction put included: in record order that grows
+// with the square of the records.
+type tokenBatch map[string][]uint64
+
+func (tb tokenBatch) add(id uint64, tokens []string) {
+	for _, t := range tokens {
+		tb[t] = append(tb[t], id)
+	}
+}
+
+// put writes the gathered entries into b and empties the batch.
+func (tb tokenBatch) put(b *bolt.Bucket) error {
+	for _, t := range slices.Sorted(maps.Keys(tb)) {
+		ids := tb[t]
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := b.Put(tokenKey(t, id), nil); err != nil {
+				return err
+			}
+		}
+		delete(tb, t)
+	}
+	return nil
+}
+
+func tokenKey(token string, id uint64) []byte {
+	return appendU64([]byte(token+"\x00"), id)
+}
+
+// A tokenIndex is a search bucket (token 0x00 be64 id -> nil) over a table's
+// records, kept in the transactions that write them.
+type tokenIndex struct {
+	bucket  []byte
+	records []byte
+	// tokens recomputes a record's tokens from its JSON, to check query words
+	// too common to collect from the index.
+	tokens func(tx *bolt.Tx, raw []byte) ([]string, error)
+}
+
+var (
+	customerSearch = &tokenIndex{bucketCustomerSearch, customers.records, func(_ *bolt.Tx, raw []byte) ([]string, error) {
+		var c Customer
+		err := json.Unmarshal(raw, &c)
+		return c.tokens(), err
+	}}
+	ticketSearch = &tokenIndex{bucketTicketSearch, tickets.records, func(tx *bolt.Tx, raw []byte) ([]string, error) {
+		var t Ticket
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, err
+		}
+		return ticketTokens(tx, &t)
+	}}
+)
+
 // searchCustomers returns matches newest first (or oldest with order=asc).
 func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
+	return customerSearch.search(tx, q, lq, nil)
+}
+
+// searchTickets is searchCustomers for tickets; the list's filters (status,
+// assigned_to, customer_id) narrow the hits, and the total counts what is left.
+func searchTickets(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
+	filters, err := tickets.encodeFilters(lq.Filters, encodeTicketFilter)
+	if err != nil {
+		return Page{}, err
+	}
+	var keep func(id uint64) bool
+	if len(filters) > 0 {
+		post := tickets.postFilter(filters, -1)
+		keep = func(id uint64) bool { return post(tickets.filterTuple(tx, id)) }
+	}
+	return ticketSearch.search(tx, q, lq, keep)
+}
+
+// search pages the records matching every word of q that keep (nil: all)
+// accepts, in id order: newest first, or oldest with order=asc.
+func (ix *tokenIndex) search(tx *bolt.Tx, q string, lq ListQuery, keep func(id uint64) bool) (Page, error) {
 	if lq.Sort != "" && lq.Sort != "id" {
 		return Page{}, Invalid("sort", "search results are listed by id")
 	}
@@ -116,7 +270,7 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 	if len(words) == 0 {
 		return Page{Items: []json.RawMessage{}}, nil
 	}
-	// Each word's prefix range of the token index gives the customers it
+	// Each word's prefix range of the token index gives the records it
 	// matches; the answer is their intersection, smallest set first. A word
 	// too common to collect (a single letter in a big shop) is checked
 	// against the candidates' own tokens instead.
@@ -125,7 +279,7 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 		complete bool
 	}
 	sets := make([]wordHits, len(words))
-	c := tx.Bucket(bucketCustomerSearch).Cursor()
+	c := tx.Bucket(ix.bucket).Cursor()
 	for i, w := range words {
 		sets[i] = wordHits{ids: map[uint64]bool{}, complete: true}
 		for k, _ := c.Seek([]byte(w)); k != nil && bytes.HasPrefix(k, []byte(w)); k, _ = c.Next() {
@@ -145,7 +299,7 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 		}
 		return len(a.ids) - len(b.ids)
 	})
-	records := tx.Bucket(customers.records)
+	records := tx.Bucket(ix.records)
 	var hits []uint64
 	for id := range sets[0].ids {
 		ok := true
@@ -155,12 +309,15 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 				break
 			}
 		}
+		if ok && keep != nil {
+			ok = keep(id)
+		}
 		if ok && !sets[len(sets)-1].complete {
-			var cust Customer
-			if err := json.Unmarshal(records.Get(itob(id)), &cust); err != nil {
+			tokens, err := ix.tokens(tx, records.Get(itob(id)))
+			if err != nil {
 				return Page{}, err
 			}
-			ok = matchesAll(cust.tokens(), words)
+			ok = matchesAll(tokens, words)
 		}
 		if ok {
 			hits = append(hits, id)

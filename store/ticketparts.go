@@ -103,22 +103,37 @@ func (s *Store) children(bucket []byte, ticketID uint64, page, perPage int) (Pag
 			return notFound("ticket")
 		}
 		prefix := itob(ticketID)
-		skip := (page - 1) * perPage
-		out.Items = []json.RawMessage{}
+		pg := newPager(page, perPage)
 		c := tx.Bucket(bucket).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			out.Total++
-			if skip > 0 {
-				skip--
-			} else if len(out.Items) < perPage {
-				out.Items = append(out.Items, cloneBytes(v))
-			} else {
-				out.HasMore = true
-			}
+			pg.add(v)
 		}
+		out = pg.Page
 		return nil
 	})
 	return out, err
+}
+
+// pager cuts one page out of a stream of records, counting them all.
+type pager struct {
+	Page
+	skip, perPage int
+}
+
+func newPager(page, perPage int) *pager {
+	return &pager{Page: Page{Items: []json.RawMessage{}}, skip: (page - 1) * perPage, perPage: perPage}
+}
+
+func (p *pager) add(v []byte) {
+	p.Total++
+	switch {
+	case p.skip > 0:
+		p.skip--
+	case len(p.Items) < p.perPage:
+		p.Items = append(p.Items, cloneBytes(v))
+	default:
+		p.HasMore = true
+	}
 }
 
 // Notes lists a ticket's notes, oldest first (the timeline's order).

@@ -18,7 +18,10 @@ import (
 // of selectivity) and sorted by id (= created_at), updated_at and due_at.
 var tickets = newTable("tickets", []string{"customer_id", "assigned_to", "status"}, []string{"id", "updated_at", "due_at"})
 
-var keyTicketNumber = []byte("ticket_number")
+var (
+	keyTicketNumber    = []byte("ticket_number")
+	bucketTicketSearch = []byte("search_tickets") // token 0x00 be64 id -> nil
+)
 
 // firstTicketNumber is where a shop's ticket numbers start.
 const firstTicketNumber = 1001
@@ -189,14 +192,16 @@ func statusNames(list []Status) string {
 func (s *Store) CreateTicket(ctx context.Context, in TicketInput) (Ticket, error) {
 	var out Ticket
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		t, err := s.createTicket(tx, in)
+		t, err := s.createTicket(tx, in, nil)
 		out = t
 		return err
 	})
 	return out, err
 }
 
-func (s *Store) createTicket(tx *bolt.Tx, in TicketInput) (Ticket, error) {
+// createTicket opens one ticket; batch, when given, gathers its search
+// tokens (see putTicketTo).
+func (s *Store) createTicket(tx *bolt.Tx, in TicketInput, batch tokenBatch) (Ticket, error) {
 	statuses, err := getJSON(tx, keyStatuses, DefaultStatuses())
 	if err != nil {
 		return Ticket{}, err
@@ -236,7 +241,7 @@ func (s *Store) createTicket(tx *bolt.Tx, in TicketInput) (Ticket, error) {
 	if statusOf(statuses, t.Status).Closed {
 		t.ClosedAt = &now
 	}
-	if err := s.putTicket(tx, nil, &t); err != nil {
+	if err := s.putTicketTo(tx, nil, &t, batch); err != nil {
 		return Ticket{}, err
 	}
 	_, err = s.appendEvent(tx, "ticket.created", ordered{}.with("ticket_id", id).with("ticket", t))
@@ -251,14 +256,42 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// putTicket writes the record, its indexes and the customer's open-ticket count.
+// putTicket writes the record, its indexes, its search tokens and the
+// customer's open-ticket count.
 func (s *Store) putTicket(tx *bolt.Tx, old, t *Ticket) error {
+	return s.putTicketTo(tx, old, t, nil)
+}
+
+// putTicketTo is putTicket, but a new ticket's search tokens go to batch when
+// one is given, for the caller to put with the rest of its tickets' tokens.
+func (s *Store) putTicketTo(tx *bolt.Tx, old, t *Ticket, batch tokenBatch) error {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return err
 	}
 	if err := appending(tx.Bucket(tickets.records)).Put(itob(t.ID), raw); err != nil {
 		return err
+	}
+	// Notes, line items and payments rewrite the ticket too; its tokens only
+	// change with what they are made of.
+	if old == nil || old.CustomerID != t.CustomerID || old.Device != t.Device || old.Issue != t.Issue {
+		var was []string
+		if old != nil {
+			if was, err = ticketTokens(tx, old); err != nil {
+				return err
+			}
+		}
+		now, err := ticketTokens(tx, t)
+		switch {
+		case err != nil:
+			return err
+		case old == nil && batch != nil:
+			batch.add(t.ID, now)
+		default:
+			if err := setTokens(tx.Bucket(bucketTicketSearch), t.ID, was, now); err != nil {
+				return err
+			}
+		}
 	}
 	var oldIdx *indexed
 	if old != nil {
@@ -287,6 +320,17 @@ func (s *Store) ListTickets(q ListQuery) (Page, error) {
 	var page Page
 	err := s.view(func(tx *bolt.Tx) (err error) {
 		page, err = tickets.list(tx, q, encodeTicketFilter)
+		return err
+	})
+	return page, err
+}
+
+// SearchTickets pages the tickets matching every word of search (see
+// Ticket.tokens), narrowed by q's filters, in id order.
+func (s *Store) SearchTickets(q ListQuery, search string) (Page, error) {
+	var page Page
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		page, err = searchTickets(tx, search, q)
 		return err
 	})
 	return page, err

@@ -1,142 +1,227 @@
-// The console's first screens: owner setup, sign-in, and the shop at a glance.
-// Everything user-provided reaches the page through textContent, never HTML.
+// The console: sign-in screens, then the shell (navigation, test-mode banner,
+// live status) around one page at a time, chosen by the URL.
 
-const app = document.getElementById("app");
+import { el, link, typing } from "./lib/dom.js";
+import { call, get, mode, setMode } from "./lib/api.js";
+import { live } from "./lib/live.js";
+import { setShop } from "./lib/format.js";
+import { showSetup, showInvite, showSignIn } from "./pages/auth.js";
+import { ticketQueue } from "./pages/tickets.js";
+import { newTicket } from "./pages/newticket.js";
+import { ticketPage } from "./pages/ticket.js";
+import { customerList, customerPage } from "./pages/customers.js";
+import { keysPage } from "./pages/keys.js";
+import { webhookList, webhookPage } from "./pages/webhooks.js";
+import { eventStream } from "./pages/events.js";
+import { staffPage } from "./pages/staff.js";
+import { shortcutsDialog } from "./pages/shortcuts.js";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
+const root = document.getElementById("app");
+
+// Screens of the console: path pattern, page, the scope it needs, nav entry.
+const screens = [
+  { path: /^\/(tickets)?$/, page: ticketQueue, scope: "tickets.read" },
+  { path: /^\/tickets\/new$/, page: newTicket, scope: "tickets.write" },
+  { path: /^\/tickets\/(\d+)$/, page: ticketPage, scope: "tickets.read" },
+  { path: /^\/customers$/, page: customerList, scope: "customers.read" },
+  { path: /^\/customers\/(\d+)$/, page: customerPage, scope: "customers.read" },
+  { path: /^\/settings\/keys$/, page: keysPage, scope: "keys.read" },
+  { path: /^\/settings\/webhooks$/, page: webhookList, scope: "webhooks.read" },
+  { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read" },
+  { path: /^\/settings\/events$/, page: eventStream, scope: "events.read" },
+  { path: /^\/settings\/staff$/, page: staffPage, scope: "users.read" },
+];
+
+const nav = [
+  ["Tickets", "/tickets", "tickets.read"],
+  ["Customers", "/customers", "customers.read"],
+  null,
+  ["Staff", "/settings/staff", "users.write"],
+  ["API keys", "/settings/keys", "keys.read"],
+  ["Webhooks", "/settings/webhooks", "webhooks.read"],
+  ["Events", "/settings/events", "events.read"],
+];
+
+let ctx = null; // the signed-in console: session, shop, statuses, staff
+let current = null; // the page on screen: { node, onEvent, onKey, destroy, search }
+let shell = null;
+let stopStatus = () => {};
+
+export function navigate(href, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", href);
+  else history.pushState(null, "", href);
+  render();
 }
 
-async function call(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    credentials: "same-origin",
-  });
-  const env = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const err = new Error(env.error?.message || `Request failed (${res.status})`);
-    err.details = env.error?.details || [];
-    throw err;
-  }
-  return env;
-}
-
-function form(title, fields, submitLabel, onSubmit, intro) {
-  const error = el("p", { class: "error", role: "alert" });
-  const inputs = {};
-  const f = el("form", { class: "card", novalidate: "" }, el("h1", { text: title }));
-  if (intro) f.append(el("p", { class: "muted", text: intro }));
-  for (const [name, label, type, autocomplete] of fields) {
-    const id = `f-${name}`;
-    inputs[name] = el("input", { id, name, type, autocomplete, required: "" });
-    f.append(el("label", { for: id, text: label }), inputs[name]);
-  }
-  const button = el("button", { type: "submit", text: submitLabel });
-  f.append(error, button);
-  f.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    error.textContent = "";
-    button.disabled = true;
-    const values = Object.fromEntries(Object.entries(inputs).map(([k, i]) => [k, i.value]));
-    try {
-      await onSubmit(values);
-    } catch (err) {
-      const fieldErr = err.details?.[0];
-      error.textContent = fieldErr ? `${fieldErr.field}: ${fieldErr.message}` : err.message;
-      if (fieldErr && inputs[fieldErr.field]) inputs[fieldErr.field].focus();
-    } finally {
-      button.disabled = false;
-    }
-  });
-  app.replaceChildren(f);
-  Object.values(inputs)[0]?.focus();
-}
-
-function showSetup(token) {
-  form("Set up your shop", [
-    ["name", "Your name", "text", "name"],
-    ["email", "Email", "email", "email"],
-    ["password", "Password (at least 10 characters)", "password", "new-password"],
-  ], "Create owner account", async (v) => {
-    await call("POST", "/auth/setup", { token, ...v });
-    history.replaceState(null, "", "/");
-    await route();
-  }, "You are the shop's owner. Choose how you will sign in.");
-}
-
-function showInvite(token) {
-  form("Join the shop", [
-    ["password", "Choose a password (at least 10 characters)", "password", "new-password"],
-  ], "Set password and sign in", async (v) => {
-    await call("POST", "/auth/accept-invite", { token, ...v });
-    history.replaceState(null, "", "/");
-    await route();
-  }, "You were invited to the shop's Portal. Choose the password you will sign in with.");
-}
-
-function showSignIn() {
-  form("Sign in to Portal", [
-    ["email", "Email", "email", "username"],
-    ["password", "Password", "password", "current-password"],
-  ], "Sign in", async (v) => {
-    await call("POST", "/auth/signin", v);
-    await route();
-  });
-}
-
-async function showShop(session) {
-  const [shop, statuses, recent] = await Promise.all([
-    call("GET", "/api/v1/store"),
-    call("GET", "/api/v1/store/statuses"),
-    call("GET", "/api/v1/tickets?per_page=20&sort=updated_at"),
+async function loadContext() {
+  const session = (await call("GET", "/auth/session")).data;
+  const [shop, statuses, users] = await Promise.all([
+    get("/api/v1/store"), get("/api/v1/store/statuses"), get("/api/v1/users/active?per_page=200"),
   ]);
-  const counts = await Promise.all(statuses.data.map((s) =>
-    call("GET", `/api/v1/tickets?per_page=1&status=${encodeURIComponent(s.name)}`).then((r) => [s.name, r.meta.total])));
-
-  const signOut = el("button", { class: "quiet", type: "button", text: "Sign out", onclick: async () => {
-    await call("POST", "/auth/signout");
-    await route();
-  } });
-  const list = el("ul", { class: "counts", "aria-label": "Tickets by status" },
-    ...counts.map(([name, n]) => el("li", {}, `${name} `, el("strong", { class: "num", text: String(n) }))));
-  const body = el("tbody");
-  for (const t of recent.data) {
-    body.append(el("tr", {},
-      el("td", { class: "num", text: String(t.number) }),
-      el("td", { text: [t.device?.brand, t.device?.model].filter(Boolean).join(" ") }),
-      el("td", { text: t.issue }),
-      el("td", { text: t.status }),
-      el("td", { class: "num", text: t.totals?.balance ?? "" })));
-  }
-  const table = recent.data.length
-    ? el("table", {}, el("thead", {}, el("tr", {}, ...["#", "Device", "Issue", "Status", "Balance"].map((h) => el("th", { scope: "col", text: h })))), body)
-    : el("p", { class: "muted", text: "No tickets yet — create one through the API: POST /api/v1/tickets." });
-
-  app.replaceChildren(
-    el("header", {}, el("h1", { text: shop.data.name }), el("span", { class: "muted" }, `${session.user.name} · `, signOut)),
-    el("h2", { text: "Tickets by status" }), list,
-    el("h2", { text: "Recently updated" }), table);
+  setShop(shop.data);
+  const can = (scope) => session.scopes.includes(scope);
+  return {
+    session, can, navigate,
+    shop: shop.data, statuses: statuses.data, users: users.data,
+    userName: (id) => users.data.find((u) => u.id === id)?.name ?? (id ? `#${id}` : ""),
+  };
 }
 
-async function route() {
-  const token = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (location.pathname === "/setup" && token) return showSetup(token);
-  if (location.pathname === "/invite" && token) return showInvite(token);
+function buildShell() {
+  const content = el("main", { id: "content", tabindex: "-1" });
+  const status = el("span", { class: "live-status", role: "status" });
+  stopStatus();
+  stopStatus = live.onStatus((s) => {
+    status.dataset.state = s;
+    status.textContent = s === "live" ? "Live" : "Reconnecting…";
+    status.title = s === "live" ? "Changes appear as they happen" : "The connection dropped; trying again";
+  });
+  const testSwitch = el("button", {
+    type: "button", role: "switch", class: "switch", "aria-checked": String(mode() === "test"),
+    onclick: () => {
+      setMode(mode() === "test" ? "live" : "test");
+      live.restart();
+      start();
+    },
+  }, el("span", { class: "knob", "aria-hidden": "true" }), "Test mode");
+  const links = nav.map((n) => n === null
+    ? el("li", { class: "sep", role: "presentation" })
+    : ctx.can(n[2]) ? el("li", {}, link(n[1], n[0])) : null);
+  const side = el("nav", { class: "side", "aria-label": "Main" },
+    el("div", { class: "shop-name", text: ctx.shop.name || "Portal" }),
+    el("ul", {}, links),
+    el("div", { class: "side-foot" },
+      testSwitch, status,
+      el("div", { class: "who" }, el("span", { text: ctx.session.user.name }), " · ",
+        el("button", { type: "button", class: "linklike", text: "Sign out", onclick: signOut })),
+      el("button", { type: "button", class: "linklike", text: "Keyboard shortcuts (?)", onclick: () => shortcutsDialog().showModal() })));
+  const banner = mode() === "test"
+    ? el("div", { class: "test-banner", role: "note", text: "TEST MODE — test data, test webhooks" })
+    : null;
+  const frame = el("div", { class: "frame" }, el("a", { href: "#content", class: "skip", text: "Skip to content" }), banner,
+    el("div", { class: "layout" }, side, content));
+  root.replaceChildren(frame);
+  return { content, side };
+}
+
+async function signOut() {
+  await call("POST", "/auth/signout").catch(() => {});
+  live.stop();
+  ctx = null;
+  history.replaceState(null, "", "/");
+  start();
+}
+
+async function render() {
+  current?.destroy?.();
+  current = null;
+  const path = location.pathname.replace(/\/+$/, "") || "/";
+  for (const a of shell.side.querySelectorAll("a[data-nav]")) {
+    const here = path === a.getAttribute("href") || path.startsWith(a.getAttribute("href") + "/") ||
+      (path === "/" && a.getAttribute("href") === "/tickets");
+    if (here) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  const screen = screens.find((s) => s.path.test(path));
+  const content = shell.content;
+  if (!screen) {
+    content.replaceChildren(el("h1", { text: "Page not found" }), el("p", {}, "Nothing lives here. ", link("/tickets", "Go to the ticket queue")));
+    return;
+  }
+  if (!ctx.can(screen.scope)) {
+    content.replaceChildren(el("h1", { text: "Not available to your role" }),
+      el("p", { class: "muted", text: "Ask the shop's owner if you need this page." }));
+    return;
+  }
+  const params = path.match(screen.path).slice(1);
+  const token = {};
+  current = token;
   try {
-    const session = await call("GET", "/auth/session");
-    return showShop(session.data);
-  } catch {
-    return showSignIn();
+    const page = await screen.page(ctx, params, new URLSearchParams(location.search));
+    if (current !== token) { page.destroy?.(); return; } // the user moved on meanwhile
+    current = page;
+    content.replaceChildren(page.node);
+    document.title = `${page.title || "Portal"} · ${ctx.shop.name || "Portal"}${mode() === "test" ? " (test)" : ""}`;
+    page.focus?.();
+  } catch (err) {
+    if (current !== token) return;
+    current = null;
+    content.replaceChildren(el("h1", { text: err.status === 404 ? "Not found" : "Something went wrong" }),
+      el("p", { class: "error", role: "alert", text: err.message }),
+      el("p", {}, link("/tickets", "Back to the ticket queue")));
   }
 }
 
-route();
+// Shortcuts: "/" search, "n" new ticket, "g t"/"g c" go, "j"/"k" move in
+// lists, "?" help. Never while typing, so no text is lost.
+let pendingG = false;
+function onKey(e) {
+  if (!ctx || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Escape") { current?.onEscape?.(e); return; }
+  if (typing(e.target) || document.querySelector("dialog[open]")) return;
+  if (current?.onKey?.(e)) { e.preventDefault(); return; }
+  if (pendingG) {
+    pendingG = false;
+    const to = { t: "/tickets", c: "/customers", w: "/settings/webhooks", e: "/settings/events", k: "/settings/keys" }[e.key];
+    if (to) { e.preventDefault(); navigate(to); }
+    return;
+  }
+  switch (e.key) {
+    case "g": pendingG = true; setTimeout(() => { pendingG = false; }, 1200); return;
+    case "/": {
+      const s = shell.content.querySelector("[data-search]");
+      if (s) { e.preventDefault(); s.focus(); s.select(); }
+      return;
+    }
+    case "n": if (ctx.can("tickets.write")) { e.preventDefault(); navigate("/tickets/new"); } return;
+    case "?": e.preventDefault(); shortcutsDialog().showModal(); return;
+    case "j": case "k": moveInList(e.key === "j" ? 1 : -1) && e.preventDefault(); return;
+  }
+}
+
+// moveInList moves focus between the rows of the page's main list.
+function moveInList(step) {
+  const rows = [...shell.content.querySelectorAll("[data-list] > tr, [data-list] > li")];
+  if (!rows.length) return false;
+  const at = rows.findIndex((r) => r.contains(document.activeElement));
+  const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step))];
+  (next.querySelector("a, button") || next).focus();
+  return true;
+}
+
+function onClick(e) {
+  const a = e.target.closest?.("a[data-nav]");
+  if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(a.getAttribute("href"));
+}
+
+function onLive(ev) {
+  if (ev.event === "portal.resync") { render(); return; }
+  current?.onEvent?.(ev);
+}
+
+async function start() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (location.pathname === "/setup" && token) return showSetup(root, token, start);
+  if (location.pathname === "/invite" && token) return showInvite(root, token, start);
+  try {
+    ctx = await loadContext();
+  } catch (err) {
+    if (err.status === 401) return showSignIn(root, start);
+    root.replaceChildren(el("div", { class: "card" }, el("h1", { text: "Portal cannot load" }),
+      el("p", { class: "error", role: "alert", text: err.message }),
+      el("button", { type: "button", text: "Try again", onclick: start })));
+    return;
+  }
+  shell = buildShell();
+  live.start();
+  await render();
+}
+
+live.on(onLive);
+window.addEventListener("popstate", () => { if (ctx) render(); });
+window.addEventListener("portal:signed-out", () => { live.stop(); ctx = null; showSignIn(root, start); });
+document.addEventListener("keydown", onKey);
+document.addEventListener("click", onClick);
+start();

@@ -1,0 +1,55 @@
+// Talking to the appliance. The console uses the same /api/v1 as
+// integrations, authenticated by its session cookie; Portal-Mode picks the
+// test store when the test-mode switch is on.
+
+const modeKey = "portal.mode";
+
+export function mode() {
+  return localStorage.getItem(modeKey) === "test" ? "test" : "live";
+}
+
+export function setMode(m) {
+  localStorage.setItem(modeKey, m === "test" ? "test" : "live");
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message || `The request failed (HTTP ${status})`);
+    this.status = status;
+    this.code = body?.error?.code || "";
+    this.details = body?.error?.details || [];
+  }
+}
+
+export async function call(method, path, body) {
+  const headers = { "Portal-Mode": mode() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { error: { message: "Portal cannot be reached. Check that it is running, then try again." } });
+  }
+  const env = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new ApiError(res.status, env);
+    if (res.status === 401 && !path.startsWith("/auth/")) window.dispatchEvent(new CustomEvent("portal:signed-out"));
+    throw err;
+  }
+  return env;
+}
+
+export const get = (path) => call("GET", path);
+
+// query builds "?a=1&b=2" from the set values of params.
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== "" && v !== null && v !== undefined) q.set(k, v);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}

@@ -1,0 +1,88 @@
+// Building the page from data. Everything user-provided reaches the page as
+// text nodes or attribute values, never as HTML, so a customer named
+// "<img src=x onerror=…>" is just a name.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c !== null && c !== undefined && c !== false) node.append(c);
+  }
+  return node;
+}
+
+// link is an in-app anchor: a real href (open in a new tab works) that the
+// router takes over on a plain click.
+export function link(href, text, attrs = {}) {
+  return el("a", { href, "data-nav": "", ...attrs, text });
+}
+
+// field is a label with its control and the place its error goes, so an
+// error is shown next to the field that caused it.
+export function field(label, control, hint) {
+  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  const error = el("p", { class: "field-error", id: `${id}-error`, role: "alert" });
+  control.setAttribute("aria-describedby", `${id}-error`);
+  return el("div", { class: "field" },
+    el("label", { for: id, text: label }),
+    control,
+    hint ? el("p", { class: "hint", text: hint }) : null,
+    error);
+}
+
+// showErrors puts a validation error's details next to the named fields of
+// form and returns whether any field took one.
+export function showErrors(form, err) {
+  for (const p of form.querySelectorAll(".field-error")) p.textContent = "";
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  let placed = false;
+  for (const d of err.details || []) {
+    const control = form.querySelector(`[name="${CSS.escape(d.field)}"]`);
+    if (!control) continue;
+    control.setAttribute("aria-invalid", "true");
+    const p = document.getElementById(`${control.id}-error`);
+    if (p) p.textContent = d.message;
+    if (!placed) control.focus();
+    placed = true;
+  }
+  return placed;
+}
+
+// busy disables a form's submit button while work runs.
+export async function busy(button, work) {
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// typing reports whether keys go to a text control, where shortcuts must not fire.
+export function typing(target) {
+  return target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+// debounce coalesces a burst of calls into one, wait ms after the last.
+export function debounce(fn, wait) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+
+// flash marks a changed element for a moment (the CSS animation respects
+// prefers-reduced-motion).
+export function flash(node) {
+  node.classList.remove("flash");
+  void node.offsetWidth; // restart the animation
+  node.classList.add("flash");
+}

@@ -1,0 +1,136 @@
+// Customers: a searchable list, and one customer's page with their details
+// and tickets.
+
+import { el, link, field, showErrors, busy, debounce, flash } from "../lib/dom.js";
+import { call, get, query } from "../lib/api.js";
+import { when, device, statusClass } from "../lib/format.js";
+import { rememberCustomer } from "../lib/customers.js";
+
+const perPage = 50;
+
+export async function customerList(ctx, _params, search) {
+  const state = { q: search.get("q") || "", page: Math.max(1, Number(search.get("page")) || 1) };
+  const box = el("input", { type: "search", name: "q", value: state.q, "data-search": true, "aria-label": "Search customers", placeholder: "Name, email or phone   /", autocomplete: "off" });
+  const body = el("tbody", { "data-list": true });
+  const table = el("table", {},
+    el("caption", { class: "visually-hidden", text: "Customers" }),
+    el("thead", {}, el("tr", {}, ["Name", "Phone", "Email", "Company", "Since"].map((h) => el("th", { scope: "col", text: h })))), body);
+  const empty = el("div", { class: "empty", hidden: true });
+  const pager = el("nav", { class: "pager", "aria-label": "Pages" });
+  let seq = 0;
+
+  async function load() {
+    const mine = ++seq;
+    const r = await get(`/api/v1/customers${query({ q: state.q, page: state.page, per_page: perPage, sort: state.q ? "" : "name", order: state.q ? "" : "asc" })}`);
+    if (mine !== seq) return;
+    history.replaceState(null, "", `/customers${query({ q: state.q, page: state.page > 1 ? state.page : "" })}`);
+    body.replaceChildren(...r.data.map((c) => {
+      rememberCustomer(c);
+      return el("tr", { "data-id": String(c.id) },
+        el("td", {}, link(`/customers/${c.id}`, c.name)),
+        el("td", { class: "num", text: c.phone }), el("td", { text: c.email }), el("td", { text: c.company }),
+        el("td", { class: "muted", text: when(c.created_at) }));
+    }));
+    table.hidden = !r.data.length;
+    empty.hidden = !!r.data.length;
+    empty.replaceChildren(el("p", { text: state.q
+      ? `No customer matches “${state.q}”. Check the spelling, or search by phone or email.`
+      : "No customers yet — they are added when you create a ticket (press N)." }));
+    const pages = Math.max(1, Math.ceil(r.meta.total / perPage));
+    pager.replaceChildren(
+      el("span", { class: "muted", text: `${r.meta.total} customer${r.meta.total === 1 ? "" : "s"}` }),
+      el("button", { type: "button", class: "quiet", text: "‹ Previous", disabled: state.page <= 1, onclick: () => { state.page--; load(); } }),
+      el("span", { class: "num", text: `Page ${state.page} of ${pages}` }),
+      el("button", { type: "button", class: "quiet", text: "Next ›", disabled: state.page >= pages, onclick: () => { state.page++; load(); } }));
+  }
+
+  box.addEventListener("input", debounce(() => { state.q = box.value.trim(); state.page = 1; load(); }, 200));
+  await load();
+  const reload = debounce(() => load().catch(() => {}), 200);
+  return {
+    node: el("section", { class: "page" },
+      el("header", { class: "page-head" }, el("h1", { text: "Customers" }), box),
+      el("div", { class: "table-wrap" }, table, empty), pager),
+    title: "Customers",
+    onEvent(ev) { if (ev.event.startsWith("customer.")) reload(); },
+  };
+}
+
+export async function customerPage(ctx, [id]) {
+  let customer = (await get(`/api/v1/customers/${id}`)).data;
+  rememberCustomer(customer);
+  const canWrite = ctx.can("customers.write");
+  const heading = el("h1", { text: customer.name });
+  const body = el("tbody", { "data-list": true });
+  const notice = el("div", { class: "notice", role: "status", hidden: true });
+
+  const inputs = {};
+  const form = el("form", { class: "stack", novalidate: true, "aria-label": "Customer details" });
+  for (const [name, label, type] of [["name", "Name", "text"], ["phone", "Phone", "tel"], ["email", "Email", "email"],
+    ["company", "Company", "text"], ["address", "Address", "text"], ["notes", "Notes", "textarea"]]) {
+    inputs[name] = type === "textarea"
+      ? el("textarea", { name, rows: 3, disabled: !canWrite })
+      : el("input", { name, type, disabled: !canWrite, autocomplete: "off" });
+    form.append(field(label, inputs[name]));
+  }
+  const error = el("p", { class: "error", role: "alert" });
+  const save = el("button", { type: "submit", text: "Save changes" });
+  if (canWrite) form.append(error, save);
+  const fill = () => { for (const [k, i] of Object.entries(inputs)) if (document.activeElement !== i) i.value = customer[k] ?? ""; };
+  fill();
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    busy(save, async () => {
+      const patch = {};
+      for (const [k, i] of Object.entries(inputs)) if (i.value !== (customer[k] ?? "")) patch[k] = i.value;
+      if (!Object.keys(patch).length) return;
+      try {
+        customer = (await call("PATCH", `/api/v1/customers/${id}`, patch)).data;
+        rememberCustomer(customer);
+        heading.textContent = customer.name;
+        showErrors(form, {});
+        fill();
+      } catch (err) {
+        if (!showErrors(form, err)) error.textContent = err.message;
+      }
+    });
+  });
+
+  async function loadTickets() {
+    const r = await get(`/api/v1/customers/${id}/tickets?per_page=200&sort=updated_at&order=desc`);
+    body.replaceChildren(...r.data.map((t) => el("tr", {},
+      el("td", { class: "num" }, link(`/tickets/${t.id}`, `#${t.number}`)),
+      el("td", { text: device(t.device) }), el("td", { class: "clip", text: t.issue }),
+      el("td", {}, el("span", { class: `status ${statusClass(t.status, ctx.statuses)}`, text: t.status })),
+      el("td", { class: "muted", text: when(t.updated_at) }))));
+    if (!r.data.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No tickets yet." })));
+  }
+  await loadTickets();
+  const reloadTickets = debounce(() => loadTickets().catch(() => {}), 200);
+
+  const newTicketLink = ctx.can("tickets.write") ? link(`/tickets/new?customer_id=${id}`, "+ New ticket for this customer", { class: "button" }) : null;
+  return {
+    node: el("section", { class: "page" },
+      el("p", { class: "crumbs" }, link("/customers", "Customers")),
+      el("header", { class: "page-head" }, heading, newTicketLink),
+      notice,
+      el("div", { class: "columns" },
+        el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
+          el("table", {}, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
+        el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
+    title: customer.name,
+    onEvent(ev) {
+      const d = ev.data || {};
+      if (ev.event === "customer.updated" && d.customer_id === customer.id) {
+        customer = d.customer;
+        heading.textContent = customer.name;
+        fill();
+        notice.hidden = false;
+        notice.textContent = "These details were just changed elsewhere.";
+        flash(notice);
+      }
+      if (ev.event.startsWith("ticket.") && d.ticket?.customer_id === customer.id) reloadTickets();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// Settings → Events: the log, newest first, and events arriving live on top;
+// filterable by name, each expandable to its JSON.
+
+import { el, debounce, flash } from "../lib/dom.js";
+import { get, query } from "../lib/api.js";
+import { when, fullTime } from "../lib/format.js";
+import { summary } from "../lib/describe.js";
+
+const maxShown = 500;
+
+export async function eventStream() {
+  const filter = el("input", { type: "search", name: "event", "data-search": true, "aria-label": "Filter by event name",
+    placeholder: "ticket.*, customer.created …   /", autocomplete: "off" });
+  const list = el("ol", { class: "event-list", "data-list": true, "aria-label": "Events, newest first" });
+  const paused = el("input", { type: "checkbox", id: "ev-pause" });
+  const status = el("p", { class: "muted", role: "status" });
+  let held = [];
+
+  const matches = (name) => {
+    const f = filter.value.trim();
+    if (!f || f === "*") return true;
+    return f.split(",").map((x) => x.trim()).filter(Boolean).some((p) => p.endsWith(".*") ? name.startsWith(p.slice(0, -1)) : name === p);
+  };
+
+  function item(ev) {
+    const toggle = el("button", { type: "button", class: "linklike mono", "aria-expanded": "false", text: ev.event });
+    const json = el("pre", { hidden: true, text: JSON.stringify(ev, null, 2) });
+    toggle.addEventListener("click", () => {
+      json.hidden = !json.hidden;
+      toggle.setAttribute("aria-expanded", String(!json.hidden));
+    });
+    return el("li", {},
+      el("div", { class: "item-head" }, toggle,
+        el("span", { class: "muted small", text: summary(ev) }),
+        el("time", { datetime: ev.timestamp, title: fullTime(ev.timestamp), class: "muted", text: when(ev.timestamp) }),
+        el("span", { class: "muted small mono", text: ev.event_id })),
+      json);
+  }
+
+  async function load() {
+    const f = filter.value.trim();
+    try {
+      const r = await get(`/api/v1/events${query({ event: f.includes(",") ? "" : f, per_page: 100 })}`);
+      list.replaceChildren(...r.data.filter((ev) => matches(ev.event)).map(item));
+      status.textContent = r.meta.total ? `${r.meta.total} events in the log` : "";
+      if (!r.data.length) list.append(el("li", { class: "muted", text: "No events yet. They appear here as tickets, customers and payments change — or fire one with `portal trigger ticket.created`." }));
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+  filter.addEventListener("input", debounce(load, 250));
+  paused.addEventListener("change", () => {
+    if (paused.checked) return;
+    for (const ev of held) add(ev);
+    held = [];
+  });
+
+  function add(ev) {
+    if (!matches(ev.event)) return;
+    list.querySelector("li.muted:only-child")?.remove();
+    const node = item(ev);
+    list.prepend(node);
+    flash(node);
+    while (list.children.length > maxShown) list.lastElementChild.remove();
+  }
+
+  await load();
+  return {
+    node: el("section", { class: "page" },
+      el("header", { class: "page-head" }, el("h1", { text: "Events" }), filter),
+      el("div", { class: "toolbar" }, el("label", { class: "check", for: "ev-pause" }, paused, " Pause the live stream"), status),
+      list),
+    title: "Events",
+    onEvent(ev) {
+      if (!ev.event_id) return;
+      if (paused.checked) held.push(ev);
+      else add(ev);
+    },
+  };
+}

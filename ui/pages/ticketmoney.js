@@ -1,0 +1,129 @@
+// The money panel of a ticket: line items, totals, payments.
+
+import { el, field, showErrors, busy } from "../lib/dom.js";
+import { call, get } from "../lib/api.js";
+import { money, when } from "../lib/format.js";
+
+export function moneyPanel(ctx, base, ticket, write, changed) {
+  const canWrite = ctx.can("tickets.write");
+  const canPay = ctx.can("payments.write");
+  const canSeePayments = ctx.can("payments.read");
+  const itemsBody = el("tbody");
+  const totals = el("dl", { class: "totals" });
+  const payments = el("ul", { class: "payments" });
+  const error = el("p", { class: "error", role: "alert" });
+
+  function renderTotals(t) {
+    const row = (label, v, cls) => [el("dt", { text: label }), el("dd", { class: `num ${cls || ""}`, text: money(v) })];
+    totals.replaceChildren(...row("Subtotal", t.totals.subtotal), ...row("Tax", t.totals.tax), ...row("Total", t.totals.total, "strong"),
+      ...row("Paid", t.totals.paid), ...row("Balance", t.totals.balance, "strong"));
+    if (payAmount) payAmount.placeholder = String(t.totals.balance);
+  }
+
+  function renderItems(list) {
+    itemsBody.replaceChildren(...list.map((li) => el("tr", {},
+      el("td", {}, el("span", { text: li.description }), el("span", { class: "muted small", text: ` ${li.kind}${li.taxable ? "" : " · no tax"}` })),
+      el("td", { class: "num", text: String(li.quantity) }),
+      el("td", { class: "num", text: money(li.unit_price) }),
+      el("td", { class: "num", text: money(li.total) }),
+      el("td", {}, canWrite ? el("button", {
+        type: "button", class: "icon", "aria-label": `Remove ${li.description}`, text: "×",
+        onclick: () => run(() => call("DELETE", `${base}/line_items/${li.id}`)),
+      }) : null))));
+    if (!list.length) itemsBody.append(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No parts or labour yet." })));
+  }
+
+  function renderPayments(list) {
+    payments.replaceChildren(...list.map((p) => el("li", {},
+      el("span", { class: "num", text: money(p.amount) }), " ",
+      el("span", { text: p.method }), p.reference ? el("span", { class: "muted", text: ` · ${p.reference}` }) : null,
+      el("span", { class: "muted", text: ` · ${when(p.created_at)}` }))));
+    if (!list.length) payments.append(el("li", { class: "muted", text: "No payments yet." }));
+  }
+
+  async function refresh() {
+    const [items, pays] = await Promise.all([
+      get(`${base}/line_items?per_page=200`).then((r) => r.data),
+      canSeePayments ? get(`${base}/payments?per_page=200`).then((r) => r.data) : [],
+    ]);
+    renderItems(items);
+    if (canSeePayments) renderPayments(pays);
+  }
+
+  async function run(fn, form) {
+    error.textContent = "";
+    try {
+      const r = await write(fn);
+      changed(r.data.ticket);
+      await refresh();
+      return true;
+    } catch (err) {
+      if (!form || !showErrors(form, err)) error.textContent = err.message;
+      return false;
+    }
+  }
+
+  let itemForm = null;
+  if (canWrite) {
+    const description = el("input", { name: "description", autocomplete: "off" });
+    const kind = el("select", { name: "kind" }, ["part", "service", "product"].map((k) => el("option", { value: k, text: k })));
+    const quantity = el("input", { name: "quantity", inputmode: "decimal", value: "1", size: 4 });
+    const price = el("input", { name: "unit_price", inputmode: "decimal", size: 7 });
+    const taxable = el("input", { type: "checkbox", name: "taxable", checked: true, id: "li-taxable" });
+    const submit = el("button", { type: "submit", text: "Add" });
+    itemForm = el("form", { class: "inline-form", novalidate: true, "aria-label": "Add a line item" },
+      field("Description", description), field("Kind", kind), field("Qty", quantity), field("Unit price", price),
+      el("label", { class: "check", for: "li-taxable" }, taxable, " Taxable"), submit);
+    itemForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      busy(submit, async () => {
+        const ok = await run(() => call("POST", `${base}/line_items`, {
+          description: description.value, kind: kind.value, quantity: numberOr(quantity.value), unit_price: numberOr(price.value), taxable: taxable.checked,
+        }), itemForm);
+        if (ok) { description.value = ""; price.value = ""; quantity.value = "1"; description.focus(); }
+      });
+    });
+  }
+
+  let payForm = null;
+  let payAmount = null; // its placeholder shows the balance, sent when left empty
+  if (canPay) {
+    const amount = el("input", { name: "amount", inputmode: "decimal", size: 8 });
+    payAmount = amount;
+    const method = el("select", { name: "method" }, ["cash", "card", "check", "transfer", "other"].map((m) => el("option", { value: m, text: m })));
+    const reference = el("input", { name: "reference", autocomplete: "off" });
+    const submit = el("button", { type: "submit", text: "Record payment" });
+    payForm = el("form", { class: "inline-form", novalidate: true, "aria-label": "Record a payment" },
+      field("Amount", amount), field("Method", method), field("Reference", reference), submit);
+    payForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      busy(submit, async () => {
+        const value = amount.value.trim() || amount.placeholder;
+        const ok = await run(() => call("POST", `${base}/payments`, { amount: numberOr(value), method: method.value, reference: reference.value }), payForm);
+        if (ok) { amount.value = ""; reference.value = ""; }
+      });
+    });
+  }
+
+  const node = el("aside", { class: "col-side", "aria-label": "Charges and payments" },
+    el("h2", { text: "Charges" }),
+    el("table", { class: "items" },
+      el("thead", {}, el("tr", {}, ["Item", "Qty", "Price", "Total", ""].map((h) => el("th", { scope: "col", text: h })))),
+      itemsBody),
+    itemForm, totals,
+    canSeePayments ? el("h2", { text: "Payments" }) : null, canSeePayments ? payments : null, payForm, error);
+  renderTotals(ticket);
+  refresh().catch((err) => { error.textContent = err.message; });
+  return {
+    node,
+    setTicket: renderTotals,
+    refresh: () => refresh().catch(() => {}),
+  };
+}
+
+// numberOr sends a typed amount as a number when it is one, else as typed,
+// so the API names the field in its error instead of the page guessing.
+function numberOr(v) {
+  const s = String(v).trim();
+  return s !== "" && Number.isFinite(Number(s)) ? Number(s) : s;
+}
