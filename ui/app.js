@@ -43,7 +43,8 @@ const nav = [
 ];
 
 let ctx = null; // the signed-in console: session, shop, statuses, staff
-let current = null; // the page on screen: { node, onEvent, onKey, destroy, search }
+let current = null; // the page on screen: { node, onEvent, onResync, onEscape, destroy, focus }
+let pendingEvents = null; // events that arrive while a page loads
 let shell = null;
 let stopStatus = () => {};
 
@@ -104,17 +105,25 @@ function buildShell() {
   return { content, side };
 }
 
+// leave ends the page on screen: its timers and pending reloads stop.
+function leave() {
+  current?.destroy?.();
+  current = null;
+  pendingEvents = null;
+}
+
 async function signOut() {
   await call("POST", "/auth/signout").catch(() => {});
   live.stop();
+  leave();
   ctx = null;
   history.replaceState(null, "", "/");
   start();
 }
 
 async function render() {
-  current?.destroy?.();
-  current = null;
+  leave();
+  shownPath = location.pathname + location.search;
   const path = location.pathname.replace(/\/+$/, "") || "/";
   for (const a of shell.side.querySelectorAll("a[data-nav]")) {
     const here = path === a.getAttribute("href") || path.startsWith(a.getAttribute("href") + "/") ||
@@ -136,13 +145,18 @@ async function render() {
   const params = path.match(screen.path).slice(1);
   const token = {};
   current = token;
+  pendingEvents = []; // what happens while the page loads is replayed to it
   try {
     const page = await screen.page(ctx, params, new URLSearchParams(location.search));
     if (current !== token) { page.destroy?.(); return; } // the user moved on meanwhile
     current = page;
     content.replaceChildren(page.node);
     document.title = `${page.title || "Portal"} · ${ctx.shop.name || "Portal"}${mode() === "test" ? " (test)" : ""}`;
-    page.focus?.();
+    if (page.focus) page.focus();
+    else content.focus({ preventScroll: true });
+    const missed = pendingEvents || [];
+    pendingEvents = null;
+    for (const ev of missed) page.onEvent?.(ev);
   } catch (err) {
     if (current !== token) return;
     current = null;
@@ -157,8 +171,8 @@ async function render() {
 let pendingG = false;
 function onKey(e) {
   if (!ctx || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === "Escape") { current?.onEscape?.(e); return; }
   if (typing(e.target) || document.querySelector("dialog[open]")) return;
+  if (e.key === "Escape") { current?.onEscape?.(e); return; }
   if (current?.onKey?.(e)) { e.preventDefault(); return; }
   if (pendingG) {
     pendingG = false;
@@ -185,7 +199,11 @@ function moveInList(step) {
   if (!rows.length) return false;
   const at = rows.findIndex((r) => r.contains(document.activeElement));
   const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step))];
-  (next.querySelector("a, button") || next).focus();
+  // A row's link opens it; a row without one takes focus itself, so Enter
+  // never lands on a button such as "Remove access".
+  const target = next.querySelector("a");
+  if (target) target.focus();
+  else { next.tabIndex = -1; next.focus(); }
   return true;
 }
 
@@ -197,7 +215,10 @@ function onClick(e) {
 }
 
 function onLive(ev) {
-  if (ev.event === "portal.resync") { render(); return; }
+  if (pendingEvents) { pendingEvents.push(ev); return; }
+  // After a gap the log could not fill, pages reload their data in place;
+  // forms and drafts stay as they are.
+  if (ev.event === "portal.resync") { current?.onResync?.(); return; }
   current?.onEvent?.(ev);
 }
 
@@ -220,8 +241,20 @@ async function start() {
 }
 
 live.on(onLive);
-window.addEventListener("popstate", () => { if (ctx) render(); });
-window.addEventListener("portal:signed-out", () => { live.stop(); ctx = null; showSignIn(root, start); });
+let shownPath = location.pathname + location.search;
+window.addEventListener("popstate", () => {
+  // A hash change (the skip link) is not a new page.
+  const now = location.pathname + location.search;
+  if (!ctx || now === shownPath) return;
+  render();
+});
+window.addEventListener("portal:signed-out", () => {
+  if (!ctx) return;
+  live.stop();
+  leave();
+  ctx = null;
+  showSignIn(root, start);
+});
 document.addEventListener("keydown", onKey);
 document.addEventListener("click", onClick);
 start();

@@ -2,14 +2,17 @@
 // integrations, authenticated by its session cookie; Portal-Mode picks the
 // test store when the test-mode switch is on.
 
+// The mode belongs to the tab (sessionStorage): a tab showing the live
+// banner-less console must never write to the test store because another
+// tab switched, nor the other way round.
 const modeKey = "portal.mode";
 
 export function mode() {
-  return localStorage.getItem(modeKey) === "test" ? "test" : "live";
+  return sessionStorage.getItem(modeKey) === "test" ? "test" : "live";
 }
 
 export function setMode(m) {
-  localStorage.setItem(modeKey, m === "test" ? "test" : "live");
+  sessionStorage.setItem(modeKey, m === "test" ? "test" : "live");
 }
 
 export class ApiError extends Error {

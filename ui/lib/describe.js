@@ -1,9 +1,9 @@
 // Plain words for an event: the hint a page shows when something changed
 // under it, and the line the event stream lists.
 
-import { money } from "./format.js";
+import { money, when } from "./format.js";
 
-function show(v, userName) {
+function show(v) {
   if (v === null || v === undefined || v === "") return "none";
   if (typeof v === "object") return [v.brand, v.model].filter(Boolean).join(" ") || "changed";
   return String(v);
@@ -15,7 +15,9 @@ const fieldNames = { assigned_to: "assignee", due_at: "due date", customer_id: "
 export function changeList(changes, userName = (id) => id) {
   return Object.entries(changes || {}).map(([k, c]) => {
     if (k === "totals") return `total ${money(c.from?.total)} → ${money(c.to?.total)}`;
-    const fmt = k === "assigned_to" ? (v) => (v ? userName(v) : "nobody") : (v) => show(v);
+    const fmt = k === "assigned_to" ? (v) => (v ? userName(v) : "nobody")
+      : k.endsWith("_at") ? (v) => (v ? when(v) : "none")
+      : show;
     return `${fieldNames[k] || k.replaceAll("_", " ")} ${fmt(c.from)} → ${fmt(c.to)}`;
   }).join(", ");
 }

@@ -70,13 +70,16 @@ export function typing(target) {
     (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
-// debounce coalesces a burst of calls into one, wait ms after the last.
+// debounce coalesces a burst of calls into one, wait ms after the last;
+// cancel() drops a pending call (a page being left must not act later).
 export function debounce(fn, wait) {
   let timer;
-  return (...args) => {
+  const call = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), wait);
   };
+  call.cancel = () => clearTimeout(timer);
+  return call;
 }
 
 // flash marks a changed element for a moment (the CSS animation respects

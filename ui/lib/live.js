@@ -2,7 +2,7 @@
 // last event it saw after a drop (server restart, sleep, network), backing
 // off between tries, so no event is missed and none is shown twice.
 
-import { mode } from "./api.js";
+import { get, mode } from "./api.js";
 
 const minDelay = 500;
 const maxDelay = 15000;
@@ -18,10 +18,18 @@ export class LiveFeed {
     this.status = "connecting";
   }
 
-  start() {
+  // start connects from the newest event in the log, so a reconnect before
+  // any event arrived still resumes instead of making pages reload.
+  async start() {
     if (!this.stopped) return;
     this.stopped = false;
-    this.connect();
+    if (!this.lastId) {
+      try {
+        const r = await get("/api/v1/events?per_page=1");
+        if (!this.lastId) this.lastId = r.data[0]?.event_id || "";
+      } catch { /* no events.read, or offline: start from now */ }
+    }
+    if (!this.stopped) this.connect();
   }
 
   stop() {
@@ -35,6 +43,7 @@ export class LiveFeed {
   restart() {
     this.stop();
     this.lastId = "";
+    this.everOpened = false;
     this.start();
   }
 

@@ -39,20 +39,24 @@ export async function customerList(ctx, _params, search) {
     const pages = Math.max(1, Math.ceil(r.meta.total / perPage));
     pager.replaceChildren(
       el("span", { class: "muted", text: `${r.meta.total} customer${r.meta.total === 1 ? "" : "s"}` }),
-      el("button", { type: "button", class: "quiet", text: "‹ Previous", disabled: state.page <= 1, onclick: () => { state.page--; load(); } }),
+      el("button", { type: "button", class: "quiet", text: "‹ Previous", disabled: state.page <= 1, onclick: () => { state.page--; loadNow(); } }),
       el("span", { class: "num", text: `Page ${state.page} of ${pages}` }),
-      el("button", { type: "button", class: "quiet", text: "Next ›", disabled: state.page >= pages, onclick: () => { state.page++; load(); } }));
+      el("button", { type: "button", class: "quiet", text: "Next ›", disabled: state.page >= pages, onclick: () => { state.page++; loadNow(); } }));
   }
 
-  box.addEventListener("input", debounce(() => { state.q = box.value.trim(); state.page = 1; load(); }, 200));
+  const loadNow = () => load().catch((err) => { empty.hidden = false; empty.replaceChildren(el("p", { class: "error", text: err.message })); });
+  const onSearch = debounce(() => { state.q = box.value.trim(); state.page = 1; loadNow(); }, 200);
+  box.addEventListener("input", onSearch);
   await load();
-  const reload = debounce(() => load().catch(() => {}), 200);
+  const reload = debounce(loadNow, 200);
   return {
     node: el("section", { class: "page" },
       el("header", { class: "page-head" }, el("h1", { text: "Customers" }), box),
       el("div", { class: "table-wrap" }, table, empty), pager),
     title: "Customers",
     onEvent(ev) { if (ev.event.startsWith("customer.")) reload(); },
+    onResync: reload,
+    destroy() { reload.cancel(); onSearch.cancel(); seq++; },
   };
 }
 
@@ -76,8 +80,17 @@ export async function customerPage(ctx, [id]) {
   const error = el("p", { class: "error", role: "alert" });
   const save = el("button", { type: "submit", text: "Save changes" });
   if (canWrite) form.append(error, save);
-  const fill = () => { for (const [k, i] of Object.entries(inputs)) if (document.activeElement !== i) i.value = customer[k] ?? ""; };
+  // filled holds what each field last showed: a field the user changed since
+  // keeps their text when a live update arrives.
+  const filled = {};
+  const fill = () => {
+    for (const [k, i] of Object.entries(inputs)) {
+      if (document.activeElement === i || (k in filled && i.value !== filled[k])) continue;
+      i.value = filled[k] = customer[k] ?? "";
+    }
+  };
   fill();
+  let savedAt = ""; // updated_at of our own last save
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     error.textContent = "";
@@ -87,9 +100,11 @@ export async function customerPage(ctx, [id]) {
       if (!Object.keys(patch).length) return;
       try {
         customer = (await call("PATCH", `/api/v1/customers/${id}`, patch)).data;
+        savedAt = customer.updated_at;
         rememberCustomer(customer);
         heading.textContent = customer.name;
         showErrors(form, {});
+        for (const k of Object.keys(patch)) filled[k] = inputs[k].value;
         fill();
       } catch (err) {
         if (!showErrors(form, err)) error.textContent = err.message;
@@ -126,11 +141,15 @@ export async function customerPage(ctx, [id]) {
         customer = d.customer;
         heading.textContent = customer.name;
         fill();
-        notice.hidden = false;
-        notice.textContent = "These details were just changed elsewhere.";
-        flash(notice);
+        if (customer.updated_at !== savedAt) {
+          notice.hidden = false;
+          notice.textContent = "These details were just changed elsewhere.";
+          flash(notice);
+        }
       }
       if (ev.event.startsWith("ticket.") && d.ticket?.customer_id === customer.id) reloadTickets();
     },
+    onResync: reloadTickets,
+    destroy: () => reloadTickets.cancel(),
   };
 }

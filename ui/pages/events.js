@@ -41,14 +41,20 @@ export async function eventStream() {
     const f = filter.value.trim();
     try {
       const r = await get(`/api/v1/events${query({ event: f.includes(",") ? "" : f, per_page: 100 })}`);
-      list.replaceChildren(...r.data.filter((ev) => matches(ev.event)).map(item));
+      const shown = r.data.filter((ev) => matches(ev.event));
+      list.replaceChildren(...shown.map(item));
       status.textContent = r.meta.total ? `${r.meta.total} events in the log` : "";
-      if (!r.data.length) list.append(el("li", { class: "muted", text: "No events yet. They appear here as tickets, customers and payments change — or fire one with `portal trigger ticket.created`." }));
+      if (!shown.length) {
+        list.append(el("li", { class: "muted", text: f
+          ? `No events match “${f}”. Try an area such as ticket.* or clear the filter.`
+          : "No events yet. They appear here as tickets, customers and payments change — or fire one in the test store with `portal trigger ticket.created`." }));
+      }
     } catch (err) {
       status.textContent = err.message;
     }
   }
-  filter.addEventListener("input", debounce(load, 250));
+  const onFilter = debounce(load, 250);
+  filter.addEventListener("input", onFilter);
   paused.addEventListener("change", () => {
     if (paused.checked) return;
     for (const ev of held) add(ev);
@@ -73,8 +79,10 @@ export async function eventStream() {
     title: "Events",
     onEvent(ev) {
       if (!ev.event_id) return;
-      if (paused.checked) held.push(ev);
-      else add(ev);
+      if (!paused.checked) add(ev);
+      else if (held.push(ev) > maxShown) held.shift();
     },
+    onResync: load,
+    destroy: () => onFilter.cancel(),
   };
 }

@@ -51,7 +51,8 @@ export async function newTicket(ctx, _params, search) {
   function renderOptions() {
     const typed = find.value.trim();
     const items = results.map((c) => ({ label: c.name, detail: [c.phone, c.email].filter(Boolean).join(" · "), pick: () => { chosen = c; showPicked(); form.querySelector("[name='device.brand']").focus(); } }));
-    if (typed) items.push({ label: `+ New customer “${typed}”`, detail: "", pick: startNew });
+    if (typed && ctx.can("customers.write")) items.push({ label: `+ New customer “${typed}”`, detail: "", pick: startNew });
+    if (typed && !ctx.can("customers.write") && !results.length) items.push({ label: "No customer matches; ask the front desk to add them", detail: "", pick: () => {} });
     options.replaceChildren(...items.map((it, i) => el("li", {
       role: "option", id: `customer-opt-${i}`, "aria-selected": String(i === active),
       onmousedown: (e) => { e.preventDefault(); it.pick(); },
@@ -160,6 +161,9 @@ export async function newTicket(ctx, _params, search) {
     node,
     title: "New ticket",
     focus: () => (chosen ? brand : find).focus(),
-    onEscape: () => ctx.navigate("/tickets"),
+    onEscape: () => {
+      const started = [find, brand, model, serial, imei, issue].some((i) => i.value.trim());
+      if (!started || confirm("Leave this ticket unfinished? What you typed is lost.")) ctx.navigate("/tickets");
+    },
   };
 }

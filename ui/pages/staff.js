@@ -19,7 +19,11 @@ export async function staffPage(ctx) {
     body.replaceChildren(...users.map((u) => {
       const role = el("select", { "aria-label": `Role of ${u.name}`, disabled: !canWrite },
         roles.map(([v, label]) => el("option", { value: v, text: label, selected: u.role === v })));
-      role.addEventListener("change", () => change(u, { role: role.value }));
+      role.addEventListener("change", () => {
+        const label = roles.find(([v]) => v === role.value)[1];
+        if (confirm(`Make ${u.name} ${/^[aeiou]/i.test(label) ? "an" : "a"} ${label}? Their access changes at once.`)) change(u, { role: role.value });
+        else role.value = u.role;
+      });
       return el("tr", {},
         el("td", {}, el("strong", { text: u.name }), u.id === ctx.session.user.id ? el("span", { class: "muted", text: " (you)" }) : null),
         el("td", { text: u.email }),
@@ -27,7 +31,8 @@ export async function staffPage(ctx) {
         el("td", { text: u.active ? "Active" : "No access" }),
         el("td", { class: "muted", text: when(u.created_at) }),
         el("td", {}, canWrite && u.id !== ctx.session.user.id
-          ? el("button", { type: "button", class: u.active ? "danger quiet" : "quiet", text: u.active ? "Remove access" : "Restore access", onclick: () => change(u, { active: !u.active }) })
+          ? el("button", { type: "button", class: u.active ? "danger quiet" : "quiet", text: u.active ? "Remove access" : "Restore access",
+            onclick: () => { if (!u.active || confirm(`Remove ${u.name}'s access? They are signed out at once.`)) change(u, { active: !u.active }); } })
           : null));
     }));
   }

@@ -2,7 +2,7 @@
 // and events with a composer, and the money panel. Changes made elsewhere
 // show as a notice and update the page without touching what is being typed.
 
-import { el, link, field, showErrors, busy, flash } from "../lib/dom.js";
+import { el, link, field, showErrors, busy, flash, debounce } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 import { when, fullTime, money, device, statusClass, ago, toShopTime, fromShopTime } from "../lib/format.js";
 import { changeList } from "../lib/describe.js";
@@ -17,14 +17,39 @@ export async function ticketPage(ctx, [id]) {
     get(`${base}/notes?per_page=200`).then((r) => r.data),
     get(`${base}/events?per_page=200`).then((r) => r.data).catch(() => []),
   ]);
-  // Our own writes must not announce themselves as changes made elsewhere:
-  // their results are remembered, and events that arrive while one is in
-  // flight (the feed can beat the response) count as ours.
+  // Our own writes must not announce themselves as changes made elsewhere.
+  // What each write made is remembered, and events that arrive while a write
+  // is in flight (the feed can beat the response) wait until it answers.
   const ours = new Set();
   let pending = 0;
+  let held = [];
+  const remember = (data) => {
+    if (!data) return;
+    if (data.number && data.updated_at) ours.add(data.updated_at); // the ticket
+    if (data.ticket?.updated_at) ours.add(data.ticket.updated_at);
+    if (data.line_item?.id) ours.add(`line_item-${data.line_item.id}`);
+    if (data.payment?.id) ours.add(`payment-${data.payment.id}`);
+    if (data.ticket_id && data.body !== undefined) ours.add(`note-${data.id}`);
+  };
   const write = async (fn) => {
     pending++;
-    try { return await fn(); } finally { pending--; }
+    try {
+      const r = await fn();
+      remember(r?.data);
+      return r;
+    } finally {
+      if (--pending === 0) {
+        const replay = held;
+        held = [];
+        replay.forEach(handle);
+      }
+    }
+  };
+  const isMine = (d) => {
+    if (d.note) return ours.has(`note-${d.note.id}`);
+    if (d.payment) return ours.has(`payment-${d.payment.id}`);
+    if (d.line_item) return ours.has(`line_item-${d.line_item.id}`);
+    return ours.has(d.ticket?.updated_at);
   };
 
   const notice = el("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
@@ -47,7 +72,6 @@ export async function ticketPage(ctx, [id]) {
     headError.textContent = "";
     try {
       const r = await write(() => call("PATCH", base, body));
-      ours.add(r.data.updated_at);
       setTicket(r.data);
     } catch (err) {
       if (!showErrors(controls, err)) headError.textContent = err.message;
@@ -55,10 +79,27 @@ export async function ticketPage(ctx, [id]) {
       control.focus();
     }
   }
-  status.addEventListener("change", () => patch({ status: status.value }, status));
-  assignee.addEventListener("change", () => patch({ assigned_to: assignee.value ? Number(assignee.value) : null }, assignee));
-  priority.addEventListener("change", () => patch({ priority: priority.value }, priority));
-  due.addEventListener("change", () => patch({ due_at: due.value ? fromShopTime(due.value) : null }, due));
+  // A closed select changes on every arrow key, and a date while its parts
+  // are typed: a change is saved once the control rests, or when it is left.
+  const saveWhenSettled = (control, body) => {
+    const save = debounce(() => {
+      const b = body();
+      if (b) patch(b, control);
+    }, 700);
+    control.addEventListener("change", save);
+    control.addEventListener("blur", () => { save.cancel(); const b = body(); if (b) patch(b, control); });
+    return save;
+  };
+  const unchangedOr = (changed, b) => (changed ? b : null);
+  const savers = [
+    saveWhenSettled(status, () => unchangedOr(status.value !== ticket.status, { status: status.value })),
+    saveWhenSettled(assignee, () => {
+      const v = assignee.value ? Number(assignee.value) : null;
+      return unchangedOr(v !== (ticket.assigned_to ?? null), { assigned_to: v });
+    }),
+    saveWhenSettled(priority, () => unchangedOr(priority.value !== ticket.priority, { priority: priority.value })),
+    saveWhenSettled(due, () => unchangedOr(due.value !== toShopTime(ticket.due_at), { due_at: due.value ? fromShopTime(due.value) : null })),
+  ];
 
   function fillControls() {
     // A control the user is on keeps their choice; the notice says what changed.
@@ -120,8 +161,8 @@ export async function ticketPage(ctx, [id]) {
   notes.forEach((n) => noteItem(n));
   events.forEach((ev) => eventItem(ev));
 
-  const composer = composerForm(base, canWrite, write, (n) => { ours.add(`note-${n.id}`); noteItem(n, true); });
-  const money = moneyPanel(ctx, base, ticket, write, (t) => { ours.add(t.updated_at); setTicket(t); });
+  const composer = composerForm(base, canWrite, write, (n) => noteItem(n, true));
+  const money = moneyPanel(ctx, base, ticket, write, setTicket);
 
   setTicket(ticket);
   const node = el("section", { class: "page ticket" },
@@ -143,25 +184,35 @@ export async function ticketPage(ctx, [id]) {
     node,
     title: `Ticket #${ticket.number}`,
     focus: () => document.getElementById("content").focus({ preventScroll: true }),
-    onEvent(ev) {
-      const d = ev.data || {};
-      if (d.ticket_id !== ticket.id) {
-        if (ev.event === "customer.updated" && d.customer?.id === customer?.id) { Object.assign(customer, d.customer); renderHead(); }
-        return;
-      }
-      const mine = pending > 0 || (d.note ? ours.has(`note-${d.note.id}`) : ours.has(d.ticket?.updated_at));
-      eventItem(ev, !mine);
-      if (d.note) noteItem(d.note, !mine);
-      if (d.ticket && d.ticket.updated_at >= ticket.updated_at) setTicket(d.ticket);
-      else if (d.totals) setTicket({ ...ticket, totals: d.totals });
-      if (d.totals || d.line_item || d.payment) money.refresh();
-      if (!mine && ev.event !== "ticket.status_changed" && ev.event !== "ticket.assigned") {
-        const text = eventText(ev, ctx);
-        if (text) tell(text);
-      }
+    onEvent: handle,
+    async onResync() {
+      try {
+        setTicket((await get(base)).data);
+        money.refresh();
+      } catch { /* the next event or reload tries again */ }
     },
-    onEscape(e) { if (e.target === document.body || e.target.id === "content") ctx.navigate("/tickets"); },
+    onEscape: () => ctx.navigate("/tickets"),
+    destroy: () => savers.forEach((s) => s.cancel()),
   };
+
+  function handle(ev) {
+    const d = ev.data || {};
+    if (d.ticket_id !== ticket.id) {
+      if (ev.event === "customer.updated" && d.customer?.id === customer?.id) { Object.assign(customer, d.customer); renderHead(); }
+      return;
+    }
+    if (pending > 0) { held.push(ev); return; }
+    const mine = isMine(d);
+    eventItem(ev, !mine);
+    if (d.note) noteItem(d.note, !mine);
+    if (d.ticket && d.ticket.updated_at >= ticket.updated_at) setTicket(d.ticket);
+    else if (d.totals) setTicket({ ...ticket, totals: d.totals });
+    if (d.totals || d.changes?.totals || d.line_item || d.payment) money.refresh();
+    if (!mine && ev.event !== "ticket.status_changed" && ev.event !== "ticket.assigned") {
+      const text = eventText(ev, ctx);
+      if (text) tell(text);
+    }
+  }
 }
 
 // eventText is a timeline line; events a note or the header already shows

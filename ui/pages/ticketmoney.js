@@ -41,11 +41,14 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     if (!list.length) payments.append(el("li", { class: "muted", text: "No payments yet." }));
   }
 
+  let seq = 0;
   async function refresh() {
+    const mine = ++seq;
     const [items, pays] = await Promise.all([
       get(`${base}/line_items?per_page=200`).then((r) => r.data),
       canSeePayments ? get(`${base}/payments?per_page=200`).then((r) => r.data) : [],
     ]);
+    if (mine !== seq) return; // a newer refresh answers
     renderItems(items);
     if (canSeePayments) renderPayments(pays);
   }

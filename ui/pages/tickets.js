@@ -82,14 +82,23 @@ export async function ticketQueue(ctx, _params, search) {
     renderPager(list.meta);
   }
 
+  // keepFocus rebuilds part of the page and puts focus back on the control
+  // with the same data-key, so a click on a filter or a page does not drop
+  // keyboard users back at the top.
+  function keepFocus(container, build) {
+    const key = container.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+    build();
+    if (key !== undefined) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  }
+
   function renderCounts(totals) {
     const all = totals.reduce((a, b) => a + b, 0);
     const button = (label, value, n) => el("button", {
-      type: "button", class: "count", "aria-pressed": String(state.status === value),
-      onclick: () => { state.status = value; state.page = 1; syncURL(); load(); },
+      type: "button", class: "count", "aria-pressed": String(state.status === value), "data-key": `status:${value}`,
+      onclick: () => { state.status = value; state.page = 1; syncURL(); reloadNow(); },
     }, `${label} `, el("span", { class: "num", text: String(n) }));
-    counts.replaceChildren(button("All", "", all),
-      ...ctx.statuses.map((s, i) => button(s.name, s.name, totals[i])));
+    keepFocus(counts, () => counts.replaceChildren(button("All", "", all),
+      ...ctx.statuses.map((s, i) => button(s.name, s.name, totals[i]))));
   }
 
   function renderRows(tickets, name) {
@@ -122,12 +131,12 @@ export async function ticketQueue(ctx, _params, search) {
     const pages = Math.max(1, Math.ceil(meta.total / perPage));
     const from = meta.total ? (meta.page - 1) * perPage + 1 : 0;
     const to = Math.min(meta.total, meta.page * perPage);
-    const go = (p) => () => { state.page = p; syncURL(); load(); };
-    pager.replaceChildren(
+    const go = (p) => () => { state.page = p; syncURL(); reloadNow(); };
+    keepFocus(pager, () => pager.replaceChildren(
       el("span", { class: "muted", text: `${from}–${to} of ${meta.total}` }),
-      el("button", { type: "button", class: "quiet", text: "‹ Previous", disabled: meta.page <= 1, onclick: go(meta.page - 1) }),
+      el("button", { type: "button", class: "quiet", text: "‹ Previous", "data-key": "prev", disabled: meta.page <= 1, onclick: go(meta.page - 1) }),
       el("span", { class: "num", text: `Page ${meta.page} of ${pages}` }),
-      el("button", { type: "button", class: "quiet", text: "Next ›", disabled: meta.page >= pages, onclick: go(meta.page + 1) }));
+      el("button", { type: "button", class: "quiet", text: "Next ›", "data-key": "next", disabled: meta.page >= pages, onclick: go(meta.page + 1) })));
   }
 
   function clear() {
@@ -135,20 +144,22 @@ export async function ticketQueue(ctx, _params, search) {
     searchBox.value = "";
     assignee.value = "";
     syncURL();
-    load();
+    reloadNow();
   }
 
-  const onSearch = debounce(() => { state.q = searchBox.value.trim(); state.page = 1; syncURL(); load(); }, 200);
+  const reloadNow = () => load().catch((err) => { hint.textContent = err.message; });
+  const reload = debounce(reloadNow, 150);
+  const onSearch = debounce(() => { state.q = searchBox.value.trim(); state.page = 1; syncURL(); reloadNow(); }, 200);
   searchBox.addEventListener("input", onSearch);
   searchBox.addEventListener("keydown", (e) => {
     if (e.key === "Enter") body.querySelector("a")?.focus();
+    if (e.key === "Escape" && searchBox.value) { searchBox.value = ""; onSearch(); }
   });
-  assignee.addEventListener("change", () => { state.assigned_to = assignee.value; state.page = 1; syncURL(); load(); });
-  sort.addEventListener("change", () => { state.sort = sort.value; state.page = 1; syncURL(); load(); });
+  assignee.addEventListener("change", () => { state.assigned_to = assignee.value; state.page = 1; syncURL(); reloadNow(); });
+  sort.addEventListener("change", () => { state.sort = sort.value; state.page = 1; syncURL(); reloadNow(); });
   sort.disabled = !!state.q;
   searchBox.addEventListener("input", () => { sort.disabled = searchBox.value.trim() !== ""; });
 
-  const reload = debounce(() => load().catch((err) => { hint.textContent = err.message; }), 150);
   await load();
 
   return {
@@ -163,8 +174,7 @@ export async function ticketQueue(ctx, _params, search) {
       if (text) hint.textContent = `${text}${num ? ` on ticket #${num}` : ""} · just now`;
       reload();
     },
-    onEscape() {
-      if (document.activeElement === searchBox && searchBox.value) { searchBox.value = ""; onSearch(); }
-    },
+    onResync: reload,
+    destroy() { reload.cancel(); onSearch.cancel(); loadSeq++; },
   };
 }

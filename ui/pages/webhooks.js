@@ -48,7 +48,7 @@ export async function webhookList(ctx) {
     }) : null);
   await load();
   const reload = debounce(() => load().catch(() => {}), 300);
-  return { node, title: "Webhooks", onEvent(ev) { if (ev.event === "webhook.disabled") reload(); } };
+  return { node, title: "Webhooks", onEvent(ev) { if (ev.event === "webhook.disabled") reload(); }, onResync: reload, destroy: () => reload.cancel() };
 }
 
 function createForm(created) {
@@ -116,10 +116,18 @@ export async function webhookPage(ctx, [id]) {
     }
   }
 
+  // The log is redrawn only when a delivery changed, and an open delivery
+  // keeps its detail row (and the tab shown in it) until it changes.
+  let logSeq = 0;
+  let shownLog = "";
+  const details = new Map(); // delivery id → { updated, node } of open rows
   async function loadLog() {
+    const mine = ++logSeq;
     const r = await get(`${base}/deliveries?per_page=50`);
-    const open = new Set([...log.querySelectorAll("tr.detail")].map((n) => n.dataset.id));
-    log.replaceChildren();
+    const signature = JSON.stringify(r.data.map((d) => [d.id, d.updated_at]));
+    if (mine !== logSeq || signature === shownLog) return;
+    const focusedId = document.activeElement?.closest?.("tr[data-id]")?.dataset.id;
+    const rows = [];
     for (const d of r.data) {
       const toggle = el("button", { type: "button", class: "linklike", "aria-expanded": "false", text: d.event });
       const row = el("tr", { "data-id": d.id },
@@ -129,21 +137,37 @@ export async function webhookPage(ctx, [id]) {
         el("td", { class: "num", text: d.test ? String(d.attempts) : `${d.queued_attempts} of ${d.max_attempts}` }),
         el("td", { class: "muted", text: d.next_attempt_at && d.status === "pending" ? when(d.next_attempt_at) : "" }),
         el("td", { class: "muted", title: fullTime(d.created_at), text: when(d.created_at) }));
-      log.append(row);
-      const expand = async () => {
-        const next = row.nextElementSibling;
-        if (next?.classList.contains("detail")) {
-          next.remove();
-          toggle.setAttribute("aria-expanded", "false");
-          return;
-        }
+      rows.push(row);
+      const open = async () => {
         toggle.setAttribute("aria-expanded", "true");
-        row.after(await deliveryDetail(d.id, canWrite, async () => { await loadLog(); }));
+        let kept = details.get(d.id);
+        if (!kept || kept.updated !== d.updated_at) {
+          kept = { updated: d.updated_at, node: await deliveryDetail(d.id, canWrite, redelivered) };
+          details.set(d.id, kept);
+        }
+        row.after(kept.node);
       };
-      toggle.addEventListener("click", expand);
-      if (open.has(d.id)) await expand();
+      toggle.addEventListener("click", () => {
+        if (toggle.getAttribute("aria-expanded") === "true") {
+          details.get(d.id)?.node.remove();
+          details.delete(d.id);
+          toggle.setAttribute("aria-expanded", "false");
+        } else {
+          open().catch((err) => { result.textContent = err.message; });
+        }
+      });
+      if (details.has(d.id)) await open();
     }
+    if (mine !== logSeq) return;
+    shownLog = signature;
+    const nodes = rows.flatMap((row) => [row, details.get(row.dataset.id)?.node].filter(Boolean));
+    log.replaceChildren(...nodes);
     if (!r.data.length) log.append(el("tr", {}, el("td", { colspan: 6, class: "muted", text: "No deliveries yet. Use “Send test” to send a sample event now." })));
+    if (focusedId) log.querySelector(`tr[data-id="${CSS.escape(focusedId)}"] button`)?.focus();
+  }
+  async function redelivered(text) {
+    result.textContent = text;
+    await loadLog();
   }
 
   const testEvent = el("select", { name: "event", "aria-label": "Event to send" },
@@ -201,7 +225,8 @@ export async function webhookPage(ctx, [id]) {
   return {
     node,
     title: "Webhook",
-    destroy: () => clearInterval(tick),
+    destroy() { clearInterval(tick); refreshLog.cancel(); logSeq++; },
+    onResync: refreshLog,
     async onEvent(ev) {
       if (ev.event === "webhook.disabled" && ev.data?.webhook_id === hook.id) {
         hook = (await get(base)).data;
@@ -242,17 +267,15 @@ async function deliveryDetail(id, canWrite, changed) {
   if (!d.attempt_log.length) cell.append(el("p", { class: "muted", text: "Not attempted yet." }));
   if (canWrite) {
     const again = el("button", { type: "button", text: "Redeliver" });
-    const said = el("span", { role: "status", class: "muted" });
     again.addEventListener("click", () => busy(again, async () => {
       try {
         const r = (await call("POST", `/api/v1/deliveries/${id}/redeliver`)).data;
-        said.textContent = ` Sent again: ${r.last_status_code || r.last_error}`;
-        await changed();
+        await changed(`Sent ${r.event} again: ${r.last_status_code ? `your endpoint answered ${r.last_status_code}` : r.last_error}.`);
       } catch (err) {
-        said.textContent = ` ${err.message}`;
+        await changed(err.message);
       }
     }));
-    cell.append(el("div", { class: "actions" }, again, said));
+    cell.append(el("div", { class: "actions" }, again));
   }
   return el("tr", { class: "detail", "data-id": id }, cell);
 }
