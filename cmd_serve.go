@@ -88,15 +88,19 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runServe(ctx, cfg, newLogger())
+}
+
+// runServe serves until ctx ends, then shuts down gracefully: the same
+// path for a terminal's Ctrl+C, SIGTERM and the OS service manager's stop.
+func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	dirs, err := cfg.data.open(time.Second)
 	if err != nil {
 		return err
 	}
 	defer dirs.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log})
 	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
