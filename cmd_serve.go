@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kardianos/service"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"portal/api"
 	"portal/hooks"
 	"portal/store"
@@ -23,12 +26,17 @@ import (
 
 // serveConfig is what `portal serve` is told by flags and environment.
 type serveConfig struct {
-	addr    string
-	data    dataDir
-	sandbox bool
-	tlsCert string
-	tlsKey  string
-	retries []time.Duration // --webhook-retry-schedule; nil: each format's own
+	addr     string
+	data     dataDir
+	dataSet  bool // --data or PORTAL_DATA was given (else the service installs into the OS's place)
+	sandbox  bool
+	tlsCert  string
+	tlsKey   string
+	retries  []time.Duration // --webhook-retry-schedule; nil: each format's own
+	schedule string          // the schedule as given, for the service's command line
+	// started, when set, receives the base URL once the server serves
+	// (the service wrapper and its tests wait on it).
+	started chan<- string
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -46,7 +54,9 @@ func parseServe(args []string) (serveConfig, error) {
 	if len(rest) > 0 {
 		return serveConfig{}, usageErr("serve takes no arguments, got %q", rest[0])
 	}
-	cfg := serveConfig{addr: *addr, data: dataDir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key}
+	cfg := serveConfig{addr: *addr, data: dataDir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key,
+		schedule: *schedule, dataSet: os.Getenv("PORTAL_DATA") != ""}
+	fs.Visit(func(f *flag.Flag) { cfg.dataSet = cfg.dataSet || f.Name == "data" })
 	if *schedule != "" {
 		for _, part := range strings.Split(*schedule, ",") {
 			d, err := time.ParseDuration(strings.TrimSpace(part))
@@ -58,9 +68,6 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
-	}
-	if cfg.tlsCert == "" && !isLoopback(cfg.addr) {
-		return cfg, fmt.Errorf("--addr %s is reachable from the network; give --tls-cert and --tls-key so keys and passwords are not sent in clear", cfg.addr)
 	}
 	return cfg, nil
 }
@@ -88,6 +95,9 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	if !service.Interactive() {
+		return runService(cfg) // started by systemd, launchd or the Windows service manager
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runServe(ctx, cfg, newLogger())
@@ -101,18 +111,25 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 	defer dirs.Close()
+	certs, err := loadServeCert(cfg, log) // nil: plain HTTP
+	if err != nil {
+		return err
+	}
 
-	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log})
+	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
+	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
+		Metrics: hooks.NewMetrics(metrics)})
 	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
-		Hooks: engine, Log: log})
+		Hooks: engine, Log: log, Backup: dirs.archiver(cfg.data), TLSFingerprint: certs.Fingerprint, Metrics: metrics})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if cfg.tlsCert != "" {
-		scheme = "https"
+	handler, scheme := srv.Handler(), "http"
+	if certs != nil {
+		ln, handler, scheme = newSplitListener(ln, certs.tlsConfig()), srv.RequireTLS(handler), "https"
+		fmt.Printf("TLS certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
 	}
 	base := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 
@@ -122,17 +139,11 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		return err
 	}
 
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 2)
-	go func() {
-		if cfg.tlsCert != "" {
-			errc <- httpSrv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
-		} else {
-			errc <- httpSrv.Serve(ln)
-		}
-	}()
+	go func() { errc <- httpSrv.Serve(ln) }()
 	go func() { errc <- adminSrv.Serve(admin) }()
 
 	if err := announce(ctx, dirs, cfg, base); err != nil {
@@ -161,9 +172,13 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()
+	defer startDailyBackups(ctx, dirs, cfg.data, log)() // stopped before the stores close
 
 	srv.SetReady(true)
 	log.Info("portal serving", "addr", ln.Addr().String(), "data", string(cfg.data), "sandbox", cfg.sandbox, "version", version)
+	if cfg.started != nil {
+		cfg.started <- base
+	}
 
 	select {
 	case <-ctx.Done():

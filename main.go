@@ -14,15 +14,19 @@ const usage = `portal — the repair shop appliance
 
 Usage:
   portal serve   [--addr 127.0.0.1:8080] [--data ./portal-data] [--sandbox] [--webhook-retry-schedule 1m,5m,…]
+                 [--tls-cert FILE --tls-key FILE]   HTTPS; off loopback a self-signed certificate unless given
   portal keys    create --type plugin|developer|internal|user|app --name N [--scopes a,b] [--tier T] [--data DIR]
   portal keys    list [--data DIR]
   portal keys    revoke ID [--data DIR]
   portal trigger EVENT [--data DIR]          fire a sample event in the test store
   portal listen  --forward-to URL [--events E] [--format F] [--data DIR | --server URL --key K]
   portal verify  --format F --secret S --header 'Name: value'… [--at UNIX] < body
+  portal backup  --out FILE [--data DIR]     one archive of the data, also while serving
+  portal restore FILE [--data DIR]           put a backup in place (with the server stopped)
+  portal service install [serve's flags] | uninstall | start | stop | status
   portal version
 
-Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX.
+Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX, PORTAL_TLS_CERT, PORTAL_TLS_KEY.
 `
 
 func main() {
@@ -46,6 +50,12 @@ func run(args []string) int {
 		err = cmdTrigger(args[1:])
 	case "listen":
 		err = cmdListen(args[1:])
+	case "backup":
+		err = cmdBackup(args[1:])
+	case "restore":
+		err = cmdRestore(args[1:])
+	case "service":
+		err = cmdService(args[1:])
 	case "version", "--version":
 		fmt.Println("portal", version)
 	case "help", "-h", "--help":

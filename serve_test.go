@@ -29,15 +29,21 @@ func TestServeDefaultsAreLoopback8080AndPortalData(t *testing.T) {
 	}
 }
 
-func TestServeRefusesNetworkAddressWithoutTLS(t *testing.T) {
+func TestServeAcceptsNetworkAddressAndServesTLSThere(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:8080", ":8080", "192.168.1.10:80"} {
-		if _, err := parseServe([]string{"--addr", addr}); err == nil || !strings.Contains(err.Error(), "--tls-cert") {
-			t.Errorf("--addr %s: err = %v, want a TLS hint", addr, err)
+		cfg, err := parseServe([]string{"--addr", addr})
+		if err != nil || !cfg.servesTLS() {
+			t.Errorf("--addr %s: TLS %v, err %v; want TLS with a self-signed certificate", addr, cfg.servesTLS(), err)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:0", "localhost:8080", "[::1]:8080"} {
-		if _, err := parseServe([]string{"--addr", addr}); err != nil {
-			t.Errorf("--addr %s: %v", addr, err)
+		cfg, err := parseServe([]string{"--addr", addr})
+		if err != nil || cfg.servesTLS() {
+			t.Errorf("--addr %s: TLS %v, err %v; want plain HTTP", addr, cfg.servesTLS(), err)
+		}
+		cfg, err = parseServe([]string{"--addr", addr, "--tls-cert", "c.pem", "--tls-key", "k.pem"})
+		if err != nil || !cfg.servesTLS() {
+			t.Errorf("--addr %s with a certificate: TLS %v, err %v; want TLS", addr, cfg.servesTLS(), err)
 		}
 	}
 }

@@ -81,6 +81,8 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		return ok(w, http.StatusCreated, map[string]string{"event_id": id, "event": in.Event})
 	})
+	// `portal backup` while the server holds the stores: the same archive as GET /api/v1/backup.
+	handle("/admin/backup", http.MethodGet, s.streamBackup)
 	return r
 }
 

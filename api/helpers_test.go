@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"portal/api"
 	"portal/hooks"
 	"portal/store"
@@ -83,6 +85,8 @@ type serverOptions struct {
 	// Hooks runs a real webhook engine (sandboxed, so it may dial the tests'
 	// loopback receivers, on the injected clock) over both stores, as serve does.
 	Hooks bool
+	// Metrics gives the API, and the engine if any, a registry, as serve does.
+	Metrics bool
 }
 
 // newTestServer opens both stores in t.TempDir and serves the API over HTTP.
@@ -119,12 +123,23 @@ func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var reg *prometheus.Registry
+	var hookMetrics hooks.Metrics
+	if opts.Metrics {
+		reg = prometheus.NewRegistry()
+		hookMetrics = hooks.NewMetrics(reg)
+	}
 	var engine *hooks.Engine
 	if opts.Hooks {
-		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet})
+		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet, Metrics: hookMetrics})
+	}
+	backup := func(ctx context.Context, w io.Writer) error {
+		_, err := store.WriteArchive(ctx, w, store.ArchiveSource{Live: live, Test: test,
+			KeyFile: filepath.Join(dir, "seal.key"), Version: "test", Now: clock.Now})
+		return err
 	}
 	srv := api.New(api.Config{Live: live, Test: test, Sealer: sealer, Now: clock.Now, Sandbox: opts.Sandbox,
-		Hooks: engine, Log: quiet, LiveWriteWait: opts.LiveWriteWait})
+		Hooks: engine, Log: quiet, LiveWriteWait: opts.LiveWriteWait, Backup: backup, Metrics: reg})
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close) // runs before the stores close

@@ -154,16 +154,24 @@ func (s *Server) OpenAPI() map[string]any {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		data := ss.schema(reflect.TypeOf(rt.out))
-		props := map[string]any{"success": map[string]any{"type": "boolean"}, "data": data}
-		if rt.list != nil {
-			props["meta"] = map[string]any{"$ref": "#/components/schemas/ListMeta"}
+		var success map[string]any
+		if rt.file != "" {
+			success = map[string]any{"description": "The file, streamed", "content": map[string]any{rt.file: map[string]any{
+				"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		} else {
+			data := ss.schema(reflect.TypeOf(rt.out))
+			props := map[string]any{"success": map[string]any{"type": "boolean"}, "data": data}
+			if rt.list != nil {
+				props["meta"] = map[string]any{"$ref": "#/components/schemas/ListMeta"}
+			}
+			success = map[string]any{"description": "Success", "content": map[string]any{"application/json": map[string]any{
+				"schema": map[string]any{"type": "object", "required": []string{"success", "data"}, "properties": props}}}}
 		}
-		op["responses"] = map[string]any{
-			itoa(status): map[string]any{"description": "Success", "content": map[string]any{"application/json": map[string]any{
-				"schema": map[string]any{"type": "object", "required": []string{"success", "data"}, "properties": props}}}},
+		responses := map[string]any{
 			"401": errRef, "403": errRef, "404": errRef, "409": errRef, "413": errRef, "422": errRef, "429": errRef, "500": errRef,
 		}
+		responses[itoa(status)] = success
+		op["responses"] = responses
 		p := pathParam.ReplaceAllString(rt.path, "{$1}")
 		if paths[p] == nil {
 			paths[p] = map[string]any{}

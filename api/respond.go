@@ -63,6 +63,10 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusConflict, "CONFLICT", capitalize(ce.Msg))
 	case errors.Is(err, store.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Portal is shutting down; retry shortly")
+	case errors.Is(err, store.ErrUnavailable):
+		return newError(http.StatusServiceUnavailable, "UNAVAILABLE",
+			"Portal could not save this: its data folder is full or not writable. Nothing was changed; "+
+				"free some disk space and retry (Portal recovers by itself)")
 	}
 	return nil
 }
@@ -165,6 +169,9 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		ae = newError(http.StatusInternalServerError, "INTERNAL_ERROR",
 			"Something went wrong on our side; the request id is "+w.Header().Get("X-Request-Id"))
+	}
+	if ae.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, ae.Status, errorEnvelope{Error: ae})
 }

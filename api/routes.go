@@ -22,6 +22,7 @@ type route struct {
 	out          any       // response data type, for the document
 	list         *listSpec // set on list routes
 	status       int       // success status; 200 when zero
+	file         string    // a download's content type: the body is the file, not an envelope
 }
 
 // APIPrefix is where the versioned API lives.
@@ -32,6 +33,7 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
+		s.backupRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -40,16 +42,18 @@ func (s *Server) routes() []route {
 
 func (s *Server) buildRouter() *mux.Router {
 	r := mux.NewRouter()
-	r.Use(s.common)
+	r.Use(s.observe, s.common)
 	api := r.PathPrefix(APIPrefix).Subrouter()
 	for _, rt := range s.routes() {
 		api.Handle(rt.path, s.guard(rt)).Methods(rt.method)
 	}
 	api.HandleFunc("/openapi.json", s.serveOpenAPI).Methods(http.MethodGet)
-	api.NotFoundHandler = s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errRouteMissing) }))
-	api.MethodNotAllowedHandler = s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errMethod) }))
+	api.NotFoundHandler = s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errRouteMissing) })))
+	api.MethodNotAllowedHandler = s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errMethod) })))
 
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(metricsPath, s.serveMetrics).Methods(http.MethodGet) // loopback, or an internal key
 	s.bindSession(r)
 	s.bindPortalio(r)
 	r.PathPrefix("/").Handler(s.uiHandler())

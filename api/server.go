@@ -3,6 +3,8 @@
 package api
 
 import (
+	"context"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"portal/hooks"
 	"portal/store"
@@ -25,8 +28,20 @@ type Config struct {
 	// LiveWriteWait is how long a live subscriber may leave a message unread
 	// before it is dropped (default 10 s).
 	LiveWriteWait time.Duration
-	Now           func() time.Time
-	Log           *slog.Logger
+	// TLSFingerprint is the SHA-256 fingerprint of the certificate being
+	// served, asked at each request since it changes when the files are
+	// replaced; nil or "" when serving plain HTTP.
+	TLSFingerprint func() string
+	Now            func() time.Time
+	Log            *slog.Logger
+
+	// Backup streams a backup archive (see store.WriteArchive) for
+	// GET /api/v1/backup and the admin socket; nil: the server makes none.
+	Backup func(ctx context.Context, w io.Writer) error
+
+	// Metrics is the registry GET /metrics serves; New adds the server's
+	// collectors to it (metrics.go). Nil: no metrics, /metrics is 404.
+	Metrics *prometheus.Registry
 }
 
 // Server serves the API. Build it with New; it holds no package-level state.
@@ -40,6 +55,7 @@ type Server struct {
 	signins *signinGuard
 	// liveHubs feed the live websocket, one per store (RunLive runs them).
 	liveHubs map[store.Mode]*liveHub
+	metrics  *httpMetrics // nil without Config.Metrics
 }
 
 // New builds the server and its routes.
@@ -52,6 +68,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
+	s.metrics = s.registerMetrics()
 	s.router = s.buildRouter()
 	return s
 }

@@ -39,6 +39,17 @@ type sessionView struct {
 	User    store.User `json:"user"`
 	Scopes  []string   `json:"scopes"`
 	Sandbox bool       `json:"sandbox"`
+	// TLSFingerprint lets staff check the certificate their browser was
+	// shown (a self-signed one says nothing by itself); absent over HTTP.
+	TLSFingerprint string `json:"tls_fingerprint,omitempty"`
+}
+
+func (s *Server) sessionView(u store.User) sessionView {
+	v := sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox}
+	if s.cfg.TLSFingerprint != nil {
+		v.TLSFingerprint = s.cfg.TLSFingerprint()
+	}
+	return v
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, ttl time.Duration) {
@@ -58,7 +69,7 @@ func (s *Server) completeSetup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, token, store.SessionTTL)
-	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+	return ok(w, http.StatusOK, s.sessionView(u))
 }
 
 type signInInput struct {
@@ -86,7 +97,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, token, store.SessionTTL)
-	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+	return ok(w, http.StatusOK, s.sessionView(u))
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
@@ -108,7 +119,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return newError(http.StatusUnauthorized, "UNAUTHORIZED", "Not signed in")
 	}
-	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+	return ok(w, http.StatusOK, s.sessionView(u))
 }
 
 type acceptInput struct {
@@ -127,5 +138,5 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, token, store.SessionTTL)
-	return ok(w, http.StatusOK, sessionView{User: u, Scopes: store.RoleScopes(u.Role), Sandbox: s.cfg.Sandbox})
+	return ok(w, http.StatusOK, s.sessionView(u))
 }

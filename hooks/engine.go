@@ -31,6 +31,8 @@ type Config struct {
 	DisableAfter int
 	// Transport replaces the guarded HTTP transport (tests only).
 	Transport http.RoundTripper
+	// Metrics is told the outcome of every recorded attempt; nil counts nothing.
+	Metrics Metrics
 }
 
 // Engine delivers each store's events to its webhooks. Build it with New;
@@ -69,6 +71,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.DisableAfter <= 0 {
 		cfg.DisableAfter = 50
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	transport := cfg.Transport
 	if transport == nil {
@@ -181,11 +186,13 @@ func (e *Engine) Run(ctx context.Context, s *store.Store) error {
 func (e *Engine) dispatch(ctx context.Context, s *store.Store, work chan<- struct{}) {
 	for {
 		committed := s.Committed() // taken before reading, so no commit is missed
+		var retry <-chan time.Time // set after a failure (a full disk): try again without waiting for a commit
 		for {
 			done, err := s.HooksCaughtUp()
 			if err != nil || done {
 				if err != nil && ctx.Err() == nil {
 					e.cfg.Log.Error("webhook fan-out", "err", err)
+					retry = time.After(fanOutRetry)
 				}
 				break
 			}
@@ -193,6 +200,7 @@ func (e *Engine) dispatch(ctx context.Context, s *store.Store, work chan<- struc
 			if err != nil {
 				if ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
 					e.cfg.Log.Error("webhook fan-out", "err", err)
+					retry = time.After(fanOutRetry)
 				}
 				break
 			}
@@ -207,9 +215,13 @@ func (e *Engine) dispatch(ctx context.Context, s *store.Store, work chan<- struc
 		case <-ctx.Done():
 			return
 		case <-committed:
+		case <-retry:
 		}
 	}
 }
+
+// fanOutRetry is how soon a failed fan-out is tried again.
+const fanOutRetry = 5 * time.Second
 
 // KnownEvent says whether a webhook of format can subscribe to name: a
 // dotted event name, an area ("ticket.*"), or for portalio webhooks a

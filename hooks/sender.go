@@ -191,12 +191,20 @@ func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord) 
 			}
 		}
 		if err := s.RecordAttempts(ctx, batch, e.cfg.DisableAfter); err == nil {
+			for range batch { // only successes come this way
+				e.cfg.Metrics.Attempted(s.Mode(), OutcomeDelivered)
+			}
 			continue
 		}
 		for _, r := range batch { // one bad record must not lose the others
-			if _, err := s.RecordAttempt(ctx, r.Seq, r.Attempt, r.Outcome, e.cfg.DisableAfter); err != nil && !errors.Is(err, store.ErrClosed) {
-				e.cfg.Log.Error("webhook record attempt", "seq", r.Seq, "err", err)
+			d, err := s.RecordAttempt(ctx, r.Seq, r.Attempt, r.Outcome, e.cfg.DisableAfter)
+			if err != nil {
+				if !errors.Is(err, store.ErrClosed) {
+					e.cfg.Log.Error("webhook record attempt", "seq", r.Seq, "err", err)
+				}
+				continue
 			}
+			e.cfg.Metrics.Attempted(s.Mode(), outcomeOf(r.Outcome, d))
 		}
 	}
 }
@@ -205,6 +213,9 @@ func (e *Engine) record(ctx context.Context, s *store.Store, l store.Leased, a s
 	d, err := s.RecordAttempt(ctx, l.Seq, a, o, e.cfg.DisableAfter)
 	if err != nil && !errors.Is(err, store.ErrClosed) && !errors.Is(err, context.Canceled) {
 		e.cfg.Log.Error("webhook record attempt", "delivery", l.Delivery.ID, "err", err)
+	}
+	if err == nil {
+		e.cfg.Metrics.Attempted(s.Mode(), outcomeOf(o, d))
 	}
 	return d, err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -101,7 +102,8 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 			return nil
 		})
-		if failed >= 0 {
+		err = s.classifyCommit(err)
+		if failed >= 0 && !errors.Is(err, ErrUnavailable) {
 			batch[failed].done <- failErr
 			batch = append(batch[:failed:failed], batch[failed+1:]...)
 			continue

@@ -23,6 +23,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	createWebhookBuckets,
 	createTicketSearch,
 	createTicketEventIndex,
+	countQueues,
 }
 
 // SchemaVersion is the version a store has after Open.

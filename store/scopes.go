@@ -9,13 +9,18 @@ var scopeResources = []string{
 	"contractors", "evacuation", "webhooks", "events", "plugins", "keys",
 }
 
-// AllScopes lists every scope a key can hold, plus "live" for the websocket feed.
+// BackupScope lets its holder download a backup: every record of both
+// stores and the seal key, so only the owner's role has it.
+const BackupScope = "backup.read"
+
+// AllScopes lists every scope a key can hold, plus "live" for the websocket
+// feed and BackupScope.
 func AllScopes() []string {
-	out := make([]string, 0, 2*len(scopeResources)+1)
+	out := make([]string, 0, 2*len(scopeResources)+2)
 	for _, r := range scopeResources {
 		out = append(out, r+".read", r+".write")
 	}
-	return append(out, "live")
+	return append(out, BackupScope, "live")
 }
 
 // ValidScope reports whether s names a scope.
@@ -35,7 +40,7 @@ func RoleScopes(role string) []string {
 	case "owner":
 		return all
 	case "manager":
-		return without(all, "keys.write", "plugins.write")
+		return without(all, "keys.write", "plugins.write", BackupScope)
 	case "technician":
 		return []string{"tickets.read", "tickets.write", "customers.read", "catalog.read", "inventory.read",
 			"inventory.write", "devices.read", "devices.write", "store.read", "users.read", "files.read",

@@ -45,6 +45,8 @@ type Store struct {
 	quit   chan struct{}
 	done   chan struct{}
 
+	diskErr diskState // the last commit's disk failure, until one succeeds
+
 	closeOnce sync.Once
 
 	// commitMu guards commitCh, closed and replaced after every commit that

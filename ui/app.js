@@ -14,6 +14,7 @@ import { keysPage } from "./pages/keys.js";
 import { webhookList, webhookPage } from "./pages/webhooks.js";
 import { eventStream } from "./pages/events.js";
 import { staffPage } from "./pages/staff.js";
+import { appliancePage } from "./pages/appliance.js";
 import { shortcutsDialog } from "./pages/shortcuts.js";
 
 const root = document.getElementById("app");
@@ -30,6 +31,7 @@ const screens = [
   { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read" },
   { path: /^\/settings\/events$/, page: eventStream, scope: "events.read" },
   { path: /^\/settings\/staff$/, page: staffPage, scope: "users.read" },
+  { path: /^\/settings\/appliance$/, page: appliancePage, scope: "backup.read" },
 ];
 
 const nav = [
@@ -40,6 +42,7 @@ const nav = [
   ["API keys", "/settings/keys", "keys.read"],
   ["Webhooks", "/settings/webhooks", "webhooks.read"],
   ["Events", "/settings/events", "events.read"],
+  ["Appliance", "/settings/appliance", "backup.read"],
 ];
 
 let ctx = null; // the signed-in console: session, shop, statuses, staff
@@ -95,7 +98,8 @@ function buildShell() {
       testSwitch, status,
       el("div", { class: "who" }, el("span", { text: ctx.session.user.name }), " · ",
         el("button", { type: "button", class: "linklike", text: "Sign out", onclick: signOut })),
-      el("button", { type: "button", class: "linklike", text: "Keyboard shortcuts (?)", onclick: () => shortcutsDialog().showModal() })));
+      el("button", { type: "button", class: "linklike", text: "Keyboard shortcuts (?)", onclick: () => shortcutsDialog().showModal() }),
+      tlsLine(ctx.session.tls_fingerprint)));
   const banner = mode() === "test"
     ? el("div", { class: "test-banner", role: "note", text: "TEST MODE — test data, test webhooks" })
     : null;
@@ -103,6 +107,14 @@ function buildShell() {
     el("div", { class: "layout" }, side, content));
   root.replaceChildren(frame);
   return { content, side };
+}
+
+// tlsLine shows the certificate's fingerprint, so staff can compare it with
+// the one the browser shows (or `portal serve` printed) before trusting it.
+function tlsLine(fingerprint) {
+  if (!fingerprint) return null;
+  return el("div", { class: "tls-fp", title: `TLS certificate SHA-256 fingerprint: ${fingerprint}` },
+    "TLS fingerprint ", el("span", { class: "fp", text: fingerprint }));
 }
 
 // leave ends the page on screen: its timers and pending reloads stop.

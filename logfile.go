@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/kardianos/service"
+)
+
+// A service's log file in the data folder, rotated by size so it never
+// fills the disk: portal.log, then portal.log.1 … portal.log.N (oldest last).
+
+const (
+	logFileMax  = 10 << 20
+	logFileKeep = 5
+)
+
+type rotatingFile struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+	size int64
+	max  int64
+	keep int
+}
+
+func openLogFile(path string) (*rotatingFile, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	r := &rotatingFile{path: path, max: logFileMax, keep: logFileKeep}
+	return r, r.open()
+}
+
+func (r *rotatingFile) open() error {
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.f, r.size = f, fi.Size()
+	return nil
+}
+
+// Write appends one log record; a record that would pass the size limit
+// goes to a fresh file after the current one moves to .1.
+func (r *rotatingFile) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.size > 0 && r.size+int64(len(p)) > r.max {
+		if err := r.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.f.Write(p)
+	r.size += int64(n)
+	return n, err
+}
+
+func (r *rotatingFile) rotate() error {
+	if err := r.f.Close(); err != nil {
+		return err
+	}
+	for i := r.keep - 1; i >= 1; i-- {
+		os.Rename(r.path+"."+strconv.Itoa(i), r.path+"."+strconv.Itoa(i+1)) // a missing one is fine
+	}
+	if err := os.Rename(r.path, r.path+".1"); err != nil {
+		return err
+	}
+	return r.open()
+}
+
+func (r *rotatingFile) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Close()
+}
+
+// teeHandler also hands each record to the service manager's logger (the
+// Windows event log), which takes plain lines.
+type teeHandler struct {
+	slog.Handler
+	sys service.Logger
+}
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	switch {
+	case r.Level >= slog.LevelError:
+		t.sys.Error(line)
+	case r.Level >= slog.LevelWarn:
+		t.sys.Warning(line)
+	default:
+		t.sys.Info(line)
+	}
+	return t.Handler.Handle(ctx, r)
+}
+
+func (t teeHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return teeHandler{t.Handler.WithAttrs(attrs), t.sys}
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	return teeHandler{t.Handler.WithGroup(name), t.sys}
+}

@@ -1,0 +1,365 @@
+package store
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A backup archive is a gzip'd tar of exactly these files, in this order.
+// The manifest comes last because its checksums are computed while the
+// stores stream: nothing is spooled, in memory or on disk.
+const (
+	ArchiveLive     = "live.db"
+	ArchiveTest     = "test.db"
+	ArchiveKey      = "secret.key"
+	ArchiveManifest = "manifest.json"
+)
+
+// ArchiveFiles are the data files an archive holds, in order.
+var ArchiveFiles = []string{ArchiveLive, ArchiveTest, ArchiveKey}
+
+// archiveFormat is the manifest's format number; readers refuse others.
+const archiveFormat = 1
+
+// sealKeySize is the length of the Sealer's AES-256 key file.
+const sealKeySize = 32
+
+// Manifest describes an archive: who wrote it, when, and each file's size
+// and SHA-256, so a restore can prove the archive intact before it touches
+// anything.
+type Manifest struct {
+	Format        int            `json:"format"`
+	PortalVersion string         `json:"portal_version"`
+	SchemaVersion int            `json:"schema_version"`
+	CreatedAt     time.Time      `json:"created_at"`
+	Files         []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one file of an archive.
+type ManifestFile struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// ArchiveName is the file name of a backup made at t: it sorts by time.
+func ArchiveName(t time.Time) string {
+	return "portal-" + t.UTC().Format("20060102-150405") + ".tar.gz"
+}
+
+// ArchiveSource is what WriteArchive reads.
+type ArchiveSource struct {
+	Live, Test *Store
+	KeyFile    string // the Sealer's key file: without it sealed secrets are lost
+	Version    string // the portal binary's version, for the manifest
+	Now        func() time.Time
+}
+
+// WriteArchive streams a backup of both stores and the seal key to w. Each
+// store is copied by bbolt's Tx.WriteTo inside one read transaction, so the
+// copy is consistent while writers go on; that transaction lives as long as
+// the copy, which the large initial mmap keeps from blocking any writer.
+// Nothing reaches w before the key file has been read, so a caller can
+// still answer an early failure with an error instead of a broken file.
+func WriteArchive(ctx context.Context, w io.Writer, src ArchiveSource) (Manifest, error) {
+	if src.Now == nil {
+		src.Now = time.Now
+	}
+	key, err := os.ReadFile(src.KeyFile)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("backup: seal key: %w", err)
+	}
+	m := Manifest{Format: archiveFormat, PortalVersion: src.Version, SchemaVersion: SchemaVersion(),
+		CreatedAt: src.Now().UTC().Truncate(time.Second)}
+	zw := gzip.NewWriter(ctxWriter{ctx, w})
+	tw := tar.NewWriter(zw)
+	add := func(name string, size int64, write func(io.Writer) error) error {
+		hdr := &tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: m.CreatedAt, Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		sum := sha256.New()
+		if err := write(io.MultiWriter(tw, sum)); err != nil {
+			return fmt.Errorf("backup: %s: %w", name, err)
+		}
+		m.Files = append(m.Files, ManifestFile{Name: name, Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))})
+		return nil
+	}
+	for _, s := range []struct {
+		name  string
+		store *Store
+	}{{ArchiveLive, src.Live}, {ArchiveTest, src.Test}} {
+		err := s.store.view(func(tx *bolt.Tx) error {
+			return add(s.name, tx.Size(), func(w io.Writer) error {
+				_, err := tx.WriteTo(w)
+				return err
+			})
+		})
+		if err != nil {
+			return m, err
+		}
+	}
+	err = add(ArchiveKey, int64(len(key)), func(w io.Writer) error {
+		_, err := w.Write(key)
+		return err
+	})
+	if err != nil {
+		return m, err
+	}
+	raw, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return m, err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: ArchiveManifest, Mode: 0o600, Size: int64(len(raw)),
+		ModTime: m.CreatedAt, Typeflag: tar.TypeReg}); err != nil {
+		return m, err
+	}
+	if _, err := tw.Write(raw); err != nil {
+		return m, err
+	}
+	if err := tw.Close(); err != nil {
+		return m, err
+	}
+	return m, zw.Close()
+}
+
+// ctxWriter fails writes once ctx ends, so a cancelled backup lets go of
+// its read transaction at the next block.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// ErrBadArchive means an archive is damaged or is not a Portal backup.
+var ErrBadArchive = errors.New("not an intact portal backup")
+
+func badArchive(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadArchive, fmt.Sprintf(format, a...))
+}
+
+// VerifyArchive reads a whole archive and checks it against its manifest:
+// gzip and tar intact, exactly the expected files, sizes and checksums.
+func VerifyArchive(r io.Reader) (Manifest, error) {
+	return readArchive(r, func(string) (io.Writer, func() error, error) {
+		return io.Discard, func() error { return nil }, nil
+	})
+}
+
+// ExtractArchive verifies an archive as VerifyArchive does while writing
+// its files into dir (mode 0600, synced to disk). On error, files already
+// written stay in dir for the caller to remove with the folder.
+func ExtractArchive(r io.Reader, dir string) (Manifest, error) {
+	return readArchive(r, func(name string) (io.Writer, func() error, error) {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() error {
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}, nil
+	})
+}
+
+// maxManifest bounds what is read into memory for the manifest.
+const maxManifest = 1 << 20
+
+type sink func(name string) (w io.Writer, done func() error, err error)
+
+func readArchive(r io.Reader, open sink) (Manifest, error) {
+	var m Manifest
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return m, badArchive("gzip: %v", err)
+	}
+	tr := tar.NewReader(zr)
+	seen := map[string]ManifestFile{}
+	var manifest []byte
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return m, badArchive("tar: %v", err)
+		}
+		if manifest != nil {
+			return m, badArchive("%s follows the manifest", hdr.Name)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			return m, badArchive("%s is not a regular file", hdr.Name)
+		}
+		if hdr.Name == ArchiveManifest {
+			if hdr.Size > maxManifest {
+				return m, badArchive("manifest of %d bytes", hdr.Size)
+			}
+			if manifest, err = io.ReadAll(tr); err != nil {
+				return m, badArchive("manifest: %v", err)
+			}
+			continue
+		}
+		if !isArchiveFile(hdr.Name) {
+			return m, badArchive("unexpected file %q", hdr.Name)
+		}
+		if _, dup := seen[hdr.Name]; dup {
+			return m, badArchive("%s twice", hdr.Name)
+		}
+		f, err := copyEntry(tr, hdr, open)
+		if err != nil {
+			return m, err
+		}
+		seen[hdr.Name] = f
+	}
+	// The tar reader stops at the end-of-archive marker; reading gzip to
+	// its end is what checks the gzip trailer's CRC and length.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return m, badArchive("gzip: %v", err)
+	}
+	if manifest == nil {
+		return m, badArchive("no %s", ArchiveManifest)
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return m, badArchive("manifest: %v", err)
+	}
+	return m, m.check(seen)
+}
+
+func isArchiveFile(name string) bool {
+	for _, n := range ArchiveFiles {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// copyEntry streams one tar entry into the sink, hashing it.
+func copyEntry(tr *tar.Reader, hdr *tar.Header, open sink) (ManifestFile, error) {
+	w, done, err := open(hdr.Name)
+	if err != nil {
+		return ManifestFile{}, err
+	}
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, sum), tr)
+	if cerr := done(); err == nil && cerr != nil {
+		return ManifestFile{}, cerr
+	}
+	if err != nil {
+		return ManifestFile{}, badArchive("%s: %v", hdr.Name, err)
+	}
+	return ManifestFile{Name: hdr.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// check compares the manifest with what the archive held.
+func (m Manifest) check(seen map[string]ManifestFile) error {
+	if m.Format != archiveFormat {
+		return badArchive("manifest format %d, this portal reads %d", m.Format, archiveFormat)
+	}
+	if len(m.Files) != len(ArchiveFiles) {
+		return badArchive("the manifest lists %d files, want %d", len(m.Files), len(ArchiveFiles))
+	}
+	for _, name := range ArchiveFiles {
+		got, ok := seen[name]
+		if !ok {
+			return badArchive("no %s", name)
+		}
+		var want *ManifestFile
+		for i := range m.Files {
+			if m.Files[i].Name == name {
+				want = &m.Files[i]
+			}
+		}
+		if want == nil {
+			return badArchive("the manifest does not list %s", name)
+		}
+		if got.Size != want.Size || got.SHA256 != want.SHA256 {
+			return badArchive("%s does not match the manifest's checksum", name)
+		}
+		if name == ArchiveKey && got.Size != sealKeySize {
+			return badArchive("%s holds %d bytes, a seal key %d", name, got.Size, sealKeySize)
+		}
+	}
+	return nil
+}
+
+// CheckFile opens the store file at path read-only, without migrating it,
+// and checks that this binary can open it: bbolt's page consistency check
+// passes and its schema is not newer than SchemaVersion (ErrTooNew). It
+// returns the file's schema version.
+func CheckFile(path string) (int, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return 0, fmt.Errorf("%s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	defer db.Close()
+	var have int
+	err = db.View(func(tx *bolt.Tx) error {
+		// Drain every error: Check's goroutine reads pages until it is done.
+		var first error
+		for err := range tx.Check() {
+			if first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+		if b := tx.Bucket(bucketMeta); b != nil {
+			if v := b.Get(keyVersion); len(v) == 8 {
+				have = int(btoi(v))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if have == 0 {
+		return 0, fmt.Errorf("%s: not a portal store (no schema version)", path)
+	}
+	if have > SchemaVersion() {
+		return have, fmt.Errorf("%s: %w (schema %d, this binary knows %d)", path, ErrTooNew, have, SchemaVersion())
+	}
+	return have, nil
+}
+
+// HoldFile takes a shared lock on the store file at path, the lock a
+// running server holds exclusively, so that no server can open the file
+// until release is called. ErrLocked means a process has it open. A file
+// that is missing or unreadable (a damaged store no server can run on)
+// holds nothing.
+func HoldFile(path string, timeout time.Duration) (release func(), err error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
+	case err != nil:
+		return func() {}, nil
+	}
+	return func() { db.Close() }, nil
+}
