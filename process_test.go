@@ -68,14 +68,17 @@ func startServe(t testing.TB, dir string, args ...string) *child {
 		t.Fatal(err)
 	}
 	w.Close()
+	readAll := make(chan struct{}) // the output is read to its end
 	go func() {
 		c.err = cmd.Wait()
+		<-readAll // so that what the process printed last is in c.log once it has exited
 		close(c.exited)
 	}()
 	t.Cleanup(c.kill)
 
 	serving := make(chan struct{})
 	go func() {
+		defer close(readAll)
 		defer r.Close()
 		announced := false
 		sc := bufio.NewScanner(r)
