@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -56,6 +59,9 @@ func restoreArchive(d dataDir, archive string, now time.Time) (restored, error) 
 	if d.adminClient() != nil {
 		return res, fmt.Errorf("%w: a portal server is running on %s (its admin socket answers)", errServerRunning, d)
 	}
+	if err := finishRestore(d); err != nil { // an earlier restore cut short goes first
+		return res, err
+	}
 	src, err := os.Open(archive)
 	if err != nil {
 		return res, err
@@ -91,7 +97,13 @@ func restoreArchive(d dataDir, archive string, now time.Time) (restored, error) 
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(staging)
+	defer func() {
+		// A journal means the files are going in: its staged files must stay
+		// for whoever finishes the restore.
+		if _, err := os.Lstat(filepath.Join(string(d), restoreJournal)); errors.Is(err, os.ErrNotExist) {
+			os.RemoveAll(staging)
+		}
+	}()
 	if res.manifest, err = store.ExtractArchive(bufio.NewReaderSize(src, 256<<10), staging); err != nil {
 		return res, fmt.Errorf("%s: %w; nothing was changed", archive, err)
 	}
@@ -103,40 +115,34 @@ func restoreArchive(d dataDir, archive string, now time.Time) (restored, error) 
 	if err := syncDir(staging); err != nil {
 		return res, err
 	}
-	release() // before the renames: Windows cannot rename a file that is open
+	if runtime.GOOS == "windows" {
+		release() // Windows cannot rename over a file that is open; elsewhere the locks are held to the end
+	}
 	return res, swapIn(d, staging, now, &res)
 }
 
-// swapIn moves the data folder's files aside and the staged ones into
-// place; if a step fails, the steps already done are undone.
-func swapIn(d dataDir, staging string, now time.Time, res *restored) error {
-	var done [][2]string
-	move := func(from, to string) error {
-		if err := os.Rename(from, to); err != nil {
-			return err
-		}
-		done = append(done, [2]string{from, to})
-		return nil
-	}
-	undo := func(cause error) error {
-		for i := len(done) - 1; i >= 0; i-- {
-			if err := os.Rename(done[i][1], done[i][0]); err != nil {
-				return fmt.Errorf("%w; undoing it failed too (%v): the data folder's previous files are in %s", cause, err, res.keptIn)
-			}
-		}
-		if res.keptIn != "" {
-			os.Remove(res.keptIn)
-		}
-		res.replaced, res.keptIn = nil, ""
-		return fmt.Errorf("%w; nothing was changed", cause)
-	}
+// restoreJournal names the staged files of a restore that is putting them
+// in place. It exists only between "everything is verified and kept" and
+// "every file is in place", so that a crash in between is finished by the
+// next start (or restore) instead of leaving a mix of old and new files —
+// an old secret.key beside a restored store would unseal nothing.
+const restoreJournal = "restore.journal"
 
+type journal struct {
+	Staging string   `json:"staging"` // relative to the data folder
+	Files   []string `json:"files"`
+}
+
+// swapIn keeps the current files (hard links into replaced-<time>/, so the
+// data folder is never without them), writes the journal, then renames each
+// staged file over its current one.
+func swapIn(d dataDir, staging string, now time.Time, res *restored) error {
 	for _, name := range store.ArchiveFiles {
 		current := filepath.Join(string(d), name)
 		if _, err := os.Lstat(current); errors.Is(err, os.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return undo(err)
+			return err
 		}
 		if res.keptIn == "" {
 			kept, err := replacedDir(d, now)
@@ -145,22 +151,114 @@ func swapIn(d dataDir, staging string, now time.Time, res *restored) error {
 			}
 			res.keptIn = kept
 		}
-		if err := move(current, filepath.Join(res.keptIn, name)); err != nil {
-			return undo(err)
+		if err := keepCopy(current, filepath.Join(res.keptIn, name)); err != nil {
+			return fmt.Errorf("keeping %s: %w; nothing was changed", name, err)
 		}
 		res.replaced = append(res.replaced, name)
-	}
-	for _, name := range store.ArchiveFiles {
-		if err := move(filepath.Join(staging, name), filepath.Join(string(d), name)); err != nil {
-			return undo(err)
-		}
 	}
 	if res.keptIn != "" {
 		if err := syncDir(res.keptIn); err != nil {
 			return err
 		}
 	}
+	rel, err := filepath.Rel(string(d), staging)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(journal{Staging: rel, Files: store.ArchiveFiles})
+	if err != nil {
+		return err
+	}
+	if err := writeFileSynced(filepath.Join(string(d), restoreJournal), raw); err != nil {
+		return err
+	}
+	if err := syncDir(string(d)); err != nil {
+		return err
+	}
+	if err := finishRestore(d); err != nil {
+		return fmt.Errorf("%w; run the restore again or start the server: either finishes it", err)
+	}
+	return nil
+}
+
+// finishRestore completes a restore whose journal is in the data folder:
+// every staged file still there is renamed into place (a rename done before
+// a crash is simply not found again), then the journal goes.
+func finishRestore(d dataDir) error {
+	path := filepath.Join(string(d), restoreJournal)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var j journal
+	if err := json.Unmarshal(raw, &j); err != nil || j.Staging == "" || strings.Contains(j.Staging, "..") {
+		return fmt.Errorf("%s is damaged (%v): finish the restore by hand or restore again", path, err)
+	}
+	staging := filepath.Join(string(d), j.Staging)
+	for _, name := range j.Files {
+		if filepath.Base(name) != name {
+			return fmt.Errorf("%s names %q: finish the restore by hand", path, name)
+		}
+		from := filepath.Join(staging, name)
+		if _, err := os.Lstat(from); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := os.Rename(from, filepath.Join(string(d), name)); err != nil {
+			return err
+		}
+	}
+	if err := syncDir(string(d)); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	os.RemoveAll(staging)
 	return syncDir(string(d))
+}
+
+// keepCopy puts a second name on the file (or, where links are not
+// possible, a synced copy).
+func keepCopy(from, to string) error {
+	if err := os.Link(from, to); err == nil {
+		return nil
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+func writeFileSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // replacedDir creates DATA/replaced-YYYYMMDD-HHMMSS (UTC), with a suffix if

@@ -34,6 +34,9 @@ type serveConfig struct {
 	tlsKey   string
 	retries  []time.Duration // --webhook-retry-schedule; nil: each format's own
 	schedule string          // the schedule as given, for the service's command line
+	// service is set under the OS's service manager, where nobody reads
+	// stdout: what a person needs to start is logged as well.
+	service bool
 	// started, when set, receives the base URL once the server serves
 	// (the service wrapper and its tests wait on it).
 	started chan<- string
@@ -130,6 +133,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if certs != nil {
 		ln, handler, scheme = newSplitListener(ln, certs.tlsConfig()), srv.RequireTLS(handler), "https"
 		fmt.Printf("TLS certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
+		log.Info("TLS certificate", "fingerprint", certs.Fingerprint())
 	}
 	base := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 
@@ -146,7 +150,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go func() { errc <- adminSrv.Serve(admin) }()
 
-	if err := announce(ctx, dirs, cfg, base); err != nil {
+	if err := announce(ctx, dirs, cfg, base, log); err != nil {
 		shutdown(log, httpSrv, adminSrv)
 		return err
 	}
@@ -196,14 +200,20 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 // announce prints what a person needs to start: the setup link while the
 // owner has no password, and in the sandbox the developer key.
-func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string) error {
+func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string, log *slog.Logger) error {
 	fmt.Printf("Portal is running at %s\n", base)
 	token, err := dirs.live.StartSetup(ctx)
 	if err != nil {
 		return err
 	}
 	if token != "" {
-		fmt.Printf("Finish setting up the owner account (link valid 24 h): %s/setup#token=%s\n", base, token)
+		link := fmt.Sprintf("%s/setup#token=%s", base, token)
+		fmt.Printf("Finish setting up the owner account (link valid 24 h): %s\n", link)
+		if cfg.service {
+			// Only the service's log (the data folder's, 0600, and the
+			// system's) reaches whoever installed it; the link is single-use.
+			log.Info("finish setting up the owner account (link valid 24 h)", "link", link)
+		}
 	}
 	if cfg.sandbox {
 		if err := seedDemo(ctx, dirs.test); err != nil {
@@ -245,7 +255,10 @@ func shutdown(log *slog.Logger, servers ...*http.Server) {
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(ctx); err != nil {
+			// Connections still busy after the grace period (a stalled
+			// download) are cut, so the stores can close.
 			log.Warn("shutdown", "err", err)
+			s.Close()
 		}
 	}
 }

@@ -115,6 +115,9 @@ func cmdService(args []string) error {
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			return err
 		}
+		if err := protectDataFolder(data); err != nil {
+			return fmt.Errorf("protecting %s: %w", data, err)
+		}
 	} else {
 		if len(rest) > 0 {
 			return usageErr("service %s takes no flags (they are recorded by install)", action)
@@ -172,8 +175,13 @@ func (p *serviceProgram) Start(service.Service) error {
 	p.done = make(chan error, 1)
 	go func() {
 		err := runServe(ctx, p.cfg, p.log)
-		if err != nil {
+		if ctx.Err() == nil {
+			// It ended on its own (port taken, store locked, bad certificate):
+			// exit failed, so that the service manager sees a failure, says so
+			// in its status and restarts it, instead of a "running" service
+			// that serves nothing.
 			p.log.Error("portal stopped", "err", err)
+			os.Exit(1)
 		}
 		p.done <- err
 	}()
@@ -193,6 +201,13 @@ func (p *serviceProgram) Stop(service.Service) error {
 // runService runs serve under the service manager, logging to the
 // system's log and to a rotating file in the data folder.
 func runService(cfg serveConfig) error {
+	cfg.service = true
+	if err := os.MkdirAll(string(cfg.data), 0o700); err != nil {
+		return err
+	}
+	if err := protectDataFolder(string(cfg.data)); err != nil {
+		return fmt.Errorf("protecting %s: %w", cfg.data, err)
+	}
 	prg := &serviceProgram{cfg: cfg}
 	s, err := service.New(prg, &service.Config{Name: serviceName})
 	if err != nil {
@@ -203,11 +218,21 @@ func runService(cfg serveConfig) error {
 		return err
 	}
 	defer file.Close()
-	var out io.Writer = io.MultiWriter(os.Stderr, file) // journald and launchd read stderr
+	// The file first, and stderr's errors ignored: a Windows service has no
+	// valid stderr, and MultiWriter stops at the first writer that fails.
+	var out io.Writer = io.MultiWriter(file, bestEffort{os.Stderr}) // journald and launchd read stderr
 	prg.log = slog.New(slog.NewJSONHandler(out, nil))
 	if sys, err := s.SystemLogger(nil); err == nil && runtime.GOOS == "windows" {
 		prg.log = slog.New(teeHandler{prg.log.Handler(), sys}) // the Windows event log
 	}
 	slog.SetDefault(prg.log)
 	return s.Run()
+}
+
+// bestEffort writes where it can and never fails its caller.
+type bestEffort struct{ w io.Writer }
+
+func (b bestEffort) Write(p []byte) (int, error) {
+	b.w.Write(p)
+	return len(p), nil
 }

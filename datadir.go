@@ -55,6 +55,9 @@ func (d dataDir) open(lockTimeout time.Duration) (*stores, error) {
 	if err := os.MkdirAll(string(d), 0o700); err != nil {
 		return nil, err
 	}
+	if err := finishRestore(d); err != nil {
+		return nil, fmt.Errorf("an interrupted restore could not be finished: %w", err)
+	}
 	sealer, err := store.LoadSealer(d.seal())
 	if err != nil {
 		return nil, err

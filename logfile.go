@@ -73,7 +73,13 @@ func (r *rotatingFile) rotate() error {
 		os.Rename(r.path+"."+strconv.Itoa(i), r.path+"."+strconv.Itoa(i+1)) // a missing one is fine
 	}
 	if err := os.Rename(r.path, r.path+".1"); err != nil {
-		return err
+		// Held open elsewhere (Windows, an editor or a virus scanner): keep
+		// writing to the current file and try again at the next limit.
+		if oerr := r.open(); oerr != nil {
+			return oerr
+		}
+		r.size = 0
+		return nil
 	}
 	return r.open()
 }

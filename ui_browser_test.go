@@ -286,6 +286,17 @@ func TestConsoleInChromium(t *testing.T) {
 		waitText(`tr.detail`, "Attempt 1"))
 	shots(t, a, "webhook")
 
+	// The other main pages, for the screenshots' reviewer.
+	for _, pg := range []struct{ path, ready, name string }{
+		{"/customers/1", "h1", "customer"},
+		{"/settings/keys", "table", "keys"},
+		{"/settings/events", ".event-list", "events"},
+		{"/settings/staff", "table", "staff"},
+	} {
+		step(t, a, "open "+pg.name, chromedp.Navigate(srv.URL+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
+		shots(t, a, pg.name)
+	}
+
 	// The server restarts: the open queue says it is reconnecting, comes back
 	// by itself, and shows a change made while it was away.
 	step(t, b, "queue before restart", chromedp.Navigate(srv.URL+"/tickets"), waitText(".live-status", "Live"))

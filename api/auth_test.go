@@ -46,7 +46,7 @@ func TestKeyRevokedInTheStoreIsRefusedOnTheVeryNextRequest(t *testing.T) {
 
 func TestTestKeySeesOnlyTheTestStore(t *testing.T) {
 	t.Parallel()
-	ts, live := newServer(t, keySpec{Type: store.KeyPlugin, Scopes: store.AllScopes()})
+	ts, live := newServer(t, keySpec{Type: store.KeyPlugin, Scopes: pluginScopes(store.AllScopes())})
 	dev := ts.client(developerKey)
 	if !strings.HasPrefix(live.key, "pk_live_") || !strings.HasPrefix(dev.key, "dk_test_") {
 		t.Fatalf("key prefixes %q %q", live.key[:8], dev.key[:8])

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"portal/store"
 )
@@ -36,7 +37,7 @@ func (s *Server) streamBackup(w http.ResponseWriter, r *http.Request) error {
 	// A download must not hold the read transactions, and so the stores'
 	// closing, past the server's shutdown: it breaks off when serving ends.
 	wasReady := s.ready.Load()
-	out := &startOnWrite{w: w, stopped: func() bool { return wasReady && !s.ready.Load() }, start: func() {
+	out := &startOnWrite{w: w, rc: http.NewResponseController(w), stopped: func() bool { return wasReady && !s.ready.Load() }, start: func() {
 		h := w.Header()
 		h.Set("Content-Type", "application/gzip")
 		h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
@@ -55,10 +56,16 @@ func (s *Server) streamBackup(w http.ResponseWriter, r *http.Request) error {
 // startOnWrite sends the response's headers at the first write.
 type startOnWrite struct {
 	w       http.ResponseWriter
+	rc      *http.ResponseController
 	start   func()
 	stopped func() bool
 	started bool
 }
+
+// backupWriteWait bounds each write of a download: a client that stops
+// reading (a paused download) would otherwise hold the stores' read
+// transaction, and with it bbolt's page reuse and the stores' closing.
+const backupWriteWait = 30 * time.Second
 
 var errShuttingDown = newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Portal is shutting down; retry shortly")
 
@@ -70,5 +77,6 @@ func (o *startOnWrite) Write(p []byte) (int, error) {
 		o.started = true
 		o.start()
 	}
+	o.rc.SetWriteDeadline(time.Now().Add(backupWriteWait)) // not every writer supports it; the admin socket's does
 	return o.w.Write(p)
 }

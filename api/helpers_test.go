@@ -64,6 +64,11 @@ type keySpec struct {
 	Name   string
 }
 
+// pluginScopes drops what no plugin may be granted (backup.read).
+func pluginScopes(scopes []string) []string {
+	return without(scopes, "backup.read")
+}
+
 // internalKey sees the live store with every scope and no rate limit.
 var internalKey = keySpec{Type: store.KeyInternal}
 

@@ -232,7 +232,7 @@ func TestMetricsFromAnotherMachineNeedAnInternalKey(t *testing.T) {
 	t.Parallel()
 	ts := newTestServerWith(t, serverOptions{Metrics: true})
 	internal := ts.client(internalKey)
-	plugin := ts.client(keySpec{Type: store.KeyPlugin, Scopes: store.AllScopes()})
+	plugin := ts.client(keySpec{Type: store.KeyPlugin, Scopes: pluginScopes(store.AllScopes())})
 	developer := ts.client(developerKey)
 	for _, tc := range []struct {
 		name, remote string

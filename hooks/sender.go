@@ -88,6 +88,9 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 				// Due now but held back (its receiver is at its limit): look again soon.
 				wait = max(at.Sub(e.cfg.Now()), 50*time.Millisecond)
 			}
+			if s.Unavailable() != nil {
+				wait = max(wait, fanOutRetry) // the disk refuses leases: do not spin on it
+			}
 		}
 		timer.Reset(wait)
 		select {

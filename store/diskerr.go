@@ -32,7 +32,7 @@ func (s *Store) classifyCommit(err error) error {
 		s.diskErr.Store(nil)
 		return nil
 	}
-	if diskFull(err) || errors.Is(err, fs.ErrPermission) {
+	if diskFull(err, s.db.Path()) || errors.Is(err, fs.ErrPermission) {
 		u := &UnavailableError{Err: err}
 		if s.diskErr.Swap(&u) == nil {
 			go s.probeDisk()

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-func diskFull(err error) bool {
+func diskFull(err error, _ string) bool {
 	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS} {
 		if errors.Is(err, e) {
 			return true

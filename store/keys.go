@@ -137,6 +137,10 @@ func (in *KeyInput) normalize() error {
 		p.fields = append(p.fields, ve.Fields...)
 	}
 	in.Scopes = scopes
+	if in.Type == KeyPlugin && contains(scopes, "backup.read") {
+		// A backup is every record plus the sealing key: not for a third party.
+		p.Add("scopes", "backup.read is for the owner and internal keys, never a plugin")
+	}
 	switch in.Type {
 	case KeyInternal:
 		in.Scopes = AllScopes()

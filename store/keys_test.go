@@ -114,6 +114,7 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"no name", KeyInput{Type: KeyPlugin, Name: " "}, []string{"name"}},
 		{"unknown scope", KeyInput{Type: KeyPlugin, Name: "x", Scopes: []string{"tickets.read", "root"}}, []string{"scopes"}},
 		{"unknown tier", KeyInput{Type: KeyPlugin, Name: "x", Tier: "gold"}, []string{"tier"}},
+		{"a plugin with backups", KeyInput{Type: KeyPlugin, Name: "x", Scopes: []string{"backup.read"}}, []string{"scopes"}},
 		{"user key without an owner", KeyInput{Type: KeyUser, Name: "x"}, []string{"user_id"}},
 		{"several", KeyInput{Type: "master", Tier: "gold"}, []string{"type", "name", "tier"}},
 	}

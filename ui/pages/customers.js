@@ -116,7 +116,7 @@ export async function customerPage(ctx, [id]) {
     const r = await get(`/api/v1/customers/${id}/tickets?per_page=200&sort=updated_at&order=desc`);
     body.replaceChildren(...r.data.map((t) => el("tr", {},
       el("td", { class: "num" }, link(`/tickets/${t.id}`, `#${t.number}`)),
-      el("td", { text: device(t.device) }), el("td", { class: "clip", text: t.issue }),
+      el("td", { text: device(t.device) }), el("td", { text: t.issue }),
       el("td", {}, el("span", { class: `status ${statusClass(t.status, ctx.statuses)}`, text: t.status })),
       el("td", { class: "muted", text: when(t.updated_at) }))));
     if (!r.data.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No tickets yet." })));
@@ -132,7 +132,7 @@ export async function customerPage(ctx, [id]) {
       notice,
       el("div", { class: "columns" },
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
-          el("table", {}, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
+          el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body))),
         el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
     title: customer.name,
     onEvent(ev) {
