@@ -36,14 +36,14 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // openTest opens a fresh live store in the test's temporary folder.
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, _ := openTestClock(t)
 	return s
 }
 
 // openTestClock opens a fresh live store whose clock the test drives.
-func openTestClock(t *testing.T) (*Store, *testClock) {
+func openTestClock(t testing.TB) (*Store, *testClock) {
 	t.Helper()
 	clock := newTestClock()
 	s := openAt(t, filepath.Join(t.TempDir(), "live.db"), Options{Now: clock.Now})
@@ -52,7 +52,7 @@ func openTestClock(t *testing.T) (*Store, *testClock) {
 
 // openAt opens the store at path and closes it when the test ends (Close is
 // idempotent, so a test may close it earlier and reopen the file).
-func openAt(t *testing.T, path string, opts Options) *Store {
+func openAt(t testing.TB, path string, opts Options) *Store {
 	t.Helper()
 	s, err := Open(path, opts)
 	if err != nil {
@@ -72,7 +72,7 @@ func reopen(t *testing.T, s *Store, opts Options) *Store {
 	return openAt(t, path, opts)
 }
 
-func mustCustomer(t *testing.T, s *Store, in CustomerInput) Customer {
+func mustCustomer(t testing.TB, s *Store, in CustomerInput) Customer {
 	t.Helper()
 	c, err := s.CreateCustomer(t.Context(), in)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,9 +17,6 @@ import (
 // customer's tokens: words of the name and company, the email and its parts,
 // and the phone's digits with each of their suffixes of 4 or more (so the
 // last digits of a number find it too).
-
-// maxWordHits bounds what one search word collects from the token index.
-const maxWordHits = 50_000
 
 func (c *Customer) tokens() []string {
 	set := tokenSet{}
@@ -220,8 +218,8 @@ func tokenKey(token string, id uint64) []byte {
 type tokenIndex struct {
 	bucket  []byte
 	records []byte
-	// tokens recomputes a record's tokens from its JSON, to check query words
-	// too common to collect from the index.
+	// tokens recomputes a record's tokens from its JSON: what the index must
+	// hold for it (its consistency checks use it).
 	tokens func(tx *bolt.Tx, raw []byte) ([]string, error)
 }
 
@@ -262,87 +260,89 @@ func searchTickets(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 
 // search pages the records matching every word of q that keep (nil: all)
 // accepts, in id order: newest first, or oldest with order=asc.
+//
+// Each word's prefix range of the token index gives the records it matches,
+// gathered as a bitset over record ids (ids are dense, so a million records
+// take 125 KB): the answer is the bitsets' intersection, exact however
+// common a word is, and paged newest first without sorting.
 func (ix *tokenIndex) search(tx *bolt.Tx, q string, lq ListQuery, keep func(id uint64) bool) (Page, error) {
 	if lq.Sort != "" && lq.Sort != "id" {
 		return Page{}, Invalid("sort", "search results are listed by id")
 	}
+	page := Page{Items: []json.RawMessage{}}
 	words := queryWords(q)
-	if len(words) == 0 {
-		return Page{Items: []json.RawMessage{}}, nil
+	records := tx.Bucket(ix.records)
+	last, _ := records.Cursor().Last()
+	if len(words) == 0 || last == nil {
+		return page, nil
 	}
-	// Each word's prefix range of the token index gives the records it
-	// matches; the answer is their intersection, smallest set first. A word
-	// too common to collect (a single letter in a big shop) is checked
-	// against the candidates' own tokens instead.
-	type wordHits struct {
-		ids      map[uint64]bool
-		complete bool
-	}
-	sets := make([]wordHits, len(words))
+	maxID := btoi(last)
+	var hits idSet
 	c := tx.Bucket(ix.bucket).Cursor()
 	for i, w := range words {
-		sets[i] = wordHits{ids: map[uint64]bool{}, complete: true}
+		set := newIDSet(maxID)
 		for k, _ := c.Seek([]byte(w)); k != nil && bytes.HasPrefix(k, []byte(w)); k, _ = c.Next() {
-			if len(sets[i].ids) == maxWordHits {
-				sets[i].complete = false
-				break
-			}
-			sets[i].ids[btoi(k[len(k)-8:])] = true
+			set.add(btoi(k[len(k)-8:]))
+		}
+		if i == 0 {
+			hits = set
+		} else {
+			hits.and(set)
 		}
 	}
-	slices.SortFunc(sets, func(a, b wordHits) int {
-		if a.complete != b.complete {
-			if a.complete {
-				return -1
-			}
-			return 1
-		}
-		return len(a.ids) - len(b.ids)
-	})
-	records := tx.Bucket(ix.records)
-	var hits []uint64
-	for id := range sets[0].ids {
-		ok := true
-		for _, other := range sets[1:] {
-			if other.complete && !other.ids[id] {
-				ok = false
-				break
-			}
-		}
-		if ok && keep != nil {
-			ok = keep(id)
-		}
-		if ok && !sets[len(sets)-1].complete {
-			tokens, err := ix.tokens(tx, records.Get(itob(id)))
-			if err != nil {
-				return Page{}, err
-			}
-			ok = matchesAll(tokens, words)
-		}
-		if ok {
-			hits = append(hits, id)
-		}
-	}
-	slices.Sort(hits)
-	if lq.Desc {
-		slices.Reverse(hits)
-	}
-	page := Page{Total: len(hits), Items: []json.RawMessage{}}
 	lq.Page, lq.PerPage = max(lq.Page, 1), max(lq.PerPage, 1)
-	from := min((lq.Page-1)*lq.PerPage, len(hits))
-	to := min(from+lq.PerPage, len(hits))
-	page.HasMore = to < len(hits)
-	for _, id := range hits[from:to] {
-		page.Items = append(page.Items, cloneBytes(records.Get(itob(id))))
-	}
+	skip := (lq.Page - 1) * lq.PerPage
+	hits.each(lq.Desc, func(id uint64) {
+		if keep != nil && !keep(id) {
+			return
+		}
+		page.Total++
+		switch {
+		case skip > 0:
+			skip--
+		case len(page.Items) < lq.PerPage:
+			page.Items = append(page.Items, cloneBytes(records.Get(itob(id))))
+		default:
+			page.HasMore = true
+		}
+	})
 	return page, nil
 }
 
-func matchesAll(tokens, words []string) bool {
-	for _, w := range words {
-		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
-			return false
+// idSet is a bitset of record ids.
+type idSet []uint64
+
+func newIDSet(maxID uint64) idSet { return make(idSet, maxID/64+1) }
+
+func (s idSet) add(id uint64) {
+	if i := id / 64; i < uint64(len(s)) {
+		s[i] |= 1 << (id % 64)
+	}
+}
+
+func (s idSet) and(o idSet) {
+	for i := range s {
+		s[i] &= o[i]
+	}
+}
+
+// each calls fn for every id in the set, descending or ascending.
+func (s idSet) each(desc bool, fn func(id uint64)) {
+	for n := range s {
+		i := n
+		if desc {
+			i = len(s) - 1 - n
+		}
+		w := s[i]
+		for w != 0 {
+			var b int
+			if desc {
+				b = 63 - bits.LeadingZeros64(w)
+			} else {
+				b = bits.TrailingZeros64(w)
+			}
+			w &^= 1 << b
+			fn(uint64(i)*64 + uint64(b))
 		}
 	}
-	return true
 }

@@ -245,3 +245,45 @@ func TestImportedTicketsAreSearchable(t *testing.T) {
 	}
 	checkSearchIndex(t, s, ticketSearch)
 }
+
+// A word every ticket has is answered exactly: the total counts them all
+// and the first page holds the newest, filters applied.
+func TestSearchForACommonWordIsExactAndNewestFirst(t *testing.T) {
+	s := openTest(t)
+	c := mustCustomer(t, s, CustomerInput{Name: "Ada Lovelace"})
+	const n = 3000
+	in := make([]TicketInput, n)
+	for i := range in {
+		in[i] = TicketInput{CustomerID: c.ID, Issue: "Cracked screen", Device: Device{Brand: "Apple"}}
+	}
+	ids, err := s.ImportTickets(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := "In Progress"
+	for _, id := range ids[:n/3] {
+		if _, err := s.UpdateTicket(t.Context(), id, TicketPatch{Status: &status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		q       string
+		filters map[string]string
+		total   int
+		first   uint64
+	}{
+		{"cracked", nil, n, ids[n-1]},
+		{"c", nil, n, ids[n-1]}, // matches the customer, the issue and the device's words
+		{"ada apple scr", nil, n, ids[n-1]},
+		{"cracked", map[string]string{"status": "In Progress"}, n / 3, ids[n/3-1]},
+	} {
+		page, err := s.SearchTickets(ListQuery{Filters: tc.filters, Desc: true, Page: 2, PerPage: 50}, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := idsOf(t, page.Items)
+		if page.Total != tc.total || len(got) != 50 || got[0] != tc.first-50 || !page.HasMore {
+			t.Errorf("%q %v page 2: total %d, %d items from %v, want total %d from %d", tc.q, tc.filters, page.Total, len(got), got[:min(1, len(got))], tc.total, tc.first-50)
+		}
+	}
+}
