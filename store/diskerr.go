@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,7 +33,7 @@ func (s *Store) classifyCommit(err error) error {
 	}
 	if diskFull(err, s.db.Path()) || errors.Is(err, fs.ErrPermission) {
 		u := &UnavailableError{Err: err}
-		if s.diskErr.Swap(&u) == nil {
+		if s.diskErr.Swap(u) == nil {
 			go s.probeDisk()
 		}
 		return u
@@ -69,10 +68,8 @@ func (s *Store) probeDisk() {
 // Unavailable reports why the last commit failed for lack of disk, or nil
 // when writes work (readiness checks use it).
 func (s *Store) Unavailable() error {
-	if p := s.diskErr.Load(); p != nil {
-		return *p
+	if u := s.diskErr.Load(); u != nil {
+		return u
 	}
 	return nil
 }
-
-type diskState = atomic.Pointer[*UnavailableError]

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,7 +46,7 @@ type Store struct {
 	quit   chan struct{}
 	done   chan struct{}
 
-	diskErr diskState // the last commit's disk failure, until one succeeds
+	diskErr atomic.Pointer[UnavailableError] // the last commit's disk failure, until one succeeds
 
 	closeOnce sync.Once
 
