@@ -292,6 +292,7 @@ func TestConsoleInChromium(t *testing.T) {
 		{"/settings/keys", "table", "keys"},
 		{"/settings/events", ".event-list", "events"},
 		{"/settings/staff", "table", "staff"},
+		{"/settings/appliance", "h1", "appliance"},
 	} {
 		step(t, a, "open "+pg.name, chromedp.Navigate(srv.URL+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
 		shots(t, a, pg.name)
