@@ -156,8 +156,49 @@ func shots(t *testing.T, ctx context.Context, name string) {
 	step(t, ctx, "viewport back", chromedp.EmulateViewport(1280, 800))
 }
 
+// axeSource is axe-core's script, which .ci/run installs from npm into
+// .ci/node (PORTAL_AXE names another copy); the accessibility audit is
+// required in CI and skipped elsewhere when it is missing.
+func axeSource(t *testing.T) string {
+	path := os.Getenv("PORTAL_AXE")
+	if path == "" {
+		path = filepath.Join(".ci", "node", "node_modules", "axe-core", "axe.min.js")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must audit accessibility: %v", err)
+		}
+		t.Logf("no accessibility audit: %v (npm install --prefix .ci/node axe-core)", err)
+		return ""
+	}
+	return string(src)
+}
+
+// audit runs axe-core's WCAG 2 A and AA rules on the page and fails the
+// test on serious or critical findings, naming each rule and element.
+func audit(t *testing.T, ctx context.Context, axe, page string) {
+	t.Helper()
+	if axe == "" {
+		return
+	}
+	step(t, ctx, "load axe", chromedp.Evaluate[chromedp.Void](axe+";0"))
+	type finding struct {
+		ID, Impact, Help string
+		Nodes            []string
+	}
+	found := read(t, ctx, "axe "+page, chromedp.Evaluate[[]finding](`axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]}).then((r) =>
+		r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+		  .map((v) => ({ID: v.id, Impact: v.impact, Help: v.help, Nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))})))`,
+		chromedp.EvalAwaitPromise))
+	for _, f := range found {
+		t.Errorf("%s: %s (%s) at %v", page, f.Help, f.ID, f.Nodes)
+	}
+}
+
 func TestConsoleInChromium(t *testing.T) {
 	browser := newBrowser(t)
+	axe := axeSource(t)
 	dir := t.TempDir()
 	// Sandbox mode lets webhooks reach the loopback receiver below.
 	srv := startServe(t, dir, "--sandbox")
@@ -192,6 +233,7 @@ func TestConsoleInChromium(t *testing.T) {
 		waitText(".empty", "No tickets yet"),
 		waitText(".live-status", "Live"))
 	shots(t, a, "queue-empty")
+	audit(t, a, axe, "queue-empty")
 
 	// A second tab of the same session watches the queue.
 	b := tab(t, browser, &confirms)
@@ -210,6 +252,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="device.model"]`), "iPhone 13"),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name="issue"]`), "Cracked screen"))
 	shots(t, a, "new-ticket")
+	audit(t, a, axe, "new-ticket")
 	step(t, a, "create ticket",
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
 		waitText("h1", "#1"),
@@ -228,6 +271,7 @@ func TestConsoleInChromium(t *testing.T) {
 		waitText(`tbody[data-list] tr`, xssName),
 		waitText(".live-hint", "New ticket #1"))
 	shots(t, b, "queue")
+	audit(t, b, axe, "queue")
 
 	// A note from the composer lands in the timeline.
 	step(t, a, "add note",
@@ -253,6 +297,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	step(t, a, "money panel follows", waitText(".col-side", "Screen"))
 	shots(t, a, "ticket")
+	audit(t, a, axe, "ticket")
 	step(t, b, "queue follows", waitText(`tbody[data-list] tr`, "In Progress"))
 
 	// A webhook to the receiver, a test delivery, and a rotated secret.
@@ -285,6 +330,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`table.deliveries button[aria-expanded]`)),
 		waitText(`tr.detail`, "Attempt 1"))
 	shots(t, a, "webhook")
+	audit(t, a, axe, "webhook")
 
 	// The other main pages, for the screenshots' reviewer.
 	for _, pg := range []struct{ path, ready, name string }{
@@ -296,6 +342,7 @@ func TestConsoleInChromium(t *testing.T) {
 	} {
 		step(t, a, "open "+pg.name, chromedp.Navigate(srv.URL+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
 		shots(t, a, pg.name)
+		audit(t, a, axe, pg.name)
 	}
 
 	// The server restarts: the open queue says it is reconnecting, comes back
@@ -324,4 +371,5 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("test mode lists live data:\n%s", live)
 	}
 	shots(t, a, "queue-test-mode")
+	audit(t, a, axe, "queue-test-mode")
 }

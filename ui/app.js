@@ -34,15 +34,20 @@ const screens = [
   { path: /^\/settings\/appliance$/, page: appliancePage, scope: "backup.read" },
 ];
 
+// The navigation: the shop's work, then settings, each entry shown to the
+// roles that hold its scope.
 const nav = [
-  ["Tickets", "/tickets", "tickets.read"],
-  ["Customers", "/customers", "customers.read"],
-  null,
-  ["Staff", "/settings/staff", "users.write"],
-  ["API keys", "/settings/keys", "keys.read"],
-  ["Webhooks", "/settings/webhooks", "webhooks.read"],
-  ["Events", "/settings/events", "events.read"],
-  ["Appliance", "/settings/appliance", "backup.read"],
+  ["Shop", [
+    ["Tickets", "/tickets", "tickets.read"],
+    ["Customers", "/customers", "customers.read"],
+  ]],
+  ["Settings", [
+    ["Staff", "/settings/staff", "users.write"],
+    ["API keys", "/settings/keys", "keys.read"],
+    ["Webhooks", "/settings/webhooks", "webhooks.read"],
+    ["Events", "/settings/events", "events.read"],
+    ["Appliance", "/settings/appliance", "backup.read"],
+  ]],
 ];
 
 let ctx = null; // the signed-in console: session, shop, statuses, staff
@@ -88,12 +93,13 @@ function buildShell() {
       start();
     },
   }, el("span", { class: "knob", "aria-hidden": "true" }), "Test mode");
-  const links = nav.map((n) => n === null
-    ? el("li", { class: "sep", role: "presentation" })
-    : ctx.can(n[2]) ? el("li", {}, link(n[1], n[0])) : null);
+  const groups = nav.map(([label, entries]) => {
+    const items = entries.filter((n) => ctx.can(n[2])).map((n) => el("li", {}, link(n[1], n[0])));
+    return items.length ? el("ul", { "aria-label": label }, items) : null;
+  });
   const side = el("nav", { class: "side", "aria-label": "Main" },
     el("div", { class: "shop-name", text: ctx.shop.name || "Portal" }),
-    el("ul", {}, links),
+    groups,
     el("div", { class: "side-foot" },
       testSwitch, status,
       el("div", { class: "who" }, el("span", { text: ctx.session.user.name }), " · ",
