@@ -218,24 +218,11 @@ func tokenKey(token string, id uint64) []byte {
 type tokenIndex struct {
 	bucket  []byte
 	records []byte
-	// tokens recomputes a record's tokens from its JSON: what the index must
-	// hold for it (its consistency checks use it).
-	tokens func(tx *bolt.Tx, raw []byte) ([]string, error)
 }
 
 var (
-	customerSearch = &tokenIndex{bucketCustomerSearch, customers.records, func(_ *bolt.Tx, raw []byte) ([]string, error) {
-		var c Customer
-		err := json.Unmarshal(raw, &c)
-		return c.tokens(), err
-	}}
-	ticketSearch = &tokenIndex{bucketTicketSearch, tickets.records, func(tx *bolt.Tx, raw []byte) ([]string, error) {
-		var t Ticket
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, err
-		}
-		return ticketTokens(tx, &t)
-	}}
+	customerSearch = &tokenIndex{bucketCustomerSearch, customers.records}
+	ticketSearch   = &tokenIndex{bucketTicketSearch, tickets.records}
 )
 
 // searchCustomers returns matches newest first (or oldest with order=asc).

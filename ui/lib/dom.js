@@ -89,3 +89,22 @@ export function flash(node) {
   void node.offsetWidth; // restart the animation
   node.classList.add("flash");
 }
+
+// keepFocus rebuilds part of a page and puts focus back on the control with
+// the same data-key, so a click on a filter or a page does not drop keyboard
+// users back at the top.
+export function keepFocus(container, build) {
+  const key = container.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+  build();
+  if (key !== undefined) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+}
+
+// renderPager fills a list's pager: what is shown, previous and next.
+export function renderPager(nav, { page, perPage, total, summary }, go) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  keepFocus(nav, () => nav.replaceChildren(
+    el("span", { class: "muted", text: summary }),
+    el("button", { type: "button", class: "quiet", text: "‹ Previous", "data-key": "prev", disabled: page <= 1, onclick: () => go(page - 1) }),
+    el("span", { class: "num", text: `Page ${page} of ${pages}` }),
+    el("button", { type: "button", class: "quiet", text: "Next ›", "data-key": "next", disabled: page >= pages, onclick: () => go(page + 1) })));
+}

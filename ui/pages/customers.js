@@ -1,7 +1,7 @@
 // Customers: a searchable list, and one customer's page with their details
 // and tickets.
 
-import { el, link, field, showErrors, busy, debounce, flash } from "../lib/dom.js";
+import { el, link, field, showErrors, busy, debounce, flash, renderPager } from "../lib/dom.js";
 import { call, get, query } from "../lib/api.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { rememberCustomer } from "../lib/customers.js";
@@ -36,12 +36,8 @@ export async function customerList(ctx, _params, search) {
     empty.replaceChildren(el("p", { text: state.q
       ? `No customer matches “${state.q}”. Check the spelling, or search by phone or email.`
       : "No customers yet — they are added when you create a ticket (press N)." }));
-    const pages = Math.max(1, Math.ceil(r.meta.total / perPage));
-    pager.replaceChildren(
-      el("span", { class: "muted", text: `${r.meta.total} customer${r.meta.total === 1 ? "" : "s"}` }),
-      el("button", { type: "button", class: "quiet", text: "‹ Previous", disabled: state.page <= 1, onclick: () => { state.page--; loadNow(); } }),
-      el("span", { class: "num", text: `Page ${state.page} of ${pages}` }),
-      el("button", { type: "button", class: "quiet", text: "Next ›", disabled: state.page >= pages, onclick: () => { state.page++; loadNow(); } }));
+    renderPager(pager, { page: state.page, perPage, total: r.meta.total, summary: `${r.meta.total} customer${r.meta.total === 1 ? "" : "s"}` },
+      (p) => { state.page = p; loadNow(); });
   }
 
   const loadNow = () => load().catch((err) => { empty.hidden = false; empty.replaceChildren(el("p", { class: "error", text: err.message })); });

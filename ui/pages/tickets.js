@@ -1,7 +1,7 @@
 // The ticket queue: counts per status (each a filter), assignee, search,
 // sort and pages; rows change in place as the shop works.
 
-import { el, link, debounce, flash } from "../lib/dom.js";
+import { el, link, debounce, flash, keepFocus, renderPager } from "../lib/dom.js";
 import { get, query } from "../lib/api.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
@@ -79,16 +79,7 @@ export async function ticketQueue(ctx, _params, search) {
     if (seq !== loadSeq) return; // a newer load is on its way
     renderCounts(totals);
     renderRows(list.data, name);
-    renderPager(list.meta);
-  }
-
-  // keepFocus rebuilds part of the page and puts focus back on the control
-  // with the same data-key, so a click on a filter or a page does not drop
-  // keyboard users back at the top.
-  function keepFocus(container, build) {
-    const key = container.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
-    build();
-    if (key !== undefined) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+    showPager(list.meta);
   }
 
   function renderCounts(totals) {
@@ -127,16 +118,11 @@ export async function ticketQueue(ctx, _params, search) {
       : el("p", { text: ctx.can("tickets.write") ? "No tickets yet — press N to create one." : "No tickets yet." }));
   }
 
-  function renderPager(meta) {
-    const pages = Math.max(1, Math.ceil(meta.total / perPage));
+  function showPager(meta) {
     const from = meta.total ? (meta.page - 1) * perPage + 1 : 0;
     const to = Math.min(meta.total, meta.page * perPage);
-    const go = (p) => () => { state.page = p; syncURL(); reloadNow(); };
-    keepFocus(pager, () => pager.replaceChildren(
-      el("span", { class: "muted", text: `${from}–${to} of ${meta.total}` }),
-      el("button", { type: "button", class: "quiet", text: "‹ Previous", "data-key": "prev", disabled: meta.page <= 1, onclick: go(meta.page - 1) }),
-      el("span", { class: "num", text: `Page ${meta.page} of ${pages}` }),
-      el("button", { type: "button", class: "quiet", text: "Next ›", "data-key": "next", disabled: meta.page >= pages, onclick: go(meta.page + 1) })));
+    renderPager(pager, { page: meta.page, perPage, total: meta.total, summary: `${from}–${to} of ${meta.total}` },
+      (p) => { state.page = p; syncURL(); reloadNow(); });
   }
 
   function clear() {
