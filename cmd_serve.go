@@ -121,7 +121,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
 	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
-		Metrics: hooks.NewMetrics(metrics)})
+		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.live.ScopesOf})
 	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
 		Hooks: engine, Log: log, Backup: dirs.archiver(cfg.data), TLSFingerprint: certs.Fingerprint, Metrics: metrics})
 

@@ -8,6 +8,9 @@ import (
 // seedDemo gives an empty sandbox store a few customers and tickets in
 // different states, so a developer's first GET returns something real.
 func seedDemo(ctx context.Context, s *store.Store) error {
+	if err := seedDemoStaff(ctx, s); err != nil {
+		return err
+	}
 	page, err := s.ListCustomers(store.ListQuery{PerPage: 1}, "")
 	if err != nil || page.Total > 0 {
 		return err
@@ -60,6 +63,26 @@ func seedDemo(ctx context.Context, s *store.Store) error {
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// seedDemoStaff gives the test store staff of its own: test mode never sees
+// the live shop's people, so /users and assigned_to need these. They are
+// records only; nobody can sign in as them (sign-in uses the live store).
+func seedDemoStaff(ctx context.Context, s *store.Store) error {
+	staff, err := s.Users(false)
+	if err != nil || len(staff) > 0 {
+		return err
+	}
+	for _, in := range []store.InviteInput{
+		{Name: "Dana Whitfield", Email: "dana@example.com", Role: "owner"},
+		{Name: "Sam Rivera", Email: "sam@example.com", Role: "technician"},
+		{Name: "Priya Shah", Email: "priya@example.com", Role: "front_desk"},
+	} {
+		if _, _, err := s.InviteUser(ctx, in); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -28,6 +28,33 @@ type Principal struct {
 // Can reports whether the principal holds scope.
 func (p *Principal) Can(scope string) bool { return slices.Contains(p.Scopes, scope) }
 
+// covers reports whether the principal holds every one of scopes.
+func (p *Principal) covers(scopes []string) bool {
+	for _, sc := range scopes {
+		if !p.Can(sc) {
+			return false
+		}
+	}
+	return true
+}
+
+// actor names the principal as the store records it: a staff member for
+// console sessions, the key otherwise, the appliance for the admin socket.
+func (p *Principal) actor() store.Actor {
+	switch {
+	case p.Session:
+		return store.Actor{Type: store.ActorUser, ID: p.UserID, Name: p.Name}
+	case p.KeyID != 0:
+		return store.Actor{Type: store.ActorKey, ID: p.KeyID, Name: p.Name}
+	}
+	return store.System
+}
+
+// editor is the principal changing a webhook, with what it holds now.
+func (p *Principal) editor() store.Editor {
+	return store.Editor{Actor: p.actor(), Scopes: p.Scopes}
+}
+
 // author names the principal on notes and in logs.
 func (p *Principal) author() string {
 	if p.Session {

@@ -167,20 +167,26 @@ func TestKeyCannotGrantScopesItLacks(t *testing.T) {
 	}
 }
 
-func TestTestKeyCannotMintALiveKey(t *testing.T) {
+// Keys are system records of live.db: a test-mode key manages none, not
+// even another developer key (issue 10: test mode never writes live.db).
+func TestTestKeyCannotMintAnyKey(t *testing.T) {
 	t.Parallel()
 	ts, dev := newServer(t, developerKey)
-
-	for _, typ := range []string{"plugin", "internal", "user"} {
-		ts.owner()
-		res := dev.post("/keys", map[string]any{"type": typ, "name": "escape", "scopes": []string{"tickets.read"}})
-		res.fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "type")
+	ts.owner()
+	before, err := ts.Live.Keys()
+	if err != nil {
+		t.Fatal(err)
 	}
-	var k store.NewKey
-	dev.post("/keys", map[string]any{"type": "developer", "name": "another sandbox key", "scopes": []string{"tickets.read"}}).
-		ok(http.StatusCreated, &k)
-	if !strings.HasPrefix(k.Secret, "dk_test_") || k.Mode != store.Test {
-		t.Errorf("developer key %+v", k.APIKey)
+	for _, typ := range []string{"plugin", "internal", "user", "developer"} {
+		dev.post("/keys", map[string]any{"type": typ, "name": "escape", "scopes": []string{"tickets.read"}}).
+			fail(http.StatusForbidden, "FORBIDDEN")
+	}
+	after, err := ts.Live.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("a test key's refused requests made %d keys", len(after)-len(before))
 	}
 }
 
@@ -210,14 +216,8 @@ func TestDeveloperKeyNeitherSeesNorRevokesLiveKeys(t *testing.T) {
 			pluginID = k.ID
 		}
 	}
-	var listed []store.APIKey
-	dev.get("/keys").ok(http.StatusOK, &listed)
-	for _, k := range listed {
-		if k.Type != store.KeyDeveloper {
-			t.Errorf("developer key lists a %s key", k.Type)
-		}
-	}
-	dev.api("DELETE", fmt.Sprintf("/keys/%d", pluginID), nil).fail(http.StatusNotFound, "NOT_FOUND")
+	dev.get("/keys").fail(http.StatusForbidden, "FORBIDDEN")
+	dev.api("DELETE", fmt.Sprintf("/keys/%d", pluginID), nil).fail(http.StatusForbidden, "FORBIDDEN")
 	live.get("/tickets").ok(http.StatusOK, nil)
 }
 

@@ -62,6 +62,7 @@ type keySpec struct {
 	Scopes []string
 	Tier   string // "" takes the type's default
 	Name   string
+	UserID uint64 // a user key's staff member; 0: the owner
 }
 
 // pluginScopes drops what no plugin may be granted (backup.read).
@@ -136,7 +137,7 @@ func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 	}
 	var engine *hooks.Engine
 	if opts.Hooks {
-		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet, Metrics: hookMetrics})
+		engine = hooks.New(hooks.Config{Sealer: sealer, Sandbox: true, Now: clock.Now, Log: quiet, Metrics: hookMetrics, OwnerScopes: live.ScopesOf})
 	}
 	backup := func(ctx context.Context, w io.Writer) error {
 		_, err := store.WriteArchive(ctx, w, store.ArchiveSource{Live: live, Test: test,
@@ -188,7 +189,7 @@ func (ts *testServer) client(spec keySpec) *client {
 		ts.owner() // a user key belongs to a staff member
 	}
 	k, err := ts.Live.CreateKey(context.Background(),
-		store.KeyInput{Type: spec.Type, Name: spec.Name, Scopes: spec.Scopes, Tier: spec.Tier}, ts.Sealer)
+		store.KeyInput{Type: spec.Type, Name: spec.Name, Scopes: spec.Scopes, Tier: spec.Tier, UserID: spec.UserID}, ts.Sealer)
 	if err != nil {
 		ts.t.Fatalf("create %s key: %v", spec.Type, err)
 	}

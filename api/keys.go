@@ -8,14 +8,13 @@ import (
 
 func (s *Server) keyRoutes() []route {
 	return []route{
-		{method: "GET", path: "/keys", scope: readScope("keys"), handle: s.listKeys, summary: "List API keys (never their secrets)", out: []store.APIKey{}, list: &listSpec{}},
-		{method: "POST", path: "/keys", scope: writeScope("keys"), handle: s.createKey, summary: "Create an API key; the key is shown in this response only", in: store.KeyInput{}, out: store.NewKey{}, status: http.StatusCreated},
-		{method: "DELETE", path: "/keys/{id}", scope: writeScope("keys"), handle: s.revokeKey, summary: "Revoke an API key; its next request is refused", out: store.APIKey{}},
+		{method: "GET", path: "/keys", scope: readScope("keys"), handle: s.listKeys, summary: "List API keys (never their secrets)", out: []store.APIKey{}, list: &listSpec{}, liveOnly: true},
+		{method: "POST", path: "/keys", scope: writeScope("keys"), handle: s.createKey, summary: "Create an API key; the key is shown in this response only", in: store.KeyInput{}, out: store.NewKey{}, status: http.StatusCreated, liveOnly: true},
+		{method: "DELETE", path: "/keys/{id}", scope: writeScope("keys"), handle: s.revokeKey, summary: "Revoke an API key; its next request is refused", out: store.APIKey{}, liveOnly: true},
 	}
 }
 
-// listKeys lists the keys the caller may manage: a developer key, which lives
-// in the sandbox, sees only developer keys.
+// listKeys lists the keys the caller may manage: none stronger than itself.
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	keys, err := s.cfg.Live.Keys()
 	if err != nil {
@@ -31,32 +30,24 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, p *Principal) 
 }
 
 // mayManage: a key is no stronger than the one managing it — every scope
-// and the tier within the caller's — and a developer key stays in the sandbox.
+// and the tier within the caller's.
 func (p *Principal) mayManage(k store.APIKey) bool {
-	if p.Type == store.KeyDeveloper && k.Type != store.KeyDeveloper {
-		return false
-	}
-	if store.TierRank(k.Tier) > store.TierRank(p.Tier) {
-		return false
-	}
-	for _, sc := range k.Scopes {
-		if !p.Can(sc) {
-			return false
-		}
-	}
-	return true
+	return store.TierRank(k.Tier) <= store.TierRank(p.Tier) && p.covers(k.Scopes)
 }
 
 // createKey mints a key no stronger than the caller: its scopes must be a
-// subset of the caller's, so keys.write cannot be used to escalate.
+// subset of the caller's, so keys.write cannot be used to escalate. Names
+// are checked exactly first, so what is granted is what was checked.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var in store.KeyInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	// A developer key stays in the sandbox: it cannot mint a key that sees live data.
-	if p.Type == store.KeyDeveloper && in.Type != store.KeyDeveloper {
-		return validation("type", "a developer key can only create developer keys")
+	if err := store.CheckScopes(in.Scopes); err != nil {
+		return err
+	}
+	if in.Tier != "" && store.TierRank(in.Tier) == 0 {
+		return validation("tier", "must be one of free, paid, partner, unlimited (exactly)")
 	}
 	if in.Type == store.KeyUser && in.UserID == 0 {
 		in.UserID = p.UserID
@@ -69,7 +60,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal)
 		wanted = s.roleScopes(in.UserID) // the store defaults a user key to its member's role
 	}
 	for _, sc := range wanted {
-		if store.ValidScope(sc) && !p.Can(sc) {
+		if !p.Can(sc) {
 			return validation("scopes", "you cannot grant "+sc+", which you do not hold")
 		}
 	}
@@ -77,7 +68,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal)
 	if tier == "" {
 		tier = store.DefaultTier(in.Type)
 	}
-	if r := store.TierRank(tier); r > 0 && r > store.TierRank(p.Tier) {
+	if store.TierRank(tier) > store.TierRank(p.Tier) {
 		return validation("tier", "you cannot grant the "+tier+" tier, above your own ("+p.Tier+")")
 	}
 	k, err := s.cfg.Live.CreateKey(r.Context(), in, s.cfg.Sealer)

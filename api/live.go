@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,18 +53,34 @@ func (s *Server) LiveSubscribers() int {
 	return s.liveHubs[store.Live].count() + s.liveHubs[store.Test].count()
 }
 
+// maxLiveFilters bounds events=: every event name and area fits well within
+// it, and a subscriber's filter is matched against every event it is sent.
+const maxLiveFilters = 64
+
+// maxLivePerKey bounds the live connections one rate-limited key holds
+// open: each costs a goroutine pair and a buffer. Unlimited principals
+// (internal keys, the console's sessions) are bounded by nothing, as with
+// the rate limit.
+const maxLivePerKey = 16
+
 // liveFilter reads events= into a matcher: "*", event names, "area.*".
 func liveFilter(raw string) (func(string) bool, error) {
 	if raw == "" {
 		return func(string) bool { return true }, nil
 	}
+	list := strings.Split(raw, ",")
+	if len(list) > maxLiveFilters {
+		return nil, validation("events", fmt.Sprintf("at most %d names or areas", maxLiveFilters))
+	}
 	var patterns []string
-	for _, p := range strings.Split(raw, ",") {
-		p = strings.TrimSpace(p)
+	for _, p := range list {
+		p = strings.TrimSpace(p) // parsing the list; each name is then matched exactly
 		if p != "*" && !hooks.KnownEvent("portal", p) {
 			return nil, validation("events", p+" is not an event name, \"*\" or \"area.*\"")
 		}
-		patterns = append(patterns, p)
+		if !slices.Contains(patterns, p) {
+			patterns = append(patterns, p)
+		}
 	}
 	w := &store.Webhook{Events: patterns}
 	return func(name string) bool { return hooks.Subscribed(w, name) }, nil
@@ -93,6 +112,12 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	if !websocket.IsWebSocketUpgrade(r) {
 		return validation("Upgrade", "the live feed is a websocket: connect with Upgrade: websocket")
 	}
+	release, ok := s.liveSlots.take(p.liveHolder())
+	if !ok {
+		return newError(http.StatusTooManyRequests, "RATE_LIMITED",
+			fmt.Sprintf("This key already holds %d live connections; close one first", maxLivePerKey))
+	}
+	defer release()
 	upgrader := websocket.Upgrader{
 		// A cookie rides along with any page's request, so the console's
 		// connections must come from its own origin; a key is not ambient.
@@ -108,15 +133,58 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	return nil
 }
 
+// liveHolder names the key whose live connections are counted; "" is not
+// counted (unlimited principals, the admin socket).
+func (p *Principal) liveHolder() string {
+	if p.Session || p.KeyID == 0 || store.Tiers[p.Tier] == 0 {
+		return ""
+	}
+	return "key:" + strconv.FormatUint(p.KeyID, 10)
+}
+
+// liveSlots counts open live connections per key.
+type liveSlots struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (l *liveSlots) take(holder string) (release func(), ok bool) {
+	if holder == "" {
+		return func() {}, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[holder] >= maxLivePerKey {
+		return nil, false
+	}
+	if l.open == nil {
+		l.open = map[string]int{}
+	}
+	l.open[holder]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.open[holder]--; l.open[holder] <= 0 {
+			delete(l.open, holder)
+		}
+	}, true
+}
+
 // stillAllowed re-checks, for a long-lived connection, that its key was not
-// revoked, or its session ended or changed role.
+// revoked nor its scopes changed (a user key follows its staff member), or
+// its session ended or changed role. It runs at every ping and at once after
+// any change to keys or staff (store.AccessChanged).
 func (s *Server) stillAllowed(r *http.Request, p *Principal) func() bool {
 	if !p.Session && p.KeyID == 0 { // the admin socket's own feed
 		return func() bool { return true }
 	}
 	if !p.Session {
 		secret := presentedKey(r)
-		return func() bool { _, err := s.cfg.Live.Authenticate(secret); return err == nil }
+		scopes := slices.Clone(p.Scopes)
+		return func() bool {
+			k, err := s.cfg.Live.Authenticate(secret)
+			return err == nil && slices.Equal(k.Scopes, scopes)
+		}
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -137,7 +205,9 @@ type liveConn struct {
 	conn      *websocket.Conn
 	writeWait time.Duration
 	closed    chan struct{} // the client left
-	allowed   func() bool   // checked at every ping
+	allowed   func() bool   // checked at every ping and after every access change
+	// accessChanged is closed by the next change to keys or staff.
+	accessChanged func() <-chan struct{}
 }
 
 func (c *liveConn) send(ev store.StoredEvent) bool {
@@ -150,7 +220,8 @@ func (c *liveConn) send(ev store.StoredEvent) bool {
 // from the log and rejoins; one that stops reading fails a write within
 // writeWait and is dropped, without holding anyone else up.
 func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, wants func(string) bool, resume bool, since uint64, allowed func() bool) {
-	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{}), allowed: allowed}
+	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{}), allowed: allowed,
+		accessChanged: s.cfg.Live.AccessChanged}
 	if c.writeWait == 0 {
 		c.writeWait = liveWriteWait
 	}
@@ -207,9 +278,17 @@ func (s *Server) liveBacklog(c *liveConn, st *store.Store, wants func(string) bo
 	return from, true
 }
 
+// revoked tells the client why it is being closed: its key, session or
+// scopes changed (it may reconnect and get what it may now see).
+func (c *liveConn) revoked() {
+	c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
+		"access revoked or changed"), time.Now().Add(time.Second))
+}
+
 // follow sends what the hub hands over until the connection ends (false)
 // or the subscriber lags (true, with the last event sent).
 func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64, bool) {
+	changed := c.accessChanged()
 	for {
 		select {
 		case ev := <-sub.events:
@@ -235,10 +314,15 @@ func (c *liveConn) follow(sub *liveSub, ping *time.Ticker, last uint64) (uint64,
 					return last, true
 				}
 			}
+		case <-changed:
+			changed = c.accessChanged() // taken before the check, so no later change is missed
+			if !c.allowed() {
+				c.revoked()
+				return last, false
+			}
 		case <-ping.C:
 			if !c.allowed() {
-				c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
-					"access revoked"), time.Now().Add(time.Second))
+				c.revoked()
 				return last, false
 			}
 			if c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.writeWait)) != nil {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+
+	"portal/store"
 )
 
 func requestIDPrefix() string {
@@ -54,6 +56,10 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		if rt.scope != "" && !p.Can(rt.scope) {
 			fail(w, r, forbidden(rt.scope))
+			return
+		}
+		if rt.liveOnly && p.Mode != store.Live {
+			fail(w, r, errLiveOnly)
 			return
 		}
 		if err := rt.handle(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {

@@ -62,9 +62,12 @@ func (s *Server) mss(scope string, h func(http.ResponseWriter, *http.Request, *P
 			var pe *pioError
 			var ve *store.ValidationError
 			var nf *store.NotFoundError
+			var fe *store.ForbiddenError
 			switch {
 			case errors.As(err, &pe):
 				pioFail(w, pe.status, pe.msg)
+			case errors.As(err, &fe):
+				pioFail(w, http.StatusForbidden, fe.Msg)
 			case errors.As(err, &ve):
 				pioFail(w, http.StatusBadRequest, ve.Error())
 			case errors.As(err, &nf):
@@ -152,6 +155,9 @@ func readPioInput(r *http.Request) (pioInput, error) {
 	if err := r.ParseForm(); err != nil {
 		return in, &pioError{http.StatusBadRequest, "the body must be form-encoded or JSON"}
 	}
+	if err := pioFormText(r.PostForm); err != nil {
+		return in, err
+	}
 	field := func(name string) *string {
 		for k, v := range r.PostForm {
 			if strings.EqualFold(k, name) && len(v) > 0 {
@@ -162,7 +168,12 @@ func readPioInput(r *http.Request) (pioInput, error) {
 	}
 	in.URL, in.Description = field("url"), field("description")
 	if ev := field("events"); ev != nil {
+		// Parsing Portal.io's comma-separated list, before any check: the
+		// names themselves are then matched exactly.
 		list := strings.Split(*ev, ",")
+		for i := range list {
+			list[i] = strings.TrimSpace(list[i])
+		}
 		in.Events = &list
 	}
 	if en := field("enabled"); en != nil {
@@ -175,13 +186,20 @@ func readPioInput(r *http.Request) (pioInput, error) {
 	return in, nil
 }
 
+// pioView shows a subscription as Portal.io does, its secret included (seed
+// 003 lists it) — but only to a key at least as strong as the subscription:
+// with the secret a weaker key could sign payloads its receiver trusts.
 func (s *Server) pioView(p *Principal, w store.Webhook) (subscription, error) {
+	view := subscription{SubscriptionID: w.ID, URL: w.URL, Description: w.Description, Enabled: w.Enabled, Events: w.Events}
+	if !p.covers(w.ReadScopes) {
+		return view, nil
+	}
 	secrets, err := p.Store.WebhookSecrets(w.ID, s.cfg.Sealer)
 	if err != nil {
 		return subscription{}, err
 	}
-	return subscription{SubscriptionID: w.ID, URL: w.URL, Description: w.Description, Enabled: w.Enabled,
-		SecretKey: secrets[0], Events: w.Events}, nil
+	view.SecretKey = secrets[0]
+	return view, nil
 }
 
 func (s *Server) pioSubscribe(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -189,7 +207,7 @@ func (s *Server) pioSubscribe(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	create := store.WebhookInput{Format: "portalio", Enabled: in.Enabled, ReadScopes: store.ReadScopes(p.Scopes)}
+	create := store.WebhookInput{Format: "portalio", Enabled: in.Enabled, By: p.editor()}
 	if in.URL != nil {
 		create.URL = *in.URL
 		if err := s.checkURL(r, create.URL); err != nil {
@@ -266,7 +284,7 @@ func (s *Server) pioUpdate(w http.ResponseWriter, r *http.Request, p *Principal)
 		}
 	}
 	h, err = p.Store.UpdateWebhook(r.Context(), h.ID, store.WebhookPatch{URL: in.URL, Description: in.Description,
-		Events: in.Events, Enabled: in.Enabled, ReadScopes: store.ReadScopes(p.Scopes)}, hooks.KnownEvent)
+		Events: in.Events, Enabled: in.Enabled, By: p.editor()}, hooks.KnownEvent)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ var (
 	errTooLarge     = newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB")
 	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
 	errMethod       = newError(http.StatusMethodNotAllowed, "NOT_FOUND", "Method not allowed on this route")
+	errLiveOnly     = newError(http.StatusForbidden, "FORBIDDEN",
+		"This route reaches the live appliance (API keys, backups): test-mode keys and the console's test mode cannot use it")
 )
 
 func forbidden(scope string) *apiError {
@@ -46,9 +48,12 @@ func toAPIError(err error) *apiError {
 	var ve *store.ValidationError
 	var ce *store.ConflictError
 	var nf *store.NotFoundError
+	var fe *store.ForbiddenError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &fe):
+		return newError(http.StatusForbidden, "FORBIDDEN", fe.Msg)
 	case errors.As(err, &ve):
 		msg := "Invalid input"
 		if len(ve.Fields) > 0 {

@@ -23,6 +23,9 @@ type route struct {
 	list         *listSpec // set on list routes
 	status       int       // success status; 200 when zero
 	file         string    // a download's content type: the body is the file, not an envelope
+	// liveOnly routes reach system records of live.db that have no test
+	// counterpart (API keys, backups): test-mode principals are refused.
+	liveOnly bool
 }
 
 // APIPrefix is where the versioned API lives.
@@ -69,13 +72,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // Route is a public view of the route table, for tests and documentation.
-type Route struct{ Method, Path, Scope string }
+type Route struct {
+	Method, Path, Scope string
+	LiveOnly            bool // test-mode principals are refused
+}
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly})
 	}
 	return out
 }

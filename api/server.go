@@ -56,6 +56,8 @@ type Server struct {
 	// liveHubs feed the live websocket, one per store (RunLive runs them).
 	liveHubs map[store.Mode]*liveHub
 	metrics  *httpMetrics // nil without Config.Metrics
+	// liveSlots caps the live connections each key or staff member holds.
+	liveSlots liveSlots
 }
 
 // New builds the server and its routes.

@@ -40,7 +40,7 @@ func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, p *Principal
 	if err := p.mayAssign(in.Role); err != nil {
 		return err
 	}
-	u, token, err := s.cfg.Live.InviteUser(r.Context(), in)
+	u, token, err := p.Store.InviteUser(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *Principal
 	if err := decode(r, &patch); err != nil {
 		return err
 	}
-	current, err := s.cfg.Live.UserByID(id)
+	current, err := p.Store.UserByID(id)
 	if err != nil {
 		return err
 	}
@@ -68,18 +68,19 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *Principal
 			return err
 		}
 	}
-	u, err := s.cfg.Live.UpdateUser(r.Context(), id, patch)
+	u, err := p.Store.UpdateUser(r.Context(), id, patch)
 	if err != nil {
 		return err
 	}
 	return ok(w, http.StatusOK, u)
 }
 
-// listUsers reads staff from the live store: they are system records, the
-// same people whichever store a key sees.
+// listUsers reads the staff of the principal's own store: the live shop's
+// people, or in test mode the test store's own (the sandbox's demo staff),
+// so a test key never learns who works in the live shop.
 func (s *Server) listUsers(activeOnly bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *Principal) error {
-		users, err := s.cfg.Live.Users(activeOnly)
+		users, err := p.Store.Users(activeOnly)
 		if err != nil {
 			return err
 		}

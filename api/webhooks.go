@@ -62,7 +62,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 	if in.Format == "" {
 		in.Format = "portal"
 	}
-	in.ReadScopes = store.ReadScopes(p.Scopes)
+	in.By = p.editor()
 	if !slices.Contains(store.WebhookFormats, in.Format) {
 		return validation("format", "must be one of portal, portalio, porter, standard")
 	}
@@ -106,7 +106,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 	}
-	patch.ReadScopes = store.ReadScopes(p.Scopes)
+	patch.By = p.editor()
 	hook, err := p.Store.UpdateWebhook(r.Context(), id, patch, hooks.KnownEvent)
 	if err != nil {
 		return err
@@ -152,7 +152,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	rotated, err := p.Store.RotateWebhookSecret(r.Context(), id, secret, keep, s.cfg.Sealer)
+	rotated, err := p.Store.RotateWebhookSecret(r.Context(), id, p.editor(), secret, keep, s.cfg.Sealer)
 	if err != nil {
 		return err
 	}

@@ -289,10 +289,14 @@ func TestWebhookValidation(t *testing.T) {
 			t.Errorf("created %s %v as %s %v", tc.format, tc.events, w.Format, w.Events)
 		}
 	}
-	// Events are trimmed and de-duplicated.
-	w := c.newWebhook(map[string]any{"url": publicURL, "events": []string{" ticket.created", "ticket.created", "*"}})
+	// Events are de-duplicated, and matched exactly: a padded name is not trimmed into a known one.
+	w := c.newWebhook(map[string]any{"url": publicURL, "events": []string{"ticket.created", "ticket.created", "*"}})
 	if !slices.Equal(w.Events, []string{"ticket.created", "*"}) {
 		t.Errorf("events %v, want [ticket.created *]", w.Events)
+	}
+	for _, bad := range []string{" ticket.created", "Ticket.created", "ticket.created\t", ""} {
+		c.post("/webhooks", map[string]any{"url": publicURL, "events": []string{bad}}).
+			fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "events")
 	}
 }
 

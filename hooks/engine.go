@@ -33,6 +33,11 @@ type Config struct {
 	Transport http.RoundTripper
 	// Metrics is told the outcome of every recorded attempt; nil counts nothing.
 	Metrics Metrics
+	// OwnerScopes is what a webhook's owner may do now (the live store's
+	// ScopesOf: keys and staff are there whichever store the webhook is in).
+	// Every send is checked against it; nil checks only the scopes the
+	// webhook recorded when it was set up.
+	OwnerScopes func(store.Actor) []string
 }
 
 // Engine delivers each store's events to its webhooks. Build it with New;

@@ -931,7 +931,7 @@ func TestRotationSignsWithBothSecretsWhereTheFormatCan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.s.RotateWebhookSecret(t.Context(), w.ID, secret, 24*time.Hour, v.sealer); err != nil {
+		if _, err := v.s.RotateWebhookSecret(t.Context(), w.ID, store.Editor{}, secret, 24*time.Hour, v.sealer); err != nil {
 			t.Fatal(err)
 		}
 		subs[f] = &sub{rcv, old, secret}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,9 +167,10 @@ func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased,
 	}
 	if !o.Delivered {
 		// Record before reporting, so the receiver's pause is in the store
-		// before the scheduler leases for it again.
+		// before the scheduler leases for it again. A refusal is no fault of
+		// the receiver: its queue goes on.
 		e.record(ctx, s, l, a, o)
-		done <- sent{webhookID: l.Webhook.ID, failed: true}
+		done <- sent{webhookID: l.Webhook.ID, failed: !o.Refused}
 		return
 	}
 	done <- sent{webhookID: l.Webhook.ID}
@@ -242,6 +244,9 @@ func (e *Engine) send(ctx context.Context, s *store.Store, l store.Leased, manua
 // attemptOutcome sends once and works out what follows: delivered, retried
 // later (with the receiver's queue paused meanwhile), or failed.
 func (e *Engine) attemptOutcome(ctx context.Context, l store.Leased, manual bool) (store.Attempt, store.Outcome, error) {
+	if why := e.refusal(l); why != "" {
+		return store.Attempt{At: e.cfg.Now().UTC(), Manual: manual, Error: why}, store.Outcome{Refused: true}, nil
+	}
 	a, status, retryAfter := e.attempt(ctx, l)
 	if ctx.Err() != nil {
 		// Shutting down (or the caller left): the lease brings it back later.
@@ -271,6 +276,31 @@ func (e *Engine) attemptOutcome(ctx context.Context, l store.Leased, manual bool
 		o.PauseUntil = &pause
 	}
 	return a, o, nil
+}
+
+// refusal says why a delivery must not be sent ("" when it may): an event
+// carries its record, so it goes only where the webhook's owner may read it
+// now — not as they could when it was queued, nor as whoever set it up could.
+// Samples ("Send test") hold no record and always go.
+func (e *Engine) refusal(l store.Leased) string {
+	if l.Delivery.Test {
+		return ""
+	}
+	need := store.EventScope(l.Delivery.Event)
+	if !slices.Contains(l.Webhook.ReadScopes, need) {
+		return "not sent: this webhook was set up by someone who may not read " + need
+	}
+	if e.cfg.OwnerScopes != nil && !slices.Contains(e.cfg.OwnerScopes(l.Webhook.Owner), need) {
+		return "not sent: the webhook's owner (" + describeActor(l.Webhook.Owner) + ") may no longer read " + need
+	}
+	return ""
+}
+
+func describeActor(a store.Actor) string {
+	if a.Type == "" {
+		return "the appliance"
+	}
+	return strings.TrimSpace(a.Type + " " + strconv.FormatUint(a.ID, 10) + " " + a.Name)
 }
 
 // maxPause bounds how long a failing receiver's queue waits between probes.

@@ -380,6 +380,10 @@ type Outcome struct {
 	RetryAt   *time.Time // nil: no retry (the delivery fails, unless manual)
 	// PauseUntil holds back the webhook's whole queue after a failure.
 	PauseUntil *time.Time
+	// Refused: the sender would not send it (its owner may no longer read
+	// the event). The delivery fails without a retry, and the receiver is
+	// not blamed: no failure streak, no pause.
+	Refused bool
 }
 
 // RecordAttempt stores an attempt and its consequences in one transaction:
@@ -479,6 +483,7 @@ func (s *Store) countAttempt(tx *bolt.Tx, w *webhookRecord, o Outcome, manual bo
 	switch {
 	case o.Delivered:
 		w.ConsecutiveFailures, w.PausedUntil = 0, nil
+	case o.Refused:
 	case o.Gone:
 		w.ConsecutiveFailures++
 		reason = "the receiver answered 410 Gone"

@@ -22,6 +22,12 @@ func Conflict(format string, args ...any) error {
 	return &ConflictError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// ForbiddenError means the caller is not strong enough for what it asked,
+// found inside the transaction that would have done it.
+type ForbiddenError struct{ Msg string }
+
+func (e *ForbiddenError) Error() string { return e.Msg }
+
 // NotFoundError names what was not found; errors.Is(err, ErrNotFound) holds.
 type NotFoundError struct{ What string }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -128,16 +129,14 @@ func (in *KeyInput) normalize() error {
 		p.Add("type", "must be one of plugin, developer, internal, user, app")
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 100 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 100 {
 		p.Add("name", "is required (1 to 100 characters)")
 	}
-	scopes, err := normalizeScopes(in.Scopes)
 	var ve *ValidationError
-	if errors.As(err, &ve) {
+	if errors.As(CheckScopes(in.Scopes), &ve) {
 		p.fields = append(p.fields, ve.Fields...)
 	}
-	in.Scopes = scopes
-	if in.Type == KeyPlugin && contains(scopes, "backup.read") {
+	if in.Type == KeyPlugin && contains(in.Scopes, BackupScope) {
 		// A backup is every record plus the sealing key: not for a third party.
 		p.Add("scopes", "backup.read is for the owner and internal keys, never a plugin")
 	}
@@ -266,7 +265,9 @@ func (s *Store) RevokeKey(ctx context.Context, id uint64) (APIKey, error) {
 	return out, err
 }
 
-// Authenticate finds the live key for a presented secret.
+// Authenticate finds the live key for a presented secret, with the scopes it
+// has now: a user key's are narrowed to its staff member's current role, and
+// it is refused once they are inactive.
 func (s *Store) Authenticate(secret string) (APIKey, error) {
 	h := hashKey(secret)
 	var sum [32]byte
@@ -275,24 +276,30 @@ func (s *Store) Authenticate(secret string) (APIKey, error) {
 		return k, nil
 	}
 	gen := s.keys.generation()
-	var rec *keyRecord
+	var k APIKey
 	err := s.view(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketKeyHashes).Get(h)
 		if id == nil {
 			return ErrBadKey
 		}
 		r, err := getRecord[keyRecord](tx, bucketKeys, btoi(id), "key")
-		rec = r
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(r.Hash, h) != 1 || r.RevokedAt != nil || r.Type == KeyApp {
+			return ErrBadKey
+		}
+		k = r.APIKey
+		if k.Type == KeyUser {
+			k, err = narrowToStaff(tx, k)
+		}
 		return err
 	})
 	if err != nil {
 		return APIKey{}, ErrBadKey
 	}
-	if subtle.ConstantTimeCompare(rec.Hash, h) != 1 || rec.RevokedAt != nil || rec.Type == KeyApp {
-		return APIKey{}, ErrBadKey
-	}
-	s.keys.put(gen, sum, rec.APIKey)
-	return rec.APIKey, nil
+	s.keys.put(gen, sum, k)
+	return k, nil
 }
 
 // AppSecret returns the unsealed secret of app credentials, for checking
@@ -314,14 +321,50 @@ func (s *Store) AppSecret(appID string, sealer *Sealer) ([]byte, error) {
 	return sealer.Open(rec.SealedSecret)
 }
 
-// keyCache spares a read transaction per request. Any key write resets it,
-// and an entry computed before a reset is not stored, so a revocation is seen
-// by the very next request.
+// keyCache spares a read transaction per request. Any key or staff write
+// resets it, and an entry computed before a reset is not stored, so a
+// revocation or demotion is seen by the very next request.
 type keyCache struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[[32]byte]APIKey
+	mu     sync.RWMutex
+	gen    uint64
+	m      map[[32]byte]APIKey
+	actors map[Actor][]string // ScopesOf
+	change chan struct{}      // closed and replaced by every reset (AccessChanged)
 }
+
+func (c *keyCache) actor(a Actor) ([]string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.actors[a]
+	return v, ok
+}
+
+func (c *keyCache) putActor(gen uint64, a Actor, scopes []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.actors == nil || len(c.actors) > 10000 {
+		c.actors = map[Actor][]string{}
+	}
+	c.actors[a] = scopes
+}
+
+// changed is closed at the next reset.
+func (c *keyCache) changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.change == nil {
+		c.change = make(chan struct{})
+	}
+	return c.change
+}
+
+// AccessChanged is closed by the next change to keys or staff (a revocation,
+// a deactivation, a new role): long-lived connections re-check their
+// principal then, instead of at their next ping.
+func (s *Store) AccessChanged() <-chan struct{} { return s.keys.changed() }
 
 func (c *keyCache) get(h [32]byte) (APIKey, bool) {
 	c.mu.RLock()
@@ -352,7 +395,11 @@ func (c *keyCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.m = nil
+	c.m, c.actors = nil, nil
+	if c.change != nil {
+		close(c.change)
+		c.change = nil
+	}
 }
 
 // userKeyDefaults ties a user key to a staff member (the owner unless named)

@@ -1,6 +1,9 @@
 package store
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Resources that scopes guard; each has .read (GET) and .write (everything else).
 var scopeResources = []string{
@@ -66,23 +69,22 @@ func without(list []string, drop ...string) []string {
 	return out
 }
 
-func normalizeScopes(in []string) ([]string, error) {
+// CheckScopes accepts only exact scope names, each once: a name with a space,
+// another case or a look-alike letter is refused, naming it, before anyone
+// checks what the caller may grant, so nothing is normalised after a check.
+func CheckScopes(in []string) error {
 	var p Problems
 	seen := map[string]bool{}
-	var out []string
 	for _, s := range in {
-		s = strings.TrimSpace(s)
-		if s == "" || seen[s] {
-			continue
-		}
-		if !ValidScope(s) {
-			p.Add("scopes", "unknown scope "+s)
-			continue
+		switch {
+		case !ValidScope(s):
+			p.Add("scopes", fmt.Sprintf("unknown scope %q (scopes are exact names such as tickets.read)", s))
+		case seen[s]:
+			p.Add("scopes", fmt.Sprintf("scope %q is listed twice", s))
 		}
 		seen[s] = true
-		out = append(out, s)
 	}
-	return out, p.Err()
+	return p.Err()
 }
 
 // ReadScopes keeps the .read scopes of a list.

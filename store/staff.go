@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
@@ -50,7 +51,7 @@ func emailTaken(tx *bolt.Tx, email string, except uint64) (bool, error) {
 func (s *Store) InviteUser(ctx context.Context, in InviteInput) (User, string, error) {
 	var p Problems
 	in.Name, in.Email = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
-	if in.Name == "" || len(in.Name) > 120 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 120 {
 		p.Add("name", "is required (1 to 120 characters)")
 	}
 	if !validEmail(in.Email) {
@@ -151,7 +152,7 @@ func (s *Store) UpdateUser(ctx context.Context, id uint64, p UserPatch) (User, e
 	if p.Role != nil && !validRole(*p.Role) {
 		return User{}, Invalid("role", "must be one of "+strings.Join(Roles, ", "))
 	}
-	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || len(*p.Name) > 120) {
+	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || utf8.RuneCountInString(*p.Name) > 120) {
 		return User{}, Invalid("name", "is required (1 to 120 characters)")
 	}
 	var out User
@@ -176,6 +177,7 @@ func (s *Store) UpdateUser(ctx context.Context, id uint64, p UserPatch) (User, e
 		out = r.User
 		return putUser(tx.Bucket(bucketUsers), r)
 	})
+	s.keys.reset() // after the commit: their keys follow the new role or access at once
 	return out, err
 }
 

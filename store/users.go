@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
@@ -154,7 +155,7 @@ var ErrBadSetupToken = &ConflictError{Msg: "this setup link is no longer valid; 
 func (s *Store) CompleteSetup(ctx context.Context, in SetupInput) (string, User, error) {
 	var p Problems
 	in.Name, in.Email = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
-	if in.Name == "" || len(in.Name) > 120 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 120 {
 		p.Add("name", "is required (1 to 120 characters)")
 	}
 	if !validEmail(in.Email) {
@@ -304,9 +305,11 @@ func (s *Store) SessionUser(token string) (User, error) {
 
 // EndSession signs a session out.
 func (s *Store) EndSession(ctx context.Context, token string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).Delete(hashKey(token))
 	})
+	s.keys.reset() // the session's live connections close now (AccessChanged)
+	return err
 }
 
 // dummyHash is a real bcrypt hash of nothing anyone types, compared against

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -49,9 +50,13 @@ type Webhook struct {
 	// ReadScopes are the read scopes of whoever last set the webhook up: it
 	// carries only events whose records they may read (an event holds its
 	// record, so a webhook must not be a way around a scope).
-	ReadScopes []string  `json:"read_scopes"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ReadScopes []string `json:"read_scopes"`
+	// Owner is who last set its URL, events or format. Every send is checked
+	// against what the owner may read at that moment (ScopesOf), so a
+	// revoked or narrowed owner's webhook stops carrying what they lost.
+	Owner     Actor     `json:"owner"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type webhookRecord struct {
@@ -71,7 +76,46 @@ type WebhookInput struct {
 	Events      []string `json:"events"`
 	Format      string   `json:"format"`
 	Enabled     *bool    `json:"enabled"`
-	ReadScopes  []string `json:"-"` // set by the API from the caller
+	// By is the caller, who becomes the owner; its read scopes are what the
+	// webhook may carry. Set by the API, never read from the body.
+	By Editor `json:"-"`
+}
+
+// Editor is who changes a webhook, with the scopes they hold now.
+type Editor struct {
+	Actor  Actor
+	Scopes []string
+}
+
+// orSystem reads the zero Editor as the appliance itself (the CLI, the
+// sandbox's demo data), which may do anything. The API always names its caller.
+func (e Editor) orSystem() Editor {
+	if e.Actor.Type == "" {
+		return Editor{Actor: System, Scopes: AllScopes()}
+	}
+	return e
+}
+
+// missing lists the scopes of need the editor lacks.
+func (e Editor) missing(need []string) []string {
+	var out []string
+	for _, sc := range need {
+		if !contains(e.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// mayRedirect refuses an editor weaker than the webhook: changing where its
+// payloads go, which events it carries, its format or its secret would hand
+// over records the editor may not read.
+func (e Editor) mayRedirect(w *Webhook) error {
+	if lack := e.missing(w.ReadScopes); len(lack) > 0 {
+		return &ForbiddenError{Msg: "This webhook carries what " + strings.Join(lack, ", ") +
+			" may read, which you do not hold; only someone who does may change its URL, events, format or secret"}
+	}
+	return nil
 }
 
 // WebhookPatch changes a webhook. Enabling it clears the failure streak.
@@ -81,7 +125,9 @@ type WebhookPatch struct {
 	Events      *[]string `json:"events"`
 	Format      *string   `json:"format"`
 	Enabled     *bool     `json:"enabled"`
-	ReadScopes  []string  `json:"-"` // the editor's; the webhook then carries what they may read
+	// By is the caller (set by the API). Changing the URL, events or format
+	// needs an editor at least as strong as the webhook, who then owns it.
+	By Editor `json:"-"`
 }
 
 // EventFilter says whether a webhook of a format can subscribe to a name.
@@ -98,8 +144,10 @@ func (w *Webhook) validate(known EventFilter) error {
 	w.URL = strings.TrimSpace(w.URL)
 	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(w.URL) > 2000 {
 		p.Add("url", "must be an absolute http or https URL without credentials")
+	} else if _, ascii := WebhookHost(u.Hostname()); !ascii {
+		p.Add("url", "must be an ASCII host name; write an international name in its xn-- form")
 	}
-	if len(w.Description) > 500 {
+	if utf8.RuneCountInString(w.Description) > 500 {
 		p.Add("description", "must be at most 500 characters")
 	}
 	if len(w.Events) == 0 {
@@ -117,11 +165,12 @@ func (w *Webhook) validate(known EventFilter) error {
 	return p.Err()
 }
 
+// dedupe drops repeated event names. Names are kept exactly as given (an
+// unknown spelling is refused by validate, never trimmed into a known one).
 func dedupe(list []string) []string {
 	out := make([]string, 0, len(list))
 	for _, v := range list {
-		v = strings.TrimSpace(v)
-		if v != "" && !slices.Contains(out, v) {
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
@@ -176,13 +225,11 @@ func putWebhook(tx *bolt.Tx, w *webhookRecord) error {
 // CreateWebhook stores a subscription with its secret sealed. known says
 // which event names exist (the caller knows the formats' aliases).
 func (s *Store) CreateWebhook(ctx context.Context, in WebhookInput, secret string, sealer *Sealer, known EventFilter) (NewWebhook, error) {
+	by := in.By.orSystem()
 	w := Webhook{URL: in.URL, Description: strings.TrimSpace(in.Description), Events: dedupe(in.Events), Format: in.Format,
-		Enabled: true, ReadScopes: in.ReadScopes}
+		Enabled: true, ReadScopes: ReadScopes(by.Scopes), Owner: by.Actor}
 	if w.Format == "" {
 		w.Format = "portal"
-	}
-	if w.ReadScopes == nil {
-		w.ReadScopes = ReadScopes(AllScopes()) // made by the appliance itself
 	}
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
@@ -274,6 +321,14 @@ func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, kn
 			return err
 		}
 		w := &r.Webhook
+		redirects := (p.URL != nil && *p.URL != w.URL) || (p.Format != nil && *p.Format != w.Format) ||
+			(p.Events != nil && !slices.Equal(dedupe(*p.Events), w.Events))
+		if by := p.By.orSystem(); redirects {
+			if err := by.mayRedirect(w); err != nil {
+				return err
+			}
+			w.Owner, w.ReadScopes = by.Actor, ReadScopes(by.Scopes)
+		}
 		if p.URL != nil {
 			w.URL = *p.URL
 		}
@@ -285,9 +340,6 @@ func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, kn
 		}
 		if p.Format != nil {
 			w.Format = *p.Format
-		}
-		if p.ReadScopes != nil {
-			w.ReadScopes = p.ReadScopes
 		}
 		if p.Enabled != nil {
 			if *p.Enabled && !w.Enabled {
@@ -307,7 +359,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, id uint64, p WebhookPatch, kn
 
 // RotateWebhookSecret replaces the secret; the old one stays valid for keepOld
 // (formats that can carry two signatures send both meanwhile).
-func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret string, keepOld time.Duration, sealer *Sealer) (NewWebhook, error) {
+// Like a new URL, a new secret is only for an editor as strong as the webhook:
+// whoever holds it can sign payloads the receiver trusts.
+func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, by Editor, secret string, keepOld time.Duration, sealer *Sealer) (NewWebhook, error) {
 	sealed, err := sealer.Seal([]byte(secret))
 	if err != nil {
 		return NewWebhook{}, err
@@ -316,6 +370,9 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, secret strin
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		r, err := s.getWebhook(tx, id)
 		if err != nil {
+			return err
+		}
+		if err := by.orSystem().mayRedirect(&r.Webhook); err != nil {
 			return err
 		}
 		now := s.clock()

@@ -659,7 +659,7 @@ func TestRotationKeepsTheOldSecretUntilItExpires(t *testing.T) {
 		t.Fatalf("secrets %v, want [whsec_old]", got)
 	}
 	clock.Advance(time.Hour)
-	rotated, err := s.RotateWebhookSecret(ctx, w.ID, "whsec_new", 24*time.Hour, sealer)
+	rotated, err := s.RotateWebhookSecret(ctx, w.ID, Editor{}, "whsec_new", 24*time.Hour, sealer)
 	if err != nil || rotated.Secret != "whsec_new" {
 		t.Fatalf("RotateWebhookSecret = %+v, %v", rotated, err)
 	}
@@ -689,16 +689,16 @@ func TestRotationKeepsTheOldSecretUntilItExpires(t *testing.T) {
 	}
 
 	// Each rotation keeps only the secret it replaced; keepOld 0 switches at once.
-	if _, err := s.RotateWebhookSecret(ctx, w.ID, "whsec_third", 24*time.Hour, sealer); err != nil {
+	if _, err := s.RotateWebhookSecret(ctx, w.ID, Editor{}, "whsec_third", 24*time.Hour, sealer); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RotateWebhookSecret(ctx, w.ID, "whsec_fourth", time.Hour, sealer); err != nil {
+	if _, err := s.RotateWebhookSecret(ctx, w.ID, Editor{}, "whsec_fourth", time.Hour, sealer); err != nil {
 		t.Fatal(err)
 	}
 	if got := secrets(); !slices.Equal(got, []string{"whsec_fourth", "whsec_third"}) {
 		t.Fatalf("secrets after two rotations %v, want [whsec_fourth whsec_third]", got)
 	}
-	if _, err := s.RotateWebhookSecret(ctx, w.ID, "whsec_fifth", 0, sealer); err != nil {
+	if _, err := s.RotateWebhookSecret(ctx, w.ID, Editor{}, "whsec_fifth", 0, sealer); err != nil {
 		t.Fatal(err)
 	}
 	if got := secrets(); !slices.Equal(got, []string{"whsec_fifth"}) {
@@ -718,7 +718,7 @@ func TestWebhookSecretsAreSealedOnDisk(t *testing.T) {
 		w := mustWebhook(t, s, sealer, secret, WebhookInput{URL: "https://receiver.example/" + format, Events: []string{"*"}, Format: format})
 		rotated := hookSecret(t)
 		secrets = append(secrets, rotated)
-		if _, err := s.RotateWebhookSecret(t.Context(), w.ID, rotated, 24*time.Hour, sealer); err != nil {
+		if _, err := s.RotateWebhookSecret(t.Context(), w.ID, Editor{}, rotated, 24*time.Hour, sealer); err != nil {
 			t.Fatal(err)
 		}
 	}

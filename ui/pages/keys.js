@@ -2,7 +2,7 @@
 // list them without their secrets, revoke.
 
 import { el, field, showErrors, busy } from "../lib/dom.js";
-import { call, get } from "../lib/api.js";
+import { call } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { secretReveal } from "./secret.js";
 
@@ -14,13 +14,17 @@ const types = [
   ["app", "App credentials — signs Portal.io-style requests"],
 ];
 
+// Keys belong to the appliance, not to a mode: this page always speaks to
+// the live side (a developer key is still made for the test store).
+const live = { mode: "live" };
+
 export async function keysPage(ctx) {
   const list = el("tbody", { "data-list": true });
   const canWrite = ctx.can("keys.write");
   const shown = el("div"); // the new key, once
 
   async function load() {
-    const keys = (await get("/api/v1/keys?per_page=200")).data;
+    const keys = (await call("GET", "/api/v1/keys?per_page=200", undefined, live)).data;
     list.replaceChildren(...keys.map((k) => el("tr", { class: k.revoked_at ? "revoked" : "" },
       el("td", {}, el("strong", { text: k.name }), el("div", { class: "muted small mono", text: `${k.prefix}…${k.last4}` })),
       el("td", { text: k.type }),
@@ -37,7 +41,7 @@ export async function keysPage(ctx) {
   async function revoke(k) {
     if (!confirm(`Revoke “${k.name}”? Requests with it are refused from now on.`)) return;
     try {
-      await call("DELETE", `/api/v1/keys/${k.id}`);
+      await call("DELETE", `/api/v1/keys/${k.id}`, undefined, live);
       await load();
     } catch (err) {
       alert(err.message);
@@ -46,7 +50,7 @@ export async function keysPage(ctx) {
 
   const node = el("section", { class: "page" },
     el("header", { class: "page-head" }, el("h1", { text: "API keys" })),
-    el("p", { class: "muted", text: "Keys let integrations use the API. A key is shown once, when it is created; Portal keeps only its hash." }),
+    el("p", { class: "muted", text: "Keys let integrations use the API. A key is shown once, when it is created; Portal keeps only its hash. Keys are the same in live and test mode: a developer key sees only test data." }),
     shown,
     el("div", { class: "table-wrap" }, el("table", {},
       el("thead", {}, el("tr", {}, ["Name", "Type", "Mode", "Scopes", "Tier", "Created", ""].map((h) => el("th", { scope: "col", text: h })))), list)),
@@ -87,7 +91,7 @@ function createForm(ctx, created) {
       const body = { name: name.value, type: type.value, scopes: scopeBoxes.value(), tier: tier.value };
       if (type.value === "user") body.user_id = Number(user.value);
       try {
-        const r = await call("POST", "/api/v1/keys", body);
+        const r = await call("POST", "/api/v1/keys", body, live);
         form.reset();
         sync();
         await created(r.data);
