@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -104,7 +103,7 @@ func restoreArchive(d dataDir, archive string, now time.Time) (restored, error) 
 			os.RemoveAll(staging)
 		}
 	}()
-	if res.manifest, err = store.ExtractArchive(bufio.NewReaderSize(src, 256<<10), staging); err != nil {
+	if res.manifest, err = store.ExtractArchive(src, staging); err != nil {
 		return res, fmt.Errorf("%s: %w; nothing was changed", archive, err)
 	}
 	for _, name := range []string{store.ArchiveLive, store.ArchiveTest} {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,21 +17,30 @@ import (
 const maxBody = 1 << 20
 
 // decode reads exactly one JSON object into dst, refusing unknown fields and
-// wrong types with a VALIDATION_ERROR that names the field.
+// wrong types with a VALIDATION_ERROR that names the field. It then refuses
+// what encoding/json lets through silently: a field given twice, text that
+// is not valid Unicode or holds control characters, and impossible years.
 func decode(r *http.Request, dst any) error {
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe) || len(raw) > maxBody:
+		return errTooLarge
+	case err != nil:
+		return validation("body", "could not be read: "+err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
 		return validation("body", "must hold exactly one JSON object")
 	}
-	return nil
+	if err := scanJSON(raw); err != nil {
+		return err
+	}
+	return checkText(dst)
 }
 
 // decodeOptional decodes a body that may be left out entirely.

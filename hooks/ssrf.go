@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"portal/store"
 )
 
 // ErrForbiddenAddress means a webhook URL points inside the appliance's own
@@ -78,7 +80,12 @@ func CheckURL(ctx context.Context, raw string, sandbox bool) error {
 	if err != nil {
 		return err
 	}
-	host := u.Hostname()
+	// The host as it will be dialled: 127。0。0。1 is checked as 127.0.0.1.
+	host, ascii := store.WebhookHost(u.Hostname())
+	if !ascii {
+		// Not an address refusal: the store refuses the URL, saying why.
+		return fmt.Errorf("webhook host %q is not ASCII", host)
+	}
 	if numericLooking(host) {
 		if _, err := netip.ParseAddr(host); err != nil {
 			// 127.1, 2130706433, 0x7f.1: forms some resolvers read as addresses.

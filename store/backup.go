@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -159,40 +158,34 @@ func badArchive(format string, a ...any) error {
 // VerifyArchive reads a whole archive and checks it against its manifest:
 // gzip and tar intact, exactly the expected files, sizes and checksums.
 func VerifyArchive(r io.Reader) (Manifest, error) {
-	return readArchive(r, func(string) (io.Writer, func() error, error) {
+	raw, seen, err := walkArchive(r, hashEntry(func(string) (io.Writer, func() error, error) {
 		return io.Discard, func() error { return nil }, nil
-	})
-}
-
-// ExtractArchive verifies an archive as VerifyArchive does while writing
-// its files into dir (mode 0600, synced to disk). On error, files already
-// written stay in dir for the caller to remove with the folder.
-func ExtractArchive(r io.Reader, dir string) (Manifest, error) {
-	return readArchive(r, func(name string) (io.Writer, func() error, error) {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, nil, err
-		}
-		return f, func() error {
-			if err := f.Sync(); err != nil {
-				f.Close()
-				return err
-			}
-			return f.Close()
-		}, nil
-	})
+	}, nil))
+	if err != nil {
+		return Manifest{}, err
+	}
+	m, err := parseManifest(raw)
+	if err != nil {
+		return m, err
+	}
+	return m, m.check(seen, true)
 }
 
 // maxManifest bounds what is read into memory for the manifest.
 const maxManifest = 1 << 20
 
-type sink func(name string) (w io.Writer, done func() error, err error)
+// entryFunc reads one data entry of an archive (its header already
+// checked) and describes what it held.
+type entryFunc func(hdr *tar.Header, tr *tar.Reader) (ManifestFile, error)
 
-func readArchive(r io.Reader, open sink) (Manifest, error) {
-	var m Manifest
+// walkArchive reads an archive to its end: the expected regular files, each
+// at most once, then the manifest, whose bytes it returns with what entry
+// made of each file. An entry that entry does not read is skipped unread
+// (the tar reader discards it).
+func walkArchive(r io.Reader, entry entryFunc) ([]byte, map[string]ManifestFile, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return m, badArchive("gzip: %v", err)
+		return nil, nil, badArchive("gzip: %v", err)
 	}
 	tr := tar.NewReader(zr)
 	seen := map[string]ManifestFile{}
@@ -203,47 +196,52 @@ func readArchive(r io.Reader, open sink) (Manifest, error) {
 			break
 		}
 		if err != nil {
-			return m, badArchive("tar: %v", err)
+			return nil, nil, badArchive("tar: %v", err)
 		}
 		if manifest != nil {
-			return m, badArchive("%s follows the manifest", hdr.Name)
+			return nil, nil, badArchive("%s follows the manifest", hdr.Name)
 		}
 		if hdr.Typeflag != tar.TypeReg {
-			return m, badArchive("%s is not a regular file", hdr.Name)
+			return nil, nil, badArchive("%s is not a regular file", hdr.Name)
 		}
 		if hdr.Name == ArchiveManifest {
 			if hdr.Size > maxManifest {
-				return m, badArchive("manifest of %d bytes", hdr.Size)
+				return nil, nil, badArchive("manifest of %d bytes", hdr.Size)
 			}
 			if manifest, err = io.ReadAll(tr); err != nil {
-				return m, badArchive("manifest: %v", err)
+				return nil, nil, badArchive("manifest: %v", err)
 			}
 			continue
 		}
 		if !isArchiveFile(hdr.Name) {
-			return m, badArchive("unexpected file %q", hdr.Name)
+			return nil, nil, badArchive("unexpected file %q", hdr.Name)
 		}
 		if _, dup := seen[hdr.Name]; dup {
-			return m, badArchive("%s twice", hdr.Name)
+			return nil, nil, badArchive("%s twice", hdr.Name)
 		}
-		f, err := copyEntry(tr, hdr, open)
+		f, err := entry(hdr, tr)
 		if err != nil {
-			return m, err
+			return nil, nil, err
 		}
 		seen[hdr.Name] = f
 	}
 	// The tar reader stops at the end-of-archive marker; reading gzip to
 	// its end is what checks the gzip trailer's CRC and length.
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return m, badArchive("gzip: %v", err)
+		return nil, nil, badArchive("gzip: %v", err)
 	}
 	if manifest == nil {
-		return m, badArchive("no %s", ArchiveManifest)
+		return nil, nil, badArchive("no %s", ArchiveManifest)
 	}
-	if err := json.Unmarshal(manifest, &m); err != nil {
+	return manifest, seen, nil
+}
+
+func parseManifest(raw []byte) (Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return m, badArchive("manifest: %v", err)
 	}
-	return m, m.check(seen)
+	return m, nil
 }
 
 func isArchiveFile(name string) bool {
@@ -255,25 +253,52 @@ func isArchiveFile(name string) bool {
 	return false
 }
 
-// copyEntry streams one tar entry into the sink, hashing it.
-func copyEntry(tr *tar.Reader, hdr *tar.Header, open sink) (ManifestFile, error) {
-	w, done, err := open(hdr.Name)
-	if err != nil {
-		return ManifestFile{}, err
+type sink func(name string) (w io.Writer, done func() error, err error)
+
+// hashEntry streams each entry into the sink, hashing it. With limits (the
+// manifest's sizes) an entry the manifest does not list, or one larger than
+// it says, is refused before the sink is opened, and no more than its size
+// and one byte is ever read: a small archive cannot make a restore write
+// gigabytes before its checksum fails.
+func hashEntry(open sink, limits map[string]int64) entryFunc {
+	return func(hdr *tar.Header, tr *tar.Reader) (ManifestFile, error) {
+		limit := int64(-1)
+		if limits != nil {
+			size, listed := limits[hdr.Name]
+			if !listed {
+				return ManifestFile{}, badArchive("%s is not listed in the manifest", hdr.Name)
+			}
+			if hdr.Size > size {
+				return ManifestFile{}, badArchive("%s holds %d bytes, the manifest says %d", hdr.Name, hdr.Size, size)
+			}
+			limit = size
+		}
+		w, done, err := open(hdr.Name)
+		if err != nil {
+			return ManifestFile{}, err
+		}
+		var src io.Reader = tr
+		if limit >= 0 {
+			src = io.LimitReader(tr, limit+1)
+		}
+		sum := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, sum), src)
+		if cerr := done(); err == nil && cerr != nil {
+			return ManifestFile{}, cerr
+		}
+		if err != nil {
+			return ManifestFile{}, badArchive("%s: %v", hdr.Name, err)
+		}
+		if limit >= 0 && n > limit {
+			return ManifestFile{}, badArchive("%s is larger than the manifest's %d bytes", hdr.Name, limit)
+		}
+		return ManifestFile{Name: hdr.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
 	}
-	sum := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, sum), tr)
-	if cerr := done(); err == nil && cerr != nil {
-		return ManifestFile{}, cerr
-	}
-	if err != nil {
-		return ManifestFile{}, badArchive("%s: %v", hdr.Name, err)
-	}
-	return ManifestFile{Name: hdr.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
 }
 
-// check compares the manifest with what the archive held.
-func (m Manifest) check(seen map[string]ManifestFile) error {
+// check compares the manifest with what the archive held: its sizes, and
+// with sums its checksums too.
+func (m Manifest) check(seen map[string]ManifestFile, sums bool) error {
 	if m.Format != archiveFormat {
 		return badArchive("manifest format %d, this portal reads %d", m.Format, archiveFormat)
 	}
@@ -294,7 +319,10 @@ func (m Manifest) check(seen map[string]ManifestFile) error {
 		if want == nil {
 			return badArchive("the manifest does not list %s", name)
 		}
-		if got.Size != want.Size || got.SHA256 != want.SHA256 {
+		if got.Size != want.Size {
+			return badArchive("%s holds %d bytes, the manifest says %d", name, got.Size, want.Size)
+		}
+		if sums && got.SHA256 != want.SHA256 {
 			return badArchive("%s does not match the manifest's checksum", name)
 		}
 		if name == ArchiveKey && got.Size != sealKeySize {

@@ -152,7 +152,7 @@ func TestArchiveWithAnUnexpectedPathIsRefused(t *testing.T) {
 	tw.Close()
 	zw.Close()
 	dir := t.TempDir()
-	_, err := ExtractArchive(&buf, dir)
+	_, err := ExtractArchive(bytes.NewReader(buf.Bytes()), dir)
 	if !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), "../live.db") {
 		t.Fatalf("err = %v", err)
 	}

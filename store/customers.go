@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -91,7 +92,7 @@ func (c *Customer) validate() error {
 	c.Company = strings.TrimSpace(c.Company)
 	c.Address = strings.TrimSpace(c.Address)
 	c.Notes = strings.TrimSpace(c.Notes)
-	if c.Name == "" || len(c.Name) > 120 {
+	if c.Name == "" || utf8.RuneCountInString(c.Name) > 120 {
 		p.Add("name", "is required (1 to 120 characters)")
 	}
 	if c.Email != "" && (len(c.Email) > 254 || !validEmail(c.Email)) {
@@ -100,13 +101,13 @@ func (c *Customer) validate() error {
 	if c.Phone != "" && !validPhone(c.Phone) {
 		p.Add("phone", "must be a phone number (digits, spaces, + - ( ) .)")
 	}
-	if len(c.Company) > 120 {
+	if utf8.RuneCountInString(c.Company) > 120 {
 		p.Add("company", "must be at most 120 characters")
 	}
-	if len(c.Address) > 500 {
+	if utf8.RuneCountInString(c.Address) > 500 {
 		p.Add("address", "must be at most 500 characters")
 	}
-	if len(c.Notes) > 10000 {
+	if utf8.RuneCountInString(c.Notes) > 10000 {
 		p.Add("notes", "must be at most 10000 characters")
 	}
 	return p.Err()

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -134,7 +135,7 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 
 func (p ShopPatch) validate() error {
 	var pr Problems
-	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || len(*p.Name) > 120) {
+	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || utf8.RuneCountInString(*p.Name) > 120) {
 		pr.Add("name", "must be 1 to 120 characters")
 	}
 	if p.Email != nil && *p.Email != "" && !validEmail(*p.Email) {
@@ -174,7 +175,7 @@ func (s *Store) SetStatuses(ctx context.Context, list []Status) ([]Status, error
 	for i, st := range list {
 		name := strings.TrimSpace(st.Name)
 		switch {
-		case name == "" || len(name) > 40 || name != st.Name:
+		case name == "" || utf8.RuneCountInString(name) > 40 || name != st.Name:
 			pr.Add(fmt.Sprintf("statuses[%d].name", i), "must be 1 to 40 characters without surrounding spaces")
 		case seen[strings.ToLower(name)]:
 			pr.Add(fmt.Sprintf("statuses[%d].name", i), "is listed twice")

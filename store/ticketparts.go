@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -154,7 +155,7 @@ func (s *Store) Payments(ticketID uint64, page, perPage int) (Page, error) {
 // AddNote appends a note and records ticket.note_added.
 func (s *Store) AddNote(ctx context.Context, ticketID uint64, in NoteInput) (Note, error) {
 	body := strings.TrimSpace(in.Body)
-	if body == "" || len(body) > 20000 {
+	if body == "" || utf8.RuneCountInString(body) > 20000 {
 		return Note{}, Invalid("body", "is required (1 to 20000 characters)")
 	}
 	var out Note
@@ -255,7 +256,7 @@ func (li *LineItem) validate(p *Problems) {
 	if !contains(LineItemKinds, li.Kind) {
 		p.Add("kind", "must be one of part, service, product")
 	}
-	if li.Description == "" || len(li.Description) > 500 {
+	if li.Description == "" || utf8.RuneCountInString(li.Description) > 500 {
 		p.Add("description", "is required (1 to 500 characters)")
 	}
 	if li.Quantity <= 0 || li.Quantity > 1_000_000 {
@@ -372,7 +373,7 @@ func (s *Store) AddPayment(ctx context.Context, ticketID uint64, in PaymentInput
 	if !contains(PaymentMethods, in.Method) {
 		p.Add("method", "must be one of cash, card, check, transfer, other")
 	}
-	if len(in.Reference) > 200 {
+	if utf8.RuneCountInString(in.Reference) > 200 {
 		p.Add("reference", "must be at most 200 characters")
 	}
 	if err := p.Err(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -147,12 +148,12 @@ func (t *Ticket) validate(statuses []Status) error {
 	if t.CustomerID == 0 {
 		p.Add("customer_id", "is required")
 	}
-	if t.Issue == "" || len(t.Issue) > 5000 {
+	if t.Issue == "" || utf8.RuneCountInString(t.Issue) > 5000 {
 		p.Add("issue", "is required (1 to 5000 characters)")
 	}
 	for name, v := range map[string]string{"device.brand": t.Device.Brand, "device.model": t.Device.Model,
 		"device.serial": t.Device.Serial, "device.imei": t.Device.IMEI} {
-		if len(v) > 100 {
+		if utf8.RuneCountInString(v) > 100 {
 			p.Add(name, "must be at most 100 characters")
 		}
 	}
