@@ -164,11 +164,14 @@ func TestCreateWebhookValidation(t *testing.T) {
 		{WebhookInput{URL: "https://receiver.example/", Events: nil}, []string{"events"}},
 		{WebhookInput{URL: "https://receiver.example/", Events: []string{"ticket.exploded"}}, []string{"events"}},
 		{WebhookInput{URL: "https://receiver.example/", Events: []string{"*"}, Format: "xml"}, []string{"format"}},
+		// Names are exact: padding is not trimmed into a known name.
+		{WebhookInput{URL: "https://receiver.example/", Events: []string{" customer.created"}}, []string{"events"}},
+		{WebhookInput{URL: "https://receiver.example/", Events: []string{""}}, []string{"events"}},
 	} {
 		_, err := s.CreateWebhook(t.Context(), tc.in, "whsec_x", sealer, knownEvents)
 		wantFields(t, err, tc.fields...)
 	}
-	w := mustWebhook(t, s, sealer, "whsec_x", WebhookInput{Events: []string{"customer.created", " customer.created", ""}})
+	w := mustWebhook(t, s, sealer, "whsec_x", WebhookInput{Events: []string{"customer.created", "customer.created"}})
 	if w.Format != "portal" || !w.Enabled || !slices.Equal(w.Events, []string{"customer.created"}) {
 		t.Fatalf("created %+v, want format portal, enabled, events deduplicated", w)
 	}

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"portal/store"
+)
+
+// AccessKind is one kind of principal as the access matrix shows it.
+type AccessKind struct {
+	Name string // the column's heading
+	// Admits says whether this kind may use a route: it can hold the scope,
+	// and it may reach the route's store.
+	Admits func(rt Route) bool
+}
+
+// AccessKinds are the principals of API.md, in the matrix's column order.
+// A plugin or developer key holds only the scopes granted to it, so their
+// columns say "when granted"; a staff member's console session and their
+// user keys hold their role's scopes.
+func AccessKinds() []AccessKind {
+	kinds := []AccessKind{
+		{"internal key", func(rt Route) bool { return true }},
+		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope }},
+		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly }},
+	}
+	for _, role := range store.Roles {
+		kinds = append(kinds, AccessKind{role, func(rt Route) bool {
+			return rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)
+		}})
+	}
+	return kinds
+}
+
+// AccessMatrix is every /api/v1 route with the principals it admits, as a
+// Markdown table made from the route table (docs/ACCESS.md holds a copy
+// that a test keeps current).
+func (s *Server) AccessMatrix() string {
+	var b strings.Builder
+	kinds := AccessKinds()
+	b.WriteString("| route | scope |")
+	for _, k := range kinds {
+		b.WriteString(" " + k.Name + " |")
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(kinds)) + "\n")
+	for _, rt := range s.Routes() {
+		scope := "`" + rt.Scope + "`"
+		if rt.LiveOnly {
+			scope += " (live only)"
+		}
+		fmt.Fprintf(&b, "| `%s %s` | %s |", rt.Method, strings.TrimPrefix(rt.Path, APIPrefix), scope)
+		for _, k := range kinds {
+			mark := "—"
+			if k.Admits(rt) {
+				mark = "✓"
+			}
+			b.WriteString(" " + mark + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

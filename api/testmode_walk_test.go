@@ -1,0 +1,227 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+
+	"portal/api"
+	"portal/store"
+)
+
+// liveMark is on every live record the walk could leak; no test-mode
+// answer may contain it.
+const liveMark = "LIVEMARK"
+
+// walkStep is one request of the walk: the route (as the table names it),
+// the path with its ids, and a valid body.
+type walkStep struct {
+	route, path string
+	body        any
+}
+
+// testModeWalk is a valid request for every route of the table, against the
+// records the walk makes in the test store. Deletes come last.
+func testModeWalk(ids map[string]string) []walkStep {
+	p := func(format string) string {
+		for k, v := range ids {
+			format = strings.ReplaceAll(format, "{"+k+"}", v)
+		}
+		return format
+	}
+	return []walkStep{
+		{"GET /customers", "/customers?q=ada", nil},
+		{"POST /customers", "/customers", map[string]any{"name": "Walk Customer", "email": "walk@example.com"}},
+		{"GET /customers/{id}", p("/customers/{customer}"), nil},
+		{"PATCH /customers/{id}", p("/customers/{customer}"), map[string]any{"phone": "+1 555 0100"}},
+		{"GET /customers/{id}/tickets", p("/customers/{customer}/tickets"), nil},
+		{"GET /tickets", "/tickets?status=New", nil},
+		{"POST /tickets", "/tickets", map[string]any{"customer_id": num(ids["customer"]), "issue": "Walk issue", "assigned_to": num(ids["user"]),
+			"device": map[string]any{"brand": "Apple", "model": "iPhone 15"}}},
+		{"GET /tickets/{id}", p("/tickets/{ticket}"), nil},
+		{"PATCH /tickets/{id}", p("/tickets/{ticket}"), map[string]any{"status": "In Progress", "assigned_to": num(ids["user"])}},
+		{"GET /tickets/{id}/notes", p("/tickets/{ticket}/notes"), nil},
+		{"POST /tickets/{id}/notes", p("/tickets/{ticket}/notes"), map[string]any{"body": "Walk note"}},
+		{"GET /tickets/{id}/line_items", p("/tickets/{ticket}/line_items"), nil},
+		{"POST /tickets/{id}/line_items", p("/tickets/{ticket}/line_items"), map[string]any{"kind": "part", "description": "Walk part", "quantity": 1, "unit_price": 10}},
+		{"PATCH /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), map[string]any{"quantity": 2}},
+		{"GET /tickets/{id}/events", p("/tickets/{ticket}/events"), nil},
+		{"GET /tickets/{id}/payments", p("/tickets/{ticket}/payments"), nil},
+		{"POST /tickets/{id}/payments", p("/tickets/{ticket}/payments"), map[string]any{"amount": 5, "method": "cash"}},
+		{"GET /events", "/events", nil},
+		{"GET /events/{id}", p("/events/{event}"), nil},
+		{"GET /store", "/store", nil},
+		{"PATCH /store", "/store", map[string]any{"name": "Walk Shop"}},
+		{"GET /store/statuses", "/store/statuses", nil},
+		{"PUT /store/statuses", "/store/statuses", map[string]any{"statuses": store.DefaultStatuses()}},
+		{"GET /store/features", "/store/features", nil},
+		{"GET /users", "/users", nil},
+		{"GET /users/active", "/users/active", nil},
+		{"POST /users", "/users", map[string]any{"name": "Walk Staffer", "email": "walk-staff-" + ids["n"] + "@example.com", "role": "technician"}},
+		{"PATCH /users/{id}", p("/users/{user}"), map[string]any{"name": "Sam R."}},
+		{"GET /keys", "/keys", nil},
+		{"POST /keys", "/keys", map[string]any{"type": "developer", "name": "walk", "scopes": []string{"tickets.read"}}},
+		{"DELETE /keys/{id}", p("/keys/{key}"), nil},
+		{"GET /webhooks", "/webhooks", nil},
+		{"POST /webhooks", "/webhooks", map[string]any{"url": ids["receiver"], "events": []string{"ticket.*"}}},
+		{"GET /webhooks/{id}", p("/webhooks/{webhook}"), nil},
+		{"PATCH /webhooks/{id}", p("/webhooks/{webhook}"), map[string]any{"description": "walked", "events": []string{"*"}}},
+		{"POST /webhooks/{id}/test", p("/webhooks/{webhook}/test"), nil},
+		{"POST /webhooks/{id}/rotate-secret", p("/webhooks/{webhook}/rotate-secret"), nil},
+		{"GET /webhooks/{id}/deliveries", p("/webhooks/{webhook}/deliveries"), nil},
+		{"GET /deliveries/{id}", p("/deliveries/{delivery}"), nil},
+		{"POST /deliveries/{id}/redeliver", p("/deliveries/{delivery}/redeliver"), nil},
+		{"GET /live", "/live?events=ticket.*", nil},
+		{"GET /backup", "/backup", nil},
+		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
+		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
+		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
+	}
+}
+
+// Every route, walked with a test-mode principal (a dk_test_ key, then the
+// console's test mode) and valid bodies, leaves live.db byte for byte as it
+// was — every bucket and sequence — and no answer shows a live record.
+func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
+	t.Parallel()
+	ts, _ := newHookServer(t, internalKey)
+	session, _ := signedIn(t, ts)
+	seedLive(t, ts)
+	rcv := newReceiver(t, http.StatusOK, "ok")
+	before, err := ts.Live.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dev := ts.client(developerKey)
+	ctx := context.Background()
+	before["api_keys"], before["key_hashes"] = "", "" // making the key itself is the one live write: compared below
+	principals := []struct {
+		name    string
+		c       *client
+		headers []string
+	}{
+		{"dk_test_ key", dev, nil},
+		{"console in test mode", session, []string{"Portal-Mode", "test"}},
+	}
+	covered := map[string]bool{}
+	for i, pr := range principals {
+		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
+		for _, step := range testModeWalk(ids) {
+			covered[step.route] = true
+			method, _, _ := strings.Cut(step.route, " ")
+			res := pr.c.api(method, step.path, step.body, pr.headers...)
+			switch {
+			case res.Status >= 500:
+				t.Errorf("%s: %s %s: %d\n%s", pr.name, method, step.path, res.Status, res.Body)
+			case strings.Contains(string(res.Body), liveMark):
+				t.Errorf("%s: %s %s shows a live record: %s", pr.name, method, step.path, res.Body)
+			}
+			if step.route == "GET /live" || res.Status == http.StatusForbidden {
+				continue
+			}
+			if res.Status >= 400 {
+				t.Errorf("%s: %s %s: %d, want a valid request to succeed\n%s", pr.name, method, step.path, res.Status, res.Body)
+			}
+		}
+	}
+	for _, rt := range ts.API.Routes() {
+		if !covered[rt.Method+" "+strings.TrimPrefix(rt.Path, api.APIPrefix)] {
+			t.Errorf("the test-mode walk has no step for %s", routeName(rt))
+		}
+	}
+
+	after, err := ts.Live.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after["api_keys"], after["key_hashes"] = "", ""
+	if !maps.Equal(before, after) {
+		for name, sum := range after {
+			if before[name] != sum {
+				t.Errorf("live.db bucket %s changed in test mode", name)
+			}
+		}
+	}
+	keys, err := ts.Live.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.RevokedAt != nil || (k.Type == store.KeyDeveloper && k.ID != dev.keyID) {
+			t.Errorf("test mode changed live keys: %+v", k)
+		}
+	}
+}
+
+// num reads an id back as a JSON number.
+func num(id string) json.Number { return json.Number(id) }
+
+// seedLive gives the live store a record of every kind, each marked.
+func seedLive(t *testing.T, ts *testServer) {
+	t.Helper()
+	live := ts.client(internalKey)
+	live.newCustomer(liveMark + " Customer")
+	live.post("/users", map[string]any{"name": liveMark + " Staffer", "email": "livemark@example.com", "role": "manager"}).ok(http.StatusCreated, nil)
+	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
+	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
+}
+
+// seedTestStore makes the test-store records a walk works on, and names
+// their ids for the steps' paths.
+func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver string, n int) map[string]string {
+	t.Helper()
+	s := ts.Test
+	c, err := s.CreateCustomer(ctx, store.CustomerInput{Name: "Ada Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spare, err := s.CreateCustomer(ctx, store.CustomerInput{Name: "Spare Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := s.InviteUser(ctx, store.InviteInput{Name: "Sam Test", Email: fmt.Sprintf("sam%d@example.com", n), Role: "technician"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := s.CreateTicket(ctx, store.TicketInput{CustomerID: c.ID, Issue: "Test issue", Device: store.Device{Brand: "Apple", Model: "iPad"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qty, price := store.Quantity(100), store.Money(500)
+	item, _, err := s.AddLineItem(ctx, tk.ID, store.LineItemInput{Kind: "part", Description: "Test part", Quantity: &qty, UnitPrice: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := s.CreateWebhook(ctx, store.WebhookInput{URL: receiver, Events: []string{"*"}}, "whsec_walk", ts.Sealer, func(string, string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	leased, err := s.TestDelivery(ctx, hook.ID, "ticket.created", []byte(`{}`), ts.Sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.EventsAfter(0, 1)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("no test event: %v", err)
+	}
+	var first struct {
+		ID string `json:"event_id"`
+	}
+	if err := json.Unmarshal(evs[0].JSON, &first); err != nil {
+		t.Fatal(err)
+	}
+	liveKeys, err := ts.Live.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"customer": fmt.Sprint(c.ID), "spare": fmt.Sprint(spare.ID), "user": fmt.Sprint(u.ID), "ticket": fmt.Sprint(tk.ID),
+		"item": fmt.Sprint(item.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
+		"event": first.ID, "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
+	}
+}
