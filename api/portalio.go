@@ -158,11 +158,21 @@ func readPioInput(r *http.Request) (pioInput, error) {
 	if err := pioFormText(r.PostForm); err != nil {
 		return in, err
 	}
+	// Portal.io spells fields Url, Events…; any case is taken, but one field
+	// given twice (Url=a&url=b) is refused rather than picked at random.
+	given := map[string]string{}
+	for k, v := range r.PostForm {
+		name := strings.ToLower(k)
+		if _, twice := given[name]; twice || len(v) > 1 {
+			return in, &pioError{http.StatusBadRequest, k + " is given twice"}
+		}
+		if len(v) == 1 {
+			given[name] = v[0]
+		}
+	}
 	field := func(name string) *string {
-		for k, v := range r.PostForm {
-			if strings.EqualFold(k, name) && len(v) > 0 {
-				return &v[0]
-			}
+		if v, ok := given[name]; ok {
+			return &v
 		}
 		return nil
 	}

@@ -27,3 +27,22 @@ func TestPortalioFormTextIsHeldToTheJSONRules(t *testing.T) {
 		t.Fatalf("refused subscriptions were stored: %+v", list)
 	}
 }
+
+// One field given twice, in any case, is refused, never picked at random.
+func TestPortalioFormFieldGivenTwiceIsRefused(t *testing.T) {
+	t.Parallel()
+	ts, _ := newServer(t, internalKey)
+	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	for _, body := range []string{
+		"Url=https%3A%2F%2F203.0.113.10%2Fa&url=https%3A%2F%2F203.0.113.10%2Fb&Events=*",
+		"Url=https%3A%2F%2F203.0.113.10%2Fa&Url=https%3A%2F%2F203.0.113.10%2Fb&Events=*",
+	} {
+		msg := ts.pio(cr, http.MethodPost, "/public/webhook/subscribe", formType, body).pioFail(http.StatusBadRequest)
+		if !strings.Contains(msg, "twice") {
+			t.Errorf("%s: %q", body, msg)
+		}
+	}
+	if list := ts.pioList(cr); len(list) != 0 {
+		t.Fatalf("refused subscriptions were stored: %+v", list)
+	}
+}
