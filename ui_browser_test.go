@@ -287,7 +287,9 @@ func TestConsoleInChromium(t *testing.T) {
 	if _, err := api.do("PATCH", "/api/v1/tickets/1", map[string]any{"status": "In Progress"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	step(t, a, "change from elsewhere", waitText(".notice", "status New → In Progress"))
+	step(t, a, "change from elsewhere", waitText(".notice", "status New → In Progress"),
+		waitText(".notice", "Updated by browser test"),               // the event names its actor: the key's name
+		waitText(".timeline .event", "browser test: Changed status")) // and so does the timeline
 	status := read(t, a, "status", chromedp.Value(chromedp.CSS(`select[name="status"]`)))
 	if status != "In Progress" {
 		t.Fatalf("status control shows %q after the API changed it", status)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,18 +22,25 @@ type wireEvent struct {
 	EventID   string                     `json:"event_id"`
 	Timestamp string                     `json:"timestamp"`
 	StoreID   int                        `json:"store_id"`
+	Actor     store.Actor                `json:"actor"`
 	Data      map[string]json.RawMessage `json:"data"`
 }
 
 // checkWireShape checks one event object's keys, their order and formats.
 func checkWireShape(t *testing.T, raw json.RawMessage) wireEvent {
 	t.Helper()
-	if keys := objectKeys(t, raw); !slices.Equal(keys, []string{"event", "event_id", "timestamp", "store_id", "data"}) {
-		t.Errorf("event keys %v, want [event event_id timestamp store_id data]", keys)
+	if keys := objectKeys(t, raw); !slices.Equal(keys, []string{"event", "event_id", "timestamp", "store_id", "actor", "data"}) {
+		t.Errorf("event keys %v, want [event event_id timestamp store_id actor data]", keys)
 	}
 	var e wireEvent
 	if err := json.Unmarshal(raw, &e); err != nil {
 		t.Fatalf("event %s: %v", raw, err)
+	}
+	if !slices.Contains([]string{"user", "key", "plugin", "customer", "system"}, e.Actor.Type) || e.Actor.Name == "" {
+		t.Errorf("event actor %+v", e.Actor)
+	}
+	if strings.Contains(string(mustField(t, raw, "actor")), "_live_") || strings.Contains(string(mustField(t, raw, "actor")), "_test_") {
+		t.Errorf("an actor holds a key: %s", raw)
 	}
 	if !eventIDPattern.MatchString(e.EventID) {
 		t.Errorf("event id %q is not evt_ + 26 Crockford characters", e.EventID)

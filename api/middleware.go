@@ -62,7 +62,8 @@ func (s *Server) guard(rt route) http.Handler {
 			fail(w, r, errLiveOnly)
 			return
 		}
-		if err := rt.handle(w, r.WithContext(withPrincipal(r.Context(), p)), p); err != nil {
+		ctx := store.WithActor(withPrincipal(r.Context(), p), p.actor())
+		if err := rt.handle(w, r.WithContext(ctx), p); err != nil {
 			fail(w, r, err)
 		}
 	})

@@ -58,7 +58,7 @@ func (s *Server) mss(scope string, h func(http.ResponseWriter, *http.Request, *P
 			pioFail(w, http.StatusTooManyRequests, "rate limit exceeded; retry after "+w.Header().Get("Retry-After")+" s")
 			return
 		}
-		if err := h(w, r, p); err != nil {
+		if err := h(w, r.WithContext(store.WithActor(r.Context(), p.actor())), p); err != nil {
 			var pe *pioError
 			var ve *store.ValidationError
 			var nf *store.NotFoundError

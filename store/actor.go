@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +27,22 @@ type Actor struct {
 
 // System is the appliance acting on its own.
 var System = Actor{Type: ActorSystem, Name: "Portal"}
+
+type actorKey struct{}
+
+// WithActor tells the store who is making the changes done with ctx: the
+// events they cause name them.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom is the actor WithActor put in ctx, or the appliance itself.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.Type != "" {
+		return a
+	}
+	return System
+}
 
 // ScopesOf is what actor a may do now: a key's scopes while it is not
 // revoked (a user key's narrowed to its staff member's current role, none

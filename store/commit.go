@@ -14,8 +14,9 @@ import (
 type writeFunc func(tx *bolt.Tx) error
 
 type writeReq struct {
-	fn   writeFunc
-	done chan error
+	fn    writeFunc
+	actor Actor // who asked (ActorFrom the caller's context): events name them
+	done  chan error
 }
 
 // maxBatch bounds one commit so a flood of writers still sees steady latency.
@@ -24,7 +25,7 @@ const maxBatch = 512
 // update queues fn for the next commit and waits until it is durable.
 // A failing fn fails alone: the commit is retried without it.
 func (s *Store) update(ctx context.Context, fn writeFunc) error {
-	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	req := &writeReq{fn: fn, actor: ActorFrom(ctx), done: make(chan error, 1)}
 	select {
 	case s.writes <- req:
 	case <-s.quit:
@@ -95,6 +96,7 @@ func (s *Store) commit(batch []*writeReq) {
 		failed, failErr := -1, error(nil)
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, req := range batch {
+				s.writing = req.actor
 				if err := runSafely(req.fn, tx); err != nil {
 					failed, failErr = i, err
 					return err

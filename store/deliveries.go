@@ -608,7 +608,8 @@ func (s *Store) TestDelivery(ctx context.Context, webhookID uint64, name string,
 		}
 		seq := tx.Bucket(bucketDeliveries).Sequence() + 1
 		id := formatTaggedID(uint64(s.now().UnixMilli()), sampleTag|modeTag(s.mode), seq)
-		payload, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: s.clock(), StoreID: 1, Data: data})
+		actor := ActorFrom(ctx)
+		payload, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: s.clock(), StoreID: 1, Actor: &actor, Data: data})
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ type Event struct {
 	EventID   string          `json:"event_id"`
 	Timestamp time.Time       `json:"timestamp"`
 	StoreID   int             `json:"store_id"`
+	Actor     *Actor          `json:"actor,omitempty"` // who did it; absent on events logged before actors were
 	Data      json.RawMessage `json:"data"`
 }
 
@@ -113,7 +114,11 @@ func (s *Store) putEvent(tx *bolt.Tx, seq uint64, name string, raw json.RawMessa
 		return "", err
 	}
 	id := formatEventID(ms, s.mode, seq)
-	body, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: now, StoreID: 1, Data: raw})
+	actor := s.writing
+	if actor.Type == "" { // a write outside the writer loop (a migration)
+		actor = System
+	}
+	body, err := json.Marshal(Event{Event: name, EventID: id, Timestamp: now, StoreID: 1, Actor: &actor, Data: raw})
 	if err != nil {
 		return "", err
 	}

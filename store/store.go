@@ -58,6 +58,11 @@ type Store struct {
 	keys  keyCache
 	hooks webhookCache
 
+	// writing is the actor of the write function running now. Only the
+	// writer goroutine (commit) sets or reads it, one function at a time, so
+	// the events a function appends name whoever asked for it.
+	writing Actor
+
 	dummyOnce sync.Once
 	dummy     []byte
 }

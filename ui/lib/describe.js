@@ -38,6 +38,16 @@ export function ticketHint(ev, userName) {
   }
 }
 
+// actorName is who did what an event describes: a staff member's or a key's
+// name ("Sam", "Label printer"), "Portal" for the appliance itself, "" for
+// events logged before events named their actor.
+export function actorName(ev) {
+  const a = ev.actor;
+  if (!a) return "";
+  if (a.type === "system") return "Portal";
+  return a.name || a.type;
+}
+
 // summary is one line for any event, for the stream viewer.
 export function summary(ev) {
   const d = ev.data || {};

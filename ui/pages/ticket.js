@@ -5,7 +5,7 @@
 import { el, link, field, showErrors, busy, flash, debounce } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 import { when, fullTime, money, device, statusClass, ago, toShopTime, fromShopTime } from "../lib/format.js";
-import { changeList } from "../lib/describe.js";
+import { changeList, actorName } from "../lib/describe.js";
 import { moneyPanel } from "./ticketmoney.js";
 
 export async function ticketPage(ctx, [id]) {
@@ -150,7 +150,9 @@ export async function ticketPage(ctx, [id]) {
   function eventItem(ev, animate) {
     const text = eventText(ev, ctx);
     if (!text) return;
+    const who = actorName(ev);
     addItem(ev.event_id, ev.timestamp, el("li", { class: "event" },
+      who ? el("strong", { class: "actor", text: who }) : null, who ? ": " : "",
       el("span", { text }), " ",
       el("time", { datetime: ev.timestamp, title: fullTime(ev.timestamp), text: when(ev.timestamp) })), animate);
   }
@@ -174,9 +176,10 @@ export async function ticketPage(ctx, [id]) {
       el("section", { class: "col-main", "aria-label": "Timeline and notes" }, el("h2", { text: "Timeline" }), timeline, composer.node),
       money.node));
 
-  function tell(text) {
+  function tell(text, who) {
     notice.hidden = false;
-    notice.replaceChildren(el("strong", { text: "Updated elsewhere " }), el("span", { class: "muted", text: ago(new Date().toISOString()) }), " — ", text);
+    notice.replaceChildren(el("strong", { text: who ? `Updated by ${who} ` : "Updated elsewhere " }),
+      el("span", { class: "muted", text: ago(new Date().toISOString()) }), " — ", text);
     flash(notice);
   }
 
@@ -210,7 +213,7 @@ export async function ticketPage(ctx, [id]) {
     if (d.totals || d.changes?.totals || d.line_item || d.payment) money.refresh();
     if (!mine && ev.event !== "ticket.status_changed" && ev.event !== "ticket.assigned") {
       const text = eventText(ev, ctx);
-      if (text) tell(text);
+      if (text) tell(text, actorName(ev));
     }
   }
 }
