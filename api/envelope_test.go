@@ -113,7 +113,7 @@ func TestErrorCodesHaveTheirStatus(t *testing.T) {
 		{"zero id", func() *response { return c.get("/customers/0") }, 404, "NOT_FOUND", nil},
 		{"unknown route", func() *response { return c.get("/no/such/route") }, 404, "NOT_FOUND", nil},
 		{"unknown route without a key", func() *response { return ts.anonymous().get("/nothing") }, 404, "NOT_FOUND", nil},
-		{"route without this method", func() *response { return c.api("PUT", "/tickets", "{}") }, 404, "NOT_FOUND", nil},
+		{"route without this method", func() *response { return c.api("PUT", "/tickets", "{}") }, 405, "METHOD_NOT_ALLOWED", nil},
 		{"customer with open tickets", func() *response { return c.api("DELETE", fmt.Sprintf("/customers/%d", ann.ID), nil) }, 409, "CONFLICT", nil},
 		{"overpayment", func() *response {
 			return c.post(fmt.Sprintf("/tickets/%d/payments", tk.ID), map[string]any{"amount": 10.01})

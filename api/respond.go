@@ -28,7 +28,6 @@ var (
 	errUnauthorized = newError(http.StatusUnauthorized, "UNAUTHORIZED", "Missing, unknown or revoked API key")
 	errTooLarge     = newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB")
 	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
-	errMethod       = newError(http.StatusMethodNotAllowed, "NOT_FOUND", "Method not allowed on this route")
 	errLiveOnly     = newError(http.StatusForbidden, "FORBIDDEN",
 		"This route reaches the live appliance (API keys, backups): test-mode keys and the console's test mode cannot use it")
 )

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -51,8 +53,21 @@ func (s *Server) buildRouter() *mux.Router {
 		api.Handle(rt.path, s.guard(rt)).Methods(rt.method)
 	}
 	api.HandleFunc("/openapi.json", s.serveOpenAPI).Methods(http.MethodGet)
-	api.NotFoundHandler = s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errRouteMissing) })))
-	api.MethodNotAllowedHandler = s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errMethod) })))
+	// gorilla/mux reports a wrong method inside a path-prefix subrouter as
+	// not found (a later route's prefix match clears the mismatch), so the
+	// one handler tells the two apart from the router's own patterns.
+	allowed := allowedMethods(api)
+	unmatched := s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods := allowed(r.URL.Path)
+		if len(methods) == 0 {
+			fail(w, r, errRouteMissing)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		fail(w, r, newError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
+			r.Method+" is not allowed here; this path takes "+strings.Join(methods, ", ")))
+	})))
+	api.NotFoundHandler, api.MethodNotAllowedHandler = unmatched, unmatched
 
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
@@ -61,6 +76,38 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindPortalio(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
+}
+
+// allowedMethods answers, for a path that exists, the methods its routes
+// take (405's Allow header), from the router's own patterns.
+func allowedMethods(r *mux.Router) func(path string) []string {
+	type pattern struct {
+		re      *regexp.Regexp
+		methods []string
+	}
+	var patterns []pattern
+	r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		expr, err := route.GetPathRegexp()
+		methods, merr := route.GetMethods()
+		if err == nil && merr == nil {
+			patterns = append(patterns, pattern{regexp.MustCompile(expr), methods})
+		}
+		return nil
+	})
+	return func(path string) []string {
+		var out []string
+		for _, p := range patterns {
+			if p.re.MatchString(path) {
+				for _, m := range p.methods {
+					if !slices.Contains(out, m) {
+						out = append(out, m)
+					}
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -22,7 +22,8 @@ func (s *Server) uiHandler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			fail(w, r, errMethod)
+			h.Set("Allow", "GET, HEAD")
+			fail(w, r, newError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Pages take GET and HEAD only"))
 			return
 		}
 		last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
