@@ -32,7 +32,7 @@ func cmdKeys(args []string) error {
 		fs.StringVar((*string)(&in.Type), "type", "", "plugin, developer, internal, user or app")
 		fs.StringVar(&in.Name, "name", "", "what the key is for")
 		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes (default: the type's)")
-		fs.StringVar(&in.Tier, "tier", "", "free, paid, partner or unlimited")
+		fs.StringVar(&in.Tier, "tier", "", store.TierNames+" (default: paid; internal keys unlimited)")
 		fs.Func("user", "user id (user keys)", func(v string) (err error) {
 			in.UserID, err = strconv.ParseUint(v, 10, 64)
 			return err

@@ -195,9 +195,11 @@ func TestKeyCannotGrantATierAboveItsOwn(t *testing.T) {
 	_, c := newServer(t, keySpec{Type: store.KeyPlugin, Scopes: []string{"keys.write", "tickets.read"}, Tier: "paid"})
 	c.post("/keys", map[string]any{"type": "plugin", "name": "x", "scopes": []string{"tickets.read"}, "tier": "partner"}).
 		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "tier")
-	// A developer key is unlimited unless told otherwise, which is above paid.
-	c.post("/keys", map[string]any{"type": "developer", "name": "x", "scopes": []string{"tickets.read"}}).
+	c.post("/keys", map[string]any{"type": "developer", "name": "x", "scopes": []string{"tickets.read"}, "tier": "unlimited"}).
 		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "tier")
+	// A developer key is limited like a plugin unless asked otherwise: paid, as the caller.
+	c.post("/keys", map[string]any{"type": "developer", "name": "x", "scopes": []string{"tickets.read"}}).
+		ok(http.StatusCreated, nil)
 	c.post("/keys", map[string]any{"type": "plugin", "name": "x", "scopes": []string{"tickets.read"}, "tier": "free"}).
 		ok(http.StatusCreated, nil)
 }

@@ -47,7 +47,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *Principal)
 		return err
 	}
 	if in.Tier != "" && store.TierRank(in.Tier) == 0 {
-		return validation("tier", "must be one of free, paid, partner, unlimited (exactly)")
+		return validation("tier", "must be one of "+store.TierNames+" (exactly)")
 	}
 	if in.Type == store.KeyUser && in.UserID == 0 {
 		in.UserID = p.UserID

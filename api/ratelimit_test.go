@@ -109,12 +109,35 @@ func TestDeveloperKeyWithATierRehearsesItsLimit(t *testing.T) {
 func TestUnlimitedKeysAreNeverLimited(t *testing.T) {
 	t.Parallel()
 	ts, internal := newServer(t, internalKey)
-	dev := ts.client(developerKey)
-	for i := 0; i < 310; i++ {
-		internal.get("/store").ok(http.StatusOK, nil)
+	dev := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: []string{"store.read"}, Tier: "unlimited"})
+	for _, c := range []*client{internal, dev} {
+		for i := 0; i < 310; i++ {
+			res := c.get("/store")
+			res.ok(http.StatusOK, nil)
+			if res.Header.Get("X-RateLimit-Limit") != "" {
+				t.Fatalf("an unlimited key got rate-limit headers: %v", res.Header)
+			}
+		}
 	}
-	for i := 0; i < 310; i++ {
+}
+
+// A developer key rehearses what the plugin it stands in for will meet: the
+// paid tier unless it asked for another, with the headers on every answer.
+func TestDeveloperKeysAreLimitedLikeAPlugin(t *testing.T) {
+	t.Parallel()
+	ts, dev := newServer(t, developerKey)
+	res := dev.get("/store")
+	res.ok(http.StatusOK, nil)
+	if got := headerInt(t, res, "X-RateLimit-Limit"); got != 120 {
+		t.Fatalf("developer key limit %d, want the paid tier's 120", got)
+	}
+	for i := 1; i < 120; i++ {
 		dev.get("/store").ok(http.StatusOK, nil)
+	}
+	dev.get("/store").fail(http.StatusTooManyRequests, "RATE_LIMITED")
+	standard := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: []string{"store.read"}, Tier: "standard"})
+	if got := headerInt(t, standard.get("/store"), "X-RateLimit-Limit"); got != 100 {
+		t.Fatalf("standard tier limit %d, want Porter's 100", got)
 	}
 }
 

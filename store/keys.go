@@ -34,7 +34,11 @@ const (
 )
 
 // Rate-limit tiers, in requests per minute; Unlimited is 0.
-var Tiers = map[string]int{"free": 30, "paid": 120, "partner": 300, "unlimited": 0}
+// standard is Porter's own limit (API.md), for keys of the visitor desk.
+var Tiers = map[string]int{"free": 30, "standard": 100, "paid": 120, "partner": 300, "unlimited": 0}
+
+// TierNames lists the tiers from the most limited to unlimited.
+const TierNames = "free, standard, paid, partner, unlimited"
 
 var keyPrefixes = map[KeyType]string{
 	KeyPlugin: "pk_live_", KeyDeveloper: "dk_test_", KeyInternal: "ik_live_", KeyUser: "uk_live_", KeyApp: "app_",
@@ -81,10 +85,12 @@ type NewKey struct {
 	AppSecret string `json:"app_secret,omitempty"`
 }
 
-// DefaultTier is the tier of a key created without one (API.md "Rate limits").
+// DefaultTier is the tier of a key created without one (API.md "Rate
+// limits"): a developer key rehearses what the plugin it stands in for will
+// meet, so it is limited like one; unlimited is only ever asked for.
 func DefaultTier(t KeyType) string {
 	switch t {
-	case KeyInternal, KeyDeveloper, KeyApp:
+	case KeyInternal, KeyApp:
 		return "unlimited"
 	}
 	return "paid"
@@ -92,7 +98,7 @@ func DefaultTier(t KeyType) string {
 
 // TierRank orders tiers from the most limited (1) to unlimited; 0 is unknown.
 func TierRank(tier string) int {
-	return map[string]int{"free": 1, "paid": 2, "partner": 3, "unlimited": 4}[tier]
+	return map[string]int{"free": 1, "standard": 2, "paid": 3, "partner": 4, "unlimited": 5}[tier]
 }
 
 // ErrBadKey means a key is unknown, malformed or revoked.
@@ -150,7 +156,7 @@ func (in *KeyInput) normalize() error {
 		in.Tier = DefaultTier(in.Type)
 	}
 	if _, ok := Tiers[in.Tier]; !ok {
-		p.Add("tier", "must be one of free, paid, partner, unlimited")
+		p.Add("tier", "must be one of "+TierNames)
 	}
 	return p.Err()
 }
