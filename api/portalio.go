@@ -227,6 +227,9 @@ func (s *Server) pioSubscribe(w http.ResponseWriter, r *http.Request, p *Princip
 	if in.Events != nil {
 		create.Events = *in.Events
 	}
+	if err := p.pioCheckSubscribable(create.Events); err != nil {
+		return err
+	}
 	if in.Description != nil {
 		create.Description = *in.Description
 	}
@@ -291,6 +294,15 @@ func (s *Server) pioUpdate(w http.ResponseWriter, r *http.Request, p *Principal)
 	if in.URL != nil {
 		if err := s.checkURL(r, *in.URL); err != nil {
 			return &pioError{http.StatusBadRequest, err.Error()}
+		}
+	}
+	if in.URL != nil || in.Events != nil {
+		events := h.Events
+		if in.Events != nil {
+			events = *in.Events
+		}
+		if err := p.pioCheckSubscribable(events); err != nil {
+			return err
 		}
 	}
 	h, err = p.Store.UpdateWebhook(r.Context(), h.ID, store.WebhookPatch{URL: in.URL, Description: in.Description,

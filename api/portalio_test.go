@@ -205,10 +205,50 @@ func (ts *testServer) pioList(cr mssCreds) []subscription {
 	return list
 }
 
+// subscriberScopes are what an integration's user key holds: the webhooks
+// scopes and the read scopes of the records its events carry.
+var subscriberScopes = []string{"webhooks.read", "webhooks.write", "customers.read", "proposals.read", "payments.read", "purchase_orders.read"}
+
+// A subscription that could never fire is refused, naming what is missing,
+// rather than answered 200 and left silent (API.md's own example key).
+func TestSubscriptionsTheKeyCouldNeverReceiveAreRefused(t *testing.T) {
+	t.Parallel()
+	ts, _ := newServer(t, internalKey)
+	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	msg := ts.pio(cr, http.MethodPost, "/public/webhook/subscribe", formType,
+		url.Values{"Url": {publicURL}, "Events": {"PersonModification"}}.Encode()).pioFail(http.StatusForbidden)
+	if !strings.Contains(msg, "customers.read") {
+		t.Errorf("403 %q does not name customers.read", msg)
+	}
+	ok := newMSSCreds(ts, "webhooks.read", "webhooks.write", "customers.read")
+	var sub subscription
+	ts.pio(ok, http.MethodPost, "/public/webhook/subscribe", formType,
+		url.Values{"Url": {publicURL}, "Events": {"PersonModification"}}.Encode()).plain(http.StatusOK, &sub)
+	msg = ts.pio(ok, http.MethodPost, fmt.Sprintf("/public/webhook/subscription/%d", sub.SubscriptionID), formType,
+		url.Values{"Events": {"PersonModification,ProposalStatusChanged"}}.Encode()).pioFail(http.StatusForbidden)
+	if !strings.Contains(msg, "proposals.read") || strings.Contains(msg, "customers.read") {
+		t.Errorf("403 %q should name proposals.read alone", msg)
+	}
+
+	// Our own API: a 422 naming each event and the scope it needs.
+	c := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"webhooks.read", "webhooks.write", "tickets.read"}})
+	e := c.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"ticket.created", "customer.*", "payment.received"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "events", "events")
+	if !strings.Contains(e.Details[0].Message, "customer.* needs customers.read") || !strings.Contains(e.Details[1].Message, "payments.read") {
+		t.Errorf("details %+v", e.Details)
+	}
+	bare := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"webhooks.write"}}) // reads no event at all
+	bare.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "events")
+	w := c.newWebhook(map[string]any{"url": publicURL, "events": []string{"*"}}) // "*": whatever it may read
+	c.patch(fmt.Sprintf("/webhooks/%d", w.ID), map[string]any{"events": []string{"customer.created"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "events")
+}
+
 func TestPortalioSubscriptionLifecycle(t *testing.T) {
 	t.Parallel()
 	ts, admin := newServer(t, internalKey)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	cr := newMSSCreds(ts, subscriberScopes...)
 
 	// No subscriptions: an empty array.
 	empty := ts.pio(cr, http.MethodGet, "/public/webhook/subscriptions", "", "")
@@ -319,7 +359,7 @@ func TestPortalioSubscriptionLifecycle(t *testing.T) {
 func TestPortalioValidationIs400(t *testing.T) {
 	t.Parallel()
 	ts, _ := newServer(t, internalKey)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	cr := newMSSCreds(ts, subscriberScopes...)
 	for _, tc := range []struct{ name, contentType, body string }{
 		{"no Url", formType, "Events=PersonModification"},
 		{"bad Url", formType, url.Values{"Url": {"ftp://203.0.113.10/x"}, "Events": {"PersonModification"}}.Encode()},
@@ -357,8 +397,8 @@ func TestPortalioValidationIs400(t *testing.T) {
 func TestPortalioAuthentication(t *testing.T) {
 	t.Parallel()
 	ts, _ := newServer(t, internalKey)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
-	other := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	cr := newMSSCreds(ts, subscriberScopes...)
+	other := newMSSCreds(ts, subscriberScopes...)
 	internal := ts.client(internalKey)
 	const list = "/public/webhook/subscriptions"
 	now := ts.Clock.Now().UTC()
@@ -471,8 +511,8 @@ func TestPortalioAuthentication(t *testing.T) {
 func TestPortalioPermissions(t *testing.T) {
 	t.Parallel()
 	ts, _ := newServer(t, internalKey)
-	writer := newMSSCreds(ts, "webhooks.read", "webhooks.write")
-	reader := newMSSCreds(ts, "webhooks.read")
+	writer := newMSSCreds(ts, subscriberScopes...)
+	reader := newMSSCreds(ts, "webhooks.read", "customers.read")
 	nobody := newMSSCreds(ts, "tickets.read")
 
 	var s subscription

@@ -12,7 +12,7 @@ import (
 func TestPortalioFormTextIsHeldToTheJSONRules(t *testing.T) {
 	t.Parallel()
 	ts, _ := newServer(t, internalKey)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	cr := newMSSCreds(ts, subscriberScopes...)
 	for _, tc := range []struct{ contentType, body string }{
 		{formType, "Url=https%3A%2F%2F203.0.113.10%2Fh&Events=*&Description=a%00b"},
 		{formType, "Url=https%3A%2F%2F203.0.113.10%2Fh&Events=*&Description=a%FFb"},
@@ -32,7 +32,7 @@ func TestPortalioFormTextIsHeldToTheJSONRules(t *testing.T) {
 func TestPortalioFormFieldGivenTwiceIsRefused(t *testing.T) {
 	t.Parallel()
 	ts, _ := newServer(t, internalKey)
-	cr := newMSSCreds(ts, "webhooks.read", "webhooks.write")
+	cr := newMSSCreds(ts, subscriberScopes...)
 	for _, body := range []string{
 		"Url=https%3A%2F%2F203.0.113.10%2Fa&url=https%3A%2F%2F203.0.113.10%2Fb&Events=*",
 		"Url=https%3A%2F%2F203.0.113.10%2Fa&Url=https%3A%2F%2F203.0.113.10%2Fb&Events=*",

@@ -69,6 +69,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 	if err := s.checkURL(r, in.URL); err != nil {
 		return err
 	}
+	if err := p.checkSubscribable(in.Format, in.Events); err != nil {
+		return err
+	}
 	secret, err := hooks.NewSecret(in.Format)
 	if err != nil {
 		return err
@@ -106,6 +109,9 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 	}
+	if err := s.checkPatchSubscribable(p, id, patch.URL != nil || patch.Format != nil, patch.Events, patch.Format); err != nil {
+		return err
+	}
 	patch.By = p.editor()
 	hook, err := p.Store.UpdateWebhook(r.Context(), id, patch, hooks.KnownEvent)
 	if err != nil {
@@ -115,6 +121,25 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 		s.cfg.Hooks.Kick()
 	}
 	return ok(w, http.StatusOK, hook)
+}
+
+// checkPatchSubscribable: a change of URL, format or events makes the
+// caller the webhook's owner, so what it will carry is checked against them.
+func (s *Server) checkPatchSubscribable(p *Principal, id uint64, redirects bool, events *[]string, format *string) error {
+	if !redirects && events == nil {
+		return nil
+	}
+	hook, err := p.Store.Webhook(id)
+	if err != nil || !p.covers(hook.ReadScopes) {
+		return err // a weaker caller is refused by the store, as a 403
+	}
+	if events != nil {
+		hook.Events = *events
+	}
+	if format != nil {
+		hook.Format = *format
+	}
+	return p.checkSubscribable(hook.Format, hook.Events)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {
