@@ -1,8 +1,13 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"portal/store"
 )
 
 // A wrong method on a real path is a 405 naming the methods it takes; a
@@ -24,4 +29,51 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	}
 	c.api("GET", "/no-such-thing", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	c.api("DELETE", "/no-such-thing/1", nil).fail(http.StatusNotFound, "NOT_FOUND")
+}
+
+// A "Send test" whose caller hangs up mid-request still ends its delivery.
+func TestSendTestEndsItsDeliveryWhenTheCallerLeaves(t *testing.T) {
+	t.Parallel()
+	ts, c := newHookServer(t, internalKey)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(slow.Close)
+	w := c.newWebhook(map[string]any{"url": slow.URL, "events": []string{"ticket.created"}})
+
+	// The same API, watched: callerGone closes once the server has seen the
+	// caller hang up (its request's context ends).
+	callerGone := make(chan struct{})
+	watched := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		go func() { <-r.Context().Done(); close(callerGone) }()
+		ts.API.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(watched.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/webhooks/%d/test", watched.URL, w.ID), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	done := make(chan error, 1)
+	go func() {
+		_, err := watched.Client().Do(req)
+		done <- err
+	}()
+	<-arrived
+	cancel() // the caller leaves while the receiver is still answering
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled request succeeded")
+	}
+	<-callerGone
+	close(release)
+	waitFor(t, ts.Live, "the test delivery to end", func() bool {
+		var list []delivery
+		c.get(fmt.Sprintf("/webhooks/%d/deliveries", w.ID)).ok(http.StatusOK, &list)
+		return len(list) == 1 && list[0].Status == store.DeliveryDelivered
+	})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -238,7 +239,10 @@ func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, p *Principal, l
 	if s.cfg.Hooks == nil {
 		return newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Webhook delivery is not running")
 	}
-	d, _, err := s.cfg.Hooks.SendNow(r.Context(), p.Store, leased)
+	// The attempt ends and is recorded even if our caller leaves meanwhile
+	// (the engine's client has its own timeout): a delivery is never left
+	// pending because a browser tab was closed.
+	d, _, err := s.cfg.Hooks.SendNow(context.WithoutCancel(r.Context()), p.Store, leased)
 	if err != nil {
 		return err
 	}
