@@ -328,6 +328,13 @@ func TestConsoleInChromium(t *testing.T) {
 	if rotated == "" || rotated == firstSecret {
 		t.Fatalf("rotated secret %q (first was %q)", rotated, firstSecret)
 	}
+	// The owner can see the current secret again.
+	step(t, a, "show secret",
+		chromedp.Click(chromedp.Search(`//button[text()="Show secret"]`)),
+		waitText(`.secret-panel`, "Signing secret"))
+	if shown := read(t, a, "shown secret", chromedp.Value(chromedp.CSS(`.secret-panel input`))); shown != rotated {
+		t.Fatalf("Show secret showed %q, want the current %q", shown, rotated)
+	}
 	step(t, a, "delivery detail",
 		chromedp.Click(chromedp.CSS(`table.deliveries button[aria-expanded]`)),
 		waitText(`tr.detail`, "Attempt 1"))

@@ -23,11 +23,14 @@ type AccessKind struct {
 func AccessKinds() []AccessKind {
 	kinds := []AccessKind{
 		{"internal key", func(rt Route) bool { return true }},
-		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope }},
-		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly }},
+		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope && !rt.OwnerOnly }},
+		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly && !rt.OwnerOnly }},
 	}
 	for _, role := range store.Roles {
 		kinds = append(kinds, AccessKind{role, func(rt Route) bool {
+			if rt.OwnerOnly {
+				return role == "owner"
+			}
 			return rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)
 		}})
 	}
@@ -49,6 +52,9 @@ func (s *Server) AccessMatrix() string {
 		scope := "`" + rt.Scope + "`"
 		if rt.LiveOnly {
 			scope += " (live only)"
+		}
+		if rt.OwnerOnly {
+			scope += " (owner only)"
 		}
 		fmt.Fprintf(&b, "| `%s %s` | %s |", rt.Method, strings.TrimPrefix(rt.Path, APIPrefix), scope)
 		for _, k := range kinds {

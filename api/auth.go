@@ -50,6 +50,12 @@ func (p *Principal) actor() store.Actor {
 	return store.System
 }
 
+// hasOwnerPower: every scope there is, as the owner's role and internal
+// keys have; plugin and developer keys never count, whatever they were granted.
+func (p *Principal) hasOwnerPower() bool {
+	return p.Type != store.KeyPlugin && p.Type != store.KeyDeveloper && p.covers(store.AllScopes())
+}
+
 // editor is the principal changing a webhook, with what it holds now.
 func (p *Principal) editor() store.Editor {
 	return store.Editor{Actor: p.actor(), Scopes: p.Scopes}

@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"portal/store"
@@ -76,4 +78,34 @@ func TestSendTestEndsItsDeliveryWhenTheCallerLeaves(t *testing.T) {
 		c.get(fmt.Sprintf("/webhooks/%d/deliveries", w.ID)).ok(http.StatusOK, &list)
 		return len(list) == 1 && list[0].Status == store.DeliveryDelivered
 	})
+}
+
+// The owner can see a webhook's secret again (Porter sends users to
+// Settings → Webhooks for it); the log records who looked, never the secret.
+func TestOwnerRevealsAWebhookSecretAndTheRevealIsLogged(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner, _ := signedIn(t, ts)
+	owner.origin = ts.origin()
+	var made webhook
+	owner.api("POST", "/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}}).ok(http.StatusCreated, &made)
+	path := fmt.Sprintf("/webhooks/%d/reveal-secret", made.ID)
+
+	var shown webhook
+	owner.api("POST", path, nil).ok(http.StatusOK, &shown)
+	if shown.Secret != made.Secret || shown.Secret == "" {
+		t.Fatalf("revealed %q, made with %q", shown.Secret, made.Secret)
+	}
+	manager := ts.client(keySpec{Type: store.KeyPlugin, Scopes: store.RoleScopes("manager")})
+	manager.post(path, nil).fail(http.StatusForbidden, "FORBIDDEN")
+
+	var events []struct {
+		Event string          `json:"event"`
+		Actor store.Actor     `json:"actor"`
+		Data  json.RawMessage `json:"data"`
+	}
+	owner.api("GET", "/events?event=webhook.secret_revealed", nil).ok(http.StatusOK, &events)
+	if len(events) != 1 || events[0].Actor.Name != "Olive Owner" || strings.Contains(string(events[0].Data), made.Secret) {
+		t.Fatalf("reveal log %+v", events)
+	}
 }

@@ -62,6 +62,10 @@ func (s *Server) guard(rt route) http.Handler {
 			fail(w, r, errLiveOnly)
 			return
 		}
+		if rt.ownerOnly && !p.hasOwnerPower() {
+			fail(w, r, errOwnerOnly)
+			return
+		}
 		ctx := store.WithActor(withPrincipal(r.Context(), p), p.actor())
 		if err := rt.handle(w, r.WithContext(ctx), p); err != nil {
 			fail(w, r, err)

@@ -28,6 +28,7 @@ var (
 	errUnauthorized = newError(http.StatusUnauthorized, "UNAUTHORIZED", "Missing, unknown or revoked API key")
 	errTooLarge     = newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB")
 	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
+	errOwnerOnly    = newError(http.StatusForbidden, "FORBIDDEN", "Only the shop's owner (or an internal key) may do this")
 	errLiveOnly     = newError(http.StatusForbidden, "FORBIDDEN",
 		"This route reaches the live appliance (API keys, backups): test-mode keys and the console's test mode cannot use it")
 )
@@ -48,6 +49,7 @@ func toAPIError(err error) *apiError {
 	var ce *store.ConflictError
 	var nf *store.NotFoundError
 	var fe *store.ForbiddenError
+	var ge *store.GoneError
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -65,6 +67,8 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusNotFound, "NOT_FOUND", "Not found")
 	case errors.As(err, &ce):
 		return newError(http.StatusConflict, "CONFLICT", capitalize(ce.Msg))
+	case errors.As(err, &ge):
+		return newError(http.StatusGone, "GONE", capitalize(ge.Error()))
 	case errors.Is(err, store.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "UNAVAILABLE", "Portal is shutting down; retry shortly")
 	case errors.Is(err, store.ErrUnavailable):

@@ -28,6 +28,9 @@ type route struct {
 	// liveOnly routes reach system records of live.db that have no test
 	// counterpart (API keys, backups): test-mode principals are refused.
 	liveOnly bool
+	// ownerOnly routes also need the owner's full power: an owner's session
+	// or user key, or an internal key (never a plugin or developer key).
+	ownerOnly bool
 }
 
 // APIPrefix is where the versioned API lives.
@@ -122,13 +125,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 type Route struct {
 	Method, Path, Scope string
 	LiveOnly            bool // test-mode principals are refused
+	OwnerOnly           bool // only the owner's full power (or an internal key)
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly, rt.ownerOnly})
 	}
 	return out
 }

@@ -70,7 +70,7 @@ func TestEveryRouteAdmitsAKeyWithOnlyItsScope(t *testing.T) {
 	ts := newTestServer(t)
 	keys := map[string]*client{}
 	for _, rt := range ts.API.Routes() {
-		if rt.Scope == "" {
+		if rt.Scope == "" || rt.OwnerOnly { // owner-only routes need more than a scope: the access matrix test tries them
 			continue
 		}
 		c := keys[rt.Scope]

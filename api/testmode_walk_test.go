@@ -71,6 +71,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"PATCH /webhooks/{id}", p("/webhooks/{webhook}"), map[string]any{"description": "walked", "events": []string{"*"}}},
 		{"POST /webhooks/{id}/test", p("/webhooks/{webhook}/test"), nil},
+		{"POST /webhooks/{id}/reveal-secret", p("/webhooks/{webhook}/reveal-secret"), nil},
 		{"POST /webhooks/{id}/rotate-secret", p("/webhooks/{webhook}/rotate-secret"), nil},
 		{"GET /webhooks/{id}/deliveries", p("/webhooks/{webhook}/deliveries"), nil},
 		{"GET /deliveries/{id}", p("/deliveries/{delivery}"), nil},

@@ -22,6 +22,7 @@ func (s *Server) webhookRoutes() []route {
 		{method: "PATCH", path: "/webhooks/{id}", scope: writeScope(res), handle: s.updateWebhook, summary: "Change a webhook; enabling it again clears its failure streak", in: store.WebhookPatch{}, out: store.Webhook{}},
 		{method: "DELETE", path: "/webhooks/{id}", scope: writeScope(res), handle: s.deleteWebhook, summary: "Delete a webhook", out: deleted{}},
 		{method: "POST", path: "/webhooks/{id}/test", scope: writeScope(res), handle: s.testWebhook, summary: "Send a sample event now; the answer holds the attempt", in: testInput{}, out: store.DeliveryDetail{}},
+		{method: "POST", path: "/webhooks/{id}/reveal-secret", scope: writeScope(res), handle: s.revealSecret, summary: "Show the webhook's current secret again (the owner only; the reveal is logged as webhook.secret_revealed, without the secret)", out: store.NewWebhook{}, ownerOnly: true},
 		{method: "POST", path: "/webhooks/{id}/rotate-secret", scope: writeScope(res), handle: s.rotateSecret, summary: "Replace the secret; the old one stays valid 24 h (or expire_old_in seconds) where the format can carry two signatures", in: rotateInput{}, out: store.NewWebhook{}},
 		{method: "GET", path: "/webhooks/{id}/deliveries", scope: readScope(res), handle: s.listDeliveries, summary: "A webhook's deliveries, newest first", out: []store.Delivery{}, list: &listSpec{}},
 		{method: "GET", path: "/deliveries/{id}", scope: readScope(res), handle: s.getDelivery, summary: "A delivery with its payload and every attempt", out: store.DeliveryDetail{}},
@@ -183,6 +184,20 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	return ok(w, http.StatusOK, rotated)
+}
+
+// revealSecret shows the secret again, as Porter's docs send users to
+// Settings → Webhooks to find it; the log says who looked.
+func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	hook, err := p.Store.RevealWebhookSecret(r.Context(), id, s.cfg.Sealer)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, hook)
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *Principal) error {

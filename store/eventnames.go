@@ -18,7 +18,7 @@ var EventNames = []string{
 	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "contractor.approved",
 	"evacuation.activated", "evacuation.ended",
-	"store.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled",
+	"store.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled", "webhook.secret_revealed",
 }
 
 // KnownEvent reports whether name is one of EventNames.

@@ -388,6 +388,27 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id uint64, by Editor, s
 	return out, err
 }
 
+// RevealWebhookSecret returns the current secret and logs, in the same
+// transaction, that it was shown (webhook.secret_revealed names the webhook
+// and, as every event does, who asked; never the secret).
+func (s *Store) RevealWebhookSecret(ctx context.Context, id uint64, sealer *Sealer) (NewWebhook, error) {
+	var out NewWebhook
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := s.getWebhook(tx, id)
+		if err != nil {
+			return err
+		}
+		secret, err := sealer.Open(r.Secret)
+		if err != nil {
+			return err
+		}
+		out = NewWebhook{Webhook: r.Webhook, Secret: string(secret)}
+		_, err = s.appendEvent(tx, "webhook.secret_revealed", ordered{}.with("webhook_id", id))
+		return err
+	})
+	return out, err
+}
+
 // DeleteWebhook removes a subscription. Its deliveries stay readable by id;
 // queued ones end as failed ("webhook deleted").
 func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {

@@ -71,6 +71,7 @@ async function loadContext() {
   const can = (scope) => session.scopes.includes(scope);
   return {
     session, can, navigate,
+    isOwner: session.user.role === "owner",
     shop: shop.data, statuses: statuses.data, users: users.data,
     userName: (id) => users.data.find((u) => u.id === id)?.name ?? (id ? `#${id}` : ""),
   };

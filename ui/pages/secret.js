@@ -2,10 +2,10 @@
 
 import { el } from "../lib/dom.js";
 
-export function secretReveal(title, pairs) {
+export function secretReveal(title, pairs, note = "Copy it now: Portal keeps only a hash or a sealed copy and will not show it again.") {
   const panel = el("div", { class: "secret-panel", role: "region", "aria-label": title },
     el("h2", { text: title }),
-    el("p", { text: "Copy it now: Portal keeps only a hash or a sealed copy and will not show it again." }));
+    el("p", { text: note }));
   for (const [label, value] of pairs) {
     const input = el("input", { type: "text", readonly: true, value, class: "mono", "aria-label": label, onfocus: (e) => e.target.select() });
     const status = el("span", { class: "muted", role: "status" });

@@ -7,6 +7,8 @@ import { call, get } from "../lib/api.js";
 import { when, fullTime } from "../lib/format.js";
 import { secretReveal } from "./secret.js";
 
+const webhookSecretNote = "Copy it into your receiver's settings. The shop's owner can show it again on this webhook's page; each time is logged.";
+
 const formats = [["portal", "Portal"], ["standard", "Standard Webhooks"], ["portalio", "Portal.io"], ["porter", "Porter"]];
 
 // health summarises the last 24 hours of deliveries.
@@ -43,7 +45,7 @@ export async function webhookList(ctx) {
     el("div", { class: "table-wrap" }, el("table", {},
       el("thead", {}, el("tr", {}, ["Endpoint", "Format", "Events", "State", "Success (24 h)", "Last delivery"].map((h) => el("th", { scope: "col", text: h })))), body)),
     canWrite ? createForm(async (created) => {
-      shown.replaceChildren(secretReveal(`Signing secret for ${created.url}`, [["Secret", created.secret]]));
+      shown.replaceChildren(secretReveal(`Signing secret for ${created.url}`, [["Secret", created.secret]], webhookSecretNote));
       await load();
     }) : null);
   await load();
@@ -192,7 +194,18 @@ export async function webhookPage(ctx, [id]) {
     if (!confirm("Make a new signing secret? The old one keeps working for 24 hours where the format can carry two signatures.")) return;
     try {
       const r = (await call("POST", `${base}/rotate-secret`, {})).data;
-      shown.replaceChildren(secretReveal("New signing secret", [["Secret", r.secret]]));
+      shown.replaceChildren(secretReveal("New signing secret", [["Secret", r.secret]], webhookSecretNote));
+    } catch (err) {
+      result.textContent = err.message;
+    }
+  }));
+  // Porter's docs send people here to find the secret: the owner may see it
+  // again (the appliance logs that they did).
+  const revealButton = ctx.isOwner ? el("button", { type: "button", class: "secondary", text: "Show secret" }) : null;
+  revealButton?.addEventListener("click", () => busy(revealButton, async () => {
+    try {
+      const r = (await call("POST", `${base}/reveal-secret`, {})).data;
+      shown.replaceChildren(secretReveal("Signing secret", [["Secret", r.secret]], webhookSecretNote));
     } catch (err) {
       result.textContent = err.message;
     }
@@ -217,7 +230,7 @@ export async function webhookPage(ctx, [id]) {
   const node = el("section", { class: "page" },
     el("p", { class: "crumbs" }, link("/settings/webhooks", "Webhooks")),
     banner, head, shown,
-    canWrite ? el("div", { class: "toolbar" }, testEvent, testButton, rotateButton, deleteButton) : null,
+    canWrite ? el("div", { class: "toolbar" }, testEvent, testButton, revealButton, rotateButton, deleteButton) : null,
     result,
     el("h2", { text: "Recent deliveries" }),
     el("div", { class: "table-wrap" }, el("table", { class: "deliveries" },
