@@ -109,3 +109,38 @@ func TestOwnerRevealsAWebhookSecretAndTheRevealIsLogged(t *testing.T) {
 		t.Fatalf("reveal log %+v", events)
 	}
 }
+
+// Records and lists carry an ETag; If-None-Match with it answers 304 with
+// no body until something changes.
+func TestConditionalGetAnswers304UntilAChange(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	cust := c.newCustomer("Ada")
+	for _, path := range []string{fmt.Sprintf("/customers/%d", cust.ID), "/customers?per_page=10"} {
+		first := c.get(path)
+		first.ok(http.StatusOK, nil)
+		tag := first.Header.Get("ETag")
+		if len(tag) < 10 || tag[0] != '"' {
+			t.Fatalf("%s: ETag %q", path, tag)
+		}
+		for _, sent := range []string{tag, "W/" + tag, `"other", ` + tag} {
+			again := c.api("GET", path, nil, "If-None-Match", sent)
+			if again.Status != http.StatusNotModified || len(again.Body) != 0 || again.Header.Get("ETag") != tag {
+				t.Fatalf("%s with If-None-Match %s: %d %q %q", path, sent, again.Status, again.Body, again.Header.Get("ETag"))
+			}
+		}
+		if res := c.api("GET", path, nil, "If-None-Match", `"stale"`); res.Status != http.StatusOK {
+			t.Fatalf("%s with a stale tag: %d", path, res.Status)
+		}
+	}
+	tag := c.get(fmt.Sprintf("/customers/%d", cust.ID)).Header.Get("ETag")
+	c.patch(fmt.Sprintf("/customers/%d", cust.ID), map[string]any{"phone": "+1 555 0100"}).ok(http.StatusOK, nil)
+	res := c.api("GET", fmt.Sprintf("/customers/%d", cust.ID), nil, "If-None-Match", tag)
+	if res.Status != http.StatusOK || res.Header.Get("ETag") == tag {
+		t.Fatalf("after a change: %d, ETag %q (was %q)", res.Status, res.Header.Get("ETag"), tag)
+	}
+	// Errors carry none.
+	if tag := c.get("/customers/999999").Header.Get("ETag"); tag != "" {
+		t.Fatalf("a 404 has ETag %q", tag)
+	}
+}

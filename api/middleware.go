@@ -67,8 +67,16 @@ func (s *Server) guard(rt route) http.Handler {
 			return
 		}
 		ctx := store.WithActor(withPrincipal(r.Context(), p), p.actor())
-		if err := rt.handle(w, r.WithContext(ctx), p); err != nil {
-			fail(w, r, err)
+		r = r.WithContext(ctx)
+		serve := func(w http.ResponseWriter) {
+			if err := rt.handle(w, r, p); err != nil {
+				fail(w, r, err)
+			}
 		}
+		if r.Method == http.MethodGet && rt.file == "" && rt.scope != "live" {
+			conditional(w, r, serve)
+			return
+		}
+		serve(w)
 	})
 }
