@@ -559,24 +559,42 @@ func within(t *testing.T, what string, got, nominal time.Duration) {
 
 func TestRetryAfterSetsTheNextAttempt(t *testing.T) {
 	t.Parallel()
+	// date, when set, sends Retry-After as an HTTP date that far from the
+	// engine's clock (which starts on a whole second, as HTTP dates are).
 	for _, tc := range []struct {
 		code       int
 		retryAfter string
+		date       time.Duration
 		lo, hi     time.Duration
 	}{
-		{http.StatusTooManyRequests, "30", 30 * time.Second, 30 * time.Second},
-		{http.StatusServiceUnavailable, "30", 30 * time.Second, 30 * time.Second},
+		{http.StatusTooManyRequests, "30", 0, 30 * time.Second, 30 * time.Second},
+		{http.StatusServiceUnavailable, "30", 0, 30 * time.Second, 30 * time.Second},
 		// Capped at twice the scheduled delay (1m ±10%).
-		{http.StatusTooManyRequests, "3600", 108 * time.Second, 132 * time.Second},
+		{http.StatusTooManyRequests, "3600", 0, 108 * time.Second, 132 * time.Second},
+		// Just past what a Duration holds: seconds × 10⁹ would wrap negative.
+		{http.StatusTooManyRequests, "9223372037", 0, 108 * time.Second, 132 * time.Second},
 		// Other statuses keep the schedule.
-		{http.StatusInternalServerError, "30", 54 * time.Second, 66 * time.Second},
+		{http.StatusInternalServerError, "30", 0, 54 * time.Second, 66 * time.Second},
+		{http.StatusTooManyRequests, "date", 30 * time.Second, 30 * time.Second, 30 * time.Second},
+		{http.StatusServiceUnavailable, "date", 30 * time.Second, 30 * time.Second, 30 * time.Second},
+		{http.StatusTooManyRequests, "date", time.Hour, 108 * time.Second, 132 * time.Second},
+		// A date already past asks for nothing: the schedule holds.
+		{http.StatusServiceUnavailable, "date", -time.Hour, 54 * time.Second, 66 * time.Second},
 	} {
-		t.Run(fmt.Sprintf("%d_%s", tc.code, tc.retryAfter), func(t *testing.T) {
+		name := fmt.Sprintf("%d_%s", tc.code, tc.retryAfter)
+		if tc.date != 0 {
+			name += fmt.Sprintf("%+d", tc.date/time.Second)
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			v := newHookEnv(t, hooks.Config{Sandbox: true})
+			header := tc.retryAfter
+			if tc.date != 0 {
+				header = v.clock.Now().Add(tc.date).Format(http.TimeFormat)
+			}
 			rcv := newCapture(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 				if n == 1 {
-					w.Header().Set("Retry-After", tc.retryAfter)
+					w.Header().Set("Retry-After", header)
 					w.WriteHeader(tc.code)
 				}
 			})

@@ -18,9 +18,13 @@ import (
 )
 
 // leaseFor outlasts the sends of a prefetched batch (prefetch rounds of
-// requests that may each take Timeout); a lease only expires when a sender
-// died without recording its attempt.
+// requests that may each take Timeout). It is how long an orphaned lease
+// (its sender's record or release failed) waits before the sweeper returns
+// it; a lease its sender still holds is never reclaimed, however old (held).
 func (e *Engine) leaseFor() time.Duration { return (prefetch+2)*e.cfg.Timeout + time.Minute }
+
+// sweepEvery is how often, by the engine's clock, orphaned leases are looked for.
+const sweepEvery = time.Minute
 
 // prefetch is how many deliveries per receiver are leased ahead of its
 // sends, so one lease transaction feeds many requests.
@@ -42,15 +46,19 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 	done := make(chan sent, e.cfg.Workers)
 	records := make(chan store.AttemptRecord, e.cfg.Workers*prefetch)
 	recorded := make(chan struct{})
+	h := newHeld()
 	go func() {
 		defer close(recorded)
-		e.recordLoop(s, records)
+		e.recordLoop(s, records, h)
 	}()
 	defer func() { <-recorded }()
 	defer close(records) // after every send has ended (the Wait below runs first)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	sweep := time.NewTicker(time.Minute)
+	// Sweeps are due by the engine's clock (tests move it); the ticker only
+	// wakes an idle loop to look.
+	nextSweep := e.cfg.Now().Add(sweepEvery)
+	sweep := time.NewTicker(sweepEvery)
 	defer sweep.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -65,6 +73,12 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 	refill, leasing := true, false
 	leaseResults := make(chan []store.Leased, 1)
 	for {
+		// Not while a lease is on its way: its deliveries are held only
+		// once its result is taken below.
+		if !leasing && !e.cfg.Now().Before(nextSweep) && ctx.Err() == nil {
+			e.sweep(ctx, s, h)
+			nextSweep = e.cfg.Now().Add(sweepEvery)
+		}
 		if free := capacity - b.total; refill && !leasing && free > 0 && ctx.Err() == nil {
 			leasing, refill = true, false
 			busy := b.busy()
@@ -78,7 +92,7 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e.sendQueued(ctx, s, l, done, records)
+				e.sendQueued(ctx, s, l, h, done, records)
 			}()
 		}
 		// With deliveries queued here, finishing sends wake the loop and each
@@ -99,6 +113,7 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			return // the deferred Wait lets sends end; unsent leases come back at the next start
 		case leased := <-leaseResults:
 			leasing = false
+			h.hold(leased)
 			b.add(leased)
 			refill = len(leased) > 0 // there may be more
 		case r := <-done:
@@ -111,6 +126,7 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 						if err := s.ReleaseLeases(ctx, seqs); err != nil && ctx.Err() == nil {
 							e.cfg.Log.Error("webhook release", "err", err)
 						}
+						h.settle(seqs...)
 					}
 				}
 				select {
@@ -128,11 +144,15 @@ func (e *Engine) deliver(ctx context.Context, s *store.Store, work <-chan struct
 			refill = true
 		case <-timer.C:
 			refill = true
-		case <-sweep.C:
-			if _, err := s.RecoverLeases(ctx, e.cfg.Now(), false); err != nil && ctx.Err() == nil {
-				e.cfg.Log.Error("webhook lease sweep", "err", err)
-			}
+		case <-sweep.C: // the sweep runs at the top of the loop when due
 		}
+	}
+}
+
+// sweep returns leases that ended and that no sender holds to the ready queue.
+func (e *Engine) sweep(ctx context.Context, s *store.Store, h *held) {
+	if _, err := s.ReclaimLeases(ctx, e.cfg.Now(), h.has); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
+		e.cfg.Log.Error("webhook lease sweep", "err", err)
 	}
 }
 
@@ -149,13 +169,14 @@ func (e *Engine) lease(ctx context.Context, s *store.Store, limit int, busy map[
 }
 
 // sendQueued makes one attempt for the queue and reports it on done.
-func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased, done chan<- sent, records chan<- store.AttemptRecord) {
+func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased, h *held, done chan<- sent, records chan<- store.AttemptRecord) {
 	w, secrets, err := s.SendTarget(l.Webhook.ID, e.cfg.Sealer)
 	if err != nil || !w.Enabled {
 		// Deleted (the delivery ends) or turned off (it waits) since the lease.
 		if err := s.ReleaseLeases(context.WithoutCancel(ctx), []uint64{l.Seq}); err != nil && !errors.Is(err, store.ErrClosed) {
 			e.cfg.Log.Error("webhook release", "err", err)
 		}
+		h.settle(l.Seq)
 		done <- sent{webhookID: l.Webhook.ID}
 		return
 	}
@@ -170,6 +191,7 @@ func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased,
 		// before the scheduler leases for it again. A refusal is no fault of
 		// the receiver: its queue goes on.
 		e.record(ctx, s, l, a, o)
+		h.settle(l.Seq)
 		done <- sent{webhookID: l.Webhook.ID, failed: !o.Refused}
 		return
 	}
@@ -179,7 +201,7 @@ func (e *Engine) sendQueued(ctx context.Context, s *store.Store, l store.Leased,
 
 // recordLoop commits successful attempts in batches until records closes:
 // one transaction for whatever finished while the last one committed.
-func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord) {
+func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord, h *held) {
 	ctx := context.Background() // records of attempts made must land, even at shutdown
 	for r := range records {
 		batch := []store.AttemptRecord{r}
@@ -196,13 +218,15 @@ func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord) 
 			}
 		}
 		if err := s.RecordAttempts(ctx, batch, e.cfg.DisableAfter); err == nil {
-			for range batch { // only successes come this way
+			for _, r := range batch { // only successes come this way
+				h.settle(r.Seq)
 				e.cfg.Metrics.Attempted(s.Mode(), OutcomeDelivered)
 			}
 			continue
 		}
 		for _, r := range batch { // one bad record must not lose the others
 			d, err := s.RecordAttempt(ctx, r.Seq, r.Attempt, r.Outcome, e.cfg.DisableAfter)
+			h.settle(r.Seq)
 			if err != nil {
 				if !errors.Is(err, store.ErrClosed) {
 					e.cfg.Log.Error("webhook record attempt", "seq", r.Seq, "err", err)
@@ -215,7 +239,8 @@ func (e *Engine) recordLoop(s *store.Store, records <-chan store.AttemptRecord) 
 }
 
 func (e *Engine) record(ctx context.Context, s *store.Store, l store.Leased, a store.Attempt, o store.Outcome) (store.Delivery, error) {
-	d, err := s.RecordAttempt(ctx, l.Seq, a, o, e.cfg.DisableAfter)
+	// An attempt made must land even when ctx ends meanwhile (a stop, a caller gone).
+	d, err := s.RecordAttempt(context.WithoutCancel(ctx), l.Seq, a, o, e.cfg.DisableAfter)
 	if err != nil && !errors.Is(err, store.ErrClosed) && !errors.Is(err, context.Canceled) {
 		e.cfg.Log.Error("webhook record attempt", "delivery", l.Delivery.ID, "err", err)
 	}
@@ -248,8 +273,10 @@ func (e *Engine) attemptOutcome(ctx context.Context, l store.Leased, manual bool
 		return store.Attempt{At: e.cfg.Now().UTC(), Manual: manual, Error: why}, store.Outcome{Refused: true}, nil
 	}
 	a, status, retryAfter := e.attempt(ctx, l)
-	if ctx.Err() != nil {
-		// Shutting down (or the caller left): the lease brings it back later.
+	if status == 0 && ctx.Err() != nil {
+		// Shutting down (or the caller left) before an answer came: the lease
+		// brings it back later. An answer that did come is recorded, so a
+		// stop between a 2xx and its record does not send it again.
 		return a, store.Outcome{}, ctx.Err()
 	}
 	a.Manual = manual
@@ -376,13 +403,11 @@ func (e *Engine) attempt(ctx context.Context, l store.Leased) (store.Attempt, in
 	case resp.StatusCode >= 400:
 		a.Error = "receiver answered " + resp.Status
 	}
-	var retryAfter time.Duration
+	var wait time.Duration
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
-			retryAfter = time.Duration(secs) * time.Second
-		}
+		wait = retryAfter(resp.Header, e.cfg.Now())
 	}
-	return a, resp.StatusCode, retryAfter
+	return a, resp.StatusCode, wait
 }
 
 // eventOf reads the event's time from the log's fixed layout

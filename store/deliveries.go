@@ -510,6 +510,17 @@ func (s *Store) countAttempt(tx *bolt.Tx, w *webhookRecord, o Outcome, manual bo
 // RecoverLeases returns in-flight deliveries to the ready queue: those whose
 // lease ended by now, or all of them (at start-up, when no sender runs).
 func (s *Store) RecoverLeases(ctx context.Context, now time.Time, all bool) (int, error) {
+	return s.recoverLeases(ctx, now, all, nil)
+}
+
+// ReclaimLeases returns deliveries whose lease ended by now to the ready
+// queue, except those held says a running sender still holds: their sender
+// will record or release them itself, and reclaiming one would send it twice.
+func (s *Store) ReclaimLeases(ctx context.Context, now time.Time, held func(seq uint64) bool) (int, error) {
+	return s.recoverLeases(ctx, now, false, held)
+}
+
+func (s *Store) recoverLeases(ctx context.Context, now time.Time, all bool, held func(seq uint64) bool) (int, error) {
 	var n int
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
@@ -518,6 +529,9 @@ func (s *Store) RecoverLeases(ctx context.Context, now time.Time, all bool) (int
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if !all && int64(binary.BigEndian.Uint64(k)) > now.UnixNano() {
 				break
+			}
+			if held != nil && held(binary.BigEndian.Uint64(k[8:])) {
+				continue
 			}
 			keys = append(keys, cloneBytes(k))
 		}
