@@ -34,6 +34,10 @@ type serveConfig struct {
 	tlsKey   string
 	retries  []time.Duration // --webhook-retry-schedule; nil: each format's own
 	schedule string          // the schedule as given, for the service's command line
+	// retention is how long the event log keeps events (--event-retention);
+	// retentionArg is it as given, for the service's command line.
+	retention    time.Duration
+	retentionArg string
 	// service is set under the OS's service manager, where nobody reads
 	// stdout: what a person needs to start is logged as well.
 	service bool
@@ -50,6 +54,7 @@ func parseServe(args []string) (serveConfig, error) {
 	cert := fs.String("tls-cert", os.Getenv("PORTAL_TLS_CERT"), "TLS certificate file")
 	key := fs.String("tls-key", os.Getenv("PORTAL_TLS_KEY"), "TLS key file")
 	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
+	keep := fs.String("event-retention", envOr("PORTAL_EVENT_RETENTION", "30d"), "how long the event log keeps events: days (30d) or a duration (720h), at least 1d")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
@@ -69,6 +74,10 @@ func parseServe(args []string) (serveConfig, error) {
 			cfg.retries = append(cfg.retries, d)
 		}
 	}
+	if cfg.retention, err = parseRetention(*keep); err != nil {
+		return cfg, err
+	}
+	cfg.retentionArg = *keep
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
 	}
@@ -177,6 +186,8 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer hooksDone.Wait()
 	defer stopHooks()
 	defer startDailyBackups(ctx, dirs, cfg.data, log)() // stopped before the stores close
+	defer startRetention(ctx, retention{keep: cfg.retention, log: log, targets: []retentionTarget{
+		{dirs.live, srv.EventHold(store.Live)}, {dirs.test, srv.EventHold(store.Test)}}})() // likewise
 
 	srv.SetReady(true)
 	log.Info("portal serving", "addr", ln.Addr().String(), "data", string(cfg.data), "sandbox", cfg.sandbox, "version", version)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kardianos/service"
+
+	"portal/store"
 )
 
 // `portal service install|uninstall|start|stop|status` registers `portal
@@ -78,6 +80,9 @@ func serviceConfig(args []string, goos string) (sc *service.Config, data string,
 	}
 	if cfg.schedule != "" {
 		argv = append(argv, "--webhook-retry-schedule", cfg.schedule)
+	}
+	if cfg.retention != store.DefaultRetention {
+		argv = append(argv, "--event-retention", cfg.retentionArg)
 	}
 	sc = &service.Config{
 		Name:        serviceName,

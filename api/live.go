@@ -102,10 +102,17 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	if err != nil {
 		return err
 	}
+	hub := s.liveHubs[p.Store.Mode()]
+	hold := hub.hold(0) // taken before the check, so the pruner cannot slip in between
+	defer hub.release(hold)
 	var since uint64
 	resume := q.Get("since") != ""
 	if resume {
-		if since, err = p.Store.EventSeq(q.Get("since")); err != nil {
+		if since, err = p.Store.Resume(q.Get("since"), hold.next.Store); err != nil {
+			var gone *store.GoneError
+			if errors.As(err, &gone) {
+				return err // 410, before upgrading: the client must start afresh
+			}
 			return validation("since", "must be an event id (evt_…) of this store's log")
 		}
 	}
@@ -129,7 +136,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request, p *Principal) erro
 	}
 	defer conn.Close()
 	wants := func(name string) bool { return filter(name) && p.canSeeEvent(name) }
-	s.serveLive(conn, p.Store, s.liveHubs[p.Store.Mode()], wants, resume, since, s.stillAllowed(r, p))
+	s.serveLive(conn, p.Store, hub, hold, wants, resume, since, s.stillAllowed(r, p))
 	return nil
 }
 
@@ -203,6 +210,7 @@ func (s *Server) stillAllowed(r *http.Request, p *Principal) func() bool {
 // liveConn writes one subscriber's events.
 type liveConn struct {
 	conn      *websocket.Conn
+	hold      *liveHold // what it may still read from the log (livehold.go)
 	writeWait time.Duration
 	closed    chan struct{} // the client left
 	allowed   func() bool   // checked at every ping and after every access change
@@ -219,8 +227,8 @@ func (c *liveConn) send(ev store.StoredEvent) bool {
 // what the hub hands over. A subscriber that falls behind the hub catches up
 // from the log and rejoins; one that stops reading fails a write within
 // writeWait and is dropped, without holding anyone else up.
-func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, wants func(string) bool, resume bool, since uint64, allowed func() bool) {
-	c := &liveConn{conn: conn, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{}), allowed: allowed,
+func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, hold *liveHold, wants func(string) bool, resume bool, since uint64, allowed func() bool) {
+	c := &liveConn{conn: conn, hold: hold, writeWait: s.cfg.LiveWriteWait, closed: make(chan struct{}), allowed: allowed,
 		accessChanged: s.cfg.Live.AccessChanged}
 	if c.writeWait == 0 {
 		c.writeWait = liveWriteWait
@@ -245,7 +253,11 @@ func (s *Server) serveLive(conn *websocket.Conn, st *store.Store, hub *liveHub, 
 		}
 		last, ok := s.liveBacklog(c, st, wants, since, from)
 		if ok {
+			c.hold.next.Store(0) // caught up: the hub's position covers it
 			last, ok = c.follow(sub, ping, last)
+		}
+		if ok {
+			c.hold.next.Store(last + 1) // it lagged: it reads the log again from here
 		}
 		hub.unsubscribe(sub)
 		if !ok {
@@ -273,6 +285,7 @@ func (s *Server) liveBacklog(c *liveConn, st *store.Store, wants func(string) bo
 				return since, false
 			}
 			since = ev.Seq
+			c.hold.next.Store(since + 1)
 		}
 	}
 	return from, true

@@ -21,6 +21,11 @@ type liveHub struct {
 	mu   sync.Mutex
 	last uint64 // every event up to here has been handed out
 	subs map[*liveSub]struct{}
+	// lagging holds the subscribers let go for lagging, with the first event
+	// they missed, until they unsubscribe; holds are the connections' own
+	// claims on the log (livehold.go).
+	lagging map[*liveSub]uint64
+	holds   map[*liveHold]struct{}
 }
 
 // liveSub is one websocket subscriber's place in the hub.
@@ -33,7 +38,7 @@ type liveSub struct {
 // newLiveHub starts at the end of the log: subscribers see what comes next,
 // or read what they missed from the log (since=).
 func newLiveHub(s *store.Store) *liveHub {
-	h := &liveHub{s: s, subs: map[*liveSub]struct{}{}}
+	h := &liveHub{s: s, subs: map[*liveSub]struct{}{}, lagging: map[*liveSub]uint64{}, holds: map[*liveHold]struct{}{}}
 	if s != nil {
 		h.last, _ = s.LastEventSeq() // an unreadable log fails again, loudly, in run
 	}
@@ -82,6 +87,7 @@ func (h *liveHub) broadcast(evs []store.StoredEvent) {
 			case sub.events <- ev:
 			default:
 				delete(h.subs, sub)
+				h.lagging[sub] = ev.Seq
 				close(sub.lagged)
 			}
 		}
@@ -103,6 +109,7 @@ func (h *liveHub) unsubscribe(sub *liveSub) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.subs, sub)
+	delete(h.lagging, sub)
 }
 
 func (h *liveHub) count() int {

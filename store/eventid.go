@@ -51,21 +51,34 @@ var errEventID = errors.New("not an event id of this store")
 
 // parseEventID returns the log sequence of an id minted by this store.
 func parseEventID(id string, m Mode) (uint64, error) {
-	s, ok := strings.CutPrefix(id, EventIDPrefix)
-	if !ok || len(s) != 26 {
+	hi, lo, err := decodeEventID(id)
+	if err != nil || uint16(hi&0xffff) != modeTag(m) {
 		return 0, errEventID
 	}
-	var hi, lo uint64
+	return lo, nil
+}
+
+// eventIDMillis returns the milliseconds an id was minted at: the log's
+// clock, which never steps back (see putEvent), so they increase with the
+// sequence and the events older than any time are a prefix of the log.
+func eventIDMillis(id string) (uint64, error) {
+	hi, _, err := decodeEventID(id)
+	return hi >> 16, err
+}
+
+// decodeEventID returns an id's two 64-bit halves.
+func decodeEventID(id string) (hi, lo uint64, err error) {
+	s, ok := strings.CutPrefix(id, EventIDPrefix)
+	if !ok || len(s) != 26 {
+		return 0, 0, errEventID
+	}
 	for i := 0; i < 26; i++ {
 		d := strings.IndexByte(crockford, s[i])
 		if d < 0 || (i == 0 && d > 7) {
-			return 0, errEventID
+			return 0, 0, errEventID
 		}
 		hi = hi<<5 | lo>>59
 		lo = lo<<5 | uint64(d)
 	}
-	if uint16(hi&0xffff) != modeTag(m) {
-		return 0, errEventID
-	}
-	return lo, nil
+	return hi, lo, nil
 }

@@ -166,6 +166,11 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 	}
 	var page Page
 	err = s.view(func(tx *bolt.Tx) error {
+		if q.Since != "" {
+			if err := checkSince(tx, after, q.Since); err != nil {
+				return err // its successors may be pruned: a gap must not pass for the whole story
+			}
+		}
 		page.Total = eventTotal(tx, q.Pattern)
 		if q.Allowed != nil {
 			page.Total = 0

@@ -58,6 +58,10 @@ type Store struct {
 	keys  keyCache
 	hooks webhookCache
 
+	// pruneMu is held by a prune transaction from before it reads the
+	// readers' holds until it commits (see Resume).
+	pruneMu sync.RWMutex
+
 	// writing is the actor of the write function running now. Only the
 	// writer goroutine (commit) sets or reads it, one function at a time, so
 	// the events a function appends name whoever asked for it.

@@ -10,6 +10,8 @@ import (
 // A ticket's timeline is the events that name it (data.ticket_id): an index
 // of ticket id + event sequence, kept with the log in the same transaction,
 // so the ticket page reads its own events without scanning the whole log.
+// An entry's value is empty while the log holds its event, and the event's
+// bytes once the log has pruned it.
 
 var bucketTicketEvents = []byte("events_by_ticket")
 
@@ -70,8 +72,12 @@ func (s *Store) TicketEvents(ticketID uint64, page, perPage int, allowed func(na
 		prefix := itob(ticketID)
 		pg := newPager(page, perPage)
 		c := tx.Bucket(bucketTicketEvents).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if v := log.Get(k[8:]); v != nil && (allowed == nil || allowed(eventName(v))) {
+		for k, kept := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, kept = c.Next() {
+			v := kept // the event's bytes once the log has pruned it (retention.go)
+			if len(v) == 0 {
+				v = log.Get(k[8:])
+			}
+			if v != nil && (allowed == nil || allowed(eventName(v))) {
 				pg.add(v)
 			}
 		}
