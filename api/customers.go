@@ -6,11 +6,11 @@ import (
 	"portal/store"
 )
 
-var customerList = &listSpec{sorts: []string{"id", "created_at", "name", "updated_at"}, search: true}
+var customerList = declaredList("customers", false)
 
-// customerTicketList is ticketList less customer_id, which the path fixes,
-// and less search.
-var customerTicketList = &listSpec{filters: []string{"status", "assigned_to"}, sorts: ticketList.sorts}
+// customerTicketList is the tickets list less customer_id, which the path
+// fixes, and less search.
+var customerTicketList = declaredList("tickets", true, "customer_id")
 
 func (s *Server) customerRoutes() []route {
 	const res = "customers"

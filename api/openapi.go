@@ -220,17 +220,19 @@ func listParameters(rt route) []any {
 			q("event", "string", "An event name, or area.* for a family"))
 	}
 	if len(rt.list.sorts) > 0 {
+		sortParam := q("sort", "string", "One of: "+strings.Join(rt.list.sortNames(), ", "))
+		sortParam.(map[string]any)["schema"].(map[string]any)["enum"] = rt.list.sortNames()
 		out = append(out,
 			q("since_id", "integer", "Records with id greater than this, ascending"),
 			q("updated_after", "string", "Records updated at or after this ISO 8601 time, oldest change first"),
-			q("sort", "string", "One of: "+strings.Join(rt.list.sorts, ", ")),
+			sortParam,
 			q("order", "string", "asc or desc"))
 	}
 	if rt.list.search {
 		out = append(out, q("q", "string", "Search words"))
 	}
 	for _, f := range rt.list.filters {
-		out = append(out, q(f, "string", "Filter by "+f))
+		out = append(out, q(f.Name, "string", f.Doc))
 	}
 	return out
 }

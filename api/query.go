@@ -21,11 +21,42 @@ type listParams struct {
 
 func (lp listParams) cursor() bool { return lp.sinceGiven || lp.UpdatedAfter != nil }
 
-// listSpec says what one list accepts beyond paging.
+// listSpec says what one list accepts beyond paging. Lists of declared
+// resources take theirs from the store's declaration (declaredList).
 type listSpec struct {
-	filters []string
-	sorts   []string // the API's names; created_at is served by the id index
+	filters []store.FilterSpec
+	sorts   []store.SortSpec // the API's names, aliases included
 	search  bool
+}
+
+// declaredList is a resource's list as the store declares it, less the
+// filters a path fixes (a customer's tickets) and, with noSearch, its q=.
+func declaredList(resource string, noSearch bool, fixed ...string) *listSpec {
+	d := store.List(resource)
+	spec := &listSpec{sorts: d.Sorts, search: d.Search && !noSearch}
+	for _, f := range d.Filters {
+		if !contains(fixed, f.Name) {
+			spec.filters = append(spec.filters, f)
+		}
+	}
+	return spec
+}
+
+func (l listSpec) sortNames() []string {
+	out := make([]string, len(l.sorts))
+	for i, s := range l.sorts {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func (l listSpec) hasFilter(name string) bool {
+	for _, f := range l.filters {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 const (
@@ -65,8 +96,8 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 			}
 			lp.UpdatedAfter = &t
 		case "sort":
-			if !contains(spec.sorts, v) {
-				err = validation(name, "must be one of "+strings.Join(spec.sorts, ", "))
+			if !contains(spec.sortNames(), v) {
+				err = validation(name, "must be one of "+strings.Join(spec.sortNames(), ", "))
 			}
 			lp.Sort = v
 		case "order":
@@ -79,7 +110,7 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 			}
 			lp.Search = v
 		default:
-			if !contains(spec.filters, name) {
+			if !spec.hasFilter(name) {
 				err = validation(name, "is not a parameter of this list")
 			}
 			lp.Filters[name] = v
@@ -91,8 +122,18 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 	if lp.Search != "" && lp.cursor() {
 		return lp, validation("q", "search results are paged with page and per_page, not since_id or updated_after")
 	}
-	if lp.Sort == "created_at" {
-		lp.Sort = "id" // ids are handed out in creation order
+	sortName := lp.Sort
+	if sortName == "" {
+		sortName = "id"
+	}
+	sort := store.SortSpec{Name: sortName, Desc: true}
+	for _, s := range spec.sorts {
+		if s.Name == sortName {
+			sort = s
+		}
+	}
+	if sort.Of != "" {
+		lp.Sort = sort.Of // an alias: created_at is the id's order
 	}
 	switch q.Get("order") {
 	case "asc":
@@ -100,8 +141,7 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 	case "desc":
 		lp.Desc = true
 	default:
-		// Newest first, except where an ascending order is what people want.
-		lp.Desc = lp.Sort != "name" && lp.Sort != "due_at"
+		lp.Desc = sort.Desc // the declaration's natural order
 	}
 	if lp.cursor() {
 		lp.Desc = false

@@ -42,6 +42,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /tickets", "/tickets?status=New", nil},
 		{"POST /tickets", "/tickets", map[string]any{"customer_id": num(ids["customer"]), "issue": "Walk issue", "assigned_to": num(ids["user"]),
 			"device": map[string]any{"brand": "Apple", "model": "iPhone 15"}}},
+		{"GET /tickets/counts", "/tickets/counts?by=status", nil},
 		{"GET /tickets/{id}", p("/tickets/{ticket}"), nil},
 		{"PATCH /tickets/{id}", p("/tickets/{ticket}"), map[string]any{"status": "In Progress", "assigned_to": num(ids["user"])}},
 		{"GET /tickets/{id}/notes", p("/tickets/{ticket}/notes"), nil},

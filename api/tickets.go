@@ -7,20 +7,42 @@ import (
 	"portal/store"
 )
 
-var ticketList = &listSpec{
-	filters: []string{"status", "assigned_to", "customer_id"},
-	sorts:   []string{"id", "created_at", "updated_at", "due_at"},
-	search:  true,
-}
+var ticketList = declaredList("tickets", false)
 
 func (s *Server) ticketRoutes() []route {
 	const res = "tickets"
 	return []route{
 		{method: "GET", path: "/tickets", scope: readScope(res), handle: s.listTickets, summary: "List or search tickets (q= matches number, customer name/email/phone, device, serial/IMEI, issue; filters: status, assigned_to, customer_id)", out: []store.Ticket{}, list: ticketList},
 		{method: "POST", path: "/tickets", scope: writeScope(res), handle: s.createTicket, summary: "Open a ticket", in: store.TicketInput{}, out: store.Ticket{}, status: http.StatusCreated},
+		{method: "GET", path: "/tickets/counts", scope: readScope(res), handle: s.countTickets, summary: "Ticket counts split by status or assigned_to (by=), from kept counts; the list's filters narrow them", out: map[string]int{}},
 		{method: "GET", path: "/tickets/{id}", scope: readScope(res), handle: s.getTicket, summary: "Get a ticket", out: store.Ticket{}},
 		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date)", in: store.TicketPatch{}, out: store.Ticket{}},
 	}
+}
+
+// countTickets answers how many tickets each status (or assignee) has, in
+// one request: the queue's filter buttons.
+func (s *Server) countTickets(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	q := r.URL.Query()
+	by := q.Get("by")
+	if by != "status" && by != "assigned_to" {
+		return validation("by", "must be status or assigned_to")
+	}
+	filters := map[string]string{}
+	for name, vals := range q {
+		switch {
+		case name == "by":
+		case ticketList.hasFilter(name):
+			filters[name] = vals[0]
+		default:
+			return validation(name, "is not a parameter of ticket counts (by, status, assigned_to, customer_id)")
+		}
+	}
+	counts, err := p.Store.CountTickets(by, filters)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, counts)
 }
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, p *Principal) error {

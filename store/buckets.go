@@ -2,15 +2,12 @@ package store
 
 import bolt "go.etcd.io/bbolt"
 
-// allBuckets are created by the first migration.
+// allBuckets are the system buckets the code uses (tables declare their own).
 var allBuckets = func() [][]byte {
 	list := [][]byte{
 		bucketEvents, bucketEventsByName, bucketEventCounts, bucketSettings,
 		bucketCustomerSearch, bucketOpenTickets, bucketNotes, bucketLineItems, bucketPayments,
 		bucketKeys, bucketKeyHashes, bucketUsers, bucketSessions,
-	}
-	for _, t := range []*table{customers, tickets} {
-		list = append(list, t.buckets()...)
 	}
 	return list
 }()

@@ -12,7 +12,15 @@ import (
 )
 
 // customers have no filters; they sort by id (= created_at), name and updated_at.
-var customers = newTable("customers", nil, []string{"id", "name", "updated_at"})
+var customers = declare(Resource[Customer]{
+	Name: "customers", Scope: "customers", Search: true,
+	Events: []string{"customer.created", "customer.updated", "customer.deleted"},
+	Sorts: []Sort[Customer]{
+		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}, Key: func(c *Customer) []byte { return itob(c.ID) }},
+		{Name: "name", Label: "Name", Key: func(c *Customer) []byte { return nameKey(c.Name) }},
+		{Name: "updated_at", Label: "Recently updated", Desc: true, Key: func(c *Customer) []byte { return itob(timeKey(c.UpdatedAt)) }},
+	},
+})
 
 var (
 	bucketCustomerSearch = []byte("search_customers")      // token 0x00 be64 id -> nil
@@ -50,10 +58,6 @@ type CustomerPatch struct {
 	Company *string `json:"company"`
 	Address *string `json:"address"`
 	Notes   *string `json:"notes"`
-}
-
-func (c *Customer) index() *indexed {
-	return &indexed{sorts: [][]byte{itob(c.ID), nameKey(c.Name), itob(timeKey(c.UpdatedAt))}}
 }
 
 // nameKey sorts case-insensitively; the terminator keeps "Ann" before "Anna".
@@ -150,7 +154,7 @@ func (s *Store) putCustomer(tx *bolt.Tx, old, c *Customer) error {
 	var oldIdx *indexed
 	var oldTokens []string
 	if old != nil {
-		oldIdx, oldTokens = old.index(), old.tokens()
+		oldIdx, oldTokens = customers.index(old), old.tokens()
 	}
 	if err := setTokens(tx.Bucket(bucketCustomerSearch), c.ID, oldTokens, c.tokens()); err != nil {
 		return err
@@ -160,7 +164,7 @@ func (s *Store) putCustomer(tx *bolt.Tx, old, c *Customer) error {
 			return err
 		}
 	}
-	return customers.reindex(tx, c.ID, oldIdx, c.index())
+	return customers.reindex(tx, c.ID, oldIdx, customers.index(c))
 }
 
 func getRecord[T any](tx *bolt.Tx, bucket []byte, id uint64, what string) (*T, error) {
@@ -261,7 +265,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id uint64) error {
 		if err := retokenCustomerTickets(tx, old, nil); err != nil {
 			return err
 		}
-		if err := customers.reindex(tx, id, old.index(), nil); err != nil {
+		if err := customers.reindex(tx, id, customers.index(old), nil); err != nil {
 			return err
 		}
 		_, err = s.appendEvent(tx, "customer.deleted", ordered{}.with("customer_id", id).with("customer", old))
@@ -284,12 +288,8 @@ func (s *Store) ListCustomers(q ListQuery, search string) (Page, error) {
 			page, err = searchCustomers(tx, search, q)
 			return err
 		}
-		page, err = customers.list(tx, q, noFilters)
+		page, err = customers.list(tx, q)
 		return err
 	})
 	return page, err
-}
-
-func noFilters(field, _ string) ([]byte, error) {
-	return nil, Invalid(field, "is not a filter of this list")
 }

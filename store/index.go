@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -18,10 +19,22 @@ import (
 type table struct {
 	name    string
 	records []byte
-	indexes []byte // holds one nested bucket per (filter, sort)
+	indexes []byte // holds one nested bucket per (filter, sort) pair
 	counts  []byte
 	filters []string // in order of preference as the walked index (most selective first)
 	sorts   []string // "id" first
+	// pairs says which sorts each filter (and noFilter) is indexed for; a
+	// filter that is not indexed for the requested sort is checked on the
+	// way through another index instead.
+	pairs map[string][]string
+	// parse turns a query's filter value into its index form, by filter.
+	parse map[string]func(string) ([]byte, error)
+	// show turns a filter's index value back into the API's form, by
+	// position in filters.
+	show []func([]byte) string
+	// indexOfRaw decodes a stored record and computes its index entries
+	// (backfills use it).
+	indexOfRaw func(raw []byte) (*indexed, error)
 }
 
 // indexed is what a record contributes to its table's indexes.
@@ -48,16 +61,18 @@ func indexName(filter, sort string) []byte { return []byte(filter + "/" + sort) 
 // buckets lists the top-level buckets the table needs.
 func (t *table) buckets() [][]byte { return [][]byte{t.records, t.indexes, t.counts} }
 
-func (t *table) createIndexBuckets(tx *bolt.Tx) error {
-	idx := tx.Bucket(t.indexes)
+// indexed reports whether filter (or noFilter) has an index for sort.
+func (t *table) indexed(filter, sort string) bool { return contains(t.pairs[filter], sort) }
+
+// indexBuckets names every nested index bucket the table declares.
+func (t *table) indexBuckets() [][]byte {
+	var out [][]byte
 	for _, f := range append([]string{noFilter}, t.filters...) {
-		for _, s := range t.sorts {
-			if _, err := idx.CreateBucketIfNotExists(indexName(f, s)); err != nil {
-				return err
-			}
+		for _, s := range t.pairs[f] {
+			out = append(out, indexName(f, s))
 		}
 	}
-	return nil
+	return out
 }
 
 func appendField(b, v []byte) []byte {
@@ -108,6 +123,9 @@ func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
 			name = t.filters[fi]
 		}
 		for si, sortName := range t.sorts {
+			if !t.indexed(name, sortName) {
+				continue
+			}
 			b := appending(idx.Bucket(indexName(name, sortName)))
 			var oldKey, newKey []byte
 			if old != nil {
@@ -190,4 +208,48 @@ func (t *table) count(tx *bolt.Tx, filters map[string][]byte) int {
 		return int(btoi(v))
 	}
 	return 0
+}
+
+// countBy splits the records matching filters by the values of field, from
+// the kept counts alone: the counts of every combination including field
+// are read (one key per distinct combination, never per record).
+func (t *table) countBy(tx *bolt.Tx, field string, filters map[string][]byte) (map[string]int, error) {
+	at := -1
+	mask := 0
+	for i, f := range t.filters {
+		if f == field {
+			at = i
+		}
+		if _, ok := filters[f]; ok || f == field {
+			mask |= 1 << i
+		}
+	}
+	if at < 0 {
+		return nil, Invalid("by", fmt.Sprintf("must be one of %v", t.filters))
+	}
+	if _, ok := filters[field]; ok {
+		return nil, Invalid(field, "cannot filter by the field the counts are split by")
+	}
+	out := map[string]int{}
+	c := tx.Bucket(t.counts).Cursor()
+	for k, v := c.Seek([]byte{byte(mask)}); k != nil && k[0] == byte(mask); k, v = c.Next() {
+		values, rest := map[int][]byte{}, k[1:]
+		for i := range t.filters {
+			if mask&(1<<i) == 0 {
+				continue
+			}
+			n := int(rest[0])
+			values[i], rest = rest[1:1+n], rest[1+n:]
+		}
+		match := true
+		for i, f := range t.filters {
+			if want, ok := filters[f]; ok && !bytes.Equal(values[i], want) {
+				match = false
+			}
+		}
+		if match {
+			out[t.show[at](values[at])] += int(btoi(v))
+		}
+	}
+	return out, nil
 }

@@ -49,7 +49,7 @@ func TestEachKeyTypeHasItsPrefix(t *testing.T) {
 		tier   string
 	}{
 		{KeyPlugin, "pk_live_", Live, "paid"},
-		{KeyDeveloper, "dk_test_", Test, "unlimited"},
+		{KeyDeveloper, "dk_test_", Test, "paid"},
 		{KeyInternal, "ik_live_", Live, "unlimited"},
 		{KeyUser, "uk_live_", Live, "paid"},
 		{KeyApp, "app_", Live, "unlimited"},

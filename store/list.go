@@ -31,8 +31,8 @@ type Page struct {
 }
 
 // list walks the one index that serves q: O(page), not O(table).
-func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([]byte, error)) (Page, error) {
-	filters, err := t.encodeFilters(q.Filters, encode)
+func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
+	filters, err := t.encodeFilters(q.Filters)
 	if err != nil {
 		return Page{}, err
 	}
@@ -65,7 +65,7 @@ func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([
 	primary, primaryIndex, fewest := noFilter, -1, 0
 	for i, f := range t.filters {
 		v, ok := filters[f]
-		if !ok {
+		if !ok || !t.indexed(f, sort) {
 			continue
 		}
 		if n := t.count(tx, map[string][]byte{f: v}); primaryIndex < 0 || n < fewest {
@@ -123,10 +123,14 @@ func (t *table) list(tx *bolt.Tx, q ListQuery, encode func(field, raw string) ([
 }
 
 // encodeFilters turns a query's raw filter values into their index form.
-func (t *table) encodeFilters(raw map[string]string, encode func(field, raw string) ([]byte, error)) (map[string][]byte, error) {
+func (t *table) encodeFilters(raw map[string]string) (map[string][]byte, error) {
 	filters := make(map[string][]byte, len(raw))
 	for f, v := range raw {
-		enc, err := encode(f, v)
+		parse, ok := t.parse[f]
+		if !ok {
+			return nil, Invalid(f, fmt.Sprintf("is not a filter of %s (%v)", t.name, t.filters))
+		}
+		enc, err := parse(v)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,20 +17,15 @@ var (
 // ErrTooNew means the file was written by a newer Portal; it is left untouched.
 var ErrTooNew = errors.New("store was written by a newer version of portal")
 
-// migrations are applied in order; the schema version is how many have run.
-// Never edit or reorder a released step: append a new one.
-var migrations = []func(tx *bolt.Tx) error{
-	createBuckets,
-	createWebhookBuckets,
-	createTicketSearch,
-	createTicketEventIndex,
-	countQueues,
-}
+// ErrSchema means the store lacks a bucket the code declares.
+var ErrSchema = errors.New("store schema incomplete")
 
-// SchemaVersion is the version a store has after Open.
-func SchemaVersion() int { return len(migrations) }
+// SchemaVersion is the version a store has after Open: how many steps ran.
+func SchemaVersion() int { return len(steps) }
 
-func migrate(db *bolt.DB) error {
+var keyBackfill = []byte("backfill_cursor") // in meta: where a running backfill stopped
+
+func migrate(db *bolt.DB, log func(msg string, args ...any)) error {
 	// Read the version without writing: even an empty write transaction
 	// rewrites bbolt's meta and freelist pages, and a newer store must be
 	// left exactly as it was.
@@ -45,35 +41,69 @@ func migrate(db *bolt.DB) error {
 	if err != nil {
 		return err
 	}
-	if have > len(migrations) {
-		return fmt.Errorf("%w (schema %d, this binary knows %d)", ErrTooNew, have, len(migrations))
+	if have > len(steps) {
+		return fmt.Errorf("%w (schema %d, this binary knows %d)", ErrTooNew, have, len(steps))
 	}
-	for v := have; v < len(migrations); v++ {
+	for v := have; v < len(steps); v++ {
+		st := steps[v]
+		if st.fill != nil {
+			err = runBackfill(db, v, st, log)
+		} else {
+			err = db.Update(func(tx *bolt.Tx) error {
+				meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+				if err != nil {
+					return err
+				}
+				if err := st.run(tx); err != nil {
+					return err
+				}
+				return meta.Put(keyVersion, itob(uint64(v+1)))
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", v+1, st.name, err)
+		}
+	}
+	return db.View(func(tx *bolt.Tx) error { return checkSchema(tx, tables) })
+}
+
+// runBackfill runs step v's batches, each in its own transaction with the
+// cursor, until one reports done; that one also bumps the version.
+func runBackfill(db *bolt.DB, v int, st step, log func(msg string, args ...any)) error {
+	for batches := 0; ; batches++ {
+		done := false
 		err := db.Update(func(tx *bolt.Tx) error {
 			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 			if err != nil {
 				return err
 			}
-			if err := migrations[v](tx); err != nil {
+			cursor := meta.Get(keyBackfill)
+			if cursor == nil {
+				if err := st.fill.prepare(tx); err != nil {
+					return err
+				}
+			} else {
+				cursor = bytes.Clone(cursor[1:]) // byte 0 says "started"
+			}
+			next, finished, err := st.fill.batch(tx, cursor, backfillBatch)
+			if err != nil {
 				return err
 			}
-			return meta.Put(keyVersion, itob(uint64(v+1)))
+			if done = finished; done {
+				if err := meta.Delete(keyBackfill); err != nil {
+					return err
+				}
+				return meta.Put(keyVersion, itob(uint64(v+1)))
+			}
+			return meta.Put(keyBackfill, append([]byte{1}, next...))
 		})
-		if err != nil {
-			return fmt.Errorf("migration %d: %w", v+1, err)
-		}
-	}
-	return nil
-}
-
-// createWebhookBuckets adds webhook subscriptions and the delivery queue.
-func createWebhookBuckets(tx *bolt.Tx) error {
-	for _, name := range webhookBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+		if err != nil || done {
 			return err
 		}
+		if log != nil && batches%100 == 99 {
+			log("schema backfill in progress", "step", st.name, "batches", batches+1)
+		}
 	}
-	return nil
 }
 
 // createTicketSearch adds the ticket search index and tokens the tickets
@@ -97,18 +127,4 @@ func createTicketSearch(tx *bolt.Tx) error {
 		tokens.add(t.ID, list)
 	}
 	return tokens.put(appending(b))
-}
-
-func createBuckets(tx *bolt.Tx) error {
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
-		}
-	}
-	for _, t := range []*table{customers, tickets} {
-		if err := t.createIndexBuckets(tx); err != nil {
-			return err
-		}
-	}
-	return nil
 }

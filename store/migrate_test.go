@@ -102,8 +102,8 @@ func TestOpenWhileAnotherHolderHasTheFileIsErrLocked(t *testing.T) {
 // versionBefore is the schema version of a store that has not run step.
 func versionBefore(t *testing.T, step func(*bolt.Tx) error) int {
 	t.Helper()
-	for i, m := range migrations {
-		if reflect.ValueOf(m).Pointer() == reflect.ValueOf(step).Pointer() {
+	for i, m := range steps {
+		if m.run != nil && reflect.ValueOf(m.run).Pointer() == reflect.ValueOf(step).Pointer() {
 			return i
 		}
 	}

@@ -233,7 +233,7 @@ func searchCustomers(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
 // searchTickets is searchCustomers for tickets; the list's filters (status,
 // assigned_to, customer_id) narrow the hits, and the total counts what is left.
 func searchTickets(tx *bolt.Tx, q string, lq ListQuery) (Page, error) {
-	filters, err := tickets.encodeFilters(lq.Filters, encodeTicketFilter)
+	filters, err := tickets.encodeFilters(lq.Filters)
 	if err != nil {
 		return Page{}, err
 	}

@@ -107,7 +107,7 @@ func Open(path string, opts Options) (*Store, error) {
 		done:     make(chan struct{}),
 		commitCh: make(chan struct{}),
 	}
-	if err := migrate(db); err != nil {
+	if err := migrate(db, nil); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Resource declares one kind of record, once: its filters, sorts, events and
+// scope. Its index buckets and kept counts, the API's list parsing and
+// errors, the OpenAPI parameters and the console's filter and sort choices
+// all come from it. Adding a filter or a sort is one entry here, which the
+// compiler checks; nothing elsewhere is lined up by position.
+//
+// A new index needs a schema step too (schema.go: createTable or
+// reindexStep); Open refuses a store that lacks a declared bucket, naming it.
+type Resource[T any] struct {
+	Name   string   // plural, as in the API path and bucket names: "tickets"
+	Scope  string   // the resource whose .read and .write scopes guard it
+	Events []string // the events its changes log
+	// Filters are walked most selective first when several are given.
+	Filters []Filter[T]
+	// Sorts: the first is the id (creation order).
+	Sorts []Sort[T]
+	// Search says whether the list takes q= (the resource keeps tokens).
+	Search bool
+}
+
+// Filter is one field a list can be narrowed by (status=In+Progress).
+type Filter[T any] struct {
+	Name string
+	Doc  string
+	// Key is the record's value in the index; Parse turns a query value into
+	// the same form, or a *ValidationError naming the field.
+	Key   func(*T) []byte
+	Parse func(raw string) ([]byte, error)
+	// Show turns an index value back into what the API shows (counts by
+	// this filter are keyed by it); nil: the value is text.
+	Show func(key []byte) string
+	// SortedBy names the sorts this filter is indexed for (nil: every sort).
+	// A list filtered here and sorted otherwise walks another index and
+	// checks this filter on the way, so only pairs clients use cost space.
+	SortedBy []string
+}
+
+// Sort is one order a list can take (sort=updated_at).
+type Sort[T any] struct {
+	Name  string
+	Label string // how the console names it ("Recently updated")
+	Key   func(*T) []byte
+	// Desc is the order when the caller names none: newest first for times
+	// and ids, alphabetical for names, soonest first for due dates.
+	Desc bool
+	// Aliases are other names the API accepts for this sort (created_at
+	// for id: ids are handed out in creation order).
+	Aliases []string
+}
+
+// declared is a Resource bound to its storage: the table its records, index
+// entries and counts live in, and the functions that fill them.
+type declared[T any] struct {
+	*table
+	filterKeys []func(*T) []byte
+	sortKeys   []func(*T) []byte
+	spec       ListSpec
+}
+
+// declare turns a declaration into its table. It panics on a malformed
+// declaration, which can only be a programming error caught by any test.
+func declare[T any](r Resource[T]) *declared[T] {
+	if len(r.Sorts) == 0 || r.Sorts[0].Name != "id" {
+		panic("store: resource " + r.Name + " must sort by id first")
+	}
+	d := &declared[T]{spec: ListSpec{Resource: r.Name, Scope: r.Scope, Search: r.Search}}
+	var filters, sorts []string
+	pairs := map[string][]string{}
+	parse := map[string]func(string) ([]byte, error){}
+	var shows []func([]byte) string
+	for _, s := range r.Sorts {
+		sorts = append(sorts, s.Name)
+		d.sortKeys = append(d.sortKeys, s.Key)
+		d.spec.Sorts = append(d.spec.Sorts, SortSpec{Name: s.Name, Label: s.Label, Desc: s.Desc})
+		for _, a := range s.Aliases {
+			d.spec.Sorts = append(d.spec.Sorts, SortSpec{Name: a, Desc: s.Desc, Of: s.Name})
+		}
+	}
+	pairs[noFilter] = sorts
+	for _, f := range r.Filters {
+		filters = append(filters, f.Name)
+		d.filterKeys = append(d.filterKeys, f.Key)
+		parse[f.Name] = f.Parse
+		show := f.Show
+		if show == nil {
+			show = func(b []byte) string { return string(b) }
+		}
+		shows = append(shows, show)
+		by := f.SortedBy
+		if by == nil {
+			by = sorts
+		}
+		for _, s := range by {
+			if !contains(sorts, s) {
+				panic(fmt.Sprintf("store: %s filter %s is sorted by %s, which is not a sort", r.Name, f.Name, s))
+			}
+		}
+		pairs[f.Name] = by
+		d.spec.Filters = append(d.spec.Filters, FilterSpec{Name: f.Name, Doc: f.Doc})
+	}
+	d.table = newTable(r.Name, filters, sorts)
+	d.table.pairs = pairs
+	d.table.parse = parse
+	d.table.show = shows
+	d.table.indexOfRaw = func(raw []byte) (*indexed, error) {
+		var rec T
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return nil, err
+		}
+		return d.index(&rec), nil
+	}
+	registry = append(registry, d.spec)
+	tables = append(tables, d.table)
+	return d
+}
+
+// index is what record rec contributes to its table's indexes.
+func (d *declared[T]) index(rec *T) *indexed {
+	e := &indexed{filters: make([][]byte, len(d.filterKeys)), sorts: make([][]byte, len(d.sortKeys))}
+	for i, key := range d.filterKeys {
+		e.filters[i] = key(rec)
+	}
+	for i, key := range d.sortKeys {
+		e.sorts[i] = key(rec)
+	}
+	return e
+}
+
+// ListSpec is what one resource's list accepts beyond paging, for the API's
+// parsing, the OpenAPI document and the console.
+type ListSpec struct {
+	Resource, Scope string
+	Filters         []FilterSpec
+	Sorts           []SortSpec
+	Search          bool
+}
+
+// FilterSpec is a filter as the API describes it.
+type FilterSpec struct {
+	Name string `json:"name"`
+	Doc  string `json:"doc"`
+}
+
+// SortSpec is a sort as the API accepts it; Of names the sort an alias
+// stands for (aliases have no label: the console offers the sort itself).
+type SortSpec struct {
+	Name  string `json:"name"`
+	Label string `json:"label,omitempty"`
+	Desc  bool   `json:"desc"`
+	Of    string `json:"-"`
+}
+
+// SortNames lists the sort names a list accepts, aliases included.
+func (l ListSpec) SortNames() []string {
+	out := make([]string, len(l.Sorts))
+	for i, s := range l.Sorts {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// FilterNames lists the filters a list accepts.
+func (l ListSpec) FilterNames() []string {
+	out := make([]string, len(l.Filters))
+	for i, f := range l.Filters {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Sort finds a sort by the name the API was given.
+func (l ListSpec) Sort(name string) (SortSpec, bool) {
+	for _, s := range l.Sorts {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return SortSpec{}, false
+}
+
+// registry and tables are filled once, by the package's declarations as it
+// initialises, and only read after: every declared resource.
+var (
+	registry []ListSpec
+	tables   []*table
+)
+
+// List returns the declaration of a resource's list ("tickets").
+func List(resource string) ListSpec {
+	for _, l := range registry {
+		if l.Resource == resource {
+			return l
+		}
+	}
+	panic("store: no resource " + resource)
+}
+
+// positiveID parses an id filter value.
+func positiveID(field string) func(string) ([]byte, error) {
+	return func(raw string) ([]byte, error) {
+		id, err := parseID(raw)
+		if err != nil {
+			return nil, Invalid(field, "must be a positive integer id")
+		}
+		return itob(id), nil
+	}
+}
+
+// showID shows an id filter's index value.
+func showID(key []byte) string { return strconv.FormatUint(btoi(key), 10) }
+
+// text parses a filter value that is matched exactly as given.
+func text(raw string) ([]byte, error) { return []byte(raw), nil }
+
+func parseID(raw string) (uint64, error) {
+	id, err := strconv.ParseUint(raw, 10, 64)
+	if err == nil && id == 0 {
+		err = strconv.ErrRange
+	}
+	return id, err
+}

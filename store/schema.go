@@ -1,0 +1,199 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The schema's history. A released step is frozen: it names its buckets
+// literally and never reads today's declarations, so a store migrated from
+// any version ends up exactly like a new one. Append, never edit or reorder.
+// A new table is a createTable step; a new index of an existing table is a
+// reindexStep, whose backfill runs in bounded, resumable transactions.
+var steps = []step{
+	{name: "base buckets", run: createBaseBuckets},
+	{name: "webhook buckets", run: createWebhookBuckets},
+	{name: "ticket search", run: createTicketSearch},
+	{name: "ticket timelines", run: createTicketEventIndex},
+	{name: "queue counts", run: countQueues},
+	createTable("locations", nil, []string{"id", "name"}),
+}
+
+// step is one schema change: run in one transaction, or a backfill.
+type step struct {
+	name string
+	run  func(tx *bolt.Tx) error
+	fill *backfill
+}
+
+// backfill is a step too large for one transaction. prepare runs once, in
+// the first batch's transaction; batch does at most backfillBatch records
+// after the cursor and says where it stopped. The cursor is kept in meta in
+// the same transaction as the batch's writes, so a crash loses nothing and
+// the next start resumes after the last committed batch. Batches must be
+// idempotent per record (a record is never seen twice, but a prepare may
+// find its buckets half made by nothing else).
+type backfill struct {
+	prepare func(tx *bolt.Tx) error
+	batch   func(tx *bolt.Tx, after []byte, limit int) (next []byte, done bool, err error)
+}
+
+// backfillBatch bounds one backfill transaction: memory and the time a
+// writer would wait are O(batch), whatever the table's size.
+const backfillBatch = 1000
+
+// base buckets of schema version 1, as released.
+var v1Buckets = []string{
+	"api_keys", "count_customers", "count_tickets", "customer_open_tickets", "customers", "events",
+	"events_by_name", "events_count", "idx_customers", "idx_tickets", "key_hashes", "search_customers",
+	"sessions", "settings", "ticket_line_items", "ticket_notes", "ticket_payments", "tickets", "users",
+}
+
+func createBaseBuckets(tx *bolt.Tx) error {
+	if err := createAll(tx, v1Buckets...); err != nil {
+		return err
+	}
+	if err := createNested(tx, "idx_customers", "_/id", "_/name", "_/updated_at"); err != nil {
+		return err
+	}
+	var ticketIndexes []string
+	for _, f := range []string{"_", "customer_id", "assigned_to", "status"} {
+		for _, s := range []string{"id", "updated_at", "due_at"} {
+			ticketIndexes = append(ticketIndexes, f+"/"+s)
+		}
+	}
+	return createNested(tx, "idx_tickets", ticketIndexes...)
+}
+
+func createWebhookBuckets(tx *bolt.Tx) error {
+	return createAll(tx, "webhooks", "deliveries", "delivery_attempts", "webhook_deliveries", "queue_ready",
+		"queue_inflight", "webhook_delivery_counts")
+}
+
+// createTable makes a table's buckets and its indexes: one per sort, and per
+// filter crossed with each sort. Names are given literally, as released.
+func createTable(name string, filters, sorts []string) step {
+	return step{name: "create table " + name, run: func(tx *bolt.Tx) error {
+		if err := createAll(tx, name, "idx_"+name, "count_"+name); err != nil {
+			return err
+		}
+		var nested []string
+		for _, f := range append([]string{noFilter}, filters...) {
+			for _, s := range sorts {
+				nested = append(nested, f+"/"+s)
+			}
+		}
+		return createNested(tx, "idx_"+name, nested...)
+	}}
+}
+
+// reindexStep adds the index (filter, sort) to an existing table and fills
+// it from the records, in bounded batches. The entries are computed by the
+// table's declaration, which must by then declare the pair.
+func reindexStep(table, filter, sort string) step {
+	name := []byte(filter + "/" + sort)
+	return step{name: "index " + table + " " + filter + "/" + sort, fill: &backfill{
+		prepare: func(tx *bolt.Tx) error { return createNested(tx, "idx_"+table, string(name)) },
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			t := declaredTable(table)
+			if t == nil || !t.indexed(filter, sort) {
+				return nil, false, fmt.Errorf("table %s does not declare the index %s/%s", table, filter, sort)
+			}
+			fi, si := slices.Index(t.filters, filter), slices.Index(t.sorts, sort)
+			idx := appending(tx.Bucket(t.indexes).Bucket(name))
+			c := tx.Bucket(t.records).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			var last []byte
+			for n := 0; k != nil && n < limit; k, v = c.Next() {
+				e, err := t.indexOfRaw(v)
+				if err != nil {
+					return nil, false, err
+				}
+				if err := idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), t.tuple(e)); err != nil {
+					return nil, false, err
+				}
+				last, n = bytes.Clone(k), n+1
+			}
+			return last, k == nil, nil
+		},
+	}}
+}
+
+func createAll(tx *bolt.Tx, names ...string) error {
+	for _, n := range names {
+		if _, err := tx.CreateBucketIfNotExists([]byte(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createNested(tx *bolt.Tx, parent string, names ...string) error {
+	p := tx.Bucket([]byte(parent))
+	if p == nil {
+		return fmt.Errorf("no bucket %s", parent)
+	}
+	for _, n := range names {
+		if _, err := p.CreateBucketIfNotExists([]byte(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// declaredTable finds a declared table by name.
+func declaredTable(name string) *table {
+	for _, t := range tables {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// requiredBuckets are the top-level buckets the code uses, besides the
+// declared tables' own.
+func requiredBuckets() [][]byte {
+	list := slices.Clone(allBuckets)
+	list = append(list, webhookBuckets...)
+	return append(list, bucketTicketSearch, bucketTicketEvents)
+}
+
+// checkSchema refuses a store that lacks a bucket the code declares — a
+// sort or table added without its schema step — naming what is missing,
+// rather than failing on the first write that needs it.
+func checkSchema(tx *bolt.Tx, declared []*table) error {
+	var missing []string
+	for _, name := range requiredBuckets() {
+		if tx.Bucket(name) == nil {
+			missing = append(missing, string(name))
+		}
+	}
+	for _, t := range declared {
+		for _, name := range t.buckets() {
+			if tx.Bucket(name) == nil {
+				missing = append(missing, string(name))
+			}
+		}
+		idx := tx.Bucket(t.indexes)
+		for _, name := range t.indexBuckets() {
+			if idx == nil || idx.Bucket(name) == nil {
+				missing = append(missing, string(t.indexes)+"/"+string(name))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: the store has no %s (declared in the code without a schema step that makes it: see store/schema.go)",
+			ErrSchema, strings.Join(missing, ", "))
+	}
+	return nil
+}
