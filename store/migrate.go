@@ -25,7 +25,21 @@ func SchemaVersion() int { return len(steps) }
 
 var keyBackfill = []byte("backfill_cursor") // in meta: where a running backfill stopped
 
+// migrator runs schema steps; Open uses the package's steps, tests their own.
+type migrator struct {
+	steps []step
+	batch int                            // records per backfill transaction
+	log   func(msg string, args ...any) // nil: quiet
+	// afterBatch, when set, runs after each committed backfill batch (tests
+	// stop a migration midway there).
+	afterBatch func(step string, batches int)
+}
+
 func migrate(db *bolt.DB, log func(msg string, args ...any)) error {
+	return migrator{steps: steps, batch: backfillBatch, log: log}.run(db)
+}
+
+func (m migrator) run(db *bolt.DB) error {
 	// Read the version without writing: even an empty write transaction
 	// rewrites bbolt's meta and freelist pages, and a newer store must be
 	// left exactly as it was.
@@ -41,13 +55,13 @@ func migrate(db *bolt.DB, log func(msg string, args ...any)) error {
 	if err != nil {
 		return err
 	}
-	if have > len(steps) {
-		return fmt.Errorf("%w (schema %d, this binary knows %d)", ErrTooNew, have, len(steps))
+	if have > len(m.steps) {
+		return fmt.Errorf("%w (schema %d, this binary knows %d)", ErrTooNew, have, len(m.steps))
 	}
-	for v := have; v < len(steps); v++ {
-		st := steps[v]
+	for v := have; v < len(m.steps); v++ {
+		st := m.steps[v]
 		if st.fill != nil {
-			err = runBackfill(db, v, st, log)
+			err = m.backfill(db, v, st)
 		} else {
 			err = db.Update(func(tx *bolt.Tx) error {
 				meta, err := tx.CreateBucketIfNotExists(bucketMeta)
@@ -67,9 +81,9 @@ func migrate(db *bolt.DB, log func(msg string, args ...any)) error {
 	return db.View(func(tx *bolt.Tx) error { return checkSchema(tx, tables) })
 }
 
-// runBackfill runs step v's batches, each in its own transaction with the
+// backfill runs step v's batches, each in its own transaction with the
 // cursor, until one reports done; that one also bumps the version.
-func runBackfill(db *bolt.DB, v int, st step, log func(msg string, args ...any)) error {
+func (m migrator) backfill(db *bolt.DB, v int, st step) error {
 	for batches := 0; ; batches++ {
 		done := false
 		err := db.Update(func(tx *bolt.Tx) error {
@@ -85,7 +99,7 @@ func runBackfill(db *bolt.DB, v int, st step, log func(msg string, args ...any))
 			} else {
 				cursor = bytes.Clone(cursor[1:]) // byte 0 says "started"
 			}
-			next, finished, err := st.fill.batch(tx, cursor, backfillBatch)
+			next, finished, err := st.fill.batch(tx, cursor, m.batch)
 			if err != nil {
 				return err
 			}
@@ -100,8 +114,11 @@ func runBackfill(db *bolt.DB, v int, st step, log func(msg string, args ...any))
 		if err != nil || done {
 			return err
 		}
-		if log != nil && batches%100 == 99 {
-			log("schema backfill in progress", "step", st.name, "batches", batches+1)
+		if m.afterBatch != nil {
+			m.afterBatch(st.name, batches+1)
+		}
+		if m.log != nil && batches%100 == 99 {
+			m.log("schema backfill in progress", "step", st.name, "batches", batches+1)
 		}
 	}
 }

@@ -65,9 +65,18 @@ type declared[T any] struct {
 	spec       ListSpec
 }
 
-// declare turns a declaration into its table. It panics on a malformed
-// declaration, which can only be a programming error caught by any test.
+// declare turns a declaration into its table and registers it (Open checks
+// that every registered table's buckets exist).
 func declare[T any](r Resource[T]) *declared[T] {
+	d := define(r)
+	registry = append(registry, d.spec)
+	tables = append(tables, d.table)
+	return d
+}
+
+// define turns a declaration into its table without registering it. It
+// panics on a malformed declaration, a programming error any test catches.
+func define[T any](r Resource[T]) *declared[T] {
 	if len(r.Sorts) == 0 || r.Sorts[0].Name != "id" {
 		panic("store: resource " + r.Name + " must sort by id first")
 	}
@@ -117,8 +126,6 @@ func declare[T any](r Resource[T]) *declared[T] {
 		}
 		return d.index(&rec), nil
 	}
-	registry = append(registry, d.spec)
-	tables = append(tables, d.table)
 	return d
 }
 
