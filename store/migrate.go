@@ -28,7 +28,7 @@ var keyBackfill = []byte("backfill_cursor") // in meta: where a running backfill
 // migrator runs schema steps; Open uses the package's steps, tests their own.
 type migrator struct {
 	steps []step
-	batch int                            // records per backfill transaction
+	batch int                           // records per backfill transaction
 	log   func(msg string, args ...any) // nil: quiet
 	// afterBatch, when set, runs after each committed backfill batch (tests
 	// stop a migration midway there).
