@@ -41,7 +41,7 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
-		s.backupRoutes(),
+		s.backupRoutes(), s.locationRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -77,6 +77,10 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /webhooks/{id}/deliveries", p("/webhooks/{webhook}/deliveries"), nil},
 		{"GET /deliveries/{id}", p("/deliveries/{delivery}"), nil},
 		{"POST /deliveries/{id}/redeliver", p("/deliveries/{delivery}/redeliver"), nil},
+		{"GET /locations", "/locations?sort=name", nil},
+		{"POST /locations", "/locations", map[string]any{"name": "Walk Street", "timezone": "Europe/London", "opens_at": "09:00", "closes_at": "17:30"}},
+		{"GET /locations/{id}", p("/locations/{location}"), nil},
+		{"PATCH /locations/{id}", p("/locations/{location}"), map[string]any{"capacity": 12}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
@@ -168,6 +172,7 @@ func seedLive(t *testing.T, ts *testServer) {
 	t.Helper()
 	live := ts.client(internalKey)
 	live.newCustomer(liveMark + " Customer")
+	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, nil)
 	live.post("/users", map[string]any{"name": liveMark + " Staffer", "email": "livemark@example.com", "role": "manager"}).ok(http.StatusCreated, nil)
 	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
 	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
@@ -217,6 +222,10 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	if err := json.Unmarshal(evs[0].JSON, &first); err != nil {
 		t.Fatal(err)
 	}
+	loc, err := s.CreateLocation(ctx, store.LocationInput{Name: "Main Street"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	liveKeys, err := ts.Live.Keys()
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +233,6 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	return map[string]string{
 		"customer": fmt.Sprint(c.ID), "spare": fmt.Sprint(spare.ID), "user": fmt.Sprint(u.ID), "ticket": fmt.Sprint(tk.ID),
 		"item": fmt.Sprint(item.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
-		"event": first.ID, "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
+		"event": first.ID, "location": fmt.Sprint(loc.ID), "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
 	}
 }

@@ -18,7 +18,7 @@ var EventNames = []string{
 	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "contractor.approved",
 	"evacuation.activated", "evacuation.ended",
-	"store.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled", "webhook.secret_revealed",
+	"store.updated", "location.created", "location.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled", "webhook.secret_revealed",
 }
 
 // KnownEvent reports whether name is one of EventNames.
@@ -29,7 +29,7 @@ func KnownEvent(name string) bool { return slices.Contains(EventNames, name) }
 var eventAreaResource = map[string]string{
 	"ticket": "tickets", "customer": "customers", "payment": "payments", "catalog": "catalog",
 	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "proposal": "proposals",
-	"visitor": "visitors", "contractor": "contractors", "evacuation": "evacuation", "store": "store",
+	"visitor": "visitors", "contractor": "contractors", "evacuation": "evacuation", "store": "store", "location": "locations",
 	"plugin": "plugins", "webhook": "webhooks",
 }
 

@@ -20,7 +20,7 @@ var steps = []step{
 	{name: "ticket search", run: createTicketSearch},
 	{name: "ticket timelines", run: createTicketEventIndex},
 	{name: "queue counts", run: countQueues},
-	createTable("locations", nil, []string{"id", "name"}),
+	createTable("locations", nil, []string{"id", "name", "updated_at"}),
 }
 
 // step is one schema change: run in one transaction, or a backfill.

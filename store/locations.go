@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// locations are the shop's sites: stock is counted and visitors signed in
+// per location. The pilot of the resource kit: this declaration, the
+// createTable step in schema.go and the two event names are all the store
+// needed.
+var locations = declare(Resource[Location]{
+	Name: "locations", Scope: "locations",
+	Events: []string{"location.created", "location.updated"},
+	Sorts: []Sort[Location]{
+		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}, Key: func(l *Location) []byte { return itob(l.ID) }},
+		{Name: "name", Label: "Name", Key: func(l *Location) []byte { return nameKey(l.Name) }},
+		{Name: "updated_at", Label: "Recently updated", Desc: true, Key: func(l *Location) []byte { return itob(timeKey(l.UpdatedAt)) }},
+	},
+})
+
+// Location is one site of the shop. Its JSON is exactly what the API returns.
+type Location struct {
+	ID       uint64 `json:"id"`
+	Name     string `json:"name"`
+	Address  string `json:"address"`
+	Timezone string `json:"timezone"` // IANA, e.g. Europe/London
+	Capacity int    `json:"capacity"` // people on site at once; 0: no limit
+	// OpensAt and ClosesAt are local times, HH:MM ("" when not set).
+	OpensAt   string    `json:"opens_at"`
+	ClosesAt  string    `json:"closes_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LocationInput creates a location.
+type LocationInput struct {
+	Name     string `json:"name"`
+	Address  string `json:"address"`
+	Timezone string `json:"timezone"`
+	Capacity int    `json:"capacity"`
+	OpensAt  string `json:"opens_at"`
+	ClosesAt string `json:"closes_at"`
+}
+
+// LocationPatch changes some of a location's fields.
+type LocationPatch struct {
+	Name     *string `json:"name"`
+	Address  *string `json:"address"`
+	Timezone *string `json:"timezone"`
+	Capacity *int    `json:"capacity"`
+	OpensAt  *string `json:"opens_at"`
+	ClosesAt *string `json:"closes_at"`
+}
+
+func (l *Location) validate() error {
+	var p Problems
+	l.Name, l.Address = strings.TrimSpace(l.Name), strings.TrimSpace(l.Address)
+	if l.Name == "" || utf8.RuneCountInString(l.Name) > 120 {
+		p.Add("name", "is required (1 to 120 characters)")
+	}
+	if utf8.RuneCountInString(l.Address) > 500 {
+		p.Add("address", "must be at most 500 characters")
+	}
+	if l.Timezone == "" {
+		l.Timezone = "UTC"
+	}
+	if _, err := time.LoadLocation(l.Timezone); err != nil || l.Timezone == "Local" {
+		p.Add("timezone", "must be an IANA time zone such as Europe/London")
+	}
+	if l.Capacity < 0 || l.Capacity > 100000 {
+		p.Add("capacity", "must be from 0 (no limit) to 100000")
+	}
+	for field, v := range map[string]string{"opens_at": l.OpensAt, "closes_at": l.ClosesAt} {
+		if _, err := time.Parse("15:04", v); v != "" && (err != nil || len(v) != 5) {
+			p.Add(field, "must be a local time as HH:MM, such as 09:00")
+		}
+	}
+	if (l.OpensAt == "") != (l.ClosesAt == "") {
+		p.Add("closes_at", "opens_at and closes_at are given together")
+	}
+	return p.Err()
+}
+
+// CreateLocation adds a location and records location.created.
+func (s *Store) CreateLocation(ctx context.Context, in LocationInput) (Location, error) {
+	l := Location{Name: in.Name, Address: in.Address, Timezone: in.Timezone, Capacity: in.Capacity, OpensAt: in.OpensAt, ClosesAt: in.ClosesAt}
+	if err := l.validate(); err != nil {
+		return Location{}, err
+	}
+	var out Location
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		rec := l
+		id, err := tx.Bucket(locations.records).NextSequence()
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		rec.ID, rec.CreatedAt, rec.UpdatedAt = id, now, now
+		if err := putLocation(tx, nil, &rec); err != nil {
+			return err
+		}
+		out = rec
+		_, err = s.appendEvent(tx, "location.created", ordered{}.with("location_id", id).with("location", rec))
+		return err
+	})
+	return out, err
+}
+
+// UpdateLocation applies a patch in one transaction and records location.updated.
+func (s *Store) UpdateLocation(ctx context.Context, id uint64, p LocationPatch) (Location, error) {
+	var out Location
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getRecord[Location](tx, locations.records, id, "location")
+		if err != nil {
+			return err
+		}
+		l := *old
+		changes := ordered{}
+		text := func(name string, dst *string, v *string) {
+			if v != nil && strings.TrimSpace(*v) != *dst {
+				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
+				*dst = strings.TrimSpace(*v)
+			}
+		}
+		text("name", &l.Name, p.Name)
+		text("address", &l.Address, p.Address)
+		text("timezone", &l.Timezone, p.Timezone)
+		text("opens_at", &l.OpensAt, p.OpensAt)
+		text("closes_at", &l.ClosesAt, p.ClosesAt)
+		if p.Capacity != nil && *p.Capacity != l.Capacity {
+			changes = changes.with("capacity", change{l.Capacity, *p.Capacity})
+			l.Capacity = *p.Capacity
+		}
+		if err := l.validate(); err != nil {
+			return err
+		}
+		out = l
+		if len(changes) == 0 {
+			return nil
+		}
+		l.UpdatedAt = s.clock()
+		if err := putLocation(tx, old, &l); err != nil {
+			return err
+		}
+		out = l
+		_, err = s.appendEvent(tx, "location.updated", ordered{}.with("location_id", id).with("changes", changes).with("location", l))
+		return err
+	})
+	return out, err
+}
+
+// putLocation writes the record with its index entries.
+func putLocation(tx *bolt.Tx, old, l *Location) error {
+	raw, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if err := appending(tx.Bucket(locations.records)).Put(itob(l.ID), raw); err != nil {
+		return err
+	}
+	var oldIdx *indexed
+	if old != nil {
+		oldIdx = locations.index(old)
+	}
+	return locations.reindex(tx, l.ID, oldIdx, locations.index(l))
+}
+
+// Location returns one location's JSON.
+func (s *Store) Location(id uint64) (json.RawMessage, error) {
+	return s.raw(locations.records, id, "location")
+}
+
+// ListLocations pages the locations.
+func (s *Store) ListLocations(q ListQuery) (Page, error) {
+	var page Page
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		page, err = locations.list(tx, q)
+		return err
+	})
+	return page, err
+}
