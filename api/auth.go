@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -67,17 +66,6 @@ func (p *Principal) author() string {
 		return p.Name
 	}
 	return p.Name + " (API key)"
-}
-
-type ctxKey struct{}
-
-func withPrincipal(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, ctxKey{}, p)
-}
-
-func principalOf(r *http.Request) *Principal {
-	p, _ := r.Context().Value(ctxKey{}).(*Principal)
-	return p
 }
 
 const sessionCookie = "portal_session"

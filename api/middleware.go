@@ -66,7 +66,7 @@ func (s *Server) guard(rt route) http.Handler {
 			fail(w, r, errOwnerOnly)
 			return
 		}
-		ctx := store.WithActor(withPrincipal(r.Context(), p), p.actor())
+		ctx := store.WithActor(r.Context(), p.actor())
 		r = r.WithContext(ctx)
 		serve := func(w http.ResponseWriter) {
 			if err := rt.handle(w, r, p); err != nil {

@@ -45,7 +45,6 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	client *http.Client
-	kick   chan struct{} // wakes every store's scheduler (Kick)
 	mu     sync.Mutex
 	kicks  []chan struct{}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // A backup archive is a gzip'd tar of exactly these files, in this order.
@@ -338,7 +339,7 @@ func (m Manifest) check(seen map[string]ManifestFile, sums bool) error {
 // returns the file's schema version.
 func CheckFile(path string) (int, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return 0, fmt.Errorf("%s: %w", path, ErrLocked)
 	}
 	if err != nil {
@@ -384,7 +385,7 @@ func CheckFile(path string) (int, error) {
 func HoldFile(path string, timeout time.Duration) (release func(), err error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 	switch {
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
 	case err != nil:
 		return func() {}, nil

@@ -250,14 +250,6 @@ func idsOf(t *testing.T, items []json.RawMessage) []uint64 {
 	return out
 }
 
-func names(cs []Customer) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.Name
-	}
-	return out
-}
-
 func describe(q ListQuery) string {
 	s := fmt.Sprintf("filters=%v sort=%s desc=%v page=%d per_page=%d", q.Filters, q.Sort, q.Desc, q.Page, q.PerPage)
 	if q.SinceID > 0 {

@@ -91,7 +91,7 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 		step = c.Prev
 		if end := successor(prefix); end == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(end); k == nil {
+		} else if k, _ = c.Seek(end); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Mode tells which of the appliance's two stores this is.
@@ -92,7 +93,7 @@ func Open(path string, opts Options) (*Store, error) {
 		InitialMmapSize: 1 << 30,
 		FreelistType:    bolt.FreelistMapType,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
 	}
 	if err != nil {
