@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -90,8 +91,9 @@ func capitalize(s string) string {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		slog.Error("encode response", "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"success":false,"error":{"code":"INTERNAL_ERROR","message":"Could not encode the response","status":500}}`)
+		// A value we cannot encode is a bug: common's recovery logs it with
+		// the request id and answers 500.
+		panic(fmt.Errorf("encode response: %w", err))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -168,12 +170,25 @@ func okPage(w http.ResponseWriter, page store.Page, lp listParams) error {
 	return nil
 }
 
+type loggerKey struct{}
+
+// loggerOf is the server's logger, which common puts in every request's
+// context (fail has no server to ask).
+func loggerOf(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return discardLog
+}
+
+var discardLog = slog.New(slog.DiscardHandler)
+
 // fail writes err as the contract's error envelope; unknown errors are 500s,
 // logged with the request id and never shown to the client.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
 	if ae == nil {
-		slog.Error("request failed", "request_id", w.Header().Get("X-Request-Id"),
+		loggerOf(r).Error("request failed", "request_id", w.Header().Get("X-Request-Id"),
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		ae = newError(http.StatusInternalServerError, "INTERNAL_ERROR",
 			"Something went wrong on our side; the request id is "+w.Header().Get("X-Request-Id"))

@@ -62,7 +62,7 @@ func New(cfg Config) *Engine {
 		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler) // main passes its logger; tests may leave it out
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 32
