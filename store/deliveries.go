@@ -687,7 +687,7 @@ func (s *Store) DeliveryDetail(id string) (DeliveryDetail, error) {
 		out = DeliveryDetail{Delivery: d.Delivery, Payload: payloadOf(tx, d), Attempts: []Attempt{}}
 		c := tx.Bucket(bucketAttempts).Cursor()
 		prefix := itob(seq)
-		for k, v := c.Seek(prefix); k != nil && len(k) == 12 && string(k[:8]) == string(prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); len(k) == 12 && string(k[:8]) == string(prefix); k, v = c.Next() {
 			var a Attempt
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
