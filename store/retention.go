@@ -351,8 +351,8 @@ func (s *Store) Resume(id string, hold func(next uint64)) (uint64, error) {
 	if hold != nil {
 		hold(seq + 1)
 	}
-	//lint:ignore SA2001 the empty section waits out a prune transaction already under way, no more
 	s.pruneMu.RLock()
+	//lint:ignore SA2001 the empty section waits out a prune transaction already under way, no more
 	s.pruneMu.RUnlock()
 	err = s.view(func(tx *bolt.Tx) error {
 		if err := checkSince(tx, seq, id); err != nil {
