@@ -410,24 +410,14 @@ func (e *Engine) attempt(ctx context.Context, l store.Leased) (store.Attempt, in
 	return a, resp.StatusCode, wait
 }
 
-// eventOf reads the event's time from the log's fixed layout
-// ({"event":…,"event_id":…,"timestamp":"…",…}) without decoding the record.
+// eventOf reads the event's header (store.ParseEventHeader) without
+// decoding the record.
 func eventOf(l store.Leased) (Event, error) {
-	const key = `"timestamp":"`
-	i := bytes.Index(l.Payload, []byte(key))
-	if i < 0 {
-		return Event{}, errors.New("event without a timestamp")
-	}
-	rest := l.Payload[i+len(key):]
-	j := bytes.IndexByte(rest, '"')
-	if j < 0 {
-		return Event{}, errors.New("event with a malformed timestamp")
-	}
-	ts, err := time.Parse(time.RFC3339, string(rest[:j]))
+	h, err := store.ParseEventHeader(l.Payload)
 	if err != nil {
 		return Event{}, err
 	}
-	return Event{Name: l.Delivery.Event, ID: l.Delivery.EventID, Time: ts, Raw: l.Payload}, nil
+	return Event{Name: l.Delivery.Event, ID: l.Delivery.EventID, Time: h.Time, Raw: l.Payload}, nil
 }
 
 func flatten(h http.Header) map[string]string {

@@ -235,21 +235,6 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 	return n, err
 }
 
-// eventIDOf reads event_id from an event object in the log's fixed layout
-// ({"event":"…","event_id":"…",…}) without decoding the rest.
-func eventIDOf(v []byte) string {
-	const key = `"event_id":"`
-	i := bytes.Index(v, []byte(key))
-	if i < 0 {
-		return ""
-	}
-	rest := v[i+len(key):]
-	if j := bytes.IndexByte(rest, '"'); j >= 0 {
-		return string(rest[:j])
-	}
-	return ""
-}
-
 // Leased is a delivery handed to a sender, with what it needs to send.
 type Leased struct {
 	Delivery Delivery

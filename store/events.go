@@ -245,19 +245,6 @@ func (s *Store) EventsAfter(seq uint64, limit int) ([]StoredEvent, error) {
 	return out, err
 }
 
-// eventName reads the name from the event JSON's fixed opening `{"event":"…"`.
-func eventName(v []byte) string {
-	const open = `{"event":"`
-	if !bytes.HasPrefix(v, []byte(open)) {
-		return ""
-	}
-	rest := v[len(open):]
-	if i := bytes.IndexByte(rest, '"'); i >= 0 {
-		return string(rest[:i])
-	}
-	return ""
-}
-
 // eventMatcher accepts "", "*", an exact name, or a "prefix.*" pattern.
 func eventMatcher(pattern string) (func(string) bool, error) {
 	switch {
