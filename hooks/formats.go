@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"portal/store"
 )
 
 // Event is one event as the store keeps it: Raw is the exact event object JSON
@@ -41,8 +43,10 @@ type Format interface {
 	Build(ev Event, secrets []string, now time.Time) (Request, error)
 }
 
-// FormatNames lists every format, the default ("portal") first.
-var FormatNames = []string{"portal", "portalio", "porter", "standard"}
+// FormatNames lists every format, the default ("portal") first: the store's
+// list (it validates webhooks), so there is one; FormatByName has a case for
+// each, which a test checks.
+var FormatNames = store.WebhookFormats
 
 // FormatByName returns the format called name.
 func FormatByName(name string) (Format, bool) {
