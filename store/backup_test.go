@@ -66,7 +66,11 @@ func TestArchiveWithAFlippedByteIsRefused(t *testing.T) {
 	for _, at := range []int{20, len(raw) / 3, len(raw) / 2, len(raw) - 5} {
 		bad := bytes.Clone(raw)
 		bad[at] ^= 0x20
-		if _, err := VerifyArchive(bytes.NewReader(bad)); !errors.Is(err, ErrBadArchive) {
+		_, err := VerifyArchive(bytes.NewReader(bad))
+		if err == nil && bytes.Equal(gunzip(t, bad), gunzip(t, raw)) {
+			continue // a flip in bits deflate never reads changes nothing: nothing to refuse
+		}
+		if !errors.Is(err, ErrBadArchive) {
 			t.Errorf("byte %d of %d flipped: err = %v", at, len(raw), err)
 		}
 	}
@@ -202,4 +206,18 @@ func TestHoldFileSaysLockedWhileAStoreIsOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
+}
+
+// gunzip is what an archive holds, or nil when it does not decompress.
+func gunzip(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil
+	}
+	return out
 }

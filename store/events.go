@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -184,6 +185,10 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 				return err
 			}
 		}
+		if KnownEvent(q.Pattern) {
+			// One name: its index walks only its own events, however rare.
+			return pageByName(tx, q, after, match, &page)
+		}
 		c := tx.Bucket(bucketEvents).Cursor()
 		var k, v []byte
 		step := c.Prev
@@ -211,6 +216,47 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 		return nil
 	})
 	return page, err
+}
+
+// pageByName fills page with one event name's events through events_by_name
+// (name 0x00 be64 seq): newest first, or oldest first after since.
+func pageByName(tx *bolt.Tx, q EventQuery, after uint64, match func(string) bool, page *Page) error {
+	if !match(q.Pattern) {
+		return nil // the reader may not see this event at all
+	}
+	prefix := []byte(q.Pattern + "\x00")
+	c := tx.Bucket(bucketEventsByName).Cursor()
+	events := tx.Bucket(bucketEvents)
+	var k []byte
+	step := c.Prev
+	switch {
+	case q.Since != "":
+		k, _ = c.Seek(append(bytes.Clone(prefix), itob(after+1)...))
+		step = c.Next
+	default:
+		if k, _ = c.Seek(successor(prefix)); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	}
+	skip := (q.Page - 1) * q.PerPage
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = step() {
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(page.Items) == q.PerPage {
+			page.HasMore = true
+			break
+		}
+		v := events.Get(k[len(prefix):])
+		if v == nil {
+			return fmt.Errorf("events_by_name points at missing event %d", btoi(k[len(prefix):]))
+		}
+		page.Items = append(page.Items, cloneBytes(v))
+	}
+	return nil
 }
 
 // Event returns one event by id.

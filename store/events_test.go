@@ -300,3 +300,41 @@ func TestCommittedSignalsAWaitingReader(t *testing.T) {
 		t.Fatal("Committed never fired after a commit")
 	}
 }
+
+// One event name is listed through its own index: newest first, paged, and
+// oldest first after since=, exactly as the scan of the whole log would.
+func TestListEventsOfOneNameUsesItsIndex(t *testing.T) {
+	s := openTest(t)
+	var created []string
+	for i := 0; i < 5; i++ {
+		c := mustCustomer(t, s, CustomerInput{Name: fmt.Sprintf("C%d", i)})
+		name := "Renamed"
+		if _, err := s.UpdateCustomer(t.Context(), c.ID, CustomerPatch{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := s.ListEvents(EventQuery{Pattern: "customer.created", Page: 1, PerPage: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range page.Items {
+		created = append(created, eventIDOf(raw))
+		if eventName(raw) != "customer.created" {
+			t.Fatalf("listed %s", raw)
+		}
+	}
+	if page.Total != 5 || !page.HasMore || len(created) != 3 || created[0] <= created[1] {
+		t.Fatalf("page %d items %v total %d more %v", len(page.Items), created, page.Total, page.HasMore)
+	}
+	after, err := s.ListEvents(EventQuery{Pattern: "customer.created", Since: created[1], Page: 1, PerPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Items) != 1 || eventIDOf(after.Items[0]) != created[0] {
+		t.Fatalf("after %s: %d items", created[1], len(after.Items))
+	}
+	hidden, err := s.ListEvents(EventQuery{Pattern: "customer.created", Page: 1, PerPage: 10, Allowed: func(string) bool { return false }})
+	if err != nil || len(hidden.Items) != 0 || hidden.Total != 0 {
+		t.Fatalf("a reader who may not see them: %+v %v", hidden, err)
+	}
+}
