@@ -127,12 +127,17 @@ func ok(w http.ResponseWriter, status int, data any) error {
 // okRaw writes a success envelope around a record's stored JSON without
 // decoding it: the hot path of every GET by id.
 func okRaw(w http.ResponseWriter, raw json.RawMessage) error {
+	return okRawStatus(w, http.StatusOK, raw)
+}
+
+// okRawStatus is okRaw with another success status (201 for a creation).
+func okRawStatus(w http.ResponseWriter, status int, raw json.RawMessage) error {
 	b := make([]byte, 0, len(raw)+32)
 	b = append(b, `{"success":true,"data":`...)
 	b = append(b, raw...)
 	b = append(b, '}')
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(b)
 	return nil
 }

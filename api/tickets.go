@@ -86,7 +86,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusCreated, t)
+	return okRawStatus(w, http.StatusCreated, t.JSON()) // the bytes the store wrote, not encoded again
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -117,5 +117,5 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, t)
+	return okRaw(w, t.JSON())
 }

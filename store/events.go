@@ -58,6 +58,10 @@ func (o ordered) MarshalJSON() ([]byte, error) {
 		k, _ := json.Marshal(kv.k)
 		b.Write(k)
 		b.WriteByte(':')
+		if raw, ok := kv.v.(json.RawMessage); ok {
+			b.Write(raw) // a record the store encoded itself: valid and compact
+			continue
+		}
 		v, err := json.Marshal(kv.v)
 		if err != nil {
 			return nil, err

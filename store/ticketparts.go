@@ -310,7 +310,7 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 		}
 		out, outTicket = *item, *t
 		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
-			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t))
+			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
 		return err
 	})
 	return out, outTicket, err
@@ -334,7 +334,7 @@ func (s *Store) DeleteLineItem(ctx context.Context, ticketID, itemID uint64) (Ti
 		}
 		outTicket = *t
 		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
-			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t))
+			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
 		return err
 	})
 	return outTicket, err

@@ -101,6 +101,20 @@ type Ticket struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	ClosedAt   *time.Time `json:"closed_at"`
+
+	// raw is the record as putTicket stored it: the same bytes are the
+	// API's answer and the events' data.ticket, encoded once. Invariant:
+	// nothing changes a ticket between putTicket and the last use of raw.
+	raw json.RawMessage
+}
+
+// JSON is the ticket as the store holds it and the API answers it.
+func (t *Ticket) JSON() json.RawMessage {
+	if t.raw != nil {
+		return t.raw
+	}
+	b, _ := json.Marshal(t) // a Ticket always encodes
+	return b
 }
 
 // TicketInput creates a ticket. Status defaults to the workflow's first status.
@@ -254,7 +268,7 @@ func (s *Store) createTicket(tx *bolt.Tx, in TicketInput, batch tokenBatch) (Tic
 	if err := s.putTicketTo(tx, nil, &t, batch); err != nil {
 		return Ticket{}, err
 	}
-	_, err = s.appendEvent(tx, "ticket.created", ordered{}.with("ticket_id", id).with("ticket", t))
+	_, err = s.appendEvent(tx, "ticket.created", ordered{}.with("ticket_id", id).with("ticket", t.JSON()))
 	return t, err
 }
 
@@ -275,6 +289,7 @@ func (s *Store) putTicket(tx *bolt.Tx, old, t *Ticket) error {
 // putTicketTo is putTicket, but a new ticket's search tokens go to batch when
 // one is given, for the caller to put with the rest of its tickets' tokens.
 func (s *Store) putTicketTo(tx *bolt.Tx, old, t *Ticket, batch tokenBatch) error {
+	t.raw = nil
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -282,6 +297,7 @@ func (s *Store) putTicketTo(tx *bolt.Tx, old, t *Ticket, batch tokenBatch) error
 	if err := appending(tx.Bucket(tickets.records)).Put(itob(t.ID), raw); err != nil {
 		return err
 	}
+	t.raw = raw
 	// Notes, line items and payments rewrite the ticket too; its tokens only
 	// change with what they are made of.
 	if old == nil || old.CustomerID != t.CustomerID || old.Device != t.Device || old.Issue != t.Issue {
@@ -460,26 +476,26 @@ func (s *Store) ticketUpdateEvents(tx *bolt.Tx, old, t *Ticket, changes ordered)
 		return err
 	}
 	base := func() ordered { return ordered{}.with("ticket_id", t.ID) }
-	if err := emit("ticket.updated", base().with("changes", changes).with("ticket", t)); err != nil {
+	if err := emit("ticket.updated", base().with("changes", changes).with("ticket", t.JSON())); err != nil {
 		return err
 	}
 	if old.Status != t.Status {
 		st := ordered{}.with("status", change{old.Status, t.Status})
-		if err := emit("ticket.status_changed", base().with("changes", st).with("ticket", t)); err != nil {
+		if err := emit("ticket.status_changed", base().with("changes", st).with("ticket", t.JSON())); err != nil {
 			return err
 		}
 	}
 	if !equalPtr(old.AssignedTo, t.AssignedTo) {
 		as := ordered{}.with("assigned_to", change{old.AssignedTo, t.AssignedTo})
-		if err := emit("ticket.assigned", base().with("changes", as).with("ticket", t)); err != nil {
+		if err := emit("ticket.assigned", base().with("changes", as).with("ticket", t.JSON())); err != nil {
 			return err
 		}
 	}
 	switch {
 	case old.ClosedAt == nil && t.ClosedAt != nil:
-		return emit("ticket.closed", base().with("ticket", t))
+		return emit("ticket.closed", base().with("ticket", t.JSON()))
 	case old.ClosedAt != nil && t.ClosedAt == nil:
-		return emit("ticket.reopened", base().with("ticket", t))
+		return emit("ticket.reopened", base().with("ticket", t.JSON()))
 	}
 	return nil
 }

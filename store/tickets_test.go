@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -320,5 +321,32 @@ func TestNotesListOldestFirstInPages(t *testing.T) {
 	}
 	if strings.Join(bodies, ",") != "one,two,three" {
 		t.Fatalf("notes = %v, want one, two, three", bodies)
+	}
+}
+
+// A ticket is encoded once: the record stored, the API's answer and the
+// event's data.ticket are the same bytes.
+func TestATicketIsEncodedOnce(t *testing.T) {
+	s := openTest(t)
+	c := mustCustomer(t, s, CustomerInput{Name: "Ada"})
+	tk := mustTicket(t, s, TicketInput{CustomerID: c.ID, Issue: "Screen", Device: Device{Brand: "Apple"}})
+	stored, err := s.Ticket(tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.EventsAfter(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Data struct {
+			Ticket json.RawMessage `json:"ticket"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(evs[len(evs)-1].JSON, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(tk.JSON(), stored) || !bytes.Equal(ev.Data.Ticket, stored) {
+		t.Fatalf("answer %s\nstored %s\nevent %s", tk.JSON(), stored, ev.Data.Ticket)
 	}
 }
