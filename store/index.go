@@ -8,11 +8,13 @@ import (
 )
 
 // A table is a record bucket (id -> the record's API JSON) plus, for every
-// filter field (and "no filter") crossed with every sort, an index bucket whose
-// keys are  len(filter value) | filter value | sort value | be64 id.
-// Each index value holds all of the record's filter values, so a second filter
-// is checked without decoding the record. Counts for every combination of
-// filters are kept in the same transaction, so a list's total is one Get.
+// declared pair of filter field (or "no filter") and sort, an index bucket
+// whose keys are  len(filter value) | filter value | sort value | be64 id.
+// The unfiltered id index (_/id) holds, as each entry's value, all of the
+// record's filter values, so a second filter is checked without decoding the
+// record; the other indexes' values are empty (one copy of the filter values
+// per record, not one per index). Counts for every combination of filters
+// are kept in the same transaction, so a list's total is one Get.
 //
 // Invariant: index entries and counts change only through table.reindex, in
 // the transaction that writes the record.
@@ -134,7 +136,8 @@ func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
 			if new != nil {
 				newKey = t.indexKey(pick(new.filters, fi), new.sorts[si], id)
 			}
-			if sameTuple && bytes.Equal(oldKey, newKey) {
+			holdsTuple := fi < 0 && si == 0 // _/id
+			if bytes.Equal(oldKey, newKey) && (sameTuple || !holdsTuple) {
 				continue
 			}
 			if oldKey != nil {
@@ -143,7 +146,11 @@ func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
 				}
 			}
 			if newKey != nil {
-				if err := b.Put(newKey, tuple); err != nil {
+				var value []byte
+				if holdsTuple {
+					value = tuple
+				}
+				if err := b.Put(newKey, value); err != nil {
 					return err
 				}
 			}

@@ -102,8 +102,13 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 	skip := (q.Page - 1) * q.PerPage
 	page := Page{Items: make([]json.RawMessage, 0, min(q.PerPage, 64)), Total: t.count(tx, filters)}
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step() {
-		if !post(v) {
-			continue
+		if post != nil {
+			if len(v) == 0 { // only _/id entries carry the tuple (older stores' other indexes may too)
+				v = t.filterTuple(tx, btoi(k[len(k)-8:]))
+			}
+			if !post(v) {
+				continue
+			}
 		}
 		if skip > 0 {
 			skip--
@@ -159,8 +164,9 @@ func (t *table) eachID(tx *bolt.Tx, field string, value []byte, fn func(id uint6
 	return nil
 }
 
-// postFilter checks the filters the walked index does not cover against the
-// index value's tuple of filter values.
+// postFilter checks the filters the walked index does not cover against a
+// record's tuple of filter values (the _/id index's value); nil when there
+// is nothing to check.
 func (t *table) postFilter(filters map[string][]byte, primaryIndex int) func(tuple []byte) bool {
 	type check struct {
 		pos  int
@@ -173,7 +179,7 @@ func (t *table) postFilter(filters map[string][]byte, primaryIndex int) func(tup
 		}
 	}
 	if len(checks) == 0 {
-		return func([]byte) bool { return true }
+		return nil
 	}
 	return func(tuple []byte) bool {
 		fields := make([][]byte, 0, len(t.filters))

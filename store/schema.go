@@ -21,6 +21,7 @@ var steps = []step{
 	{name: "ticket timelines", run: createTicketEventIndex},
 	{name: "queue counts", run: countQueues},
 	createTable("locations", nil, []string{"id", "name", "updated_at"}),
+	tupleOnceStep("tickets"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -118,8 +119,55 @@ func reindexStep(table, filter, sort string) step {
 				if err != nil {
 					return nil, false, err
 				}
-				if err := idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), t.tuple(e)); err != nil {
+				var value []byte // the filter values are kept once, in _/id (see table)
+				if fi < 0 && si == 0 {
+					value = t.tuple(e)
+				}
+				if err := idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), value); err != nil {
 					return nil, false, err
+				}
+				last, n = bytes.Clone(k), n+1
+			}
+			return last, k == nil, nil
+		},
+	}}
+}
+
+// tupleOnceStep empties the values of a table's indexes other than _/id:
+// the record's filter values used to be copied into every index entry, and
+// are now kept once, in _/id (see table). Bounded, resumable batches.
+func tupleOnceStep(table string) step {
+	return step{name: "index values of " + table + " kept once", fill: &backfill{
+		prepare: func(*bolt.Tx) error { return nil },
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			t := declaredTable(table)
+			if t == nil {
+				return nil, false, fmt.Errorf("no table %s", table)
+			}
+			idx := tx.Bucket(t.indexes)
+			c := tx.Bucket(t.records).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			var last []byte
+			for n := 0; k != nil && n < limit; k, v = c.Next() {
+				e, err := t.indexOfRaw(v)
+				if err != nil {
+					return nil, false, err
+				}
+				for fi, name := range append([]string{noFilter}, t.filters...) {
+					for si, sort := range t.sorts {
+						if !t.indexed(name, sort) || (fi == 0 && si == 0) {
+							continue
+						}
+						key := t.indexKey(pick(e.filters, fi-1), e.sorts[si], btoi(k))
+						if err := idx.Bucket(indexName(name, sort)).Put(key, nil); err != nil {
+							return nil, false, err
+						}
+					}
 				}
 				last, n = bytes.Clone(k), n+1
 			}

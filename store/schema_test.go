@@ -140,7 +140,11 @@ func assertIndexesMatchRecords(t *testing.T, s *Store, tb *table) {
 					if want[idx] == nil {
 						want[idx] = map[string]string{}
 					}
-					want[idx][string(tb.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)))] = string(tb.tuple(e))
+					value := "" // the filter values are kept once, in _/id
+					if fi < 0 && si == 0 {
+						value = string(tb.tuple(e))
+					}
+					want[idx][string(tb.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)))] = value
 				}
 			}
 			for mask := 0; mask < 1<<len(tb.filters); mask++ {
