@@ -31,22 +31,23 @@ import (
 	"time"
 
 	"portal/api"
+	"portal/internal/datafolder"
 	"portal/store"
 )
 
 // benchServer is the API over real stores in a temporary data folder.
 type benchServer struct {
-	dirs *stores
+	dirs *datafolder.Stores
 	srv  *httptest.Server
 }
 
-func newBenchServer(b *testing.B, dir dataDir) *benchServer {
+func newBenchServer(b *testing.B, dir datafolder.Dir) *benchServer {
 	b.Helper()
-	dirs, err := dir.open(time.Second)
+	dirs, err := dir.Open(time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer})
+	a := api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer})
 	a.SetReady(true)
 	bs := &benchServer{dirs: dirs, srv: httptest.NewServer(a.Handler())}
 	b.Cleanup(func() {
@@ -58,7 +59,7 @@ func newBenchServer(b *testing.B, dir dataDir) *benchServer {
 
 func (bs *benchServer) key(b *testing.B, in store.KeyInput) string {
 	b.Helper()
-	k, err := bs.dirs.live.CreateKey(context.Background(), in, bs.dirs.sealer)
+	k, err := bs.dirs.Live.CreateKey(context.Background(), in, bs.dirs.Sealer)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,13 +91,13 @@ func get(b *testing.B, c *http.Client, url, key string, want int) []byte {
 // BenchmarkGetTicket compares GET /tickets/{id} (key auth, scope check, rate
 // limit, store read) with a bare net/http handler writing the same bytes.
 func BenchmarkGetTicket(b *testing.B) {
-	bs := newBenchServer(b, dataDir(b.TempDir()))
+	bs := newBenchServer(b, datafolder.Dir(b.TempDir()))
 	ctx := context.Background()
-	cust, err := bs.dirs.live.CreateCustomer(ctx, store.CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com"})
+	cust, err := bs.dirs.Live.CreateCustomer(ctx, store.CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := bs.dirs.live.CreateTicket(ctx, store.TicketInput{CustomerID: cust.ID, Issue: "Cracked screen",
+	t, err := bs.dirs.Live.CreateTicket(ctx, store.TicketInput{CustomerID: cust.ID, Issue: "Cracked screen",
 		Device: store.Device{Brand: "Apple", Model: "iPhone 13"}})
 	if err != nil {
 		b.Fatal(err)
@@ -160,9 +161,9 @@ func benchKeys(b *testing.B, bs *benchServer, n int) []string {
 func BenchmarkCreateTicket(b *testing.B) {
 	for _, clients := range []int{1, 64} {
 		b.Run("clients="+strconv.Itoa(clients), func(b *testing.B) {
-			bs := newBenchServer(b, dataDir(b.TempDir()))
+			bs := newBenchServer(b, datafolder.Dir(b.TempDir()))
 			key := bs.key(b, store.KeyInput{Type: store.KeyInternal, Name: "bench"})
-			cust, err := bs.dirs.live.CreateCustomer(context.Background(), store.CustomerInput{Name: "Grace Hopper"})
+			cust, err := bs.dirs.Live.CreateCustomer(context.Background(), store.CustomerInput{Name: "Grace Hopper"})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -282,13 +283,13 @@ func statusKB(b *testing.B, pid int, field string) int {
 
 // seededDataDir returns a data folder whose live store holds n tickets over
 // 1,000 customers, 5 assignees and the default statuses, and an internal key.
-func seededDataDir(b *testing.B, n int) (dataDir, string) {
+func seededDataDir(b *testing.B, n int) (datafolder.Dir, string) {
 	b.Helper()
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := dataDir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v3", n)))
+	dir := datafolder.Dir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v3", n)))
 	keyFile := filepath.Join(string(dir), "bench.key")
 	if key, err := os.ReadFile(keyFile); err == nil {
 		return dir, string(key)
@@ -300,11 +301,11 @@ func seededDataDir(b *testing.B, n int) (dataDir, string) {
 		os.RemoveAll(string(dir))
 		b.Fatal(err)
 	}
-	dirs, err := dir.open(time.Second)
+	dirs, err := dir.Open(time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, err := dirs.live.CreateKey(context.Background(), store.KeyInput{Type: store.KeyInternal, Name: "bench"}, dirs.sealer)
+	k, err := dirs.Live.CreateKey(context.Background(), store.KeyInput{Type: store.KeyInternal, Name: "bench"}, dirs.Sealer)
 	dirs.Close()
 	if err != nil {
 		b.Fatal(err)
@@ -316,7 +317,7 @@ func seededDataDir(b *testing.B, n int) (dataDir, string) {
 	return dir, k.Secret
 }
 
-func seed(dir dataDir, n int) error {
+func seed(dir datafolder.Dir, n int) error {
 	if err := os.MkdirAll(string(dir), 0o700); err != nil {
 		return err
 	}
@@ -324,7 +325,7 @@ func seed(dir dataDir, n int) error {
 	var tick atomic.Int64
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return base.Add(time.Duration(tick.Add(1)/50) * time.Second) }
-	s, err := store.Open(dir.live(), store.Options{Mode: store.Live, Now: now})
+	s, err := store.Open(dir.LiveDB(), store.Options{Mode: store.Live, Now: now})
 	if err != nil {
 		return err
 	}

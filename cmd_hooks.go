@@ -11,6 +11,7 @@ import (
 
 	"portal/api"
 	"portal/hooks"
+	"portal/internal/datafolder"
 )
 
 // cmdVerify checks a saved webhook request: exit 0 when it verifies, 1 with
@@ -72,21 +73,21 @@ func cmdTrigger(args []string) error {
 	if len(rest) != 1 {
 		return usageErr("trigger takes one event name, e.g. ticket.created")
 	}
-	dir := dataDir(*data)
+	dir := datafolder.Dir(*data)
 	var out struct {
 		EventID string `json:"event_id"`
 	}
-	if c := dir.adminClient(); c != nil {
-		if err := adminCall(c, http.MethodPost, "/admin/trigger", map[string]string{"event": rest[0]}, &out); err != nil {
+	if c := dir.Admin(); c != nil {
+		if err := c.Call(http.MethodPost, "/admin/trigger", map[string]string{"event": rest[0]}, &out); err != nil {
 			return err
 		}
 	} else {
-		s, err := dir.open(2 * time.Second)
+		s, err := dir.Open(2 * time.Second)
 		if err != nil {
 			return err
 		}
 		defer s.Close()
-		if out.EventID, err = api.TriggerSample(context.Background(), s.test, rest[0]); err != nil {
+		if out.EventID, err = api.TriggerSample(context.Background(), s.Test, rest[0]); err != nil {
 			return err
 		}
 	}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"portal/internal/datafolder"
 	"portal/store"
 )
 
@@ -45,7 +43,7 @@ func cmdKeys(args []string) error {
 	if scopes != "" {
 		in.Scopes = strings.Split(scopes, ",")
 	}
-	keys := keyAdmin{dir: dataDir(*data)}
+	keys := keyAdmin{dir: datafolder.Dir(*data)}
 	switch args[0] {
 	case "create":
 		if len(rest) > 0 {
@@ -103,12 +101,12 @@ func printKeys(w io.Writer, list []store.APIKey) {
 }
 
 // keyAdmin runs one key operation through the socket or the store.
-type keyAdmin struct{ dir dataDir }
+type keyAdmin struct{ dir datafolder.Dir }
 
 func (a keyAdmin) create(in store.KeyInput) (store.NewKey, error) {
 	var k store.NewKey
-	err := a.do(http.MethodPost, "/admin/keys", in, &k, func(s *stores) (err error) {
-		k, err = s.live.CreateKey(context.Background(), in, s.sealer)
+	err := a.do(http.MethodPost, "/admin/keys", in, &k, func(s *datafolder.Stores) (err error) {
+		k, err = s.Live.CreateKey(context.Background(), in, s.Sealer)
 		return err
 	})
 	return k, err
@@ -116,8 +114,8 @@ func (a keyAdmin) create(in store.KeyInput) (store.NewKey, error) {
 
 func (a keyAdmin) list() ([]store.APIKey, error) {
 	var list []store.APIKey
-	err := a.do(http.MethodGet, "/admin/keys", nil, &list, func(s *stores) (err error) {
-		list, err = s.live.Keys()
+	err := a.do(http.MethodGet, "/admin/keys", nil, &list, func(s *datafolder.Stores) (err error) {
+		list, err = s.Live.Keys()
 		return err
 	})
 	return list, err
@@ -125,62 +123,21 @@ func (a keyAdmin) list() ([]store.APIKey, error) {
 
 func (a keyAdmin) revoke(id uint64) (store.APIKey, error) {
 	var k store.APIKey
-	err := a.do(http.MethodPost, fmt.Sprintf("/admin/keys/%d/revoke", id), nil, &k, func(s *stores) (err error) {
-		k, err = s.live.RevokeKey(context.Background(), id)
+	err := a.do(http.MethodPost, fmt.Sprintf("/admin/keys/%d/revoke", id), nil, &k, func(s *datafolder.Stores) (err error) {
+		k, err = s.Live.RevokeKey(context.Background(), id)
 		return err
 	})
 	return k, err
 }
 
-func (a keyAdmin) do(method, path string, body, out any, direct func(*stores) error) error {
-	if c := a.dir.adminClient(); c != nil {
-		return adminCall(c, method, path, body, out)
+func (a keyAdmin) do(method, path string, body, out any, direct func(*datafolder.Stores) error) error {
+	if c := a.dir.Admin(); c != nil {
+		return c.Call(method, path, body, out)
 	}
-	s, err := a.dir.open(2 * time.Second)
+	s, err := a.dir.Open(2 * time.Second)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	return direct(s)
-}
-
-// adminCall sends one request over the admin socket and unwraps the envelope.
-func adminCall(c *http.Client, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, "http://portal"+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Data  json.RawMessage `json:"data"`
-		Error *struct {
-			Code    string             `json:"code"`
-			Message string             `json:"message"`
-			Details []store.FieldError `json:"details"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return fmt.Errorf("admin socket: %w", err)
-	}
-	if env.Error != nil {
-		msg := env.Error.Message
-		for _, d := range env.Error.Details {
-			msg += fmt.Sprintf("; %s: %s", d.Field, d.Message)
-		}
-		return errors.New(msg)
-	}
-	return json.Unmarshal(env.Data, out)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"portal/hooks"
+	"portal/internal/datafolder"
 )
 
 // cmdListen forwards a running appliance's events to a local receiver,
@@ -46,7 +47,7 @@ func cmdListen(args []string) error {
 	if !ok {
 		return usageErr("--format must be one of %s", strings.Join(hooks.FormatNames, ", "))
 	}
-	src, err := newLiveSource(dataDir(*data), *server, *key)
+	src, err := newLiveSource(datafolder.Dir(*data), *server, *key)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ type liveSource struct {
 	secret string
 }
 
-func newLiveSource(dir dataDir, server, key string) (*liveSource, error) {
+func newLiveSource(dir datafolder.Dir, server, key string) (*liveSource, error) {
 	if server != "" {
 		if key == "" {
 			return nil, usageErr("--server needs --key")
@@ -85,15 +86,15 @@ func newLiveSource(dir dataDir, server, key string) (*liveSource, error) {
 		return &liveSource{url: u.String(), header: http.Header{"Authorization": {"Bearer " + key}},
 			dialer: websocket.DefaultDialer, secret: "whsec_" + base64.StdEncoding.EncodeToString(mac.Sum(nil)[:24])}, nil
 	}
-	c := dir.adminClient()
+	c := dir.Admin()
 	if c == nil {
 		return nil, fmt.Errorf("no portal is serving %s: start `portal serve --data %s` or give --server and --key", dir, dir)
 	}
 	var out struct{ Secret string }
-	if err := adminCall(c, http.MethodGet, "/admin/listen-secret", nil, &out); err != nil {
+	if err := c.Call(http.MethodGet, "/admin/listen-secret", nil, &out); err != nil {
 		return nil, err
 	}
-	sock := dir.socket()
+	sock := dir.Socket()
 	return &liveSource{url: "ws://portal/admin/live", secret: out.Secret, dialer: &websocket.Dialer{
 		NetDialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer

@@ -21,13 +21,16 @@ import (
 
 	"portal/api"
 	"portal/hooks"
+	"portal/internal/certs"
+	"portal/internal/datafolder"
+	"portal/internal/retention"
 	"portal/store"
 )
 
 // serveConfig is what `portal serve` is told by flags and environment.
 type serveConfig struct {
 	addr     string
-	data     dataDir
+	data     datafolder.Dir
 	dataSet  bool // --data or PORTAL_DATA was given (else the service installs into the OS's place)
 	sandbox  bool
 	tlsCert  string
@@ -62,7 +65,7 @@ func parseServe(args []string) (serveConfig, error) {
 	if len(rest) > 0 {
 		return serveConfig{}, usageErr("serve takes no arguments, got %q", rest[0])
 	}
-	cfg := serveConfig{addr: *addr, data: dataDir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key,
+	cfg := serveConfig{addr: *addr, data: datafolder.Dir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key,
 		schedule: *schedule, dataSet: os.Getenv("PORTAL_DATA") != ""}
 	fs.Visit(func(f *flag.Flag) { cfg.dataSet = cfg.dataSet || f.Name == "data" })
 	if *schedule != "" {
@@ -84,9 +87,36 @@ func parseServe(args []string) (serveConfig, error) {
 	return cfg, nil
 }
 
+// parseRetention reads --event-retention: whole days ("30d") or a Go
+// duration ("720h"), at least a day.
+func parseRetention(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n uint64
+		n, err = strconv.ParseUint(days, 10, 16)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil {
+		return 0, usageErr("--event-retention: %q is not a duration such as 30d or 720h", s)
+	}
+	if d < store.MinRetention {
+		return 0, usageErr("--event-retention: %s is shorter than the minimum of 1 day (1d or 24h)", s)
+	}
+	return d, nil
+}
+
 func envBool(name string) bool {
 	v, _ := strconv.ParseBool(os.Getenv(name))
 	return v
+}
+
+// servesTLS reports whether serve answers HTTPS: always on an address the
+// network can reach, and on loopback when given a certificate.
+func (c serveConfig) servesTLS() bool {
+	return c.tlsCert != "" || !isLoopback(c.addr)
 }
 
 // isLoopback reports whether addr listens only on this machine.
@@ -100,6 +130,19 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadServeCert returns the certificate serve presents, or nil for plain
+// HTTP. Without --tls-cert/--tls-key it is the data folder's self-signed
+// pair, made on first start and kept from then on.
+func loadServeCert(cfg serveConfig, log *slog.Logger) (*certs.Files, error) {
+	if !cfg.servesTLS() {
+		return nil, nil
+	}
+	if cfg.tlsCert != "" {
+		return certs.Load(cfg.tlsCert, cfg.tlsKey, log)
+	}
+	return certs.LoadSelfSigned(cfg.data.SelfSignedCert(), cfg.data.SelfSignedKey(), cfg.addr, log)
 }
 
 func cmdServe(args []string) error {
@@ -118,35 +161,35 @@ func cmdServe(args []string) error {
 // runServe serves until ctx ends, then shuts down gracefully: the same
 // path for a terminal's Ctrl+C, SIGTERM and the OS service manager's stop.
 func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
-	dirs, err := cfg.data.open(time.Second)
+	dirs, err := cfg.data.Open(time.Second)
 	if err != nil {
 		return err
 	}
 	defer dirs.Close()
-	certs, err := loadServeCert(cfg, log) // nil: plain HTTP
+	cert, err := loadServeCert(cfg, log) // nil: plain HTTP
 	if err != nil {
 		return err
 	}
 
 	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
-	engine := hooks.New(hooks.Config{Sealer: dirs.sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
-		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.live.ScopesOf})
-	srv := api.New(api.Config{Live: dirs.live, Test: dirs.test, Sealer: dirs.sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
-		Hooks: engine, Log: log, Backup: dirs.archiver(cfg.data), TLSFingerprint: certs.Fingerprint, Metrics: metrics})
+	engine := hooks.New(hooks.Config{Sealer: dirs.Sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
+		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.Live.ScopesOf})
+	srv := api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
+		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	handler, scheme := srv.Handler(), "http"
-	if certs != nil {
-		ln, handler, scheme = newSplitListener(ln, certs.tlsConfig()), srv.RequireTLS(handler), "https"
-		fmt.Printf("TLS certificate SHA-256 fingerprint: %s\n", certs.Fingerprint())
-		log.Info("TLS certificate", "fingerprint", certs.Fingerprint())
+	if cert != nil {
+		ln, handler, scheme = certs.NewSplitListener(ln, cert.TLSConfig()), srv.RequireTLS(handler), "https"
+		fmt.Printf("TLS certificate SHA-256 fingerprint: %s\n", cert.Fingerprint())
+		log.Info("TLS certificate", "fingerprint", cert.Fingerprint())
 	}
 	base := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
 
-	admin, err := listenAdmin(cfg.data.socket())
+	admin, err := cfg.data.ListenAdmin()
 	if err != nil {
 		ln.Close()
 		return err
@@ -165,7 +208,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	hooksCtx, stopHooks := context.WithCancel(context.Background())
 	var hooksDone sync.WaitGroup
-	for _, s := range []*store.Store{dirs.live, dirs.test} {
+	for _, s := range []*store.Store{dirs.Live, dirs.Test} {
 		hooksDone.Add(1)
 		go func() {
 			defer hooksDone.Done()
@@ -185,9 +228,10 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()
-	defer startDailyBackups(ctx, dirs, cfg.data, log)() // stopped before the stores close
-	defer startRetention(ctx, retention{keep: cfg.retention, log: log, targets: []retentionTarget{
-		{dirs.live, srv.EventHold(store.Live)}, {dirs.test, srv.EventHold(store.Test)}}})() // likewise
+	defer dirs.StartDailyBackups(ctx, version, log)() // stopped before the stores close
+	pruner := retention.Pruner{Keep: cfg.retention, Log: log, Targets: []retention.Target{
+		{Store: dirs.Live, Hold: srv.EventHold(store.Live)}, {Store: dirs.Test, Hold: srv.EventHold(store.Test)}}}
+	defer pruner.Start(ctx)() // likewise
 
 	srv.SetReady(true)
 	log.Info("portal serving", "addr", ln.Addr().String(), "data", string(cfg.data), "sandbox", cfg.sandbox, "version", version)
@@ -211,9 +255,9 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 // announce prints what a person needs to start: the setup link while the
 // owner has no password, and in the sandbox the developer key.
-func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string, log *slog.Logger) error {
+func announce(ctx context.Context, dirs *datafolder.Stores, cfg serveConfig, base string, log *slog.Logger) error {
 	fmt.Printf("Portal is running at %s\n", base)
-	token, err := dirs.live.StartSetup(ctx)
+	token, err := dirs.Live.StartSetup(ctx)
 	if err != nil {
 		return err
 	}
@@ -227,7 +271,7 @@ func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string, l
 		}
 	}
 	if cfg.sandbox {
-		if err := seedDemo(ctx, dirs.test); err != nil {
+		if err := seedDemo(ctx, dirs.Test); err != nil {
 			return fmt.Errorf("sandbox demo data: %w", err)
 		}
 		key, err := sandboxKey(ctx, dirs)
@@ -243,22 +287,22 @@ func announce(ctx context.Context, dirs *stores, cfg serveConfig, base string, l
 // sandboxKey is the same developer key on every start, kept sealed in the
 // test store, so a developer's scripts keep working across restarts. If it
 // was revoked, a new one replaces it.
-func sandboxKey(ctx context.Context, dirs *stores) (string, error) {
+func sandboxKey(ctx context.Context, dirs *datafolder.Stores) (string, error) {
 	mint := func() (string, error) {
-		k, err := dirs.live.CreateKey(ctx, store.KeyInput{Type: store.KeyDeveloper, Name: "Sandbox", Scopes: store.AllScopes()}, dirs.sealer)
+		k, err := dirs.Live.CreateKey(ctx, store.KeyInput{Type: store.KeyDeveloper, Name: "Sandbox", Scopes: store.AllScopes()}, dirs.Sealer)
 		return k.Secret, err
 	}
-	key, err := dirs.test.SealedValue(ctx, "sandbox_key", dirs.sealer, mint)
+	key, err := dirs.Test.SealedValue(ctx, "sandbox_key", dirs.Sealer, mint)
 	if err != nil {
 		return "", err
 	}
-	if _, err := dirs.live.Authenticate(key); err == nil {
+	if _, err := dirs.Live.Authenticate(key); err == nil {
 		return key, nil
 	}
 	if key, err = mint(); err != nil {
 		return "", err
 	}
-	return key, dirs.test.SetSealedValue(ctx, "sandbox_key", key, dirs.sealer)
+	return key, dirs.Test.SetSealedValue(ctx, "sandbox_key", key, dirs.Sealer)
 }
 
 func shutdown(log *slog.Logger, servers ...*http.Server) {
@@ -272,22 +316,6 @@ func shutdown(log *slog.Logger, servers ...*http.Server) {
 			s.Close()
 		}
 	}
-}
-
-// listenAdmin opens the admin socket, replacing one a crashed server left.
-func listenAdmin(path string) (net.Listener, error) {
-	if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		conn.Close()
-		return nil, store.ErrLocked
-	}
-	os.Remove(path)
-	old := syscallUmask(0o177)
-	ln, err := net.Listen("unix", path)
-	syscallUmask(old)
-	if err != nil {
-		return nil, fmt.Errorf("admin socket: %w", err)
-	}
-	return ln, os.Chmod(path, 0o600)
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kardianos/service"
 
+	"portal/internal/datafolder"
+	"portal/internal/logfile"
 	"portal/store"
 )
 
@@ -56,7 +58,7 @@ func serviceConfig(args []string, goos string) (sc *service.Config, data string,
 		return nil, "", err
 	}
 	if !cfg.dataSet {
-		cfg.data = dataDir(defaultServiceData(goos))
+		cfg.data = datafolder.Dir(defaultServiceData(goos))
 	}
 	if data, err = filepath.Abs(string(cfg.data)); err != nil {
 		return nil, "", err
@@ -120,7 +122,7 @@ func cmdService(args []string) error {
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			return err
 		}
-		if err := protectDataFolder(data); err != nil {
+		if err := datafolder.Dir(data).Protect(); err != nil {
 			return fmt.Errorf("protecting %s: %w", data, err)
 		}
 	} else {
@@ -210,7 +212,7 @@ func runService(cfg serveConfig) error {
 	if err := os.MkdirAll(string(cfg.data), 0o700); err != nil {
 		return err
 	}
-	if err := protectDataFolder(string(cfg.data)); err != nil {
+	if err := cfg.data.Protect(); err != nil {
 		return fmt.Errorf("protecting %s: %w", cfg.data, err)
 	}
 	prg := &serviceProgram{cfg: cfg}
@@ -218,7 +220,7 @@ func runService(cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
-	file, err := openLogFile(filepath.Join(string(cfg.data), "logs", "portal.log"))
+	file, err := logfile.Open(filepath.Join(string(cfg.data), "logs", "portal.log"))
 	if err != nil {
 		return err
 	}
@@ -228,7 +230,7 @@ func runService(cfg serveConfig) error {
 	var out io.Writer = io.MultiWriter(file, bestEffort{os.Stderr}) // journald and launchd read stderr
 	prg.log = slog.New(slog.NewJSONHandler(out, nil))
 	if sys, err := s.SystemLogger(nil); err == nil && runtime.GOOS == "windows" {
-		prg.log = slog.New(teeHandler{prg.log.Handler(), sys}) // the Windows event log
+		prg.log = slog.New(logfile.Tee(prg.log.Handler(), sys)) // the Windows event log
 	}
 	slog.SetDefault(prg.log)
 	return s.Run()

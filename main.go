@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -69,4 +71,38 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// dataFlag adds --data with the PORTAL_DATA default.
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", envOr("PORTAL_DATA", "./portal-data"), "data folder")
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// parseFlags parses flags that may come before or after positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+var errUsage = errors.New("see 'portal help'")
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf(format+" (%w)", append(a, errUsage)...)
 }

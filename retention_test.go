@@ -1,16 +1,9 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
-
-	"portal/store"
 )
 
 func TestEventRetentionTakesDaysOrADurationOfAtLeastADay(t *testing.T) {
@@ -41,47 +34,5 @@ func TestEventRetentionTakesDaysOrADurationOfAtLeastADay(t *testing.T) {
 	sc, _, err := serviceConfig(nil, "linux")
 	if err != nil || !slices.Contains(sc.Arguments, "--event-retention") || !slices.Contains(sc.Arguments, "90d") {
 		t.Errorf("the service's command line %v, %v; want --event-retention 90d", sc.Arguments, err)
-	}
-}
-
-// A pass prunes each store's log on the stores' own clock.
-func TestRetentionPassPrunesEveryStore(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	var targets []retentionTarget
-	for _, mode := range []store.Mode{store.Live, store.Test} {
-		s, err := store.Open(filepath.Join(t.TempDir(), string(mode)+".db"), store.Options{Mode: mode, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		targets = append(targets, retentionTarget{store: s})
-	}
-	fanOut := func(s *store.Store) {
-		if _, err := s.FanOut(t.Context(), 100, func(*store.Webhook, string) int { return 0 }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tg := range targets {
-		if _, err := tg.store.CreateCustomer(t.Context(), store.CustomerInput{Name: "Old"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mu.Lock()
-	now = now.Add(8 * 24 * time.Hour)
-	mu.Unlock()
-	for _, tg := range targets {
-		if _, err := tg.store.CreateCustomer(t.Context(), store.CustomerInput{Name: "New"}); err != nil {
-			t.Fatal(err)
-		}
-		fanOut(tg.store)
-	}
-	retention{keep: 7 * 24 * time.Hour, targets: targets, log: slog.New(slog.NewTextHandler(io.Discard, nil))}.pass(context.Background())
-	for _, tg := range targets {
-		evs, err := tg.store.EventsAfter(0, 10)
-		if err != nil || len(evs) != 1 {
-			t.Fatalf("%s store keeps %d events (%v), want the new one", tg.store.Mode(), len(evs), err)
-		}
 	}
 }

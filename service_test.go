@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kardianos/service"
+
+	"portal/internal/datafolder"
 )
 
 func TestServiceInstallRecordsServesFlagsWithAbsolutePaths(t *testing.T) {
@@ -94,37 +96,9 @@ func TestServiceProgramServesUntilStopped(t *testing.T) {
 	if err := prg.Stop(nil); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	dirs, err := dataDir(dir).open(100 * time.Millisecond)
+	dirs, err := datafolder.Dir(dir).Open(100 * time.Millisecond)
 	if err != nil {
 		t.Fatalf("the data folder is still held after Stop: %v", err)
 	}
 	dirs.Close()
-}
-
-func TestServiceLogFileRotatesBySize(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "logs", "portal.log")
-	f, err := openLogFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.max, f.keep = 100, 2
-	line := []byte("0123456789012345678901234567890123456789\n") // 41 bytes
-	for range 10 {
-		if _, err := f.Write(line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.Close()
-	for _, name := range []string{"portal.log", "portal.log.1", "portal.log.2"} {
-		fi, err := os.Stat(filepath.Join(filepath.Dir(path), name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Size() == 0 || fi.Size() > 100 {
-			t.Errorf("%s holds %d bytes, want 1 to 100", name, fi.Size())
-		}
-	}
-	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
-		t.Errorf("kept more than 2 old files: %v", err)
-	}
 }

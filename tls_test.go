@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"portal/internal/certs"
 )
 
 var (
@@ -63,7 +65,7 @@ func fileFingerprint(t *testing.T, certPath string) string {
 	if block == nil {
 		t.Fatalf("%s is not PEM", certPath)
 	}
-	return fingerprint(block.Bytes)
+	return certs.Fingerprint(block.Bytes)
 }
 
 // presented handshakes with addr and returns the certificate's fingerprint.
@@ -74,7 +76,7 @@ func presented(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	return fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+	return certs.Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
 }
 
 func TestTLSSelfSignedCertificateIsMadeOnceAndShownToTheConsole(t *testing.T) {
@@ -96,7 +98,7 @@ func TestTLSSelfSignedCertificateIsMadeOnceAndShownToTheConsole(t *testing.T) {
 		t.Fatal(err) // also fails if 127.0.0.1 is not among the certificate's names
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || fingerprint(resp.TLS.PeerCertificates[0].Raw) != want {
+	if resp.StatusCode != http.StatusOK || certs.Fingerprint(resp.TLS.PeerCertificates[0].Raw) != want {
 		t.Fatalf("healthz over TLS: %d", resp.StatusCode)
 	}
 	if err := resp.TLS.PeerCertificates[0].VerifyHostname("localhost"); err != nil {
@@ -205,7 +207,7 @@ func TestTLSGivenCertificateIsReloadedWhenItsFilesChange(t *testing.T) {
 	newPair := func() string {
 		t.Helper()
 		tmpCert, tmpKey := filepath.Join(certDir, "new-cert.pem"), filepath.Join(certDir, "new-key.pem")
-		if err := writeSelfSigned(tmpCert, tmpKey, []string{"127.0.0.1"}, time.Now()); err != nil {
+		if err := certs.WriteSelfSigned(tmpCert, tmpKey, []string{"127.0.0.1"}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		fp := fileFingerprint(t, tmpCert)
@@ -238,7 +240,7 @@ func TestTLSGivenCertificateIsReloadedWhenItsFilesChange(t *testing.T) {
 	// first or want, within a bound well above the files' check interval.
 	awaitHandshakes := func(want string, done func(got string) bool) {
 		t.Helper()
-		deadline := time.Now().Add(5*certCheckEvery + 5*time.Second)
+		deadline := time.Now().Add(5*certs.CheckEvery + 5*time.Second)
 		for {
 			got := presented(t, addr)
 			if got != first && got != want {
@@ -264,7 +266,11 @@ func TestTLSGivenCertificateIsReloadedWhenItsFilesChange(t *testing.T) {
 	// A broken copy warns and leaves the last good pair in service.
 	const warning = "do not load; still serving the previous certificate"
 	warned := strings.Count(p.log.String(), warning)
-	if err := writeFileAtomic(certPath, []byte("-----BEGIN CERTIFICATE-----\nnot one\n"), 0o644); err != nil {
+	broken := filepath.Join(certDir, "broken-cert.pem")
+	if err := os.WriteFile(broken, []byte("-----BEGIN CERTIFICATE-----\nnot one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(broken, certPath); err != nil { // whole, as a copy tool's rename would put it
 		t.Fatal(err)
 	}
 	awaitHandshakes(second, func(got string) bool {

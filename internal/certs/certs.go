@@ -1,4 +1,8 @@
-package main
+// Package certs is the appliance's TLS: the certificate and key it serves,
+// read from files and read again when they change, a self-signed pair made
+// on first start, their fingerprint, and a listener that serves HTTPS and
+// plain HTTP on one port.
+package certs
 
 import (
 	"crypto/ecdsa"
@@ -21,49 +25,33 @@ import (
 	"time"
 )
 
-// certCheckEvery bounds how often a handshake looks at the certificate
-// files: a stat of two files every few seconds, not one per connection.
-const certCheckEvery = 2 * time.Second
+// CheckEvery bounds how often a handshake looks at the certificate files:
+// a stat of two files every few seconds, not one per connection.
+const CheckEvery = 2 * time.Second
 
-func (d dataDir) selfSignedCert() string { return filepath.Join(string(d), "tls-cert.pem") }
-func (d dataDir) selfSignedKey() string  { return filepath.Join(string(d), "tls-key.pem") }
-
-// servesTLS reports whether serve answers HTTPS: always on an address the
-// network can reach, and on loopback when given a certificate.
-func (c serveConfig) servesTLS() bool {
-	return c.tlsCert != "" || !isLoopback(c.addr)
-}
-
-// loadServeCert returns the certificate serve presents, or nil for plain
-// HTTP. Without --tls-cert/--tls-key it is the data folder's self-signed
-// pair, made on first start and kept from then on, so the fingerprint
-// people pinned stays the same across restarts.
-func loadServeCert(cfg serveConfig, log *slog.Logger) (*certFiles, error) {
-	if !cfg.servesTLS() {
-		return nil, nil
-	}
-	if cfg.tlsCert != "" {
-		return loadCertFiles(cfg.tlsCert, cfg.tlsKey, log)
-	}
-	certPath, keyPath := cfg.data.selfSignedCert(), cfg.data.selfSignedKey()
-	c, err := loadCertFiles(certPath, keyPath, log)
+// LoadSelfSigned returns the self-signed pair in certPath and keyPath, made
+// on first use (for the names a browser may use to reach addr) and kept from
+// then on, so the fingerprint people pinned stays the same across restarts.
+// A pair that does not load is replaced, with a warning.
+func LoadSelfSigned(certPath, keyPath, addr string, log *slog.Logger) (*Files, error) {
+	c, err := Load(certPath, keyPath, log)
 	if err == nil {
 		return c, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		log.Warn("self-signed TLS certificate unreadable; making a new one", "err", err)
 	}
-	if err := writeSelfSigned(certPath, keyPath, certHosts(cfg.addr), time.Now()); err != nil {
+	if err := WriteSelfSigned(certPath, keyPath, hostNames(addr), time.Now()); err != nil {
 		return nil, fmt.Errorf("self-signed TLS certificate: %w", err)
 	}
-	return loadCertFiles(certPath, keyPath, log)
+	return Load(certPath, keyPath, log)
 }
 
-// certFiles is a certificate and key read from two files and read again
-// when either file's modification time or size changes. A pair that does
-// not load leaves the previous one in service: a half-copied renewal must
-// not take the shop offline.
-type certFiles struct {
+// Files is a certificate and key read from two files and read again when
+// either file's modification time or size changes. A pair that does not
+// load leaves the previous one in service: a half-copied renewal must not
+// take the shop offline.
+type Files struct {
 	certPath, keyPath string
 	log               *slog.Logger
 	now               func() time.Time
@@ -81,19 +69,20 @@ type fileStamp struct {
 	size int64
 }
 
-func loadCertFiles(certPath, keyPath string, log *slog.Logger) (*certFiles, error) {
-	c := &certFiles{certPath: certPath, keyPath: keyPath, log: log, now: time.Now}
+// Load reads the certificate in certPath and its key in keyPath.
+func Load(certPath, keyPath string, log *slog.Logger) (*Files, error) {
+	c := &Files{certPath: certPath, keyPath: keyPath, log: log, now: time.Now}
 	c.stamps = c.stat()
 	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("TLS certificate %s and key %s: %w", certPath, keyPath, err)
 	}
-	c.cert, c.fp = &cert, fingerprint(cert.Certificate[0])
+	c.cert, c.fp = &cert, Fingerprint(cert.Certificate[0])
 	c.checked = c.now()
 	return c, nil
 }
 
-func (c *certFiles) stat() [2]fileStamp {
+func (c *Files) stat() [2]fileStamp {
 	var out [2]fileStamp
 	for i, p := range []string{c.certPath, c.keyPath} {
 		if fi, err := os.Stat(p); err == nil {
@@ -105,10 +94,10 @@ func (c *certFiles) stat() [2]fileStamp {
 
 // current returns the certificate in service, first reading the files
 // again if they changed and the last look is a few seconds old.
-func (c *certFiles) current() (*tls.Certificate, string) {
+func (c *Files) current() (*tls.Certificate, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if now := c.now(); now.Sub(c.checked) >= certCheckEvery {
+	if now := c.now(); now.Sub(c.checked) >= CheckEvery {
 		c.checked = now
 		if stamps := c.stat(); stamps != c.stamps {
 			// Remembered even when the pair is broken, so one bad copy
@@ -120,27 +109,27 @@ func (c *certFiles) current() (*tls.Certificate, string) {
 	return c.cert, c.fp
 }
 
-func (c *certFiles) reload() {
+func (c *Files) reload() {
 	cert, err := tls.LoadX509KeyPair(c.certPath, c.keyPath)
 	if err != nil {
 		c.log.Warn("TLS certificate files changed but do not load; still serving the previous certificate",
 			"cert", c.certPath, "key", c.keyPath, "fingerprint", c.fp, "err", err)
 		return
 	}
-	c.cert, c.fp = &cert, fingerprint(cert.Certificate[0])
+	c.cert, c.fp = &cert, Fingerprint(cert.Certificate[0])
 	c.log.Info("TLS certificate reloaded", "cert", c.certPath, "fingerprint", c.fp)
 }
 
 // GetCertificate is the tls.Config hook: every handshake gets the current pair.
-func (c *certFiles) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (c *Files) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	cert, _ := c.current()
 	return cert, nil
 }
 
 // Fingerprint is the SHA-256 of the certificate in service, as AB:CD:….
-// A nil *certFiles (plain HTTP) has none, so serve can hand the method
+// A nil *Files (plain HTTP) has none, so serve can hand the method
 // value to the API either way.
-func (c *certFiles) Fingerprint() string {
+func (c *Files) Fingerprint() string {
 	if c == nil {
 		return ""
 	}
@@ -148,13 +137,14 @@ func (c *certFiles) Fingerprint() string {
 	return fp
 }
 
-// tlsConfig serves HTTP/1.1 only: the live feed's websocket needs a
-// connection it can hijack, which HTTP/2 does not give.
-func (c *certFiles) tlsConfig() *tls.Config {
+// TLSConfig serves the current pair over HTTP/1.1 only: the live feed's
+// websocket needs a connection it can hijack, which HTTP/2 does not give.
+func (c *Files) TLSConfig() *tls.Config {
 	return &tls.Config{GetCertificate: c.GetCertificate, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 }
 
-func fingerprint(der []byte) string {
+// Fingerprint is the SHA-256 of a DER certificate, as AB:CD:….
+func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	parts := make([]string, len(sum))
 	for i, b := range sum {
@@ -163,10 +153,10 @@ func fingerprint(der []byte) string {
 	return strings.Join(parts, ":")
 }
 
-// certHosts are the names a browser may use to reach addr: its host when
-// it names one, this machine's name and every interface address (but
+// hostNames are the names a browser may use to reach addr: its host when it
+// names one, this machine's name and every interface address (but
 // link-local ones, which need a zone no URL carries), and localhost.
-func certHosts(addr string) []string {
+func hostNames(addr string) []string {
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
 	if host, _, err := net.SplitHostPort(addr); err == nil && host != "" {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
@@ -186,11 +176,11 @@ func certHosts(addr string) []string {
 	return hosts
 }
 
-// writeSelfSigned writes an ECDSA P-256 certificate for hosts, valid ten
+// WriteSelfSigned writes an ECDSA P-256 certificate for hosts, valid ten
 // years from now, and its key (mode 0600). Each file is written whole and
 // renamed into place; a crash between the two leaves a pair that does not
 // load, which the next start replaces.
-func writeSelfSigned(certPath, keyPath string, hosts []string, now time.Time) error {
+func WriteSelfSigned(certPath, keyPath string, hosts []string, now time.Time) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -234,6 +224,8 @@ func writeSelfSigned(certPath, keyPath string, hosts []string, now time.Time) er
 	return writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
 
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it into place: path holds the old bytes or the new, never a part.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
 	if err != nil {

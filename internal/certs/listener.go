@@ -1,4 +1,4 @@
-package main
+package certs
 
 import (
 	"crypto/tls"
@@ -12,13 +12,13 @@ import (
 // dropped, unread: about the server's ReadHeaderTimeout.
 const firstByteWait = 10 * time.Second
 
-// splitListener serves HTTPS and plain HTTP on one port. It reads each
+// SplitListener serves HTTPS and plain HTTP on one port. It reads each
 // connection's first byte: 0x16 opens a TLS handshake record, so the
 // connection is handed on as a *tls.Conn (net/http then fills r.TLS);
 // anything else is plain HTTP, handed on as is, for api's RequireTLS to
 // redirect or refuse. Classifying happens off the accept loop, so one
 // silent client holds up nobody else.
-type splitListener struct {
+type SplitListener struct {
 	net.Listener
 	config  *tls.Config
 	conns   chan net.Conn
@@ -27,14 +27,16 @@ type splitListener struct {
 	once    sync.Once
 }
 
-func newSplitListener(ln net.Listener, config *tls.Config) *splitListener {
-	s := &splitListener{Listener: ln, config: config, conns: make(chan net.Conn),
+// NewSplitListener classifies the connections ln accepts, handing TLS ones
+// on under config; closing it closes ln.
+func NewSplitListener(ln net.Listener, config *tls.Config) *SplitListener {
+	s := &SplitListener{Listener: ln, config: config, conns: make(chan net.Conn),
 		errs: make(chan error), closing: make(chan struct{})}
 	go s.acceptLoop()
 	return s
 }
 
-func (s *splitListener) acceptLoop() {
+func (s *SplitListener) acceptLoop() {
 	for {
 		c, err := s.Listener.Accept()
 		if err != nil {
@@ -54,7 +56,7 @@ func (s *splitListener) acceptLoop() {
 	}
 }
 
-func (s *splitListener) classify(c net.Conn) {
+func (s *SplitListener) classify(c net.Conn) {
 	var first [1]byte
 	c.SetReadDeadline(time.Now().Add(firstByteWait))
 	n, err := c.Read(first[:])
@@ -78,7 +80,7 @@ func (s *splitListener) classify(c net.Conn) {
 }
 
 // Accept returns the next classified connection.
-func (s *splitListener) Accept() (net.Conn, error) {
+func (s *SplitListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-s.conns:
 		return c, nil
@@ -90,7 +92,7 @@ func (s *splitListener) Accept() (net.Conn, error) {
 }
 
 // Close stops accepting; connections still being classified are closed.
-func (s *splitListener) Close() error {
+func (s *SplitListener) Close() error {
 	err := net.ErrClosed
 	s.once.Do(func() {
 		close(s.closing)

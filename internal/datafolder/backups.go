@@ -1,4 +1,4 @@
-package main
+package datafolder
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"portal/store"
 )
 
-// backups is where serve keeps its daily backups.
-func (d dataDir) backups() string { return filepath.Join(string(d), "backups") }
+// Backups is the folder of the daily backups.
+func (d Dir) Backups() string { return filepath.Join(string(d), "backups") }
 
 // autoBackup makes the daily backups while the server runs: one shortly
 // after start unless the newest is recent, then one every interval, keeping
@@ -32,11 +32,12 @@ type autoBackup struct {
 	log   *slog.Logger
 }
 
-// startDailyBackups backs the open stores up every day into DATA/backups
-// until ctx ends or the returned stop is called; stop waits for a backup
-// being written, so call it before the stores close.
-func startDailyBackups(ctx context.Context, dirs *stores, d dataDir, log *slog.Logger) (stop func()) {
-	ab := autoBackup{dir: d.backups(), write: dirs.archiver(d), now: time.Now, after: time.After,
+// StartDailyBackups backs the open stores up every day into DATA/backups,
+// keeping the newest seven, until ctx ends or the returned stop is called;
+// stop waits for a backup being written, so call it before the stores
+// close. version is the binary's, recorded in each archive.
+func (s *Stores) StartDailyBackups(ctx context.Context, version string, log *slog.Logger) (stop func()) {
+	ab := autoBackup{dir: s.dir.Backups(), write: s.Archiver(version), now: time.Now, after: time.After,
 		first: time.Minute, every: 24 * time.Hour, retry: time.Hour, keep: 7, log: log}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -77,7 +78,7 @@ func (ab autoBackup) tick(ctx context.Context) time.Duration {
 	err := os.MkdirAll(ab.dir, 0o700)
 	var size int64
 	if err == nil {
-		size, err = writeArchiveFile(path, func(w io.Writer) error { return ab.write(ctx, w) })
+		size, err = WriteArchiveFile(path, func(w io.Writer) error { return ab.write(ctx, w) })
 	}
 	if err != nil {
 		if ctx.Err() == nil {

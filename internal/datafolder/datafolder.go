@@ -1,14 +1,13 @@
-package main
+// Package datafolder is one appliance's data folder: where its files are,
+// opening both stores, the admin socket a running server answers on, the
+// daily backups, backup archives and the restore with its journal, and the
+// folder's protection from other users.
+package datafolder
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,17 +15,28 @@ import (
 	"portal/store"
 )
 
-// dataDir names the files of one appliance's data folder.
-type dataDir string
+// Dir names the files of one appliance's data folder.
+type Dir string
 
-func (d dataDir) live() string { return filepath.Join(string(d), "live.db") }
-func (d dataDir) test() string { return filepath.Join(string(d), "test.db") }
-func (d dataDir) seal() string { return filepath.Join(string(d), "secret.key") }
+// LiveDB is the live store's file.
+func (d Dir) LiveDB() string { return filepath.Join(string(d), "live.db") }
 
-// socket is the admin socket: in the data folder, unless that path is too
+// TestDB is the test store's file.
+func (d Dir) TestDB() string { return filepath.Join(string(d), "test.db") }
+
+// SecretKey is the file of the key that seals secrets in both stores.
+func (d Dir) SecretKey() string { return filepath.Join(string(d), "secret.key") }
+
+// SelfSignedCert is the certificate serve makes for itself when it is given none.
+func (d Dir) SelfSignedCert() string { return filepath.Join(string(d), "tls-cert.pem") }
+
+// SelfSignedKey is the key of SelfSignedCert.
+func (d Dir) SelfSignedKey() string { return filepath.Join(string(d), "tls-key.pem") }
+
+// Socket is the admin socket: in the data folder, unless that path is too
 // long for a unix socket (about 104 bytes), then in the temp folder under a
 // name derived from the data folder's absolute path.
-func (d dataDir) socket() string {
+func (d Dir) Socket() string {
 	p := filepath.Join(string(d), "portal.sock")
 	if len(p) < 100 {
 		return p
@@ -39,89 +49,40 @@ func (d dataDir) socket() string {
 	return filepath.Join(os.TempDir(), "portal-"+hex.EncodeToString(sum[:8])+".sock")
 }
 
-// stores is an opened data folder.
-type stores struct {
-	live, test *store.Store
-	sealer     *store.Sealer
+// Stores is an opened data folder.
+type Stores struct {
+	Live, Test *store.Store
+	Sealer     *store.Sealer
+	dir        Dir
 }
 
-func (s *stores) Close() {
-	s.test.Close()
-	s.live.Close()
+// Close closes both stores.
+func (s *Stores) Close() {
+	s.Test.Close()
+	s.Live.Close()
 }
 
-// open opens both stores (creating the folder on first use).
-func (d dataDir) open(lockTimeout time.Duration) (*stores, error) {
+// Open opens both stores (creating the folder on first use), first
+// finishing a restore that was cut short.
+func (d Dir) Open(lockTimeout time.Duration) (*Stores, error) {
 	if err := os.MkdirAll(string(d), 0o700); err != nil {
 		return nil, err
 	}
 	if err := finishRestore(d); err != nil {
 		return nil, fmt.Errorf("an interrupted restore could not be finished: %w", err)
 	}
-	sealer, err := store.LoadSealer(d.seal())
+	sealer, err := store.LoadSealer(d.SecretKey())
 	if err != nil {
 		return nil, err
 	}
-	live, err := store.Open(d.live(), store.Options{Mode: store.Live, LockTimeout: lockTimeout})
+	live, err := store.Open(d.LiveDB(), store.Options{Mode: store.Live, LockTimeout: lockTimeout})
 	if err != nil {
 		return nil, err
 	}
-	test, err := store.Open(d.test(), store.Options{Mode: store.Test, LockTimeout: lockTimeout})
+	test, err := store.Open(d.TestDB(), store.Options{Mode: store.Test, LockTimeout: lockTimeout})
 	if err != nil {
 		live.Close()
 		return nil, err
 	}
-	return &stores{live: live, test: test, sealer: sealer}, nil
-}
-
-// adminClient talks to a running server over the data folder's socket, or
-// returns nil when no server answers there.
-func (d dataDir) adminClient() *http.Client {
-	sock := d.socket()
-	conn, err := net.DialTimeout("unix", sock, time.Second)
-	if err != nil {
-		return nil
-	}
-	conn.Close()
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var dl net.Dialer
-			return dl.DialContext(ctx, "unix", sock)
-		}},
-	}
-}
-
-// dataFlag adds --data with the PORTAL_DATA default.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", envOr("PORTAL_DATA", "./portal-data"), "data folder")
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
-}
-
-// parseFlags parses flags that may come before or after positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-var errUsage = errors.New("see 'portal help'")
-
-func usageErr(format string, a ...any) error {
-	return fmt.Errorf(format+" (%w)", append(a, errUsage)...)
+	return &Stores{Live: live, Test: test, Sealer: sealer, dir: d}, nil
 }

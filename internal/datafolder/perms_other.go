@@ -1,7 +1,7 @@
 //go:build !windows
 
-package main
+package datafolder
 
-// protectDataFolder: elsewhere the folder's mode (0700, set when it is made)
-// already keeps other users out.
-func protectDataFolder(string) error { return nil }
+// Protect keeps other users out of the data folder. Outside Windows the
+// folder's mode (0700, set when it is made) already does, so it does nothing.
+func (d Dir) Protect() error { return nil }

@@ -1,4 +1,4 @@
-package main
+package datafolder
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 // renames) is finished by the next start: every file ends up restored, none
 // stays old beside a new one.
 func TestInterruptedRestoreIsFinishedByTheNextStart(t *testing.T) {
-	d := dataDir(t.TempDir())
+	d := Dir(t.TempDir())
 	write := func(path, content string) {
 		t.Helper()
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -26,9 +26,9 @@ func TestInterruptedRestoreIsFinishedByTheNextStart(t *testing.T) {
 	}
 	// live.db was already renamed into place before the crash; test.db and
 	// secret.key were still staged.
-	write(d.live(), "restored live")
-	write(d.test(), "old test")
-	write(d.seal(), "old key")
+	write(d.LiveDB(), "restored live")
+	write(d.TestDB(), "old test")
+	write(d.SecretKey(), "old key")
 	write(filepath.Join(staging, "test.db"), "restored test")
 	write(filepath.Join(staging, "secret.key"), "restored key")
 	raw, _ := json.Marshal(journal{Staging: ".restore-123", Files: []string{"live.db", "test.db", "secret.key"}})
@@ -37,7 +37,7 @@ func TestInterruptedRestoreIsFinishedByTheNextStart(t *testing.T) {
 	if err := finishRestore(d); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{d.live(): "restored live", d.test(): "restored test", d.seal(): "restored key"} {
+	for path, want := range map[string]string{d.LiveDB(): "restored live", d.TestDB(): "restored test", d.SecretKey(): "restored key"} {
 		if got, _ := os.ReadFile(path); string(got) != want {
 			t.Errorf("%s holds %q, want %q", filepath.Base(path), got, want)
 		}
@@ -56,11 +56,11 @@ func TestInterruptedRestoreIsFinishedByTheNextStart(t *testing.T) {
 // A damaged journal stops the start with a clear message instead of
 // guessing which files are which.
 func TestDamagedRestoreJournalStopsTheStart(t *testing.T) {
-	d := dataDir(t.TempDir())
+	d := Dir(t.TempDir())
 	if err := os.WriteFile(filepath.Join(string(d), restoreJournal), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := d.open(time.Second)
+	_, err := d.Open(time.Second)
 	if err == nil || !strings.Contains(err.Error(), "interrupted restore") {
 		t.Fatalf("open with a damaged journal: %v", err)
 	}

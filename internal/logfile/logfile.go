@@ -1,4 +1,8 @@
-package main
+// Package logfile is a service's log file, rotated by size so it never
+// fills the disk (portal.log, then portal.log.1 … portal.log.5, oldest
+// last), and a slog handler that also hands each record to the service
+// manager's log.
+package logfile
 
 import (
 	"context"
@@ -7,19 +11,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-
-	"github.com/kardianos/service"
 )
-
-// A service's log file in the data folder, rotated by size so it never
-// fills the disk: portal.log, then portal.log.1 … portal.log.N (oldest last).
 
 const (
-	logFileMax  = 10 << 20
-	logFileKeep = 5
+	maxSize = 10 << 20 // bytes in one file
+	keep    = 5        // older files kept beside it
 )
 
-type rotatingFile struct {
+// File is a log file that rotates by size; it is safe for concurrent use.
+type File struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
@@ -28,15 +28,17 @@ type rotatingFile struct {
 	keep int
 }
 
-func openLogFile(path string) (*rotatingFile, error) {
+// Open opens the log file at path for appending (mode 0600), creating it
+// and its folder if need be.
+func Open(path string) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	r := &rotatingFile{path: path, max: logFileMax, keep: logFileKeep}
+	r := &File{path: path, max: maxSize, keep: keep}
 	return r, r.open()
 }
 
-func (r *rotatingFile) open() error {
+func (r *File) open() error {
 	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -52,7 +54,7 @@ func (r *rotatingFile) open() error {
 
 // Write appends one log record; a record that would pass the size limit
 // goes to a fresh file after the current one moves to .1.
-func (r *rotatingFile) Write(p []byte) (int, error) {
+func (r *File) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.size > 0 && r.size+int64(len(p)) > r.max {
@@ -65,7 +67,7 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *rotatingFile) rotate() error {
+func (r *File) rotate() error {
 	if err := r.f.Close(); err != nil {
 		return err
 	}
@@ -84,19 +86,33 @@ func (r *rotatingFile) rotate() error {
 	return r.open()
 }
 
-func (r *rotatingFile) Close() error {
+// Close closes the current file.
+func (r *File) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.f.Close()
 }
 
-// teeHandler also hands each record to the service manager's logger (the
-// Windows event log), which takes plain lines.
-type teeHandler struct {
-	slog.Handler
-	sys service.Logger
+// SystemLog is the part of a service manager's logger (kardianos/service's
+// Logger: the Windows event log) that Tee writes to.
+type SystemLog interface {
+	Error(v ...any) error
+	Warning(v ...any) error
+	Info(v ...any) error
 }
 
+// Tee returns a handler that hands each record to h and also, as a plain
+// line at its level, to sys.
+func Tee(h slog.Handler, sys SystemLog) slog.Handler {
+	return teeHandler{h, sys}
+}
+
+type teeHandler struct {
+	slog.Handler
+	sys SystemLog
+}
+
+// Handle writes r to the system's log, then to the wrapped handler.
 func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	line := r.Message
 	r.Attrs(func(a slog.Attr) bool {
