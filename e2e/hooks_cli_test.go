@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ func runWithStdin(t *testing.T, stdin []byte, args ...string) (string, string, i
 }
 
 func TestVerifyCommandExitsZeroForTheVectorsAndOneWithTheReason(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("hooks", "testdata", "webhook-signatures.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "hooks", "testdata", "webhook-signatures.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -123,7 +123,7 @@ func waitText(sel, text string) chromedp.Action[chromedp.Void] {
 func screenshotDir(t *testing.T) string {
 	dir := os.Getenv("PORTAL_SCREENSHOTS")
 	if dir == "" {
-		dir = filepath.Join("artifacts", "screenshots")
+		dir = filepath.Join("..", "artifacts", "screenshots")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func shots(t *testing.T, ctx context.Context, name string) {
 func axeSource(t *testing.T) string {
 	path := os.Getenv("PORTAL_AXE")
 	if path == "" {
-		path = filepath.Join(".ci", "node", "node_modules", "axe-core", "axe.min.js")
+		path = filepath.Join("..", ".ci", "node", "node_modules", "axe-core", "axe.min.js")
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Benchmarks for the spine's targets. Each target is a ratio between
 // sub-benchmarks of one run, because the machines here are shared and noisy:

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	portalBin = filepath.Join(dir, "portal")
-	build := exec.Command("go", "build", "-o", portalBin, ".")
+	build := exec.Command("go", "build", "-o", portalBin, "portal") // the module's root: the appliance's binary
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building portal:", err)
