@@ -12,13 +12,16 @@ func (s *Server) shopRoutes() []route {
 		{method: "GET", path: "/store", scope: readScope(res), handle: s.getShop, summary: "The shop's information", out: store.Shop{}},
 		{method: "PATCH", path: "/store", scope: writeScope(res), handle: s.updateShop, summary: "Change the shop's information", in: store.ShopPatch{}, out: store.Shop{}},
 		{method: "GET", path: "/store/statuses", scope: readScope(res), handle: s.getStatuses, summary: "The ticket workflow's statuses", out: []store.Status{}},
-		{method: "PUT", path: "/store/statuses", scope: writeScope(res), handle: s.putStatuses, summary: "Replace the ticket workflow (a status in use cannot be removed)", in: statusesInput{}, out: []store.Status{}},
+		{method: "PUT", path: "/store/statuses", scope: writeScope(res), handle: s.putStatuses, summary: "Replace the ticket workflow (a status in use cannot be removed; renames moves its tickets to the new name)", in: statusesInput{}, out: []store.Status{}},
 		{method: "GET", path: "/store/features", scope: readScope(res), handle: s.getFeatures, summary: "The shop's feature flags", out: store.Features{}},
 	}
 }
 
 type statusesInput struct {
 	Statuses []store.Status `json:"statuses"`
+	// Renames maps a current status to its new name in statuses; the
+	// tickets in it move with it.
+	Renames map[string]string `json:"renames"`
 }
 
 func (s *Server) getShop(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -54,7 +57,7 @@ func (s *Server) putStatuses(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	list, err := p.Store.SetStatuses(r.Context(), in.Statuses)
+	list, err := p.Store.ReplaceStatuses(r.Context(), in.Statuses, in.Renames)
 	if err != nil {
 		return err
 	}

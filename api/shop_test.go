@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -143,5 +144,79 @@ func TestShortListsTakePagingAndCarryMeta(t *testing.T) {
 			t.Errorf("%s: meta %+v", path, env.Meta)
 		}
 		c.get(path+"?per_page=999").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "per_page")
+	}
+}
+
+// What Settings → Shop and the setup step write: hours, receipt terms and
+// whether setup is done, each checked like the other fields.
+func TestShopKeepsHoursTermsAndSetupState(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	var shop store.Shop
+	c.get("/store").ok(http.StatusOK, &shop)
+	if shop.SetupComplete || shop.Hours != "" || shop.ReceiptTerms != "" {
+		t.Fatalf("a new shop %+v is already set up", shop)
+	}
+	terms := "We are not responsible for data loss.\nDevices left 90 days are recycled."
+	c.patch("/store", map[string]any{"hours": "Mon–Fri 9–6", "receipt_terms": terms, "setup_complete": true}).ok(http.StatusOK, &shop)
+	if shop.Hours != "Mon–Fri 9–6" || shop.ReceiptTerms != terms || !shop.SetupComplete {
+		t.Fatalf("patched shop %+v", shop)
+	}
+	for _, tc := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"hours": strings.Repeat("h", 301)}, "hours"},
+		{map[string]any{"receipt_terms": strings.Repeat("t", 2001)}, "receipt_terms"},
+		{map[string]any{"phone": strings.Repeat("5", 41)}, "phone"},
+		{map[string]any{"address": strings.Repeat("a", 301)}, "address"},
+		{map[string]any{"setup_complete": "yes"}, "setup_complete"},
+	} {
+		c.patch("/store", tc.body).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", tc.field)
+	}
+}
+
+// Renaming a status in use moves its tickets with it: the filter and the
+// counts follow, and a rename that would change open to closed is refused.
+func TestRenamingAStatusInUseMovesItsTickets(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	cust := c.newCustomer("Ann").ID
+	a := c.newTicket(cust, map[string]any{"status": "Waiting for Parts"})
+	c.newTicket(cust, map[string]any{"status": "Waiting for Parts"})
+	c.newTicket(cust, nil)
+
+	renamed := store.DefaultStatuses()
+	renamed[2].Name = "Parts ordered"
+	rename := map[string]string{"Waiting for Parts": "Parts ordered"}
+
+	flipped := slices.Clone(renamed)
+	flipped[2].Closed = true
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": flipped, "renames": rename}).fail(http.StatusConflict, "CONFLICT")
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": renamed, "renames": map[string]string{"Waiting for Parts": "Nowhere"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "renames")
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": renamed, "renames": map[string]string{"Unknown": "Parts ordered"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "renames")
+
+	c.api("PUT", "/store/statuses", map[string]any{"statuses": renamed, "renames": rename}).ok(http.StatusOK, nil)
+	var got ticket
+	c.get(fmt.Sprintf("/tickets/%d", a.ID)).ok(http.StatusOK, &got)
+	if got.Status != "Parts ordered" || got.UpdatedAt != a.UpdatedAt {
+		t.Fatalf("renamed ticket %+v (was updated %v)", got, a.UpdatedAt)
+	}
+	if env := c.get("/tickets?status=Parts+ordered").ok(http.StatusOK, nil); env.Meta.Total != 2 {
+		t.Errorf("%d tickets in the renamed status, want 2", env.Meta.Total)
+	}
+	if env := c.get("/tickets?status=Waiting+for+Parts").ok(http.StatusOK, nil); env.Meta.Total != 0 {
+		t.Errorf("%d tickets left in the old name", env.Meta.Total)
+	}
+	var events []struct {
+		Data struct {
+			Renamed map[string]string `json:"renamed"`
+		} `json:"data"`
+	}
+	c.get("/events?event=store.updated&per_page=1").ok(http.StatusOK, &events)
+	if len(events) != 1 || events[0].Data.Renamed["Waiting for Parts"] != "Parts ordered" {
+		t.Errorf("store.updated does not say what was renamed: %+v", events)
 	}
 }

@@ -29,6 +29,12 @@ type Shop struct {
 	Timezone string  `json:"timezone"`
 	Currency string  `json:"currency"`
 	TaxRate  Percent `json:"tax_rate"` // applied to taxable line items of new tickets
+	Hours    string  `json:"hours"`    // free text, as the shop says it ("Mon–Fri 9–6")
+	// ReceiptTerms are printed on every intake receipt, above the signature.
+	ReceiptTerms string `json:"receipt_terms"`
+	// SetupComplete is set once the owner has been through the shop's
+	// essentials; until then the console offers to finish setting up.
+	SetupComplete bool `json:"setup_complete"`
 }
 
 // ShopPatch changes some of the shop's fields.
@@ -40,21 +46,10 @@ type ShopPatch struct {
 	Timezone *string  `json:"timezone"`
 	Currency *string  `json:"currency"`
 	TaxRate  *Percent `json:"tax_rate"`
-}
-
-// Status is one step of the ticket workflow; Closed statuses close a ticket.
-type Status struct {
-	Name   string `json:"name"`
-	Closed bool   `json:"closed"`
-}
-
-// DefaultStatuses is a repair shop's workflow out of the box.
-func DefaultStatuses() []Status {
-	return []Status{
-		{"New", false}, {"In Progress", false}, {"Waiting for Parts", false},
-		{"Waiting on Customer", false}, {"Ready for Pickup", false},
-		{"Resolved", true}, {"Closed", true},
-	}
+	Hours    *string  `json:"hours"`
+	// ReceiptTerms replaces the receipt's terms ("" prints none).
+	ReceiptTerms  *string `json:"receipt_terms"`
+	SetupComplete *bool   `json:"setup_complete"`
 }
 
 // Features are the shop's feature flags (GET /store/features).
@@ -116,9 +111,15 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 		set("address", &shop.Address, p.Address)
 		set("timezone", &shop.Timezone, p.Timezone)
 		set("currency", &shop.Currency, p.Currency)
+		set("hours", &shop.Hours, p.Hours)
+		set("receipt_terms", &shop.ReceiptTerms, p.ReceiptTerms)
 		if p.TaxRate != nil && *p.TaxRate != shop.TaxRate {
 			changes = changes.with("tax_rate", change{shop.TaxRate, *p.TaxRate})
 			shop.TaxRate = *p.TaxRate
+		}
+		if p.SetupComplete != nil && *p.SetupComplete != shop.SetupComplete {
+			changes = changes.with("setup_complete", change{shop.SetupComplete, *p.SetupComplete})
+			shop.SetupComplete = *p.SetupComplete
 		}
 		out = shop
 		if len(changes) == 0 {
@@ -138,6 +139,15 @@ func (p ShopPatch) validate() error {
 	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || utf8.RuneCountInString(*p.Name) > 120) {
 		pr.Add("name", "must be 1 to 120 characters")
 	}
+	for _, f := range []struct {
+		name string
+		v    *string
+		max  int
+	}{{"phone", p.Phone, 40}, {"address", p.Address, 300}, {"hours", p.Hours, 300}, {"receipt_terms", p.ReceiptTerms, 2000}} {
+		if f.v != nil && utf8.RuneCountInString(*f.v) > f.max {
+			pr.Add(f.name, fmt.Sprintf("must be at most %d characters", f.max))
+		}
+	}
 	if p.Email != nil && *p.Email != "" && !validEmail(*p.Email) {
 		pr.Add("email", "must be a valid email address")
 	}
@@ -153,75 +163,6 @@ func (p ShopPatch) validate() error {
 		pr.Add("tax_rate", "must be a percentage from 0 to 100")
 	}
 	return pr.Err()
-}
-
-// Statuses returns the ticket workflow.
-func (s *Store) Statuses() ([]Status, error) {
-	var out []Status
-	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getJSON(tx, keyStatuses, DefaultStatuses()); return })
-	return out, err
-}
-
-// SetStatuses replaces the ticket workflow. A status that tickets use cannot be
-// removed or change whether it closes a ticket (409): the kept counts and every
-// ticket's closed_at would otherwise disagree with the workflow.
-func (s *Store) SetStatuses(ctx context.Context, list []Status) ([]Status, error) {
-	var pr Problems
-	seen := map[string]bool{}
-	if len(list) == 0 || len(list) > 30 {
-		pr.Add("statuses", "must list 1 to 30 statuses")
-	}
-	open := 0
-	for i, st := range list {
-		name := strings.TrimSpace(st.Name)
-		switch {
-		case name == "" || utf8.RuneCountInString(name) > 40 || name != st.Name:
-			pr.Add(fmt.Sprintf("statuses[%d].name", i), "must be 1 to 40 characters without surrounding spaces")
-		case seen[strings.ToLower(name)]:
-			pr.Add(fmt.Sprintf("statuses[%d].name", i), "is listed twice")
-		}
-		seen[strings.ToLower(name)] = true
-		if !st.Closed {
-			open++
-		}
-	}
-	if len(list) > 0 && (open == 0 || list[0].Closed) {
-		pr.Add("statuses", "the first status (given to new tickets) must be open")
-	}
-	if err := pr.Err(); err != nil {
-		return nil, err
-	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getJSON(tx, keyStatuses, DefaultStatuses())
-		if err != nil {
-			return err
-		}
-		next := map[string]Status{}
-		for _, st := range list {
-			next[st.Name] = st
-		}
-		for _, st := range old {
-			n := tickets.count(tx, map[string][]byte{"status": []byte(st.Name)})
-			if n == 0 {
-				continue
-			}
-			if nw, ok := next[st.Name]; !ok {
-				return Conflict("status %q is used by %d tickets; move them first", st.Name, n)
-			} else if nw.Closed != st.Closed {
-				return Conflict("status %q is used by %d tickets; it cannot change between open and closed", st.Name, n)
-			}
-		}
-		if err := putJSON(tx, keyStatuses, list); err != nil {
-			return err
-		}
-		_, err = s.appendEvent(tx, "store.updated", ordered{}.with("store_id", 1).
-			with("changes", ordered{}.with("statuses", change{old, list})))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return list, nil
 }
 
 // Features returns the feature flags.
