@@ -282,6 +282,7 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 		if err != nil {
 			return err
 		}
+		was := *item
 		if patch.Description != nil {
 			item.Description = strings.TrimSpace(*patch.Description)
 		}
@@ -309,8 +310,8 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 			return err
 		}
 		out, outTicket = *item, *t
-		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
-			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
+		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).with("line_item_id", itemID).
+			with("changes", ordered{}.with("line_item", change{was, *item}).with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
 		return err
 	})
 	return out, outTicket, err
@@ -321,7 +322,7 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 func (s *Store) DeleteLineItem(ctx context.Context, ticketID, itemID uint64) (Ticket, error) {
 	var outTicket Ticket
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		t, _, err := s.lineItem(tx, ticketID, itemID)
+		t, item, err := s.lineItem(tx, ticketID, itemID)
 		if err != nil {
 			return err
 		}
@@ -333,8 +334,10 @@ func (s *Store) DeleteLineItem(ctx context.Context, ticketID, itemID uint64) (Ti
 			return err
 		}
 		outTicket = *t
-		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).
-			with("changes", ordered{}.with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
+		// The removed line, as it was, under changes.line_item (to: null):
+		// a timeline can say what went, and an undo can put it back.
+		_, err = s.appendEvent(tx, "ticket.updated", ordered{}.with("ticket_id", ticketID).with("line_item_id", itemID).
+			with("changes", ordered{}.with("line_item", change{*item, nil}).with("totals", change{before, t.Totals})).with("ticket", t.JSON()))
 		return err
 	})
 	return outTicket, err
