@@ -17,6 +17,7 @@ func (s *Server) ticketRoutes() []route {
 		{method: "GET", path: "/tickets/counts", scope: readScope(res), handle: s.countTickets, summary: "Ticket counts split by status or assigned_to (by=), from kept counts; the list's filters narrow them", out: map[string]int{}},
 		{method: "GET", path: "/tickets/{id}", scope: readScope(res), handle: s.getTicket, summary: "Get a ticket", out: store.Ticket{}},
 		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date)", in: store.TicketPatch{}, out: store.Ticket{}},
+		{method: "GET", path: "/tickets/{id}/qr.png", scope: readScope(res), handle: s.ticketQR, summary: "A QR code (PNG) of the ticket's page in the console, for the intake receipt", file: "image/png"},
 	}
 }
 
