@@ -21,6 +21,7 @@ func (s *Server) bindSession(r *mux.Router) {
 	r.Handle("/auth/signout", s.sessionHandler(s.signOut)).Methods(http.MethodPost)
 	r.Handle("/auth/session", s.sessionHandler(s.currentSession)).Methods(http.MethodGet)
 	r.Handle("/auth/accept-invite", s.sessionHandler(s.acceptInvite)).Methods(http.MethodPost)
+	r.Handle("/auth/invitation", s.sessionHandler(s.invitation)).Methods(http.MethodPost)
 }
 
 func (s *Server) sessionHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
@@ -125,6 +126,26 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) error {
 type acceptInput struct {
 	Token    string `json:"token"`
 	Password string `json:"password"`
+}
+
+// invitation tells the invite page who is invited to which shop. The token
+// travels in a POST body, never in a URL a log could keep.
+func (s *Server) invitation(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	u, err := s.cfg.Live.Invitee(in.Token)
+	if err != nil {
+		return err
+	}
+	shop, err := s.cfg.Live.Shop()
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, map[string]string{"name": u.Name, "email": u.Email, "shop": shop.Name})
 }
 
 // acceptInvite sets an invited staff member's password and signs them in.

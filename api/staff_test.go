@@ -30,6 +30,14 @@ func TestOwnerInvitesStaffWhoSetTheirPasswordAndSignIn(t *testing.T) {
 
 	c := ts.anonymous()
 	c.origin = ts.origin()
+	// The invite page greets them: their name and email, and the shop's.
+	owner.patch("/store", map[string]any{"name": "Fix-It Corner"}).ok(http.StatusOK, nil)
+	var greeting map[string]string
+	c.call("POST", "/auth/invitation", map[string]any{"token": inv.InviteToken}).ok(http.StatusOK, &greeting)
+	if greeting["name"] != "Sam Tech" || greeting["email"] != "sam@example.com" || greeting["shop"] != "Fix-It Corner" {
+		t.Fatalf("invitation greeting %v", greeting)
+	}
+	c.call("POST", "/auth/invitation", map[string]any{"token": "nope"}).fail(http.StatusConflict, "CONFLICT")
 	c.call("POST", "/auth/accept-invite", map[string]any{"token": inv.InviteToken, "password": "short"}).
 		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "password")
 	res := c.call("POST", "/auth/accept-invite", map[string]any{"token": inv.InviteToken, "password": "a long enough password"})
@@ -39,6 +47,7 @@ func TestOwnerInvitesStaffWhoSetTheirPasswordAndSignIn(t *testing.T) {
 	}
 	c.call("POST", "/auth/accept-invite", map[string]any{"token": inv.InviteToken, "password": "a long enough password"}).
 		fail(http.StatusConflict, "CONFLICT")
+	c.call("POST", "/auth/invitation", map[string]any{"token": inv.InviteToken}).fail(http.StatusConflict, "CONFLICT") // used
 	c.call("POST", "/auth/signin", map[string]any{"email": "sam@example.com", "password": "a long enough password"}).
 		ok(http.StatusOK, nil)
 }

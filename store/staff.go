@@ -120,6 +120,20 @@ func (s *Store) AcceptInvite(ctx context.Context, token, password string) (strin
 	return session, out, err
 }
 
+// Invitee is the staff member an invitation link is for, so the page that
+// accepts it can greet them by name and email before they choose a password.
+func (s *Store) Invitee(token string) (User, error) {
+	var out User
+	err := s.view(func(tx *bolt.Tx) error {
+		r, err := s.invited(tx, token)
+		if err == nil {
+			out = r.User
+		}
+		return err
+	})
+	return out, err
+}
+
 // ErrBadInvite means an invitation link is unknown, used or expired.
 var ErrBadInvite = &ConflictError{Msg: "this invitation link is no longer valid; ask the owner for a new one"}
 
