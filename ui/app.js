@@ -1,133 +1,105 @@
 // The console: sign-in screens, then the shell (navigation, test-mode banner,
-// live status) around one page at a time, chosen by the URL.
+// live status) around one page at a time, chosen by the URL. The URL also
+// holds the mode (/test/… is the test store; see lib/mode.js).
 
-import { el, link, typing } from "./lib/dom.js";
-import { call, get, mode, setMode } from "./lib/api.js";
+import { el, link } from "./lib/dom.js";
+import { call, get } from "./lib/api.js";
+import { mode, otherMode, routePath, appHref } from "./lib/mode.js";
 import { live } from "./lib/live.js";
 import { setShop } from "./lib/format.js";
+import { buildShell } from "./lib/shell.js";
+import { installKeys } from "./lib/keys.js";
 import { showSetup, showInvite, showSignIn } from "./pages/auth.js";
+import { showShopStep } from "./pages/welcome.js";
 import { ticketQueue } from "./pages/tickets.js";
 import { newTicket } from "./pages/newticket.js";
 import { ticketPage } from "./pages/ticket.js";
+import { receiptPage } from "./pages/receipt.js";
 import { customerList, customerPage } from "./pages/customers.js";
+import { shopPage } from "./pages/shop.js";
 import { keysPage } from "./pages/keys.js";
 import { webhookList, webhookPage } from "./pages/webhooks.js";
 import { eventStream } from "./pages/events.js";
 import { staffPage } from "./pages/staff.js";
 import { appliancePage } from "./pages/appliance.js";
-import { shortcutsDialog } from "./pages/shortcuts.js";
 
 const root = document.getElementById("app");
 
-// Screens of the console: path pattern, page, the scope it needs, nav entry.
+const ticketRecord = ([id]) => ({ api: `/api/v1/tickets/${id}`, name: (t) => `Ticket #${t.number}` });
+
+// Screens of the console: path pattern, page, the scope it needs; up is
+// where Esc leaves to, record how to ask the other mode for what a 404 missed.
 const screens = [
   { path: /^\/(tickets)?$/, page: ticketQueue, scope: "tickets.read" },
   { path: /^\/tickets\/new$/, page: newTicket, scope: "tickets.write" },
-  { path: /^\/tickets\/(\d+)$/, page: ticketPage, scope: "tickets.read" },
+  { path: /^\/tickets\/(\d+)$/, page: ticketPage, scope: "tickets.read", up: () => "/tickets", record: ticketRecord },
+  { path: /^\/tickets\/(\d+)\/receipt$/, page: receiptPage, scope: "tickets.read", up: ([id]) => `/tickets/${id}`, record: ticketRecord },
   { path: /^\/customers$/, page: customerList, scope: "customers.read" },
-  { path: /^\/customers\/(\d+)$/, page: customerPage, scope: "customers.read" },
+  { path: /^\/customers\/(\d+)$/, page: customerPage, scope: "customers.read", up: () => "/customers",
+    record: ([id]) => ({ api: `/api/v1/customers/${id}`, name: (c) => c.name }) },
+  { path: /^\/settings\/shop$/, page: shopPage, scope: "store.read" },
   { path: /^\/settings\/keys$/, page: keysPage, scope: "keys.read" },
   { path: /^\/settings\/webhooks$/, page: webhookList, scope: "webhooks.read" },
-  { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read" },
+  { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read", up: () => "/settings/webhooks",
+    record: ([id]) => ({ api: `/api/v1/webhooks/${id}`, name: (w) => `The webhook to ${w.url}` }) },
   { path: /^\/settings\/events$/, page: eventStream, scope: "events.read" },
   { path: /^\/settings\/staff$/, page: staffPage, scope: "users.read" },
   { path: /^\/settings\/appliance$/, page: appliancePage, scope: "backup.read" },
 ];
 
-// The navigation: the shop's work, then settings, each entry shown to the
-// roles that hold its scope.
-const nav = [
-  ["Shop", [
-    ["Tickets", "/tickets", "tickets.read"],
-    ["Customers", "/customers", "customers.read"],
-  ]],
-  ["Settings", [
-    ["Staff", "/settings/staff", "users.write"],
-    ["API keys", "/settings/keys", "keys.read"],
-    ["Webhooks", "/settings/webhooks", "webhooks.read"],
-    ["Events", "/settings/events", "events.read"],
-    ["Appliance", "/settings/appliance", "backup.read"],
-  ]],
-];
-
 let ctx = null; // the signed-in console: session, shop, statuses, staff
-let current = null; // the page on screen: { node, onEvent, onResync, onEscape, destroy, focus }
+let current = null; // the page on screen: { node, onEvent, onResync, onEscape, onKey, destroy, focus }
+let currentScreen = null; // its screen and params, for Esc
 let pendingEvents = null; // events that arrive while a page loads
 let shell = null;
-let stopStatus = () => {};
+let shownPath = ""; // the console path (with its query) on screen, without the mode
+let failedOffline = false; // the page on screen could not load: Portal was out of reach
 
-export function navigate(href, { replace = false } = {}) {
-  if (replace) history.replaceState(null, "", href);
-  else history.pushState(null, "", href);
+const here = () => routePath() + location.search;
+
+// navigate shows a console path ("/tickets/7") in the tab's mode. The entry
+// remembers where it came from, so Esc can step back to that very list.
+export function navigate(path, { replace = false } = {}) {
+  const href = appHref(path);
+  if (replace) history.replaceState(history.state, "", href);
+  else history.pushState({ from: here() }, "", href);
   render();
+}
+
+// goUp leaves the page for its parent: back through history when that is
+// where the user came from (the list as it was: search, filters, page),
+// else to the parent itself.
+function goUp(parent) {
+  const from = history.state?.from;
+  if (from && from.split("?")[0] === parent) history.back();
+  else navigate(parent);
 }
 
 async function loadContext() {
   const session = (await call("GET", "/auth/session")).data;
   const [shop, statuses, users] = await Promise.all([
-    get("/api/v1/store"), get("/api/v1/store/statuses"), get("/api/v1/users/active?per_page=200"),
+    get("/api/v1/store"), get("/api/v1/store/statuses"), get("/api/v1/users?per_page=200"),
   ]);
   setShop(shop.data);
   const can = (scope) => session.scopes.includes(scope);
+  const email = session.user.email.toLowerCase();
   return {
     session, can, navigate,
     isOwner: session.user.role === "owner",
-    shop: shop.data, statuses: statuses.data, users: users.data,
-    userName: (id) => users.data.find((u) => u.id === id)?.name ?? (id ? `#${id}` : ""),
+    shop: shop.data, statuses: statuses.data,
+    users: users.data.filter((u) => u.active), // who can be assigned
+    // me is the signed-in member as this mode's store knows them (the test
+    // store has staff of its own), for "Mine".
+    me: users.data.find((u) => u.active && u.email.toLowerCase() === email) || null,
+    userName: (id) => users.data.find((u) => u.id === id)?.name ?? (id ? "a former staff member" : ""),
   };
-}
-
-function buildShell() {
-  const content = el("main", { id: "content", tabindex: "-1" });
-  const status = el("span", { class: "live-status", role: "status" });
-  stopStatus();
-  stopStatus = live.onStatus((s) => {
-    status.dataset.state = s;
-    status.textContent = s === "live" ? "Live" : "Reconnecting…";
-    status.title = s === "live" ? "Changes appear as they happen" : "The connection dropped; trying again";
-  });
-  const testSwitch = el("button", {
-    type: "button", role: "switch", class: "switch", "aria-checked": String(mode() === "test"),
-    onclick: () => {
-      setMode(mode() === "test" ? "live" : "test");
-      live.restart();
-      start();
-    },
-  }, el("span", { class: "knob", "aria-hidden": "true" }), "Test mode");
-  const groups = nav.map(([label, entries]) => {
-    const items = entries.filter((n) => ctx.can(n[2])).map((n) => el("li", {}, link(n[1], n[0])));
-    return items.length ? el("ul", { "aria-label": label }, items) : null;
-  });
-  const side = el("nav", { class: "side", "aria-label": "Main" },
-    el("div", { class: "shop-name", text: ctx.shop.name || "Portal" }),
-    groups,
-    el("div", { class: "side-foot" },
-      testSwitch, status,
-      el("div", { class: "who" }, el("span", { text: ctx.session.user.name }), " · ",
-        el("button", { type: "button", class: "linklike", text: "Sign out", onclick: signOut })),
-      el("button", { type: "button", class: "linklike", text: "Keyboard shortcuts (?)", onclick: () => shortcutsDialog().showModal() }),
-      tlsLine(ctx.session.tls_fingerprint)));
-  const banner = mode() === "test"
-    ? el("div", { class: "test-banner", role: "note", text: "TEST MODE — test data, test webhooks" })
-    : null;
-  const frame = el("div", { class: "frame" }, el("a", { href: "#content", class: "skip", text: "Skip to content" }), banner,
-    el("div", { class: "layout" }, side, content));
-  root.replaceChildren(frame);
-  return { content, side };
-}
-
-// tlsLine shows the certificate's fingerprint, so staff can compare it with
-// the one the browser shows (or `portal serve` printed) before trusting it.
-function tlsLine(fingerprint) {
-  if (!fingerprint) return null;
-  return el("div", { class: "tls-fp", title: `TLS certificate SHA-256 fingerprint: ${fingerprint}` },
-    "TLS fingerprint ", el("span", { class: "fp", text: fingerprint }));
 }
 
 // leave ends the page on screen: its timers and pending reloads stop.
 function leave() {
   current?.destroy?.();
   current = null;
+  currentScreen = null;
   pendingEvents = null;
 }
 
@@ -140,16 +112,21 @@ async function signOut() {
   start();
 }
 
+// switchMode opens the same section in the other mode. A record's page goes
+// to its list: test ticket 3 is not live ticket 3.
+function switchMode() {
+  const section = routePath().replace(/^(\/tickets|\/customers|\/settings\/webhooks)\/.+$/, "$1");
+  location.assign(appHref(section, otherMode()));
+}
+
 async function render() {
   leave();
-  shownPath = location.pathname + location.search;
-  const path = location.pathname.replace(/\/+$/, "") || "/";
-  for (const a of shell.side.querySelectorAll("a[data-nav]")) {
-    const here = path === a.getAttribute("href") || path.startsWith(a.getAttribute("href") + "/") ||
-      (path === "/" && a.getAttribute("href") === "/tickets");
-    if (here) a.setAttribute("aria-current", "page");
-    else a.removeAttribute("aria-current");
-  }
+  failedOffline = false;
+  const cameFrom = shownPath;
+  shownPath = here();
+  const path = routePath();
+  shell.markNav(path);
+  shell.closeDrawer();
   const screen = screens.find((s) => s.path.test(path));
   const content = shell.content;
   if (!screen) {
@@ -169,71 +146,67 @@ async function render() {
     const page = await screen.page(ctx, params, new URLSearchParams(location.search));
     if (current !== token) { page.destroy?.(); return; } // the user moved on meanwhile
     current = page;
+    currentScreen = { screen, params };
     content.replaceChildren(page.node);
     document.title = `${page.title || "Portal"} · ${ctx.shop.name || "Portal"}${mode() === "test" ? " (test)" : ""}`;
-    if (page.focus) page.focus();
-    else content.focus({ preventScroll: true });
+    focusPage(page, cameFrom);
     const missed = pendingEvents || [];
     pendingEvents = null;
     for (const ev of missed) page.onEvent?.(ev);
   } catch (err) {
     if (current !== token) return;
+    if (err.status === 404 && screen.record && await showElsewhere(screen.record(params), token)) {
+      if (current === token) current = null;
+      return;
+    }
+    if (current !== token) return;
     current = null;
+    failedOffline = err.status === 0; // loaded again once the live feed is back
     content.replaceChildren(el("h1", { text: err.status === 404 ? "Not found" : "Something went wrong" }),
       el("p", { class: "error", role: "alert", text: err.message }),
       el("p", {}, link("/tickets", "Back to the ticket queue")));
   }
 }
 
-// Shortcuts: "/" search, "n" new ticket, "g t"/"g c" go, "j"/"k" move in
-// lists, "?" help. Never while typing, so no text is lost.
-let pendingG = false;
-function onKey(e) {
-  if (!ctx || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (typing(e.target) || document.querySelector("dialog[open]")) return;
-  if (e.key === "Escape") { current?.onEscape?.(e); return; }
-  if (current?.onKey?.(e)) { e.preventDefault(); return; }
-  if (pendingG) {
-    pendingG = false;
-    const to = { t: "/tickets", c: "/customers", w: "/settings/webhooks", e: "/settings/events", k: "/settings/keys" }[e.key];
-    if (to) { e.preventDefault(); navigate(to); }
-    return;
-  }
-  switch (e.key) {
-    case "g": pendingG = true; setTimeout(() => { pendingG = false; }, 1200); return;
-    case "/": {
-      const s = shell.content.querySelector("[data-search]");
-      if (s) { e.preventDefault(); s.focus(); s.select(); }
-      return;
-    }
-    case "n": if (ctx.can("tickets.write")) { e.preventDefault(); navigate("/tickets/new"); } return;
-    case "?": e.preventDefault(); shortcutsDialog().showModal(); return;
-    case "j": case "k": moveInList(e.key === "j" ? 1 : -1) && e.preventDefault(); return;
-  }
+// focusPage puts focus where the user left off: back on a list, the row of
+// the record they came from; else where the page wants it.
+function focusPage(page, cameFrom) {
+  const back = cameFrom && shell.content.querySelector(`[data-list] a[href="${CSS.escape(appHref(cameFrom.split("?")[0]))}"]`);
+  if (back) {
+    back.focus({ preventScroll: true });
+    back.scrollIntoView({ block: "nearest" });
+  } else if (page.focus) page.focus();
+  else shell.content.focus({ preventScroll: true });
 }
 
-// moveInList moves focus between the rows of the page's main list.
-function moveInList(step) {
-  const rows = [...shell.content.querySelectorAll("[data-list] > tr, [data-list] > li")];
-  if (!rows.length) return false;
-  const at = rows.findIndex((r) => r.contains(document.activeElement));
-  const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step))];
-  // A row's link opens it; a row without one takes focus itself, so Enter
-  // never lands on a button such as "Remove access".
-  const target = next.querySelector("a");
-  if (target) target.focus();
-  else { next.tabIndex = -1; next.focus(); }
+// showElsewhere answers a record this mode lacks: when the other mode holds
+// it, it says so and links there (a plain link: the other mode is a new page).
+async function showElsewhere(record, token) {
+  const other = otherMode();
+  let found;
+  try {
+    found = (await call("GET", record.api, undefined, { mode: other })).data;
+  } catch {
+    return false;
+  }
+  if (current !== token) return true; // the user moved on meanwhile
+  shell.content.replaceChildren(el("h1", { text: `Not in ${mode()} mode` }),
+    el("p", { text: `${record.name(found)} is in ${other} mode, not here in ${mode()} mode.` }),
+    el("p", {}, el("a", { class: "button", href: appHref(here(), other), text: `Open it in ${other} mode` })),
+    el("p", {}, link("/tickets", `Back to the ${mode()} ticket queue`)));
+  shell.content.focus({ preventScroll: true });
   return true;
 }
 
-function onClick(e) {
-  const a = e.target.closest?.("a[data-nav]");
-  if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
-  e.preventDefault();
-  navigate(a.getAttribute("href"));
+// escape steps out of the page: its own Esc first (a draft to keep), then up.
+function escape(e) {
+  if (current?.onEscape?.(e)) return;
+  const up = currentScreen?.screen.up;
+  if (up) goUp(up(currentScreen.params));
 }
 
 function onLive(ev) {
+  if (ev.event === "store.updated") updateShop(ev.data || {});
   if (pendingEvents) { pendingEvents.push(ev); return; }
   // After a gap the log could not fill, pages reload their data in place;
   // forms and drafts stay as they are.
@@ -241,9 +214,26 @@ function onLive(ev) {
   current?.onEvent?.(ev);
 }
 
+// updateShop follows a change to the shop made in any tab: its name,
+// currency and zone, and the ticket statuses.
+function updateShop(d) {
+  if (!ctx) return;
+  if (d.store) {
+    ctx.shop = d.store;
+    setShop(d.store);
+    shell.setShopName(d.store.name);
+  }
+  if (d.changes?.statuses?.to) ctx.statuses = d.changes.statuses.to;
+}
+
 async function start() {
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (location.pathname === "/setup" && token) return showSetup(root, token, start);
+  if (location.pathname === "/setup" && token) {
+    return showSetup(root, token, () => {
+      history.replaceState(null, "", "/"); // a reload lands on the queue, which offers to finish
+      showShopStep(root, start);
+    });
+  }
   if (location.pathname === "/invite" && token) return showInvite(root, token, start);
   try {
     ctx = await loadContext();
@@ -254,17 +244,31 @@ async function start() {
       el("button", { type: "button", text: "Try again", onclick: start })));
     return;
   }
-  shell = buildShell();
+  ctx.up = goUp;
+  ctx.shopChanged = (shop) => updateShop({ store: shop });
+  ctx.statusesChanged = (list) => { ctx.statuses = list; };
+  shell = buildShell(root, ctx, { signOut, switchMode });
   live.start();
   await render();
 }
 
+// A plain click on an in-app link is the router's; a click with a modifier
+// (a new tab) is the browser's, and the href already holds the mode.
+function onClick(e) {
+  const a = e.target.closest?.("a[data-nav]");
+  if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(a.getAttribute("href"));
+}
+
 live.on(onLive);
-let shownPath = location.pathname + location.search;
+// A page that failed because Portal was out of reach (a restart) loads
+// again by itself once the connection is back.
+live.onStatus((s) => { if (s === "live" && failedOffline && ctx) render(); });
+document.addEventListener("click", onClick);
 window.addEventListener("popstate", () => {
   // A hash change (the skip link) is not a new page.
-  const now = location.pathname + location.search;
-  if (!ctx || now === shownPath) return;
+  if (!ctx || here() === shownPath) return;
   render();
 });
 window.addEventListener("portal:signed-out", () => {
@@ -274,6 +278,12 @@ window.addEventListener("portal:signed-out", () => {
   ctx = null;
   showSignIn(root, start);
 });
-document.addEventListener("keydown", onKey);
-document.addEventListener("click", onClick);
+installKeys({
+  active: () => !!ctx,
+  ctx: () => ctx,
+  page: () => current,
+  shell: () => shell,
+  navigate,
+  escape,
+});
 start();

@@ -1,19 +1,10 @@
 // Talking to the appliance. The console uses the same /api/v1 as
 // integrations, authenticated by its session cookie; Portal-Mode picks the
-// test store when the test-mode switch is on.
+// store of the mode in the page's URL (see mode.js).
 
-// The mode belongs to the tab (sessionStorage): a tab showing the live
-// banner-less console must never write to the test store because another
-// tab switched, nor the other way round.
-const modeKey = "portal.mode";
+import { mode } from "./mode.js";
 
-export function mode() {
-  return sessionStorage.getItem(modeKey) === "test" ? "test" : "live";
-}
-
-export function setMode(m) {
-  sessionStorage.setItem(modeKey, m === "test" ? "test" : "live");
-}
+export { mode };
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -24,8 +15,9 @@ export class ApiError extends Error {
   }
 }
 
-// opts.mode overrides the tab's mode for system records that have no test
-// counterpart (API keys): the server refuses them in test mode.
+// opts.mode overrides the tab's mode: for system records that have no test
+// counterpart (API keys; the server refuses them in test mode), and to ask
+// the other mode whether it holds a record this one does not.
 export async function call(method, path, body, opts = {}) {
   const headers = { "Portal-Mode": opts.mode || mode() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -48,6 +40,21 @@ export async function call(method, path, body, opts = {}) {
 }
 
 export const get = (path) => call("GET", path);
+
+// dataURL fetches a file (an image) in the tab's mode and returns it as a
+// data: URL, which the console's CSP allows for images: an <img src> cannot
+// send the Portal-Mode header.
+export async function dataURL(path) {
+  const res = await fetch(path, { headers: { "Portal-Mode": mode() }, credentials: "same-origin" });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
+  const blob = await res.blob();
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}
 
 // query builds "?a=1&b=2" from the set values of params.
 export function query(params) {

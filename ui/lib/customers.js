@@ -16,8 +16,9 @@ export async function customerNames(ids) {
     await Promise.all(missing.slice(i, i + 6).map(async (id) => {
       try {
         names.set(key(m, id), (await get(`/api/v1/customers/${id}`)).data.name);
-      } catch {
-        names.set(key(m, id), `Customer ${id}`);
+      } catch (err) {
+        // A customer who is gone stays named so; a failed request is tried again next time.
+        if (err.status === 404) names.set(key(m, id), "Customer not on record");
       }
     }));
   }

@@ -2,6 +2,8 @@
 // text nodes or attribute values, never as HTML, so a customer named
 // "<img src=x onerror=…>" is just a name.
 
+import { appHref } from "./mode.js";
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -10,16 +12,17 @@ export function el(tag, attrs = {}, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  // Children nest as deep as the page builds them (lists of pairs of nodes).
+  for (const c of children.flat(Infinity)) {
     if (c !== null && c !== undefined && c !== false) node.append(c);
   }
   return node;
 }
 
-// link is an in-app anchor: a real href (open in a new tab works) that the
-// router takes over on a plain click.
+// link is an in-app anchor: a real href in the tab's mode (open in a new tab
+// keeps it) that the router takes over on a plain click.
 export function link(href, text, attrs = {}) {
-  return el("a", { href, "data-nav": "", ...attrs, text });
+  return el("a", { href: appHref(href), "data-nav": "", ...attrs, text });
 }
 
 // field is a label with its control and the place its error goes, so an

@@ -51,6 +51,11 @@ export function toShopTime(iso) {
   return new Date(wallClock(new Date(iso).getTime())).toISOString().slice(0, 16);
 }
 
+// dateTime is a date and time for paper: "Nov 30, 2026, 3:04 PM".
+export function dateTime(iso) {
+  return iso ? fmt({ dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "";
+}
+
 export function fullTime(iso) {
   return iso ? fmt({ dateStyle: "medium", timeStyle: "long" }).format(new Date(iso)) : "";
 }
@@ -85,4 +90,28 @@ export function statusClass(name, statuses) {
   if (n.startsWith("waiting")) return "st-waiting";
   if (n.startsWith("ready")) return "st-ready";
   return "st-progress";
+}
+
+// parseDecimal reads a number as people type it in a shop: "12.50",
+// "12,50" (a decimal comma), "1,234.50", "1.234,50", "$ 12.50". A lone
+// comma is the decimal point when at most places digits follow it; commas
+// group thousands only when there are several ("1,234,567") or a point
+// follows: "12,505" could be either, and a price a thousand times too high
+// must not be guessed. What it cannot read it returns as typed (trimmed),
+// for the form to explain.
+export function parseDecimal(text, places = 2) {
+  const typed = String(text ?? "").trim();
+  let s = typed.replace(/[\s\u00a0\u202f']/g, "").replace(/^[^\d.,+-]+|[^\d.,]+$/g, "");
+  if (s === "") return typed;
+  const hasDot = s.includes("."), hasComma = s.includes(",");
+  if (hasDot && hasComma) {
+    const dec = s.lastIndexOf(".") > s.lastIndexOf(",") ? "." : ",";
+    s = s.split(dec === "." ? "," : ".").join("").replace(dec, ".");
+  } else if (hasComma) {
+    const groups = s.split(",");
+    if (groups.length === 2 && groups[1].length <= places) s = groups.join(".");
+    else if (groups.length > 2 && groups.slice(1).every((g) => g.length === 3)) s = groups.join("");
+    else return typed;
+  }
+  return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(s) ? Number(s) : typed;
 }

@@ -3,6 +3,7 @@
 
 import { el, link, field, showErrors, busy, debounce, flash, renderPager } from "../lib/dom.js";
 import { call, get, query } from "../lib/api.js";
+import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { rememberCustomer } from "../lib/customers.js";
 
@@ -12,7 +13,7 @@ export async function customerList(ctx, _params, search) {
   const state = { q: search.get("q") || "", page: Math.max(1, Number(search.get("page")) || 1) };
   const box = el("input", { type: "search", name: "q", value: state.q, "data-search": true, "aria-label": "Search customers", placeholder: "Name, email or phone   /", autocomplete: "off" });
   const body = el("tbody", { "data-list": true });
-  const table = el("table", {},
+  const table = el("table", { class: "rows" },
     el("caption", { class: "visually-hidden", text: "Customers" }),
     el("thead", {}, el("tr", {}, ["Name", "Phone", "Email", "Company", "Since"].map((h) => el("th", { scope: "col", text: h })))), body);
   const empty = el("div", { class: "empty", hidden: true });
@@ -23,7 +24,7 @@ export async function customerList(ctx, _params, search) {
     const mine = ++seq;
     const r = await get(`/api/v1/customers${query({ q: state.q, page: state.page, per_page: perPage, sort: state.q ? "" : "name", order: state.q ? "" : "asc" })}`);
     if (mine !== seq) return;
-    history.replaceState(null, "", `/customers${query({ q: state.q, page: state.page > 1 ? state.page : "" })}`);
+    replaceURL(`/customers${query({ q: state.q, page: state.page > 1 ? state.page : "" })}`);
     body.replaceChildren(...r.data.map((c) => {
       rememberCustomer(c);
       return el("tr", { "data-id": String(c.id) },
@@ -110,7 +111,7 @@ export async function customerPage(ctx, [id]) {
 
   async function loadTickets() {
     const r = await get(`/api/v1/customers/${id}/tickets?per_page=200&sort=updated_at&order=desc`);
-    body.replaceChildren(...r.data.map((t) => el("tr", {},
+    body.replaceChildren(...r.data.map((t) => el("tr", { "data-id": String(t.id) },
       el("td", { class: "num" }, link(`/tickets/${t.id}`, `#${t.number}`)),
       el("td", { text: device(t.device) }), el("td", { text: t.issue }),
       el("td", {}, el("span", { class: `status ${statusClass(t.status, ctx.statuses)}`, text: t.status })),
@@ -128,7 +129,7 @@ export async function customerPage(ctx, [id]) {
       notice,
       el("div", { class: "columns" },
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
-          el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body))),
+          el("div", { class: "table-wrap" }, el("table", { class: "rows" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body))),
         el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
     title: customer.name,
     onEvent(ev) {

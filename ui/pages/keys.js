@@ -50,7 +50,7 @@ export async function keysPage(ctx) {
 
   const node = el("section", { class: "page" },
     el("header", { class: "page-head" }, el("h1", { text: "API keys" })),
-    el("p", { class: "muted", text: "Keys let integrations use the API. A key is shown once, when it is created; Portal keeps only its hash. Keys are the same in live and test mode: a developer key sees only test data." }),
+    el("p", { class: "muted", text: "Keys let integrations use the API. A key is shown once, when it is created: Portal cannot show it again. Keys are the same in live and test mode: a developer key sees only test data." }),
     shown,
     el("div", { class: "table-wrap" }, el("table", {},
       el("thead", {}, el("tr", {}, ["Name", "Type", "Mode", "Scopes", "Tier", "Created", ""].map((h) => el("th", { scope: "col", text: h })))), list)),

@@ -1,7 +1,7 @@
 // The intake form: find the customer or create them in the same breath, then
 // the device and what is wrong with it.
 
-import { el, field, showErrors, busy, debounce } from "../lib/dom.js";
+import { el, link, field, showErrors, busy, debounce } from "../lib/dom.js";
 import { call, get, query, ApiError } from "../lib/api.js";
 import { rememberCustomer } from "../lib/customers.js";
 import { fromShopTime, shopZone } from "../lib/format.js";
@@ -35,7 +35,13 @@ export async function newTicket(ctx, _params, search) {
   let active = -1;
   let results = [];
 
+  // settled clears the "choose a customer" error once one is chosen or being made.
+  function settled() {
+    showErrors(customerField, {});
+  }
+
   function showPicked() {
+    if (chosen) settled();
     picked.hidden = !chosen;
     customerField.hidden = !!chosen;
     options.hidden = true;
@@ -65,6 +71,7 @@ export async function newTicket(ctx, _params, search) {
   }
 
   function startNew() {
+    settled();
     const typed = find.value.trim();
     options.hidden = true;
     find.setAttribute("aria-expanded", "false");
@@ -98,8 +105,9 @@ export async function newTicket(ctx, _params, search) {
       e.preventDefault();
       items[Math.max(active, 0)].pick();
     } else if (e.key === "Escape" && !options.hidden) {
-      e.stopPropagation();
+      e.preventDefault(); // Esc closes the list; the next one leaves the field
       options.hidden = true;
+      find.setAttribute("aria-expanded", "false");
     }
   });
 
@@ -122,7 +130,7 @@ export async function newTicket(ctx, _params, search) {
     field("What is wrong", issue, "In the customer's words; you can add notes later."),
     el("div", { class: "row" }, field("Assign to", assignee), field("Priority", priority), field("Due", due, `Shop time (${shopZone()})`)),
     error,
-    el("div", { class: "actions" }, submit, el("a", { href: "/tickets", "data-nav": true, class: "quiet", text: "Cancel" })));
+    el("div", { class: "actions" }, submit, link("/tickets", "Cancel", { class: "quiet" })));
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -163,7 +171,8 @@ export async function newTicket(ctx, _params, search) {
     focus: () => (chosen ? brand : find).focus(),
     onEscape: () => {
       const started = [find, brand, model, serial, imei, issue].some((i) => i.value.trim());
-      if (!started || confirm("Leave this ticket unfinished? What you typed is lost.")) ctx.navigate("/tickets");
+      if (!started || confirm("Leave this ticket unfinished? What you typed is lost.")) ctx.up("/tickets");
+      return true;
     },
   };
 }

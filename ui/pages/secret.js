@@ -2,7 +2,7 @@
 
 import { el } from "../lib/dom.js";
 
-export function secretReveal(title, pairs, note = "Copy it now: Portal keeps only a hash or a sealed copy and will not show it again.") {
+export function secretReveal(title, pairs, note = "Copy it now and keep it somewhere safe: Portal will not show it again.") {
   const panel = el("div", { class: "secret-panel", role: "region", "aria-label": title },
     el("h2", { text: title }),
     el("p", { text: note }));

@@ -1,12 +1,28 @@
-// The "?" dialog listing the console's keyboard shortcuts.
+// The console's keyboard shortcuts: one table that both the key handler
+// (lib/keys.js, for the "g" jumps) and the "?" dialog read, so the dialog
+// lists every shortcut there is.
 
 import { el } from "../lib/dom.js";
 
-const shortcuts = [
-  ["/", "Search"], ["n", "New ticket"], ["g then t", "Go to tickets"], ["g then c", "Go to customers"],
-  ["g then w", "Go to webhooks"], ["g then e", "Go to events"], ["g then k", "Go to API keys"],
-  ["j / k", "Next / previous row"], ["Enter", "Open the row"], ["Ctrl+Enter", "Add the note"],
-  ["Esc", "Close, or back to the queue"], ["?", "This list"],
+const mine = (ctx) => (ctx.me ? `/tickets?assigned_to=${ctx.me.id}` : null);
+
+// go: the key after "g"; to: where it goes for this console (null: nowhere).
+export const shortcuts = [
+  { keys: "/", what: "Search the list" },
+  { keys: "n", what: "New ticket" },
+  { keys: "g then t", what: "Go to tickets", go: "t", to: () => "/tickets" },
+  { keys: "g then m", what: "Go to my tickets", go: "m", to: mine },
+  { keys: "g then c", what: "Go to customers", go: "c", to: () => "/customers" },
+  { keys: "g then s", what: "Go to shop settings", go: "s", to: () => "/settings/shop" },
+  { keys: "g then w", what: "Go to webhooks", go: "w", to: () => "/settings/webhooks" },
+  { keys: "g then e", what: "Go to events", go: "e", to: () => "/settings/events" },
+  { keys: "g then k", what: "Go to API keys", go: "k", to: () => "/settings/keys" },
+  { keys: "j / k", what: "Next / previous row" },
+  { keys: "Enter", what: "Open the row" },
+  { keys: "p", what: "Intake receipt of the open ticket" },
+  { keys: "Ctrl+Enter", what: "Add the note" },
+  { keys: "Esc", what: "Step out: close the list, leave the field, then the page" },
+  { keys: "?", what: "This list" },
 ];
 
 let dialog = null;
@@ -15,7 +31,9 @@ export function shortcutsDialog() {
   if (dialog?.isConnected) return dialog;
   dialog = el("dialog", { class: "shortcuts", "aria-labelledby": "shortcuts-title" },
     el("h2", { id: "shortcuts-title", text: "Keyboard shortcuts" }),
-    el("dl", {}, shortcuts.map(([k, what]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: what })])),
+    el("dl", {}, shortcuts.map((s) => el("div", { class: "shortcut" },
+      el("dt", {}, s.keys.split(" ").map((k) => (["then", "/"].includes(k) && s.keys !== "/" ? ` ${k} ` : el("kbd", { text: k })))),
+      el("dd", { text: s.what })))),
     el("form", { method: "dialog" }, el("button", { type: "submit", text: "Close" })));
   document.body.append(dialog);
   return dialog;

@@ -5,7 +5,7 @@
 import { el, link, field, showErrors, busy, flash, debounce } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 import { when, fullTime, money, device, statusClass, ago, toShopTime, fromShopTime } from "../lib/format.js";
-import { changeList, actorName } from "../lib/describe.js";
+import { ticketAction, actorName, derived } from "../lib/describe.js";
 import { moneyPanel } from "./ticketmoney.js";
 
 export async function ticketPage(ctx, [id]) {
@@ -52,9 +52,12 @@ export async function ticketPage(ctx, [id]) {
     return ours.has(d.ticket?.updated_at);
   };
 
-  const notice = el("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
+  const notices = el("ul", { class: "notice-lines" });
+  const notice = el("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true },
+    notices, el("button", { type: "button", class: "quiet", text: "Dismiss", onclick: () => { notice.hidden = true; notices.replaceChildren(); } }));
   const title = el("h1", {});
   const meta = el("p", { class: "muted" });
+  const balance = el("p", { class: "balance" });
 
   // Header controls change the ticket at once.
   const status = el("select", { name: "status", disabled: !canWrite },
@@ -115,18 +118,23 @@ export async function ticketPage(ctx, [id]) {
       el("span", { text: device(ticket.device) || "Device not recorded" }), " ",
       el("span", { class: `status ${statusClass(ticket.status, ctx.statuses)}`, text: ticket.status }));
     meta.replaceChildren(
-      customer ? link(`/customers/${customer.id}`, customer.name) : `Customer ${ticket.customer_id}`,
+      customer ? link(`/customers/${customer.id}`, customer.name) : "Customer not on record",
       customer?.phone ? ` · ${customer.phone}` : "",
       ticket.device.serial ? ` · Serial ${ticket.device.serial}` : "",
       ticket.device.imei ? ` · IMEI ${ticket.device.imei}` : "",
       ` · Opened ${when(ticket.created_at)}`);
+    // The balance sits in the header, in view on a tablet before the
+    // money panel is scrolled to.
+    const owed = Number(ticket.totals.balance);
+    balance.replaceChildren(el("span", { class: "muted", text: "Balance " }), el("strong", { class: "num", text: money(owed) }));
+    if (Number(ticket.totals.total) > 0 && owed === 0) balance.append(el("span", { class: "muted", text: " · paid in full" }));
   }
 
   function setTicket(t) {
     ticket = t;
     renderHead();
     fillControls();
-    money.setTicket(t);
+    panel.setTicket(t);
   }
 
   // The timeline: the issue first, then notes and events, oldest first.
@@ -149,11 +157,9 @@ export async function ticketPage(ctx, [id]) {
   }
   function eventItem(ev, animate) {
     const text = eventText(ev, ctx);
-    if (!text) return;
-    const who = actorName(ev);
+    if (!text || ev.event === "ticket.note_added") return; // the note itself is in the timeline
     addItem(ev.event_id, ev.timestamp, el("li", { class: "event" },
-      who ? el("strong", { class: "actor", text: who }) : null, who ? ": " : "",
-      el("span", { text }), " ",
+      el("strong", { class: "actor", text: actorName(ev) }), " ", el("span", { text }), " ",
       el("time", { datetime: ev.timestamp, title: fullTime(ev.timestamp), text: when(ev.timestamp) })), animate);
   }
   addItem("issue", ticket.created_at, el("li", { class: "note issue" },
@@ -164,22 +170,29 @@ export async function ticketPage(ctx, [id]) {
   events.forEach((ev) => eventItem(ev));
 
   const composer = composerForm(base, canWrite, write, (n) => noteItem(n, true));
-  const money = moneyPanel(ctx, base, ticket, write, setTicket);
+  const panel = moneyPanel(ctx, base, ticket, write, setTicket);
 
   setTicket(ticket);
+  const receipt = link(`/tickets/${ticket.id}/receipt`, "", { class: "button secondary", title: "Print the intake receipt (P)" });
+  receipt.append("Receipt ", el("kbd", { text: "P" }));
   const node = el("section", { class: "page ticket" },
     el("header", { class: "ticket-head" },
-      el("p", { class: "crumbs" }, link("/tickets", "Tickets"), " / ", el("span", { class: "num", text: `#${ticket.number}` })),
-      title, meta, controls, headError),
+      el("div", { class: "head-row" },
+        el("p", { class: "crumbs" }, link("/tickets", "Tickets"), " / ", el("span", { class: "num", text: `#${ticket.number}` })),
+        receipt),
+      title, meta, balance, controls, headError),
     notice,
     el("div", { class: "columns" },
       el("section", { class: "col-main", "aria-label": "Timeline and notes" }, el("h2", { text: "Timeline" }), timeline, composer.node),
-      money.node));
+      panel.node));
 
-  function tell(text, who) {
+  // tell adds "Sam changed status New → In Progress · just now" to the bar;
+  // changes made together stack, newest first, until dismissed.
+  function tell(who, text) {
     notice.hidden = false;
-    notice.replaceChildren(el("strong", { text: who ? `Updated by ${who} ` : "Updated elsewhere " }),
-      el("span", { class: "muted", text: ago(new Date().toISOString()) }), " — ", text);
+    notices.prepend(el("li", {}, el("strong", { text: who }), ` ${text} `,
+      el("span", { class: "muted", text: ago(new Date().toISOString()) })));
+    while (notices.children.length > 5) notices.lastElementChild.remove();
     flash(notice);
   }
 
@@ -191,15 +204,27 @@ export async function ticketPage(ctx, [id]) {
     async onResync() {
       try {
         setTicket((await get(base)).data);
-        money.refresh();
+        panel.refresh();
       } catch { /* the next event or reload tries again */ }
     },
-    onEscape: () => ctx.navigate("/tickets"),
+    onKey(e) {
+      if (e.key !== "p") return false;
+      ctx.navigate(`/tickets/${ticket.id}/receipt`);
+      return true;
+    },
     destroy: () => savers.forEach((s) => s.cancel()),
   };
 
   function handle(ev) {
     const d = ev.data || {};
+    if (ev.event === "store.updated" && d.changes?.statuses) {
+      // The workflow changed (the app has the new list): a rename carries
+      // this ticket along without an event of its own.
+      status.replaceChildren(...ctx.statuses.map((s) => el("option", { value: s.name, text: s.name })));
+      const renamed = d.renamed?.[ticket.status];
+      setTicket(renamed ? { ...ticket, status: renamed } : ticket);
+      return;
+    }
     if (d.ticket_id !== ticket.id) {
       if (ev.event === "customer.updated" && d.customer?.id === customer?.id) { Object.assign(customer, d.customer); renderHead(); }
       return;
@@ -210,32 +235,19 @@ export async function ticketPage(ctx, [id]) {
     if (d.note) noteItem(d.note, !mine);
     if (d.ticket && d.ticket.updated_at >= ticket.updated_at) setTicket(d.ticket);
     else if (d.totals) setTicket({ ...ticket, totals: d.totals });
-    if (d.totals || d.changes?.totals || d.line_item || d.payment) money.refresh();
-    if (!mine && ev.event !== "ticket.status_changed" && ev.event !== "ticket.assigned") {
+    if (d.totals || d.changes?.totals || d.line_item || d.payment) panel.refresh();
+    if (!mine) {
       const text = eventText(ev, ctx);
-      if (text) tell(text, actorName(ev));
+      if (text) tell(actorName(ev), text);
     }
   }
 }
 
-// eventText is a timeline line; events a note or the header already shows
-// say nothing here.
+// eventText is what an event did, for the timeline and the bar; events the
+// issue or the header already show say nothing here.
 function eventText(ev, ctx) {
-  const d = ev.data || {};
-  switch (ev.event) {
-    case "ticket.created": return ""; // the issue opens the timeline
-    case "ticket.updated": {
-      const changes = { ...(d.changes || {}) };
-      delete changes.totals; // the money panel shows totals
-      const text = changeList(changes, ctx.userName);
-      return text ? `Changed ${text}` : "";
-    }
-    case "ticket.closed": return "Ticket closed";
-    case "ticket.reopened": return "Ticket reopened";
-    case "ticket.line_item_added": return `Added ${d.line_item?.description} (${money(d.line_item?.total)})`;
-    case "payment.received": return `Payment of ${money(d.payment?.amount)} by ${d.payment?.method}`;
-    default: return "";
-  }
+  if (ev.event === "ticket.created" || derived.has(ev.event)) return ""; // the issue opens the timeline; the update tells the rest
+  return ticketAction(ev, ctx.userName);
 }
 
 function composerForm(base, canWrite, write, added) {

@@ -1,8 +1,12 @@
-// The money panel of a ticket: line items, totals, payments.
+// The money panel of a ticket: line items, totals, payments. Amounts are
+// read as people type them (12,50 is 12.50); removing a line asks nothing
+// and offers Undo for a few seconds instead.
 
 import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
-import { money, when } from "../lib/format.js";
+import { money, when, parseDecimal } from "../lib/format.js";
+
+const undoFor = 8000; // ms the Undo of a removed line stays offered
 
 export function moneyPanel(ctx, base, ticket, write, changed) {
   const canWrite = ctx.can("tickets.write");
@@ -12,12 +16,15 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
   const totals = el("dl", { class: "totals" });
   const payments = el("ul", { class: "payments" });
   const error = el("p", { class: "error", role: "alert" });
+  const undo = el("div", { class: "undo", role: "status" });
+  let undoTimer = 0;
 
   function renderTotals(t) {
     const row = (label, v, cls) => [el("dt", { text: label }), el("dd", { class: `num ${cls || ""}`, text: money(v) })];
     totals.replaceChildren(...row("Subtotal", t.totals.subtotal), ...row("Tax", t.totals.tax), ...row("Total", t.totals.total, "strong"),
       ...row("Paid", t.totals.paid), ...row("Balance", t.totals.balance, "strong"));
-    if (payAmount) payAmount.placeholder = String(t.totals.balance);
+    balanceNow = Number(t.totals.balance);
+    if (fillBalance) fillBalance.textContent = `Balance ${money(balanceNow)}`;
   }
 
   function renderItems(list) {
@@ -28,7 +35,7 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
       el("td", { class: "num", text: money(li.total) }),
       el("td", {}, canWrite ? el("button", {
         type: "button", class: "icon", "aria-label": `Remove ${li.description}`, text: "×",
-        onclick: () => run(() => call("DELETE", `${base}/line_items/${li.id}`)),
+        onclick: () => remove(li),
       }) : null))));
     if (!list.length) itemsBody.append(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No parts or labour yet." })));
   }
@@ -66,6 +73,25 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     }
   }
 
+  // remove takes the line off at once (every tab sees it go) and offers to
+  // put it back: a new line with the same fields.
+  async function remove(li) {
+    if (!await run(() => call("DELETE", `${base}/line_items/${li.id}`))) return;
+    clearTimeout(undoTimer);
+    const again = el("button", { type: "button", class: "secondary", text: "Undo" });
+    undo.replaceChildren(el("span", { text: `Removed ${li.description}. ` }), again);
+    again.addEventListener("click", async () => {
+      clearTimeout(undoTimer);
+      undo.replaceChildren();
+      await run(() => call("POST", `${base}/line_items`, {
+        kind: li.kind, description: li.description, quantity: li.quantity, unit_price: li.unit_price, taxable: li.taxable,
+        ...(li.catalog_item_id ? { catalog_item_id: li.catalog_item_id } : {}),
+      }));
+    });
+    again.focus(); // the removed row's button is gone: keyboard users land on Undo
+    undoTimer = setTimeout(() => undo.replaceChildren(), undoFor);
+  }
+
   let itemForm = null;
   if (canWrite) {
     const description = el("input", { name: "description", autocomplete: "off" });
@@ -80,8 +106,9 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     itemForm.addEventListener("submit", (e) => {
       e.preventDefault();
       busy(submit, async () => {
+        if (!readable(itemForm, [quantity, price])) return;
         const ok = await run(() => call("POST", `${base}/line_items`, {
-          description: description.value, kind: kind.value, quantity: numberOr(quantity.value), unit_price: numberOr(price.value), taxable: taxable.checked,
+          description: description.value, kind: kind.value, quantity: amount(quantity.value), unit_price: amount(price.value), taxable: taxable.checked,
         }), itemForm);
         if (ok) { description.value = ""; price.value = ""; quantity.value = "1"; description.focus(); }
       });
@@ -89,21 +116,27 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
   }
 
   let payForm = null;
-  let payAmount = null; // its placeholder shows the balance, sent when left empty
+  let balanceNow = Number(ticket.totals.balance);
+  let fillBalance = null; // fills the amount with the balance: an empty amount is never taken to mean it
   if (canPay) {
-    const amount = el("input", { name: "amount", inputmode: "decimal", size: 8 });
-    payAmount = amount;
+    const amountInput = el("input", { name: "amount", inputmode: "decimal", size: 8 });
+    fillBalance = el("button", { type: "button", class: "quiet small-button", onclick: () => { amountInput.value = String(balanceNow); amountInput.focus(); } });
     const method = el("select", { name: "method" }, ["cash", "card", "check", "transfer", "other"].map((m) => el("option", { value: m, text: m })));
     const reference = el("input", { name: "reference", autocomplete: "off" });
     const submit = el("button", { type: "submit", text: "Record payment" });
     payForm = el("form", { class: "inline-form", novalidate: true, "aria-label": "Record a payment" },
-      field("Amount", amount), field("Method", method), field("Reference", reference), submit);
+      el("div", { class: "field-with-action" }, field("Amount", amountInput), fillBalance),
+      field("Method", method), field("Reference", reference), submit);
     payForm.addEventListener("submit", (e) => {
       e.preventDefault();
       busy(submit, async () => {
-        const value = amount.value.trim() || amount.placeholder;
-        const ok = await run(() => call("POST", `${base}/payments`, { amount: numberOr(value), method: method.value, reference: reference.value }), payForm);
-        if (ok) { amount.value = ""; reference.value = ""; }
+        if (!amountInput.value.trim()) {
+          showErrors(payForm, { details: [{ field: "amount", message: `Enter the amount received (the balance is ${money(balanceNow)})` }] });
+          return;
+        }
+        if (!readable(payForm, [amountInput])) return;
+        const ok = await run(() => call("POST", `${base}/payments`, { amount: amount(amountInput.value), method: method.value, reference: reference.value }), payForm);
+        if (ok) { amountInput.value = ""; reference.value = ""; }
       });
     });
   }
@@ -113,7 +146,7 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     el("table", { class: "items" },
       el("thead", {}, el("tr", {}, ["Item", "Qty", "Price", "Total", ""].map((h) => el("th", { scope: "col", text: h })))),
       itemsBody),
-    itemForm, totals,
+    undo, itemForm, totals,
     canSeePayments ? el("h2", { text: "Payments" }) : null, canSeePayments ? payments : null, payForm, error);
   renderTotals(ticket);
   refresh().catch((err) => { error.textContent = err.message; });
@@ -124,9 +157,17 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
   };
 }
 
-// numberOr sends a typed amount as a number when it is one, else as typed,
-// so the API names the field in its error instead of the page guessing.
-function numberOr(v) {
-  const s = String(v).trim();
-  return s !== "" && Number.isFinite(Number(s)) ? Number(s) : s;
+// readable says, next to each field, an amount that does not read as one
+// ("12,505" could be twelve or twelve thousand), and reports whether all did.
+function readable(form, inputs) {
+  const details = inputs.filter((i) => i.value.trim() && typeof amount(i.value) === "string")
+    .map((i) => ({ field: i.name, message: "Type an amount such as 12.50 or 12,50" }));
+  showErrors(form, { details });
+  return details.length === 0;
+}
+
+// amount sends a typed amount as a number when it reads as one ("12,50"
+// too), else as typed, so the API names the field in its error.
+function amount(v) {
+  return parseDecimal(v, 2);
 }

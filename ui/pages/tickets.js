@@ -1,11 +1,13 @@
-// The ticket queue: counts per status (each a filter), assignee, search,
-// sort and pages; rows change in place as the shop works.
+// The ticket queue: counts per status (each a filter), assignee and "Mine",
+// search, sort and pages; rows change in place as the shop works. Below
+// 600 px each row is a card; a whole row (or card) opens its ticket.
 
 import { el, link, debounce, flash, keepFocus, renderPager } from "../lib/dom.js";
 import { get, query } from "../lib/api.js";
+import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
-import { ticketHint } from "../lib/describe.js";
+import { ticketSentence } from "../lib/describe.js";
 
 const perPage = 50;
 const sorts = [
@@ -13,6 +15,10 @@ const sorts = [
   ["created_at", "Newest"],
   ["due_at", "Due date"],
 ];
+const columns = [["c-num", "#"], ["c-cust", "Customer"], ["c-dev", "Device"], ["c-issue", "Issue"], ["c-status", "Status"],
+  ["c-tech", "Tech"], ["c-due", "Due"], ["c-upd", "Updated"]];
+const priorityWords = { urgent: "Urgent", high: "High", low: "Low" }; // normal goes without saying
+const hintLines = 3;
 
 export async function ticketQueue(ctx, _params, search) {
   const state = {
@@ -30,18 +36,20 @@ export async function ticketQueue(ctx, _params, search) {
   const assignee = el("select", { name: "assigned_to", "aria-label": "Assignee" },
     el("option", { value: "", text: "Anyone" }),
     ctx.users.map((u) => el("option", { value: String(u.id), text: u.name, selected: String(u.id) === state.assigned_to })));
+  const mine = ctx.me ? el("button", { type: "button", class: "count", "aria-pressed": "false", title: "Tickets assigned to you (g m)", text: "Mine" }) : null;
   const sort = el("select", { name: "sort", "aria-label": "Sort" },
     sorts.map(([v, label]) => el("option", { value: v, text: label, selected: v === state.sort })));
   const counts = el("div", { class: "counts", role: "group", "aria-label": "Filter by status" });
   const body = el("tbody", { "data-list": true });
-  const table = el("table", { class: "queue" },
+  const table = el("table", { class: "queue rows" },
     el("caption", { class: "visually-hidden", text: "Tickets" }),
-    el("colgroup", {}, ["c-num", "c-cust", "c-dev", "c-issue", "c-status", "c-tech", "c-due", "c-upd"].map((c) => el("col", { class: c }))),
-    el("thead", {}, el("tr", {}, ["#", "Customer", "Device", "Issue", "Status", "Tech", "Due", "Updated"].map((h) => el("th", { scope: "col", text: h })))),
+    el("colgroup", {}, columns.map(([c]) => el("col", { class: c }))),
+    el("thead", {}, el("tr", {}, columns.map(([c, h]) => el("th", { scope: "col", class: c, text: h })))),
     body);
   const empty = el("div", { class: "empty", hidden: true });
+  const setupCard = setupNudge(ctx);
   const pager = el("nav", { class: "pager", "aria-label": "Pages" });
-  const hint = el("p", { class: "live-hint", role: "status", "aria-live": "polite" });
+  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent changes" });
 
   const newButton = ctx.can("tickets.write")
     ? link("/tickets/new", "", { class: "button" })
@@ -51,7 +59,8 @@ export async function ticketQueue(ctx, _params, search) {
   const node = el("section", { class: "page", "aria-labelledby": "queue-title" },
     el("header", { class: "page-head" }, el("h1", { id: "queue-title", text: "Tickets" }), searchBox, newButton),
     counts,
-    el("div", { class: "toolbar" }, assignee, sort, hint),
+    el("div", { class: "toolbar" }, mine, assignee, sort, hint),
+    setupCard,
     el("div", { class: "table-wrap" }, table, empty),
     pager);
 
@@ -60,9 +69,10 @@ export async function ticketQueue(ctx, _params, search) {
   let loadSeq = 0;
 
   function syncURL() {
-    const q = query({ status: state.status, assigned_to: state.assigned_to, q: state.q,
-      sort: state.sort === "updated_at" ? "" : state.sort, page: state.page > 1 ? state.page : "" });
-    history.replaceState(null, "", `/tickets${q}`);
+    replaceURL(`/tickets${query({ status: state.status, assigned_to: state.assigned_to, q: state.q,
+      sort: state.sort === "updated_at" ? "" : state.sort, page: state.page > 1 ? state.page : "" })}`);
+    if (mine) mine.setAttribute("aria-pressed", String(state.assigned_to === String(ctx.me.id)));
+    assignee.value = state.assigned_to;
   }
 
   async function load() {
@@ -92,27 +102,43 @@ export async function ticketQueue(ctx, _params, search) {
       ...ctx.statuses.map((s, i) => button(s.name, s.name, totals[i]))));
   }
 
+  function row(t, name) {
+    const tech = t.assigned_to ? ctx.userName(t.assigned_to) : "";
+    const due = t.due_at ? when(t.due_at) : "";
+    const prio = priorityWords[t.priority];
+    return el("tr", { "data-id": String(t.id) },
+      // The number's link covers the whole row (CSS), so a click or tap
+      // anywhere opens the ticket and a middle click opens a tab.
+      el("td", { class: "c-num num" }, link(`/tickets/${t.id}`, String(t.number), { "aria-label": `Ticket ${t.number}` })),
+      el("td", { class: "c-cust", text: name(t.customer_id) }),
+      el("td", { class: "c-dev", text: device(t.device) }),
+      el("td", { class: "c-issue clip", title: t.issue },
+        prio ? el("span", { class: `prio prio-${t.priority}`, text: prio }) : null, prio ? " " : null, t.issue),
+      el("td", { class: "c-status" }, el("span", { class: `status ${statusClass(t.status, ctx.statuses)}`, text: t.status }),
+        // Narrow screens drop the Tech and Due columns and say them here.
+        tech || due ? el("span", { class: "row-meta muted" }, [tech, due && `due ${due}`].filter(Boolean).join(" · ")) : null),
+      el("td", { class: "c-tech", text: tech || "—" }),
+      el("td", { class: "c-due num", text: due }),
+      el("td", { class: "c-upd num muted", text: when(t.updated_at) }));
+  }
+
   function renderRows(tickets, name) {
     const focusedId = document.activeElement?.closest?.("tr[data-id]")?.dataset.id;
     for (const t of tickets) numbers.set(t.id, t.number);
     body.replaceChildren(...tickets.map((t) => {
-      const row = el("tr", { "data-id": String(t.id) },
-        el("td", { class: "num" }, link(`/tickets/${t.id}`, String(t.number), { "aria-label": `Ticket ${t.number}` })),
-        el("td", { text: name(t.customer_id) }),
-        el("td", { text: device(t.device) }),
-        el("td", { class: "clip", text: t.issue, title: t.issue }),
-        el("td", {}, el("span", { class: `status ${statusClass(t.status, ctx.statuses)}`, text: t.status })),
-        el("td", { text: t.assigned_to ? ctx.userName(t.assigned_to) : "—" }),
-        el("td", { class: "num", text: t.due_at ? when(t.due_at) : "" }),
-        el("td", { class: "num muted", text: when(t.updated_at) }));
-      if (changed.has(t.id)) flash(row);
-      return row;
+      const r = row(t, name);
+      if (changed.has(t.id)) flash(r);
+      return r;
     }));
     changed.clear();
     if (focusedId) body.querySelector(`tr[data-id="${focusedId}"] a`)?.focus({ preventScroll: true });
+    // Columns nobody on this page uses give their room to the issue.
+    table.classList.toggle("no-tech", !tickets.some((t) => t.assigned_to));
+    table.classList.toggle("no-due", !tickets.some((t) => t.due_at));
     table.hidden = tickets.length === 0;
     empty.hidden = tickets.length !== 0;
     const filtered = state.q || state.status || state.assigned_to;
+    if (setupCard) setupCard.hidden = !!(tickets.length || filtered || ctx.shop.setup_complete);
     empty.replaceChildren(filtered
       ? el("p", {}, "No tickets match these filters. ", el("button", { type: "button", class: "linklike", text: "Clear filters", onclick: clear }))
       : el("p", { text: ctx.can("tickets.write") ? "No tickets yet — press N to create one." : "No tickets yet." }));
@@ -128,39 +154,77 @@ export async function ticketQueue(ctx, _params, search) {
   function clear() {
     Object.assign(state, { status: "", assigned_to: "", q: "", page: 1 });
     searchBox.value = "";
-    assignee.value = "";
+    sort.disabled = false;
     syncURL();
     reloadNow();
   }
 
-  const reloadNow = () => load().catch((err) => { hint.textContent = err.message; });
+  // tell adds a line to the hint; the newest first, a few kept, so changes
+  // that come together all stay readable.
+  function tell(text) {
+    hint.prepend(el("li", {}, text, el("span", { class: "muted", text: " · just now" })));
+    while (hint.children.length > hintLines) hint.lastElementChild.remove();
+  }
+
+  const reloadNow = () => load().catch((err) => { tell(err.message); });
   const reload = debounce(reloadNow, 150);
   const onSearch = debounce(() => { state.q = searchBox.value.trim(); state.page = 1; syncURL(); reloadNow(); }, 200);
   searchBox.addEventListener("input", onSearch);
   searchBox.addEventListener("keydown", (e) => {
     if (e.key === "Enter") body.querySelector("a")?.focus();
-    if (e.key === "Escape" && searchBox.value) { searchBox.value = ""; onSearch(); }
   });
   assignee.addEventListener("change", () => { state.assigned_to = assignee.value; state.page = 1; syncURL(); reloadNow(); });
+  mine?.addEventListener("click", () => {
+    state.assigned_to = state.assigned_to === String(ctx.me.id) ? "" : String(ctx.me.id);
+    state.page = 1;
+    syncURL();
+    reloadNow();
+  });
   sort.addEventListener("change", () => { state.sort = sort.value; state.page = 1; syncURL(); reloadNow(); });
   sort.disabled = !!state.q;
   searchBox.addEventListener("input", () => { sort.disabled = searchBox.value.trim() !== ""; });
 
+  syncURL();
   await load();
 
   return {
     node,
     title: "Tickets",
     onEvent(ev) {
+      if (ev.event === "store.updated") { reload(); return; } // statuses renamed or reordered: new counts
       if (ev.event.startsWith("customer.")) rememberCustomer(ev.data?.customer);
       if (!ev.event.startsWith("ticket.") && !ev.event.startsWith("payment.") && ev.event !== "customer.updated") return;
-      if (ev.data?.ticket_id) changed.add(ev.data.ticket_id);
-      const text = ticketHint(ev, ctx.userName);
-      const num = ev.data?.ticket ? "" : numbers.get(ev.data?.ticket_id);
-      if (text) hint.textContent = `${text}${num ? ` on ticket #${num}` : ""} · just now`;
+      const d = ev.data || {};
+      if (d.ticket_id) changed.add(d.ticket_id);
+      const text = ticketSentence(ev, ctx.userName);
+      const num = d.ticket?.number ?? numbers.get(d.ticket_id);
+      if (text) tell(num ? `#${num}: ${text}` : text);
       reload();
     },
     onResync: reload,
+    // Esc on the queue steps out of a search.
+    onEscape() {
+      if (!state.q) return false;
+      searchBox.value = "";
+      onSearch.cancel();
+      state.q = "";
+      state.page = 1;
+      sort.disabled = false;
+      syncURL();
+      reloadNow();
+      return true;
+    },
     destroy() { reload.cancel(); onSearch.cancel(); loadSeq++; },
   };
+}
+
+// setupNudge is the empty queue's card for an owner whose shop is not set
+// up yet: a receipt without a name or phone, and a 0 % tax, are the first
+// things a new shop gets wrong.
+function setupNudge(ctx) {
+  if (!ctx.can("store.write") || ctx.shop.setup_complete) return null;
+  return el("section", { class: "setup-card", "aria-labelledby": "setup-card-title", hidden: true },
+    el("h2", { id: "setup-card-title", text: "Finish setting up your shop" }),
+    el("p", { text: "Add the shop's name, phone, time zone and tax rate, so receipts carry them and tickets are taxed right." }),
+    link("/settings/shop", "Set up the shop", { class: "button" }));
 }
