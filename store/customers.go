@@ -23,7 +23,7 @@ var customers = declare(Resource[Customer]{
 })
 
 var (
-	bucketCustomerSearch = []byte("search_customers")      // token 0x00 be64 id -> nil
+	bucketCustomerSearch = []byte("search_customers")      // token postings (postings.go)
 	bucketOpenTickets    = []byte("customer_open_tickets") // be64 customer id -> be64 open tickets
 )
 

@@ -2,11 +2,14 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // The schema's history. A released step is frozen: it names its buckets
@@ -22,6 +25,8 @@ var steps = []step{
 	{name: "queue counts", run: countQueues},
 	createTable("locations", nil, []string{"id", "name", "updated_at"}),
 	tupleOnceStep("tickets"),
+	searchPostingsStep("search_customers", "customers", customerTokensOf),
+	searchPostingsStep("search_tickets", "tickets", ticketTokensOf),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -174,6 +179,57 @@ func tupleOnceStep(table string) step {
 			return last, k == nil, nil
 		},
 	}}
+}
+
+// searchPostingsStep rebuilds a search bucket in the chunked postings form
+// (postings.go) from the table's records: an entry per token and record
+// before, a container per token and 4096 records now. Bounded, resumable.
+func searchPostingsStep(bucket, table string, tokens func(tx *bolt.Tx, raw []byte) ([]string, error)) step {
+	return step{name: "search " + table + " as postings", fill: &backfill{
+		prepare: func(tx *bolt.Tx) error {
+			if err := tx.DeleteBucket([]byte(bucket)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+				return err
+			}
+			_, err := tx.CreateBucket([]byte(bucket))
+			return err
+		},
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			c := tx.Bucket([]byte(table)).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			batch := tokenBatch{}
+			var last []byte
+			for n := 0; k != nil && n < limit; k, v = c.Next() {
+				list, err := tokens(tx, v)
+				if err != nil {
+					return nil, false, err
+				}
+				batch.add(btoi(k), list)
+				last, n = bytes.Clone(k), n+1
+			}
+			return last, k == nil, batch.put(tx.Bucket([]byte(bucket)))
+		},
+	}}
+}
+
+func customerTokensOf(_ *bolt.Tx, raw []byte) ([]string, error) {
+	var c Customer
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	return c.tokens(), nil
+}
+
+func ticketTokensOf(tx *bolt.Tx, raw []byte) ([]string, error) {
+	var t Ticket
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, err
+	}
+	return ticketTokens(tx, &t)
 }
 
 func createAll(tx *bolt.Tx, names ...string) error {

@@ -83,6 +83,8 @@ func TestMigratedReleasesMatchAFreshStore(t *testing.T) {
 			for _, tb := range tables {
 				assertIndexesMatchRecords(t, s, tb)
 			}
+			checkSearchIndex(t, s, customerSearch)
+			checkSearchIndex(t, s, ticketSearch)
 		})
 	}
 }

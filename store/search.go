@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"maps"
 	"math/bits"
@@ -157,35 +158,36 @@ func queryWords(q string) []string {
 	return words
 }
 
-// setTokens moves record id's entries in a token index from the tokens in
+// setTokens moves record id's postings in a token index from the tokens in
 // remove to those in add, leaving alone the ones in both.
 func setTokens(b *bolt.Bucket, id uint64, remove, add []string) error {
 	stale := make(map[string]bool, len(remove))
 	for _, t := range remove {
 		stale[t] = true
 	}
+	ids := []uint64{id}
 	for _, t := range add {
 		if stale[t] {
 			delete(stale, t) // stored already
 			continue
 		}
-		if err := b.Put(tokenKey(t, id), nil); err != nil {
+		if err := changePostings(b, t, ids, false); err != nil {
 			return err
 		}
 	}
-	for t := range stale {
-		if err := b.Delete(tokenKey(t, id)); err != nil {
+	for _, t := range slices.Sorted(maps.Keys(stale)) {
+		if err := changePostings(b, t, ids, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// A tokenBatch gathers the token index entries of many new records (an
-// import, a migration) to put in key order. bbolt splits nodes only at
-// commit, so an entry put anywhere else moves every entry after it in its
-// node, the ones this transaction put included: in record order that grows
-// with the square of the records.
+// A tokenBatch gathers the postings of many new records (an import, a
+// migration) to put in key order, each container written once. bbolt splits
+// nodes only at commit, so an entry put anywhere else moves every entry after
+// it in its node, the ones this transaction put included: in record order
+// that grows with the square of the records.
 type tokenBatch map[string][]uint64
 
 func (tb tokenBatch) add(id uint64, tokens []string) {
@@ -197,24 +199,16 @@ func (tb tokenBatch) add(id uint64, tokens []string) {
 // put writes the gathered entries into b and empties the batch.
 func (tb tokenBatch) put(b *bolt.Bucket) error {
 	for _, t := range slices.Sorted(maps.Keys(tb)) {
-		ids := tb[t]
-		slices.Sort(ids)
-		for _, id := range ids {
-			if err := b.Put(tokenKey(t, id), nil); err != nil {
-				return err
-			}
+		if err := changePostings(b, t, tb[t], false); err != nil {
+			return err
 		}
 		delete(tb, t)
 	}
 	return nil
 }
 
-func tokenKey(token string, id uint64) []byte {
-	return appendU64([]byte(token+"\x00"), id)
-}
-
-// A tokenIndex is a search bucket (token 0x00 be64 id -> nil) over a table's
-// records, kept in the transactions that write them.
+// A tokenIndex is a search bucket (postings.go) over a table's records, kept
+// in the transactions that write them.
 type tokenIndex struct {
 	bucket  []byte
 	records []byte
@@ -268,8 +262,8 @@ func (ix *tokenIndex) search(tx *bolt.Tx, q string, lq ListQuery, keep func(id u
 	c := tx.Bucket(ix.bucket).Cursor()
 	for i, w := range words {
 		set := newIDSet(maxID)
-		for k, _ := c.Seek([]byte(w)); k != nil && bytes.HasPrefix(k, []byte(w)); k, _ = c.Next() {
-			set.add(btoi(k[len(k)-8:]))
+		for k, v := c.Seek([]byte(w)); k != nil && bytes.HasPrefix(k, []byte(w)); k, v = c.Next() {
+			set.addChunk(chunkOf(k), v)
 		}
 		if i == 0 {
 			hits = set
@@ -305,6 +299,19 @@ func (s idSet) add(id uint64) {
 	if i := id / 64; i < uint64(len(s)) {
 		s[i] |= 1 << (id % 64)
 	}
+}
+
+// addChunk adds a posting container's ids: a bitmap's words at once (its
+// bytes are the words of the set, little-endian), a list one by one.
+func (s idSet) addChunk(chunk uint32, v []byte) {
+	if len(v) == 1+bitmapBytes && v[0] == containerBits {
+		at := int(chunk) * (chunkSize / 64)
+		for j := 0; j < chunkSize/64 && at+j < len(s); j++ {
+			s[at+j] |= binary.LittleEndian.Uint64(v[1+8*j:])
+		}
+		return
+	}
+	eachPosting(chunk, v, s.add)
 }
 
 func (s idSet) and(o idSet) {

@@ -29,9 +29,13 @@ func recordTokens(ix *tokenIndex, tx *bolt.Tx, raw []byte) ([]string, error) {
 func checkSearchIndex(t *testing.T, s *Store, ix *tokenIndex) {
 	t.Helper()
 	err := s.view(func(tx *bolt.Tx) error {
-		stored := map[string]bool{}
-		err := tx.Bucket(ix.bucket).ForEach(func(k, _ []byte) error {
-			stored[string(k)] = true
+		stored := map[string]bool{} // token 0x00 id
+		err := tx.Bucket(ix.bucket).ForEach(func(k, v []byte) error {
+			if len(v) == 0 {
+				t.Errorf("%s: empty container kept for %q", ix.bucket, k)
+			}
+			token := string(k[:len(k)-5])
+			eachPosting(chunkOf(k), v, func(id uint64) { stored[token+"\x00"+string(itob(id))] = true })
 			return nil
 		})
 		if err != nil {
@@ -43,7 +47,7 @@ func checkSearchIndex(t *testing.T, s *Store, ix *tokenIndex) {
 				return err
 			}
 			for _, tok := range tokens {
-				key := string(tokenKey(tok, btoi(k)))
+				key := tok + "\x00" + string(k)
 				if !stored[key] {
 					t.Errorf("%s: record %d lacks token %q", ix.bucket, btoi(k), tok)
 				}
@@ -52,7 +56,7 @@ func checkSearchIndex(t *testing.T, s *Store, ix *tokenIndex) {
 			return nil
 		})
 		for key := range stored {
-			t.Errorf("%s: stale entry %q for record %d", ix.bucket, key[:len(key)-9], btoi([]byte(key[len(key)-8:])))
+			t.Errorf("%s: stale posting %q for record %d", ix.bucket, key[:len(key)-9], btoi([]byte(key[len(key)-8:])))
 		}
 		return err
 	})

@@ -59,7 +59,7 @@ func parseAssignee(raw string) ([]byte, error) {
 
 var (
 	keyTicketNumber    = []byte("ticket_number")
-	bucketTicketSearch = []byte("search_tickets") // token 0x00 be64 id -> nil
+	bucketTicketSearch = []byte("search_tickets") // token postings (postings.go)
 )
 
 // firstTicketNumber is where a shop's ticket numbers start.
