@@ -111,29 +111,17 @@ func reindexStep(table, filter, sort string) step {
 			}
 			fi, si := slices.Index(t.filters, filter), slices.Index(t.sorts, sort)
 			idx := appending(tx.Bucket(t.indexes).Bucket(name))
-			c := tx.Bucket(t.records).Cursor()
-			k, v := c.First()
-			if after != nil {
-				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
-			}
-			var last []byte
-			for n := 0; k != nil && n < limit; k, v = c.Next() {
+			return eachRecordAfter(tx, t.records, after, limit, func(k, v []byte) error {
 				e, err := t.indexOfRaw(v)
 				if err != nil {
-					return nil, false, err
+					return err
 				}
 				var value []byte // the filter values are kept once, in _/id (see table)
 				if fi < 0 && si == 0 {
 					value = t.tuple(e)
 				}
-				if err := idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), value); err != nil {
-					return nil, false, err
-				}
-				last, n = bytes.Clone(k), n+1
-			}
-			return last, k == nil, nil
+				return idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), value)
+			})
 		},
 	}}
 }
@@ -150,18 +138,10 @@ func tupleOnceStep(table string) step {
 				return nil, false, fmt.Errorf("no table %s", table)
 			}
 			idx := tx.Bucket(t.indexes)
-			c := tx.Bucket(t.records).Cursor()
-			k, v := c.First()
-			if after != nil {
-				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
-			}
-			var last []byte
-			for n := 0; k != nil && n < limit; k, v = c.Next() {
+			return eachRecordAfter(tx, t.records, after, limit, func(k, v []byte) error {
 				e, err := t.indexOfRaw(v)
 				if err != nil {
-					return nil, false, err
+					return err
 				}
 				for fi, name := range append([]string{noFilter}, t.filters...) {
 					for si, sort := range t.sorts {
@@ -170,13 +150,12 @@ func tupleOnceStep(table string) step {
 						}
 						key := t.indexKey(pick(e.filters, fi-1), e.sorts[si], btoi(k))
 						if err := idx.Bucket(indexName(name, sort)).Put(key, nil); err != nil {
-							return nil, false, err
+							return err
 						}
 					}
 				}
-				last, n = bytes.Clone(k), n+1
-			}
-			return last, k == nil, nil
+				return nil
+			})
 		},
 	}}
 }
@@ -194,24 +173,16 @@ func searchPostingsStep(bucket, table string, tokens func(tx *bolt.Tx, raw []byt
 			return err
 		},
 		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
-			c := tx.Bucket([]byte(table)).Cursor()
-			k, v := c.First()
-			if after != nil {
-				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
-			}
 			batch := tokenBatch{}
-			var last []byte
-			for n := 0; k != nil && n < limit; k, v = c.Next() {
+			last, done, err := eachRecordAfter(tx, []byte(table), after, limit, func(k, v []byte) error {
 				list, err := tokens(tx, v)
-				if err != nil {
-					return nil, false, err
-				}
 				batch.add(btoi(k), list)
-				last, n = bytes.Clone(k), n+1
+				return err
+			})
+			if err != nil {
+				return nil, false, err
 			}
-			return last, k == nil, batch.put(tx.Bucket([]byte(bucket)))
+			return last, done, batch.put(tx.Bucket([]byte(bucket)))
 		},
 	}}
 }
@@ -230,6 +201,27 @@ func ticketTokensOf(tx *bolt.Tx, raw []byte) ([]string, error) {
 		return nil, err
 	}
 	return ticketTokens(tx, &t)
+}
+
+// eachRecordAfter calls fn for up to limit records of bucket that follow the
+// key after (nil: from the first), and says where it stopped and whether
+// that was the last: the walk every backfill batch makes.
+func eachRecordAfter(tx *bolt.Tx, bucket []byte, after []byte, limit int, fn func(k, v []byte) error) ([]byte, bool, error) {
+	c := tx.Bucket(bucket).Cursor()
+	k, v := c.First()
+	if after != nil {
+		if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	}
+	var last []byte
+	for n := 0; k != nil && n < limit; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return nil, false, err
+		}
+		last, n = bytes.Clone(k), n+1
+	}
+	return last, k == nil, nil
 }
 
 func createAll(tx *bolt.Tx, names ...string) error {
