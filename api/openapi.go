@@ -222,6 +222,15 @@ func listParameters(rt route) []any {
 	if len(rt.list.sorts) > 0 {
 		sortParam := q("sort", "string", "One of: "+strings.Join(rt.list.sortNames(), ", "))
 		sortParam.(map[string]any)["schema"].(map[string]any)["enum"] = rt.list.sortNames()
+		// x-sorts: each sort's label and natural order, from the store's
+		// declaration, so clients (the console) offer them without a copy.
+		var labelled []store.SortSpec
+		for _, s := range rt.list.sorts {
+			if s.Label != "" {
+				labelled = append(labelled, s)
+			}
+		}
+		sortParam.(map[string]any)["x-sorts"] = labelled
 		out = append(out,
 			q("since_id", "integer", "Records with id greater than this, ascending"),
 			q("updated_after", "string", "Records updated at or after this ISO 8601 time, oldest change first"),

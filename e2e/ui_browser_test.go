@@ -607,8 +607,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// The shortcuts dialog lists every shortcut, as keys and words.
 	step(t, a, "shortcuts", shortcut('?'), chromedp.WaitVisible(chromedp.CSS(`dialog.shortcuts`)))
-	var rows []struct{ Keys, What string }
-	rows = read(t, a, "shortcut rows", chromedp.Evaluate[[]struct{ Keys, What string }](
+	rows := read(t, a, "shortcut rows", chromedp.Evaluate[[]struct{ Keys, What string }](
 		`[...document.querySelectorAll("dialog.shortcuts .shortcut")].map((r) => ({Keys: r.querySelector("dt").textContent, What: r.querySelector("dd").textContent}))`))
 	wantKeys := []string{"/", "n", "g then t", "g then m", "g then c", "g then s", "g then w", "g then e", "g then k", "j / k", "Enter", "p", "Ctrl+Enter", "Esc", "?"}
 	if len(rows) != len(wantKeys) {

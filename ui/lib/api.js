@@ -65,3 +65,13 @@ export function query(params) {
   const s = q.toString();
   return s ? `?${s}` : "";
 }
+
+// listSorts is what a list can be sorted by ([{name, label, desc}]), as the
+// API describes it (the store declares each resource's sorts once; the
+// console keeps no copy). The document is read once per page load.
+let described;
+export async function listSorts(path) {
+  described ??= fetch("/api/v1/openapi.json").then((r) => r.json());
+  const params = (await described).paths?.[path]?.get?.parameters || [];
+  return params.find((p) => p.name === "sort")?.["x-sorts"] || [];
+}

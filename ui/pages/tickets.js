@@ -3,24 +3,21 @@
 // 600 px each row is a card; a whole row (or card) opens its ticket.
 
 import { el, link, debounce, flash, keepFocus, renderPager } from "../lib/dom.js";
-import { get, query } from "../lib/api.js";
+import { get, query, listSorts } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
 import { ticketSentence } from "../lib/describe.js";
 
 const perPage = 50;
-const sorts = [
-  ["updated_at", "Recently updated"],
-  ["created_at", "Newest"],
-  ["due_at", "Due date"],
-];
 const columns = [["c-num", "#"], ["c-cust", "Customer"], ["c-dev", "Device"], ["c-issue", "Issue"], ["c-status", "Status"],
   ["c-tech", "Tech"], ["c-due", "Due"], ["c-upd", "Updated"]];
 const priorityWords = { urgent: "Urgent", high: "High", low: "Low" }; // normal goes without saying
 const hintLines = 3;
 
 export async function ticketQueue(ctx, _params, search) {
+  // The sorts the API declares for tickets, each in its natural order.
+  const sorts = (await listSorts("/tickets")).map((s) => [s.name, s.label]);
   const state = {
     status: search.get("status") || "",
     assigned_to: search.get("assigned_to") || "",
@@ -80,11 +77,13 @@ export async function ticketQueue(ctx, _params, search) {
     const filters = { assigned_to: state.assigned_to };
     const listQuery = state.q
       ? { ...filters, status: state.status, q: state.q, page: state.page, per_page: perPage }
-      : { ...filters, status: state.status, sort: state.sort, order: state.sort === "due_at" ? "asc" : "desc", page: state.page, per_page: perPage };
-    const [list, ...totals] = await Promise.all([
+      : { ...filters, status: state.status, sort: state.sort, page: state.page, per_page: perPage };
+    // One request for every status's count, from the store's kept counts.
+    const [list, counts] = await Promise.all([
       get(`/api/v1/tickets${query(listQuery)}`),
-      ...ctx.statuses.map((s) => get(`/api/v1/tickets${query({ ...filters, status: s.name, per_page: 1 })}`).then((r) => r.meta.total)),
+      get(`/api/v1/tickets/counts${query({ ...filters, by: "status" })}`),
     ]);
+    const totals = ctx.statuses.map((s) => counts.data[s.name] || 0);
     const name = await customerNames(list.data.map((t) => t.customer_id));
     if (seq !== loadSeq) return; // a newer load is on its way
     renderCounts(totals);
