@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -80,7 +81,7 @@ func define[T any](r Resource[T]) *declared[T] {
 	if len(r.Sorts) == 0 || r.Sorts[0].Name != "id" {
 		panic("store: resource " + r.Name + " must sort by id first")
 	}
-	d := &declared[T]{spec: ListSpec{Resource: r.Name, Scope: r.Scope, Search: r.Search}}
+	d := &declared[T]{spec: ListSpec{Resource: r.Name, Scope: r.Scope, Search: r.Search, Events: r.Events}}
 	var filters, sorts []string
 	pairs := map[string][]string{}
 	parse := map[string]func(string) ([]byte, error){}
@@ -148,7 +149,11 @@ type ListSpec struct {
 	Filters         []FilterSpec
 	Sorts           []SortSpec
 	Search          bool
+	Events          []string
 }
+
+// Declared lists every declared resource.
+func Declared() []ListSpec { return slices.Clone(registry) }
 
 // FilterSpec is a filter as the API describes it.
 type FilterSpec struct {
