@@ -197,7 +197,8 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 
 	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+	adminSrv := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go func() { errc <- adminSrv.Serve(admin) }()
@@ -335,7 +336,5 @@ func newLogger() *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
-	l := slog.New(h)
-	slog.SetDefault(l)
-	return l
+	return slog.New(h) // passed to every part; slog's default is never set
 }

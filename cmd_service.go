@@ -232,7 +232,6 @@ func runService(cfg serveConfig) error {
 	if sys, err := s.SystemLogger(nil); err == nil && runtime.GOOS == "windows" {
 		prg.log = slog.New(logfile.Tee(prg.log.Handler(), sys)) // the Windows event log
 	}
-	slog.SetDefault(prg.log)
 	return s.Run()
 }
 
