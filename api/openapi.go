@@ -168,7 +168,14 @@ func (s *Server) OpenAPI() map[string]any {
 				"schema": map[string]any{"type": "object", "required": []string{"success", "data"}, "properties": props}}}}
 		}
 		responses := map[string]any{
-			"401": errRef, "403": errRef, "404": errRef, "409": errRef, "413": errRef, "422": errRef, "429": errRef, "500": errRef,
+			"401": errRef, "403": errRef, "404": errRef, "405": errRef, "409": errRef, "413": errRef, "422": errRef, "429": errRef,
+			"500": errRef, "503": errRef,
+		}
+		if rt.method == http.MethodGet && rt.file == "" && rt.scope != "live" {
+			responses["304"] = map[string]any{"description": "Not modified: If-None-Match named the answer's ETag"}
+		}
+		if rt.path == "/events" || rt.path == "/live" {
+			responses["410"] = errRef // since= older than the log keeps
 		}
 		responses[itoa(status)] = success
 		op["responses"] = responses
