@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"maps"
+	"math/bits"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,49 +36,92 @@ func postingKey(token string, chunk uint32) []byte {
 // chunkOf reads the chunk number at the end of a posting key.
 func chunkOf(k []byte) uint32 { return binary.BigEndian.Uint32(k[len(k)-4:]) }
 
-// container is one chunk's ids as offsets, decoded for a change.
-type container map[uint16]bool
+// container is one chunk's ids, decoded for a change: a sorted list of
+// offsets, or a bitmap once the list would be larger. Changing one id costs
+// a binary search or one bit, never a walk of the whole chunk.
+type container struct {
+	list []uint16 // ascending; used while bits is nil
+	bits []byte   // bitmapBytes long, or nil
+	n    int      // ids held
+}
 
-func decodeContainer(v []byte) container {
-	c := container{}
+// decodeContainer copies a stored container (bbolt's bytes are not ours to keep).
+func decodeContainer(v []byte) *container {
+	c := &container{}
 	switch {
 	case len(v) == 0:
 	case v[0] == containerList:
+		c.list = make([]uint16, 0, (len(v)-1)/2+1)
 		for i := 1; i+1 < len(v); i += 2 {
-			c[binary.BigEndian.Uint16(v[i:])] = true
+			c.list = append(c.list, binary.BigEndian.Uint16(v[i:]))
 		}
+		c.n = len(c.list)
 	case v[0] == containerBits:
-		for i, b := range v[1:] {
-			for bit := 0; b != 0; bit++ {
-				if b&1 != 0 {
-					c[uint16(i*8+bit)] = true
-				}
-				b >>= 1
-			}
+		c.bits = bytes.Clone(v[1 : 1+bitmapBytes])
+		for _, b := range c.bits {
+			c.n += bits.OnesCount8(b)
 		}
 	}
 	return c
 }
 
-// encode picks the smaller form; nil for an empty container.
-func (c container) encode() []byte {
-	if len(c) == 0 {
-		return nil
-	}
-	if len(c) <= maxListLen {
-		out := make([]byte, 1, 1+2*len(c))
-		out[0] = containerList
-		for _, off := range slices.Sorted(maps.Keys(c)) {
-			out = binary.BigEndian.AppendUint16(out, off)
+func (c *container) add(off uint16) {
+	if c.bits != nil {
+		if c.bits[off/8]&(1<<(off%8)) == 0 {
+			c.bits[off/8] |= 1 << (off % 8)
+			c.n++
 		}
+		return
+	}
+	i, found := slices.BinarySearch(c.list, off)
+	if found {
+		return
+	}
+	c.list = slices.Insert(c.list, i, off)
+	c.n++
+	if c.n > maxListLen { // a bitmap is now the smaller form
+		c.bits = make([]byte, bitmapBytes)
+		for _, o := range c.list {
+			c.bits[o/8] |= 1 << (o % 8)
+		}
+		c.list = nil
+	}
+}
+
+func (c *container) remove(off uint16) {
+	if c.bits != nil {
+		if c.bits[off/8]&(1<<(off%8)) != 0 {
+			c.bits[off/8] &^= 1 << (off % 8)
+			c.n--
+		}
+		return
+	}
+	if i, found := slices.BinarySearch(c.list, off); found {
+		c.list = slices.Delete(c.list, i, i+1)
+		c.n--
+	}
+}
+
+// encode picks the smaller form; nil for an empty container.
+func (c *container) encode() []byte {
+	switch {
+	case c.n == 0:
+		return nil
+	case c.bits == nil || c.n <= maxListLen:
+		out := make([]byte, 1, 1+2*c.n)
+		out[0] = containerList
+		if c.bits == nil {
+			for _, off := range c.list {
+				out = binary.BigEndian.AppendUint16(out, off)
+			}
+			return out
+		}
+		eachPosting(0, append([]byte{containerBits}, c.bits...), func(id uint64) {
+			out = binary.BigEndian.AppendUint16(out, uint16(id))
+		})
 		return out
 	}
-	out := make([]byte, 1+bitmapBytes)
-	out[0] = containerBits
-	for off := range c {
-		out[1+off/8] |= 1 << (off % 8)
-	}
-	return out
+	return append([]byte{containerBits}, c.bits...)
 }
 
 // eachPosting calls fn with every id in a container.
@@ -109,12 +154,12 @@ func changePostings(b *bolt.Bucket, token string, ids []uint64, remove bool) err
 	}
 	for _, chunk := range slices.Sorted(maps.Keys(byChunk)) {
 		key := postingKey(token, chunk)
-		c := decodeContainer(b.Get(key)) // decoded at once: bbolt's bytes are not ours to keep
+		c := decodeContainer(b.Get(key))
 		for _, off := range byChunk[chunk] {
 			if remove {
-				delete(c, off)
+				c.remove(off)
 			} else {
-				c[off] = true
+				c.add(off)
 			}
 		}
 		var err error
