@@ -145,11 +145,11 @@ func (d *deliveryRecord) release(tx *bolt.Tx) error {
 }
 
 // payloadOf returns a copy of the event object a delivery sends.
-func payloadOf(tx *bolt.Tx, d *deliveryRecord) json.RawMessage {
+func payloadOf(tx *bolt.Tx, d *deliveryRecord) (json.RawMessage, error) {
 	if d.EventSeq == 0 {
-		return cloneBytes(d.Payload)
+		return cloneBytes(d.Payload), nil
 	}
-	return cloneBytes(tx.Bucket(bucketEvents).Get(itob(d.EventSeq)))
+	return eventJSON(tx.Bucket(bucketEvents).Get(itob(d.EventSeq)))
 }
 
 // newDelivery creates a pending delivery to webhook w of the event at

@@ -54,7 +54,11 @@ func (s *Store) leased(tx *bolt.Tx, d *deliveryRecord, w *webhookRecord, sealer 
 	if err != nil {
 		return Leased{}, err
 	}
-	return Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets}, nil
+	payload, err := payloadOf(tx, d)
+	if err != nil {
+		return Leased{}, err
+	}
+	return Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: w.Webhook, Payload: payload, Secrets: secrets}, nil
 }
 
 // viewDelivery runs fn on the delivery with a dlv_ id, in a read transaction.
@@ -91,7 +95,11 @@ func (s *Store) DeliveryDetail(id string) (DeliveryDetail, error) {
 	var out DeliveryDetail
 	err := s.viewDelivery(id, func(tx *bolt.Tx, d *deliveryRecord) error {
 		seq := d.Seq
-		out = DeliveryDetail{Delivery: d.Delivery, Payload: payloadOf(tx, d), Attempts: []Attempt{}}
+		payload, err := payloadOf(tx, d)
+		if err != nil {
+			return err
+		}
+		out = DeliveryDetail{Delivery: d.Delivery, Payload: payload, Attempts: []Attempt{}}
 		c := tx.Bucket(bucketAttempts).Cursor()
 		prefix := itob(seq)
 		for k, v := c.Seek(prefix); len(k) == 12 && string(k[:8]) == string(prefix); k, v = c.Next() {

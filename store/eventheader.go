@@ -18,9 +18,10 @@ type EventHeader struct {
 
 var errNoHeader = errors.New("event without the log's header")
 
-// ParseEventHeader reads the header of an event object from the log.
+// ParseEventHeader reads the header of an event object, as the log stores
+// it (packed or plain, see eventcodec.go) or as sent.
 func ParseEventHeader(v []byte) (EventHeader, error) {
-	name, rest, ok := headerField(v, `{"event":"`)
+	name, rest, ok := headerField(eventHead(v), `{"event":"`)
 	if !ok {
 		return EventHeader{}, errNoHeader
 	}
@@ -54,14 +55,14 @@ func headerField(v []byte, key string) (string, []byte, bool) {
 
 // eventName is the event's name, or "" when v has no header.
 func eventName(v []byte) string {
-	name, _, _ := headerField(v, `{"event":"`)
+	name, _, _ := headerField(eventHead(v), `{"event":"`)
 	return name
 }
 
 // eventIDOf is the event's id, or "" when v has no header (fan-out reads it
 // for every event, so the time is left unparsed).
 func eventIDOf(v []byte) string {
-	_, rest, ok := headerField(v, `{"event":"`)
+	_, rest, ok := headerField(eventHead(v), `{"event":"`)
 	if !ok {
 		return ""
 	}

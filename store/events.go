@@ -127,7 +127,7 @@ func (s *Store) putEvent(tx *bolt.Tx, seq uint64, name string, raw json.RawMessa
 	if err != nil {
 		return "", err
 	}
-	if err := b.Put(itob(seq), body); err != nil {
+	if err := b.Put(itob(seq), packEvent(body)); err != nil {
 		return "", err
 	}
 	if err := appending(tx.Bucket(bucketEventsByName)).Put(append([]byte(name+"\x00"), itob(seq)...), nil); err != nil {
@@ -215,7 +215,11 @@ func (s *Store) ListEvents(q EventQuery) (Page, error) {
 				page.HasMore = true
 				break
 			}
-			page.Items = append(page.Items, cloneBytes(v))
+			raw, err := eventJSON(v)
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, raw)
 		}
 		return nil
 	})
@@ -258,7 +262,11 @@ func pageByName(tx *bolt.Tx, q EventQuery, after uint64, match func(string) bool
 		if v == nil {
 			return fmt.Errorf("events_by_name points at missing event %d", btoi(k[len(prefix):]))
 		}
-		page.Items = append(page.Items, cloneBytes(v))
+		raw, err := eventJSON(v)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, raw)
 	}
 	return nil
 }
@@ -276,8 +284,8 @@ func (s *Store) Event(id string, allowed func(name string) bool) (json.RawMessag
 		if v == nil || eventIDOf(v) != id || (allowed != nil && !allowed(eventName(v))) {
 			return notFound("event")
 		}
-		out = cloneBytes(v)
-		return nil
+		out, err = eventJSON(v)
+		return err
 	})
 	return out, err
 }
@@ -288,7 +296,11 @@ func (s *Store) EventsAfter(seq uint64, limit int) ([]StoredEvent, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Seek(itob(seq + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			out = append(out, StoredEvent{Seq: btoi(k), Name: eventName(v), JSON: cloneBytes(v)})
+			raw, err := eventJSON(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, StoredEvent{Seq: btoi(k), Name: eventName(v), JSON: raw})
 		}
 		return nil
 	})

@@ -111,7 +111,11 @@ func (s *Store) LeaseDue(ctx context.Context, req LeaseRequest) ([]Leased, error
 			if err := putDelivery(tx, d); err != nil {
 				return err
 			}
-			out = append(out, Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: cd.w.Webhook, Payload: payloadOf(tx, d), Secrets: secrets})
+			payload, err := payloadOf(tx, d)
+			if err != nil {
+				return err
+			}
+			out = append(out, Leased{Delivery: d.Delivery, Seq: d.Seq, Webhook: cd.w.Webhook, Payload: payload, Secrets: secrets})
 		}
 		return nil
 	})

@@ -179,7 +179,11 @@ func pruneTx(tx *bolt.Tx, cutoff uint64, hold func() uint64, limit int) (PruneRe
 			stop = stopFull
 			break
 		}
-		raw, name := cloneBytes(v), eventName(v)
+		name := eventName(v)
+		raw, err := eventJSON(v) // copies keep the object itself, as a delivery's Payload does
+		if err != nil {
+			return r, stop, err
+		}
 		n, err := det.detach(seq)
 		if err != nil {
 			return r, stop, err
@@ -266,7 +270,11 @@ func (d *detacher) detach(seq uint64) (int, error) {
 		if ev == nil {
 			continue
 		}
-		rec.Payload, rec.EventSeq = cloneBytes(ev), 0
+		raw, err := eventJSON(ev)
+		if err != nil {
+			return 0, err
+		}
+		rec.Payload, rec.EventSeq = raw, 0
 		if err := putDelivery(d.tx, rec); err != nil {
 			return 0, err
 		}

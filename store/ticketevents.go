@@ -48,7 +48,11 @@ func createTicketEventIndex(tx *bolt.Tx) error {
 				TicketID uint64 `json:"ticket_id"`
 			} `json:"data"`
 		}
-		if err := json.Unmarshal(v, &ev); err != nil {
+		raw, err := eventJSON(v)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil {
 			return err
 		}
 		if ev.Data.TicketID != 0 {
@@ -77,9 +81,17 @@ func (s *Store) TicketEvents(ticketID uint64, page, perPage int, allowed func(na
 			if len(v) == 0 {
 				v = log.Get(k[8:])
 			}
-			if v != nil && (allowed == nil || allowed(eventName(v))) {
-				pg.add(v)
+			if v == nil || (allowed != nil && !allowed(eventName(v))) {
+				continue
 			}
+			if pg.keeps() { // unpacked only when it is on the page
+				raw, err := eventJSON(v)
+				if err != nil {
+					return err
+				}
+				v = raw
+			}
+			pg.add(v)
 		}
 		out = pg.Page
 		return nil

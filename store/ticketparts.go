@@ -125,6 +125,9 @@ func newPager(page, perPage int) *pager {
 	return &pager{Page: Page{Items: []json.RawMessage{}}, skip: (page - 1) * perPage, perPage: perPage}
 }
 
+// keeps says whether the next add lands on the page.
+func (p *pager) keeps() bool { return p.skip == 0 && len(p.Items) < p.perPage }
+
 func (p *pager) add(v []byte) {
 	p.Total++
 	switch {
