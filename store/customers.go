@@ -172,8 +172,12 @@ func getRecord[T any](tx *bolt.Tx, bucket []byte, id uint64, what string) (*T, e
 	if v == nil {
 		return nil, notFound(what)
 	}
+	raw, err := recordView(v)
+	if err != nil {
+		return nil, err
+	}
 	var out T
-	if err := json.Unmarshal(v, &out); err != nil {
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -191,8 +195,9 @@ func (s *Store) raw(bucket []byte, id uint64, what string) (json.RawMessage, err
 		if v == nil {
 			return notFound(what)
 		}
-		out = cloneBytes(v)
-		return nil
+		var err error
+		out, err = recordJSON(v)
+		return err
 	})
 	return out, err
 }

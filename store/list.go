@@ -122,7 +122,11 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 		if rec == nil {
 			return Page{}, fmt.Errorf("index %s/%s points at missing record %d", t.name, primary, btoi(k[len(k)-8:]))
 		}
-		page.Items = append(page.Items, cloneBytes(rec))
+		item, err := recordJSON(rec)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, item)
 	}
 	return page, nil
 }

@@ -133,8 +133,12 @@ func createTicketSearch(tx *bolt.Tx) error {
 	tokens := tokenBatch{}
 	c := tx.Bucket(tickets.records).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
+		raw, err := recordView(v)
+		if err != nil {
+			return err
+		}
 		var t Ticket
-		if err := json.Unmarshal(v, &t); err != nil {
+		if err := json.Unmarshal(raw, &t); err != nil {
 			return err
 		}
 		list, err := ticketTokens(tx, &t)

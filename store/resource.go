@@ -120,7 +120,11 @@ func define[T any](r Resource[T]) *declared[T] {
 	d.table.pairs = pairs
 	d.table.parse = parse
 	d.table.show = shows
-	d.table.indexOfRaw = func(raw []byte) (*indexed, error) {
+	d.table.indexOfRaw = func(stored []byte) (*indexed, error) {
+		raw, err := recordView(stored)
+		if err != nil {
+			return nil, err
+		}
 		var rec T
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return nil, err

@@ -27,6 +27,7 @@ var steps = []step{
 	tupleOnceStep("tickets"),
 	searchPostingsStep("search_customers", "customers", customerTokensOf),
 	searchPostingsStep("search_tickets", "tickets", ticketTokensOf),
+	packRecordsStep("tickets"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -187,7 +188,36 @@ func searchPostingsStep(bucket, table string, tokens func(tx *bolt.Tx, raw []byt
 	}}
 }
 
-func customerTokensOf(_ *bolt.Tx, raw []byte) ([]string, error) {
+// packRecordsStep stores a table's plain records packed (recordcodec.go),
+// as writes do from now on. Bounded, resumable; a packed record is left.
+func packRecordsStep(table string) step {
+	return step{name: "pack " + table, fill: &backfill{
+		prepare: func(*bolt.Tx) error { return nil },
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			b := tx.Bucket([]byte(table))
+			type rewrite struct{ k, v []byte }
+			var packed []rewrite // put after the walk: a cursor must not see its bucket change under it
+			last, done, err := eachRecordAfter(tx, []byte(table), after, limit, func(k, v []byte) error {
+				if len(v) > 0 && v[0] == '{' {
+					packed = append(packed, rewrite{bytes.Clone(k), packRecord(bytes.Clone(v))})
+				}
+				return nil
+			})
+			for _, r := range packed {
+				if err == nil {
+					err = b.Put(r.k, r.v)
+				}
+			}
+			return last, done, err
+		},
+	}}
+}
+
+func customerTokensOf(_ *bolt.Tx, stored []byte) ([]string, error) {
+	raw, err := recordView(stored)
+	if err != nil {
+		return nil, err
+	}
 	var c Customer
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, err
@@ -195,7 +225,11 @@ func customerTokensOf(_ *bolt.Tx, raw []byte) ([]string, error) {
 	return c.tokens(), nil
 }
 
-func ticketTokensOf(tx *bolt.Tx, raw []byte) ([]string, error) {
+func ticketTokensOf(tx *bolt.Tx, stored []byte) ([]string, error) {
+	raw, err := recordView(stored)
+	if err != nil {
+		return nil, err
+	}
 	var t Ticket
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return nil, err

@@ -79,8 +79,12 @@ func retokenCustomerTickets(tx *bolt.Tx, old, c *Customer) error {
 	b := tx.Bucket(bucketTicketSearch)
 	records := tx.Bucket(tickets.records)
 	return tickets.eachID(tx, "customer_id", itob(old.ID), func(id uint64) error {
+		raw, err := recordView(records.Get(itob(id)))
+		if err != nil {
+			return err
+		}
 		var t Ticket
-		if err := json.Unmarshal(records.Get(itob(id)), &t); err != nil {
+		if err := json.Unmarshal(raw, &t); err != nil {
 			return err
 		}
 		return setTokens(b, id, t.tokens(old), t.tokens(c))
@@ -273,6 +277,7 @@ func (ix *tokenIndex) search(tx *bolt.Tx, q string, lq ListQuery, keep func(id u
 	}
 	lq.Page, lq.PerPage = max(lq.Page, 1), max(lq.PerPage, 1)
 	skip := (lq.Page - 1) * lq.PerPage
+	var unpackErr error
 	hits.each(lq.Desc, func(id uint64) {
 		if keep != nil && !keep(id) {
 			return
@@ -282,12 +287,16 @@ func (ix *tokenIndex) search(tx *bolt.Tx, q string, lq ListQuery, keep func(id u
 		case skip > 0:
 			skip--
 		case len(page.Items) < lq.PerPage:
-			page.Items = append(page.Items, cloneBytes(records.Get(itob(id))))
+			item, err := recordJSON(records.Get(itob(id)))
+			if err != nil {
+				unpackErr = err
+			}
+			page.Items = append(page.Items, item)
 		default:
 			page.HasMore = true
 		}
 	})
-	return page, nil
+	return page, unpackErr
 }
 
 // idSet is a bitset of record ids.

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"testing"
@@ -11,17 +10,11 @@ import (
 
 // recordTokens recomputes a record's tokens from its JSON: what the index
 // must hold for it.
-func recordTokens(ix *tokenIndex, tx *bolt.Tx, raw []byte) ([]string, error) {
+func recordTokens(ix *tokenIndex, tx *bolt.Tx, stored []byte) ([]string, error) {
 	if ix == customerSearch {
-		var c Customer
-		err := json.Unmarshal(raw, &c)
-		return c.tokens(), err
+		return customerTokensOf(tx, stored)
 	}
-	var t Ticket
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, err
-	}
-	return ticketTokens(tx, &t)
+	return ticketTokensOf(tx, stored)
 }
 
 // checkSearchIndex compares a token index with the tokens its records have

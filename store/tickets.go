@@ -294,7 +294,7 @@ func (s *Store) putTicketTo(tx *bolt.Tx, old, t *Ticket, batch tokenBatch) error
 	if err != nil {
 		return err
 	}
-	if err := appending(tx.Bucket(tickets.records)).Put(itob(t.ID), raw); err != nil {
+	if err := appending(tx.Bucket(tickets.records)).Put(itob(t.ID), packRecord(raw)); err != nil {
 		return err
 	}
 	t.raw = raw
