@@ -16,9 +16,9 @@ var customers = declare(Resource[Customer]{
 	Name: "customers", Scope: "customers", Search: true,
 	Events: []string{"customer.created", "customer.updated", "customer.deleted"},
 	Sorts: []Sort[Customer]{
-		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}, Key: func(c *Customer) []byte { return itob(c.ID) }},
+		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
 		{Name: "name", Label: "Name", Key: func(c *Customer) []byte { return nameKey(c.Name) }},
-		{Name: "updated_at", Label: "Recently updated", Desc: true, Key: func(c *Customer) []byte { return itob(timeKey(c.UpdatedAt)) }},
+		{Name: "updated_at", Label: "Recently updated", Desc: true, Grows: true, Key: func(c *Customer) []byte { return orderedUint(timeKey(c.UpdatedAt)) }},
 	},
 })
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"time"
 )
 
@@ -41,4 +42,27 @@ func cloneBytes(b []byte) []byte {
 	out := make([]byte, len(b))
 	copy(out, b)
 	return out
+}
+
+// orderedUint packs v into as few bytes as it needs, led by their count, so
+// that byte order is still numeric order (a shorter number is a smaller
+// one): ids and times in index keys take 3 to 5 bytes instead of 8.
+func orderedUint(v uint64) []byte { return appendOrderedUint(nil, v) }
+
+func appendOrderedUint(b []byte, v uint64) []byte {
+	n := (bits.Len64(v) + 7) / 8
+	b = append(b, byte(n))
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, byte(v>>(8*i)))
+	}
+	return b
+}
+
+// orderedUintValue reads what orderedUint wrote.
+func orderedUintValue(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[1:] {
+		v = v<<8 | uint64(c)
+	}
+	return v
 }

@@ -48,12 +48,12 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 		if q.Sort != "" && q.Sort != "id" {
 			return Page{}, Invalid("sort", "since_id lists in id order; leave sort out")
 		}
-		sort, q.Desc, start = "id", false, itob(q.SinceID+1)
+		sort, q.Desc, start = "id", false, orderedUint(q.SinceID+1)
 	case q.UpdatedAfter != nil:
 		if q.Sort != "" && q.Sort != "updated_at" {
 			return Page{}, Invalid("sort", "updated_after lists in updated_at order; leave sort out")
 		}
-		sort, q.Desc, start = "updated_at", false, itob(timeKey(*q.UpdatedAfter))
+		sort, q.Desc, start = "updated_at", false, orderedUint(timeKey(*q.UpdatedAfter))
 	}
 	if !contains(t.sorts, sort) {
 		return Page{}, Invalid("sort", fmt.Sprintf("must be one of %v", t.sorts))
@@ -104,7 +104,7 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step() {
 		if post != nil {
 			if len(v) == 0 { // only _/id entries carry the tuple (older stores' other indexes may too)
-				v = t.filterTuple(tx, btoi(k[len(k)-8:]))
+				v = t.filterTuple(tx, indexedID(k))
 			}
 			if !post(v) {
 				continue
@@ -118,9 +118,10 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 			page.HasMore = true
 			break
 		}
-		rec := records.Get(k[len(k)-8:])
+		id := indexedID(k)
+		rec := records.Get(itob(id))
 		if rec == nil {
-			return Page{}, fmt.Errorf("index %s/%s points at missing record %d", t.name, primary, btoi(k[len(k)-8:]))
+			return Page{}, fmt.Errorf("index %s/%s points at missing record %d", t.name, primary, id)
 		}
 		item, err := recordJSON(rec)
 		if err != nil {
@@ -152,7 +153,7 @@ func (t *table) encodeFilters(raw map[string]string) (map[string][]byte, error) 
 // them (postFilter's input), from the unfiltered id index, whose sort value
 // is the id itself.
 func (t *table) filterTuple(tx *bolt.Tx, id uint64) []byte {
-	return tx.Bucket(t.indexes).Bucket(indexName(noFilter, t.sorts[0])).Get(t.indexKey(nil, itob(id), id))
+	return tx.Bucket(t.indexes).Bucket(indexName(noFilter, t.sorts[0])).Get(t.indexKey(nil, nil, id))
 }
 
 // eachID calls fn with the id of every record whose filter field holds value,
@@ -161,7 +162,7 @@ func (t *table) eachID(tx *bolt.Tx, field string, value []byte, fn func(id uint6
 	prefix := appendField(nil, value)
 	c := tx.Bucket(t.indexes).Bucket(indexName(field, t.sorts[0])).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if err := fn(btoi(k[len(k)-8:])); err != nil {
+		if err := fn(indexedID(k)); err != nil {
 			return err
 		}
 	}

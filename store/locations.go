@@ -18,9 +18,9 @@ var locations = declare(Resource[Location]{
 	Name: "locations", Scope: "locations",
 	Events: []string{"location.created", "location.updated"},
 	Sorts: []Sort[Location]{
-		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}, Key: func(l *Location) []byte { return itob(l.ID) }},
+		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
 		{Name: "name", Label: "Name", Key: func(l *Location) []byte { return nameKey(l.Name) }},
-		{Name: "updated_at", Label: "Recently updated", Desc: true, Key: func(l *Location) []byte { return itob(timeKey(l.UpdatedAt)) }},
+		{Name: "updated_at", Label: "Recently updated", Desc: true, Grows: true, Key: func(l *Location) []byte { return orderedUint(timeKey(l.UpdatedAt)) }},
 	},
 })
 

@@ -38,6 +38,10 @@ type Filter[T any] struct {
 	// Show turns an index value back into what the API shows (counts by
 	// this filter are keyed by it); nil: the value is text.
 	Show func(key []byte) string
+	// Few says the field takes few values (statuses, staff), so each
+	// value's index entries grow at their end; an id reference (customer)
+	// takes many.
+	Few bool
 	// SortedBy names the sorts this filter is indexed for (nil: every sort).
 	// A list filtered here and sorted otherwise walks another index and
 	// checks this filter on the way, so only pairs clients use cost space.
@@ -48,10 +52,16 @@ type Filter[T any] struct {
 type Sort[T any] struct {
 	Name  string
 	Label string // how the console names it ("Recently updated")
-	Key   func(*T) []byte
+	// Key is the record's value in the index, compared bytewise: numbers
+	// and times go through orderedUint. The id sort (the first) has none:
+	// every index key ends with the id.
+	Key func(*T) []byte
 	// Desc is the order when the caller names none: newest first for times
 	// and ids, alphabetical for names, soonest first for due dates.
 	Desc bool
+	// Grows says a new or changed record takes the highest value yet
+	// (updated_at); the id sort always does.
+	Grows bool
 	// Aliases are other names the API accepts for this sort (created_at
 	// for id: ids are handed out in creation order).
 	Aliases []string
@@ -86,7 +96,9 @@ func define[T any](r Resource[T]) *declared[T] {
 	pairs := map[string][]string{}
 	parse := map[string]func(string) ([]byte, error){}
 	var shows []func([]byte) string
+	grows, few := map[string]bool{"id": true}, map[string]bool{}
 	for _, s := range r.Sorts {
+		grows[s.Name] = grows[s.Name] || s.Grows
 		sorts = append(sorts, s.Name)
 		d.sortKeys = append(d.sortKeys, s.Key)
 		d.spec.Sorts = append(d.spec.Sorts, SortSpec{Name: s.Name, Label: s.Label, Desc: s.Desc})
@@ -114,12 +126,14 @@ func define[T any](r Resource[T]) *declared[T] {
 			}
 		}
 		pairs[f.Name] = by
+		few[f.Name] = f.Few
 		d.spec.Filters = append(d.spec.Filters, FilterSpec{Name: f.Name, Doc: f.Doc})
 	}
 	d.table = newTable(r.Name, filters, sorts)
 	d.table.pairs = pairs
 	d.table.parse = parse
 	d.table.show = shows
+	d.table.grows, d.table.few = grows, few
 	d.table.indexOfRaw = func(stored []byte) (*indexed, error) {
 		raw, err := recordView(stored)
 		if err != nil {
@@ -140,8 +154,8 @@ func (d *declared[T]) index(rec *T) *indexed {
 	for i, key := range d.filterKeys {
 		e.filters[i] = key(rec)
 	}
-	for i, key := range d.sortKeys {
-		e.sorts[i] = key(rec)
+	for i, key := range d.sortKeys[1:] { // the id sort's value is the id every key ends with
+		e.sorts[i+1] = key(rec)
 	}
 	return e
 }
@@ -226,12 +240,12 @@ func positiveID(field string) func(string) ([]byte, error) {
 		if err != nil {
 			return nil, Invalid(field, "must be a positive integer id")
 		}
-		return itob(id), nil
+		return orderedUint(id), nil
 	}
 }
 
 // showID shows an id filter's index value.
-func showID(key []byte) string { return strconv.FormatUint(btoi(key), 10) }
+func showID(key []byte) string { return strconv.FormatUint(orderedUintValue(key), 10) }
 
 // text parses a filter value that is matched exactly as given.
 func text(raw string) ([]byte, error) { return []byte(raw), nil }

@@ -78,7 +78,7 @@ func ticketTokens(tx *bolt.Tx, t *Ticket) ([]string, error) {
 func retokenCustomerTickets(tx *bolt.Tx, old, c *Customer) error {
 	b := tx.Bucket(bucketTicketSearch)
 	records := tx.Bucket(tickets.records)
-	return tickets.eachID(tx, "customer_id", itob(old.ID), func(id uint64) error {
+	return tickets.eachID(tx, "customer_id", orderedUint(old.ID), func(id uint64) error {
 		raw, err := recordView(records.Get(itob(id)))
 		if err != nil {
 			return err

@@ -22,6 +22,10 @@ import (
 //	go test -run '^$' -bench StoreSize -benchtime 1x ./store/                     # 20,000 tickets
 //	PORTAL_SIZE_TICKETS=200000 go test -run '^$' -bench StoreSize -benchtime 1x -v ./store/
 func BenchmarkStoreSize(b *testing.B) {
+	importBatch := 64
+	if v, err := strconv.Atoi(os.Getenv("PORTAL_SIZE_BATCH")); err == nil && v > 0 {
+		importBatch = v
+	}
 	n := 20_000
 	if v, err := strconv.Atoi(os.Getenv("PORTAL_SIZE_TICKETS")); err == nil && v > 0 {
 		n = v
@@ -46,8 +50,8 @@ func BenchmarkStoreSize(b *testing.B) {
 		statuses := DefaultStatuses()
 		issues := []string{"Cracked screen", "Battery drains overnight", "Will not charge", "No sound from speaker", "Water damage, will not power on"}
 		rng := rand.New(rand.NewPCG(1, 2))
-		for done := 0; done < n; done += 5000 {
-			batch := make([]TicketInput, min(5000, n-done))
+		for done := 0; done < n; done += importBatch {
+			batch := make([]TicketInput, min(importBatch, n-done))
 			for i := range batch {
 				assignee := uint64(1 + rng.IntN(5))
 				due := base.Add(time.Duration(rng.IntN(90*24)) * time.Hour)
@@ -79,6 +83,9 @@ func BenchmarkStoreSize(b *testing.B) {
 				return nil
 			})
 		})
+		if os.Getenv("PORTAL_SIZE_DETAIL") != "" {
+			logBucketDetail(b, s, n)
+		}
 		s.Close()
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -91,4 +98,30 @@ func BenchmarkStoreSize(b *testing.B) {
 		b.ReportMetric(float64(total)/float64(n), "B/ticket")
 		b.ReportMetric(float64(fi.Size())/float64(n), "file-B/ticket")
 	}
+}
+
+// logBucketDetail logs every bucket and nested bucket with its keys, the
+// bytes its pages hold and the bytes they take (how full they are).
+func logBucketDetail(b *testing.B, s *Store, n int) {
+	var walk func(prefix string, bk *bolt.Bucket)
+	walk = func(prefix string, bk *bolt.Bucket) {
+		st := bk.Stats()
+		inuse, alloc := st.BranchInuse+st.LeafInuse, st.BranchAlloc+st.LeafAlloc
+		if alloc == 0 {
+			return
+		}
+		b.Logf("  %-28s keys %8d  inuse %5.0f  alloc %5.0f B/ticket  fill %3.0f%%", prefix, st.KeyN,
+			float64(inuse)/float64(n), float64(alloc)/float64(n), 100*float64(inuse)/float64(alloc))
+		bk.ForEachBucket(func(k []byte) error {
+			walk(prefix+"/"+string(k), bk.Bucket(k))
+			return nil
+		})
+	}
+	s.view(func(tx *bolt.Tx) error {
+		b.Logf("pages: %d of %d bytes; freelist %d free pages, %d pending", tx.Size()/int64(tx.DB().Info().PageSize), tx.Size(), tx.DB().Stats().FreePageN, tx.DB().Stats().PendingPageN)
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			walk(string(name), bk)
+			return nil
+		})
+	})
 }

@@ -31,8 +31,10 @@ func (o ordered) ticketOf() uint64 {
 	return 0
 }
 
+// indexTicketEvent files an event under its ticket. Most events are about
+// recent tickets, whose keys are the last, so the pages are filled.
 func indexTicketEvent(tx *bolt.Tx, ticketID, seq uint64) error {
-	return tx.Bucket(bucketTicketEvents).Put(ticketEventKey(ticketID, seq), nil)
+	return appending(tx.Bucket(bucketTicketEvents)).Put(ticketEventKey(ticketID, seq), nil)
 }
 
 // createTicketEventIndex adds the timeline index and fills it from the log.

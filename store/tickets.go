@@ -22,28 +22,28 @@ var tickets = declare(Resource[Ticket]{
 	Events: []string{"ticket.created", "ticket.updated", "ticket.status_changed", "ticket.assigned", "ticket.note_added",
 		"ticket.line_item_added", "ticket.attachment_added", "ticket.closed", "ticket.reopened"},
 	Filters: []Filter[Ticket]{
-		{Name: "customer_id", Doc: "Only this customer's tickets", Key: func(t *Ticket) []byte { return itob(t.CustomerID) },
+		{Name: "customer_id", Doc: "Only this customer's tickets", Key: func(t *Ticket) []byte { return orderedUint(t.CustomerID) },
 			Parse: positiveID("customer_id"), Show: showID},
 		{Name: "assigned_to", Doc: "Only tickets assigned to this staff member (none: unassigned)", Key: ticketAssignee,
-			Parse: parseAssignee, Show: showAssignee},
-		{Name: "status", Doc: "Only tickets in this status", Key: func(t *Ticket) []byte { return []byte(t.Status) }, Parse: text},
+			Parse: parseAssignee, Show: showAssignee, Few: true},
+		{Name: "status", Doc: "Only tickets in this status", Key: func(t *Ticket) []byte { return []byte(t.Status) }, Parse: text, Few: true},
 	},
 	Sorts: []Sort[Ticket]{
-		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}, Key: func(t *Ticket) []byte { return itob(t.ID) }},
-		{Name: "updated_at", Label: "Recently updated", Desc: true, Key: func(t *Ticket) []byte { return itob(timeKey(t.UpdatedAt)) }},
-		{Name: "due_at", Label: "Due date", Key: func(t *Ticket) []byte { return itob(optTimeKey(t.DueAt)) }},
+		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
+		{Name: "updated_at", Label: "Recently updated", Desc: true, Grows: true, Key: func(t *Ticket) []byte { return orderedUint(timeKey(t.UpdatedAt)) }},
+		{Name: "due_at", Label: "Due date", Key: func(t *Ticket) []byte { return orderedUint(optTimeKey(t.DueAt)) }},
 	},
 })
 
 func ticketAssignee(t *Ticket) []byte {
 	if t.AssignedTo == nil {
-		return itob(0)
+		return orderedUint(0)
 	}
-	return itob(*t.AssignedTo)
+	return orderedUint(*t.AssignedTo)
 }
 
 func showAssignee(key []byte) string {
-	if id := btoi(key); id != 0 {
+	if id := orderedUintValue(key); id != 0 {
 		return strconv.FormatUint(id, 10)
 	}
 	return "none"
@@ -52,7 +52,7 @@ func showAssignee(key []byte) string {
 // parseAssignee reads assigned_to: a staff id, or none (or 0) for unassigned.
 func parseAssignee(raw string) ([]byte, error) {
 	if raw == "none" || raw == "0" {
-		return itob(0), nil
+		return orderedUint(0), nil
 	}
 	return positiveID("assigned_to")(raw)
 }
