@@ -16,8 +16,10 @@ var EventNames = []string{
 	"device.received", "device.status_changed", "device.sold",
 	"purchase_order.created", "purchase_order.status_changed", "purchase_order.received",
 	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
-	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "contractor.approved",
-	"evacuation.activated", "evacuation.ended",
+	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled",
+	"contractor.created", "contractor.updated", "contractor.approved", "contractor.rejected",
+	"contractor.checked_in", "contractor.checked_out",
+	"evacuation.activated", "evacuation.person_safe", "evacuation.ended",
 	"store.updated", "location.created", "location.updated", "plugin.installed", "plugin.uninstalled", "webhook.disabled", "webhook.secret_revealed",
 }
 

@@ -28,6 +28,13 @@ var steps = []step{
 	searchPostingsStep("search_customers", "customers", customerTokensOf),
 	searchPostingsStep("search_tickets", "tickets", ticketTokensOf),
 	packRecordsStep("tickets"),
+	rebuildIndexesStep("tickets", []string{"customer_id", "assigned_to", "status"}, []string{"id", "updated_at", "due_at"}),
+	rebuildIndexesStep("customers", nil, []string{"id", "name", "updated_at"}),
+	rebuildIndexesStep("locations", nil, []string{"id", "name", "updated_at"}),
+	createTableWith("visitors", []string{"status", "location_id", "host", "date"}, []string{"id", "updated_at", "expected_at"},
+		map[string][]string{"date": {"id", "expected_at"}}, "search_visitors", "visitor_codes"),
+	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
+	createBuckets("evacuations", "evacuations", "evacuation_entries"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -98,6 +105,32 @@ func createTable(name string, filters, sorts []string) step {
 	}}
 }
 
+// createTableWith is createTable for a table whose filters are indexed for
+// some sorts only (sortedBy, by filter), with extra top-level buckets.
+func createTableWith(name string, filters, sorts []string, sortedBy map[string][]string, extra ...string) step {
+	return step{name: "create table " + name, run: func(tx *bolt.Tx) error {
+		if err := createAll(tx, append([]string{name, "idx_" + name, "count_" + name}, extra...)...); err != nil {
+			return err
+		}
+		var nested []string
+		for _, f := range append([]string{noFilter}, filters...) {
+			by := sorts
+			if s, ok := sortedBy[f]; ok {
+				by = s
+			}
+			for _, s := range by {
+				nested = append(nested, f+"/"+s)
+			}
+		}
+		return createNested(tx, "idx_"+name, nested...)
+	}}
+}
+
+// createBuckets makes top-level buckets.
+func createBuckets(name string, buckets ...string) step {
+	return step{name: "create " + name, run: func(tx *bolt.Tx) error { return createAll(tx, buckets...) }}
+}
+
 // reindexStep adds the index (filter, sort) to an existing table and fills
 // it from the records, in bounded batches. The entries are computed by the
 // table's declaration, which must by then declare the pair.
@@ -111,7 +144,7 @@ func reindexStep(table, filter, sort string) step {
 				return nil, false, fmt.Errorf("table %s does not declare the index %s/%s", table, filter, sort)
 			}
 			fi, si := slices.Index(t.filters, filter), slices.Index(t.sorts, sort)
-			idx := appending(tx.Bucket(t.indexes).Bucket(name))
+			idx := t.indexBucket(tx.Bucket(t.indexes), filter, sort)
 			return eachRecordAfter(tx, t.records, after, limit, func(k, v []byte) error {
 				e, err := t.indexOfRaw(v)
 				if err != nil {
@@ -209,6 +242,42 @@ func packRecordsStep(table string) step {
 				}
 			}
 			return last, done, err
+		},
+	}}
+}
+
+// rebuildIndexesStep writes a table's indexes and kept counts anew from its
+// records, in today's key form (index.go): the step for a change of every
+// key's form (ids and times packed by orderedUint). The buckets are made
+// afresh under their released names; bounded, resumable batches.
+func rebuildIndexesStep(table string, filters, sorts []string) step {
+	create := createTable(table, filters, sorts).run
+	return step{name: "rebuild the indexes of " + table, fill: &backfill{
+		prepare: func(tx *bolt.Tx) error {
+			for _, name := range []string{"idx_" + table, "count_" + table} {
+				if err := tx.DeleteBucket([]byte(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+					return err
+				}
+			}
+			return create(tx)
+		},
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			t := declaredTable(table)
+			if t == nil {
+				return nil, false, fmt.Errorf("no table %s", table)
+			}
+			for _, name := range t.indexBuckets() {
+				if tx.Bucket(t.indexes).Bucket(name) == nil {
+					return nil, false, fmt.Errorf("table %s declares the index %s, which no step makes", table, name)
+				}
+			}
+			return eachRecordAfter(tx, t.records, after, limit, func(k, v []byte) error {
+				e, err := t.indexOfRaw(v)
+				if err != nil {
+					return err
+				}
+				return t.reindex(tx, btoi(k), nil, e)
+			})
 		},
 	}}
 }
