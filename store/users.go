@@ -26,13 +26,20 @@ const setupTTL = 24 * time.Hour
 
 // User is a staff member as the API shows them.
 type User struct {
-	ID        uint64    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      string    `json:"role"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID     uint64 `json:"id"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Role   string `json:"role"`
+	Active bool   `json:"active"`
+	// Host: visitors may name this staff member as the one they visit;
+	// Phone reaches them when one arrives.
+	Host  bool   `json:"host"`
+	Phone string `json:"phone"`
+	// OnSiteLocationID is where the staff member is marked present (0: not
+	// on site); an evacuation's roll call counts them.
+	OnSiteLocationID uint64    `json:"on_site_location_id"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 type userRecord struct {
