@@ -35,6 +35,7 @@ var steps = []step{
 		map[string][]string{"date": {"id", "expected_at"}}, "search_visitors", "visitor_codes"),
 	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
 	createBuckets("evacuations", "evacuations", "evacuation_entries"),
+	createBuckets("kiosks", "kiosks", "kiosk_hashes"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
