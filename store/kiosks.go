@@ -96,7 +96,9 @@ func NormalizePairingCode(code string) string {
 	return b.String()
 }
 
-func kioskCodeKey(code string) []byte  { return append([]byte{'p'}, hashKey(NormalizePairingCode(code))...) }
+func kioskCodeKey(code string) []byte {
+	return append([]byte{'p'}, hashKey(NormalizePairingCode(code))...)
+}
 func kioskTokenKey(token string) []byte { return append([]byte{'t'}, hashKey(token)...) }
 
 // state fills in the derived status.
