@@ -22,18 +22,24 @@ type AccessKind struct {
 // user keys hold their role's scopes.
 func AccessKinds() []AccessKind {
 	kinds := []AccessKind{
-		{"internal key", func(rt Route) bool { return true }},
-		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope && !rt.OwnerOnly }},
-		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly && !rt.OwnerOnly }},
+		{"internal key", func(rt Route) bool { return !rt.Kiosk }},
+		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope && !rt.OwnerOnly && !rt.Kiosk }},
+		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly && !rt.OwnerOnly && !rt.Kiosk }},
 	}
 	for _, role := range store.Roles {
 		kinds = append(kinds, AccessKind{role, func(rt Route) bool {
-			if rt.OwnerOnly {
+			switch {
+			case rt.Kiosk:
+				return false
+			case rt.OwnerOnly:
 				return role == "owner"
 			}
 			return rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)
 		}})
 	}
+	// A kiosk's cookie opens the kiosk routes and nothing else; no key or
+	// staff session opens them.
+	kinds = append(kinds, AccessKind{"paired kiosk", func(rt Route) bool { return rt.Kiosk }})
 	return kinds
 }
 
@@ -50,6 +56,12 @@ func (s *Server) AccessMatrix() string {
 	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(kinds)) + "\n")
 	for _, rt := range s.Routes() {
 		scope := "`" + rt.Scope + "`"
+		switch {
+		case rt.Kiosk && rt.Path == APIPrefix+"/kiosk/pair":
+			scope = "none: a pairing code"
+		case rt.Kiosk:
+			scope = "none: the kiosk cookie"
+		}
 		if rt.LiveOnly {
 			scope += " (live only)"
 		}

@@ -26,6 +26,9 @@ when it falls behind, and another proves every cell against a real server.
   member's role, as it is now). In the console's test mode a session is refused on live-only routes too.
 - An **internal** key holds every scope. The Portal.io routes (` + "`/public/webhook/…`" + `) take a signed user
   key and its ` + "`webhooks.*`" + ` scopes.
+- A **paired kiosk** is the ` + "`/kiosk`" + ` page holding the cookie its pairing code set: it opens the ` + "`/kiosk/…`" + `
+  routes and nothing else, and they refuse every key (a staff session counts for nothing there). Kiosks
+  belong to the live store: an owner makes and revokes them (` + "`/kiosks`" + `), never in test mode.
 
 `
 
@@ -74,6 +77,10 @@ func TestAccessMatrixHoldsForRealPrincipals(t *testing.T) {
 			admitted := false
 			id := k.Name + " " + strings.Join(spec.Scopes, ",")
 			c, made := clients[id]
+			if !made && k.Name == "paired kiosk" { // no key: the kiosk cookie
+				c, made = ts.pairedKiosk(t), true
+				clients[id] = c
+			}
 			if !made {
 				// A plugin key with backup.read cannot exist: the store refuses to make one.
 				_, err := ts.Live.CreateKey(t.Context(), store.KeyInput{Type: spec.Type, Name: "probe", Scopes: spec.Scopes, UserID: spec.UserID}, ts.Sealer)

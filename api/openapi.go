@@ -127,6 +127,12 @@ func (s *Server) OpenAPI() map[string]any {
 			"tags":        []string{tagOf(rt.path)},
 			"x-scope":     rt.scope,
 		}
+		if rt.kiosk { // kiosk.go: the kiosk cookie, never a key; pairing takes a code in its body
+			op["security"] = []any{map[string]any{"kioskCookie": []string{}}}
+			if rt.path == "/kiosk/pair" {
+				op["security"] = []any{}
+			}
+		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
@@ -203,6 +209,8 @@ func (s *Server) OpenAPI() map[string]any {
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
 				"apiKey": map[string]any{"type": "apiKey", "in": "header", "name": "X-API-Key"},
+				"kioskCookie": map[string]any{"type": "apiKey", "in": "cookie", "name": kioskCookie,
+					"description": "A paired visitor kiosk's cookie, set by POST /kiosk/pair"},
 			},
 			"responses": map[string]any{"Error": map[string]any{"description": "Error envelope", "content": map[string]any{
 				"application/json": map[string]any{"schema": map[string]any{"type": "object", "properties": map[string]any{

@@ -31,6 +31,9 @@ type route struct {
 	// ownerOnly routes also need the owner's full power: an owner's session
 	// or user key, or an internal key (never a plugin or developer key).
 	ownerOnly bool
+	// kiosk routes take a paired kiosk's cookie and nothing else (POST
+	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
+	kiosk bool
 }
 
 // APIPrefix is where the versioned API lives.
@@ -41,7 +44,7 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
-		s.backupRoutes(), s.locationRoutes(),
+		s.backupRoutes(), s.locationRoutes(), s.kioskRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -53,6 +56,10 @@ func (s *Server) buildRouter() *mux.Router {
 	r.Use(s.observe, s.common)
 	api := r.PathPrefix(APIPrefix).Subrouter()
 	for _, rt := range s.routes() {
+		if rt.kiosk {
+			api.Handle(rt.path, s.kioskGuard(rt)).Methods(rt.method)
+			continue
+		}
 		api.Handle(rt.path, s.guard(rt)).Methods(rt.method)
 	}
 	api.HandleFunc("/openapi.json", s.serveOpenAPI).Methods(http.MethodGet)
@@ -126,13 +133,14 @@ type Route struct {
 	Method, Path, Scope string
 	LiveOnly            bool // test-mode principals are refused
 	OwnerOnly           bool // only the owner's full power (or an internal key)
+	Kiosk               bool // a paired kiosk's cookie only, never a key or a session
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly, rt.ownerOnly})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly, rt.ownerOnly, rt.kiosk})
 	}
 	return out
 }

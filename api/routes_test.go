@@ -13,9 +13,12 @@ import (
 var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 
 // unscopedRoutes are the routes of api.Routes() that need no scope, each
-// with the reason. There are none today: every guarded route has a scope.
-// (GET /api/v1/openapi.json needs no key at all and is not in the table.)
-var unscopedRoutes = map[string]string{}
+// with the reason. (GET /api/v1/openapi.json needs no key at all and is not
+// in the table.)
+var unscopedRoutes = map[string]string{
+	"POST /api/v1/kiosk/pair":   "the kiosk page trades a pairing code for its cookie; every key is refused (403)",
+	"GET /api/v1/kiosk/session": "a paired kiosk's cookie only; every key is refused (403)",
+}
 
 func routeName(rt api.Route) string { return rt.Method + " " + rt.Path }
 

@@ -58,6 +58,7 @@ type Server struct {
 	metrics  *httpMetrics // nil without Config.Metrics
 	// liveSlots caps the live connections each key or staff member holds.
 	liveSlots liveSlots
+	kiosks    *kioskState // the kiosks' rate limits (kiosk.go)
 }
 
 // New builds the server and its routes.
@@ -70,6 +71,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
+	s.kiosks = newKioskState(cfg.Now)
 	s.metrics = s.registerMetrics()
 	s.router = s.buildRouter()
 	return s
