@@ -57,7 +57,7 @@ func newKioskState(now func() time.Time) *kioskState {
 }
 
 func (s *Server) kioskRoutes() []route {
-	return []route{
+	return append([]route{
 		{method: "GET", path: "/kiosks", scope: readScope("visitors"), handle: s.listKiosks, summary: "List the visitor kiosks (the owner only; never their codes)",
 			out: []store.Kiosk{}, list: &listSpec{}, liveOnly: true, ownerOnly: true},
 		{method: "POST", path: "/kiosks", scope: writeScope("visitors"), handle: s.createKiosk, status: http.StatusCreated,
@@ -70,7 +70,7 @@ func (s *Server) kioskRoutes() []route {
 			summary: "Pair this browser as a kiosk with a pairing code: sets the kiosk cookie (no key; 5 wrong codes a minute per address)"},
 		{method: "GET", path: "/kiosk/session", handle: s.kioskSession, kiosk: true, liveOnly: true, out: store.KioskScreen{},
 			summary: "What the paired kiosk's welcome screen shows (kiosk cookie)"},
-	}
+	}, s.kioskDeskRoutes()...)
 }
 
 type newKioskView struct {

@@ -183,3 +183,167 @@ func TestAPairingCodeExpiresAfterADay(t *testing.T) {
 		t.Errorf("status %q", list[0].Status)
 	}
 }
+
+type kioskVisitView struct {
+	FirstName string `json:"first_name"`
+	Badge     *struct {
+		Name        string    `json:"name"`
+		Company     string    `json:"company"`
+		Host        string    `json:"host"`
+		Location    string    `json:"location"`
+		Timezone    string    `json:"timezone"`
+		Date        string    `json:"date"`
+		CheckedInAt time.Time `json:"checked_in_at"`
+		Code        string    `json:"code"`
+		QRPNG       string    `json:"qr_png"`
+	} `json:"badge"`
+}
+
+// newHost makes a staff member who receives visitors.
+func newHost(t *testing.T, ts *testServer, owner *client, name string) store.User {
+	t.Helper()
+	var inv struct {
+		User store.User `json:"user"`
+	}
+	email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"
+	owner.post("/users", map[string]any{"name": name, "email": email, "role": "technician"}).ok(http.StatusCreated, &inv)
+	u := inv.User
+	yes := true
+	u, err := ts.Live.UpdateUser(t.Context(), u.ID, store.UserPatch{Host: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestAVisitorWalksInChecksInAndLeavesAtTheKiosk(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.owner()
+	owner := ts.client(internalKey)
+	k, code := newKiosk(t, owner, "Main Street")
+	kiosk, res := ts.pair(t, code)
+	res.ok(http.StatusOK, nil)
+	sam := newHost(t, ts, owner, "Sam Rivera")
+	newHost(t, ts, owner, "Samira Khan")
+	newStaff(t, owner, "SammyNotAHost", "technician")
+	for i := range 9 {
+		newHost(t, ts, owner, fmt.Sprintf("Alex Number%d", i))
+	}
+
+	// Hosts: typed, at least 2 letters, names and ids only, at most 8.
+	kiosk.get("/kiosk/hosts?q=s").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "q")
+	res = kiosk.get("/kiosk/hosts?q=sam")
+	var hosts []map[string]any
+	res.ok(http.StatusOK, &hosts)
+	if len(hosts) != 2 || hosts[0]["name"] != "Sam Rivera" || len(hosts[0]) != 2 {
+		t.Fatalf("hosts %v", hosts)
+	}
+	kiosk.get("/kiosk/hosts?q=alex").ok(http.StatusOK, &hosts)
+	if len(hosts) != 8 {
+		t.Fatalf("%d hosts for alex, want at most 8", len(hosts))
+	}
+
+	// A walk-in gets a badge whose code checks them out.
+	kiosk.post("/kiosk/walk-in", map[string]any{"name": "Ada Lovelace", "host_id": sam.ID}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "company")
+	var walk kioskVisitView
+	kiosk.post("/kiosk/walk-in", map[string]any{"name": "Ada Lovelace", "company": "Analytical Engines", "host_id": sam.ID}).
+		ok(http.StatusCreated, &walk)
+	b := walk.Badge
+	if walk.FirstName != "Ada" || b == nil || b.Name != "Ada Lovelace" || b.Host != "Sam Rivera" || b.Location != "Main Street" ||
+		b.Date != "2026-03-15" || len(b.Code) != 6 || !strings.HasPrefix(b.QRPNG, "data:image/png;base64,") {
+		t.Fatalf("walk-in %+v %+v", walk, b)
+	}
+	page, err := ts.Live.ListVisitors(store.ListQuery{}, "")
+	if err != nil || page.Total != 1 {
+		t.Fatalf("visitors %v %v", page.Total, err)
+	}
+
+	// A pre-registered visitor checks in with their code (typed loosely), once.
+	exp := start.Add(time.Hour)
+	grace, graceCode, err := ts.Live.PreRegisterVisitor(t.Context(), store.VisitorInput{Name: "Grace Hopper", Company: "Navy",
+		HostID: sam.ID, LocationID: k.LocationID, ExpectedAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in kioskVisitView
+	kiosk.post("/kiosk/check-in", map[string]any{"code": strings.ToLower(graceCode[:3]) + " " + graceCode[3:]}).ok(http.StatusOK, &in)
+	if in.FirstName != "Grace" || in.Badge == nil || in.Badge.Code != graceCode || in.Badge.Company != "Navy" {
+		t.Fatalf("check-in %+v", in)
+	}
+	e := kiosk.post("/kiosk/check-in", map[string]any{"code": graceCode}).fail(http.StatusConflict, "CONFLICT")
+	if strings.Contains(e.Message, "Grace") || !strings.Contains(e.Message, "already been used") {
+		t.Errorf("second check-in says %q", e.Message)
+	}
+
+	// Check-out by badge code; then the code is spent.
+	var out kioskVisitView
+	kiosk.post("/kiosk/check-out", map[string]any{"code": b.Code}).ok(http.StatusOK, &out)
+	if out.FirstName != "Ada" || out.Badge != nil {
+		t.Fatalf("check-out %+v", out)
+	}
+	kiosk.post("/kiosk/check-out", map[string]any{"code": b.Code}).fail(http.StatusNotFound, "NOT_FOUND")
+	raw, err := ts.Live.Visitor(grace.ID)
+	if err != nil || !strings.Contains(string(raw), `"checked_in"`) {
+		t.Fatalf("grace %s %v", raw, err)
+	}
+
+	// An expected visitor cannot check out; another location's code is not taken here.
+	_, pending, err := ts.Live.PreRegisterVisitor(t.Context(), store.VisitorInput{Name: "Linus T", HostID: sam.ID, LocationID: k.LocationID, ExpectedAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = kiosk.post("/kiosk/check-out", map[string]any{"code": pending}).fail(http.StatusConflict, "CONFLICT")
+	if !strings.Contains(e.Message, "not been checked in") || strings.Contains(e.Message, "Linus") {
+		t.Errorf("early check-out says %q", e.Message)
+	}
+	other, err := ts.Live.CreateLocation(t.Context(), store.LocationInput{Name: "Elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, far, err := ts.Live.PreRegisterVisitor(t.Context(), store.VisitorInput{Name: "Far Away", HostID: sam.ID, LocationID: other.ID, ExpectedAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kiosk.post("/kiosk/check-in", map[string]any{"code": far}).fail(http.StatusConflict, "CONFLICT")
+
+	// What the kiosk did is the kiosk's, in the log.
+	evs, err := ts.Live.EventsAfter(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range evs {
+		s := string(ev.JSON)
+		if strings.Contains(s, `"visitor.checked_in"`) {
+			found = true
+			if !strings.Contains(s, `"type":"kiosk"`) || !strings.Contains(s, `"name":"Main Street kiosk"`) {
+				t.Errorf("a kiosk check-in's actor: %s", s)
+			}
+		}
+	}
+	if !found {
+		t.Error("no visitor.checked_in event")
+	}
+}
+
+func TestWrongVisitorCodesAreLimitedPerKiosk(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.owner()
+	owner := ts.client(internalKey)
+	_, code := newKiosk(t, owner, "Main Street")
+	kiosk, res := ts.pair(t, code)
+	res.ok(http.StatusOK, nil)
+	for range 5 {
+		kiosk.post("/kiosk/check-in", map[string]any{"code": "ZZZZZZ"}).fail(http.StatusNotFound, "NOT_FOUND")
+	}
+	res = kiosk.post("/kiosk/check-out", map[string]any{"code": "ZZZZZZ"})
+	res.fail(http.StatusTooManyRequests, "RATE_LIMITED")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	ts.Clock.Advance(time.Minute)
+	kiosk.post("/kiosk/check-in", map[string]any{"code": "ZZZZZZ"}).fail(http.StatusNotFound, "NOT_FOUND")
+}

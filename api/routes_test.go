@@ -16,8 +16,12 @@ var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 // with the reason. (GET /api/v1/openapi.json needs no key at all and is not
 // in the table.)
 var unscopedRoutes = map[string]string{
-	"POST /api/v1/kiosk/pair":   "the kiosk page trades a pairing code for its cookie; every key is refused (403)",
-	"GET /api/v1/kiosk/session": "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/pair":      "the kiosk page trades a pairing code for its cookie; every key is refused (403)",
+	"GET /api/v1/kiosk/session":    "a paired kiosk's cookie only; every key is refused (403)",
+	"GET /api/v1/kiosk/hosts":      "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/check-in":  "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/walk-in":   "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/check-out": "a paired kiosk's cookie only; every key is refused (403)",
 }
 
 func routeName(rt api.Route) string { return rt.Method + " " + rt.Path }

@@ -127,3 +127,36 @@ func kioskBucketsText(t *testing.T, s *Store) string {
 	}
 	return b.String()
 }
+
+// During an evacuation the kiosk's screen says so, and a refused check-in
+// says only that.
+func TestAKioskKnowsOfAnEvacuation(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx := t.Context()
+	loc, err := s.CreateLocation(ctx, LocationInput{Name: "Main Street"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, code, err := s.CreateKiosk(ctx, KioskInput{Name: "Lobby", LocationID: loc.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _, err = s.PairKiosk(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEvacuations).Put(keyActiveEvacuation, itob(1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	screen, err := s.KioskScreen(k)
+	if err != nil || !screen.Evacuation {
+		t.Fatalf("screen %+v %v", screen, err)
+	}
+	err = s.KioskRefusal(Conflict("an evacuation is in progress: nobody can check in until it ends"), "ABC234", loc.ID, true)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "evacuation") {
+		t.Fatalf("refusal %v", err)
+	}
+}
