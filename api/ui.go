@@ -28,8 +28,12 @@ func (s *Server) uiHandler() http.Handler {
 		}
 		last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 		if !strings.Contains(last, ".") {
+			kiosk := r.URL.Path == "/kiosk" || strings.HasPrefix(r.URL.Path, "/kiosk/")
 			r = r.Clone(r.Context())
 			r.URL.Path = "/"
+			if kiosk {
+				r.URL.Path = "/kiosk/" // the visitor kiosk: a page of its own, no staff session
+			}
 			h.Set("Cache-Control", "no-store")
 		}
 		files.ServeHTTP(w, r)
