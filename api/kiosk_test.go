@@ -121,7 +121,7 @@ func TestOwnerPairsAKioskThatUsesOnlyItsCookieUntilRevoked(t *testing.T) {
 
 	kiosk.get("/kiosk/session").ok(http.StatusOK, &screen)
 	// The cookie opens nothing else, and nothing else opens the kiosk routes.
-	kiosk.get("/customers").fail(http.StatusUnauthorized, "UNAUTHORIZED")
+	kiosk.get("/visitors").fail(http.StatusUnauthorized, "UNAUTHORIZED")
 	kiosk.get("/kiosks").fail(http.StatusUnauthorized, "UNAUTHORIZED")
 	owner.get("/kiosk/session").fail(http.StatusForbidden, "FORBIDDEN")
 	session, _ := signedIn(t, ts)

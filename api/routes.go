@@ -34,6 +34,9 @@ type route struct {
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
+	// porter names the key of the answer in Porter's shape (porter.go);
+	// the desk's routes get theirs from porterKey when they leave it out.
+	porter string
 }
 
 // APIPrefix is where the versioned API lives.
@@ -44,7 +47,7 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
-		s.backupRoutes(), s.locationRoutes(), s.kioskRoutes(),
+		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(), s.kioskRoutes(),
 	} {
 		all = append(all, group...)
 	}
