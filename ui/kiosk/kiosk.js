@@ -8,10 +8,15 @@
 import { el, debounce } from "../lib/dom.js";
 
 const root = document.getElementById("kiosk");
-const IDLE_MS = 60_000; // back to the welcome screen after a minute without input
+// /kiosk?idle=30 shortens the idle reset (2 to 600 s); ?autoprint prints
+// the badge at once (for Chrome started with --kiosk-printing, which prints
+// without asking).
+const params = new URLSearchParams(location.search);
+const idleSeconds = Number(params.get("idle"));
+const IDLE_MS = idleSeconds >= 2 && idleSeconds <= 600 ? idleSeconds * 1000 : 60_000; // back to the welcome screen
 const FINISH_S = 10; // seconds a "checked in" or "goodbye" screen stays
 const POLL_MS = 15_000; // the welcome screen asks after evacuations and revocation
-const autoprint = new URLSearchParams(location.search).has("autoprint"); // Chrome --kiosk-printing prints silently
+const autoprint = params.has("autoprint");
 
 class KioskError extends Error {
   constructor(status, body) {
@@ -24,6 +29,7 @@ class KioskError extends Error {
 let session = null; // what the welcome screen shows: shop, location, timezone, evacuation
 let screen = ""; // the screen's name, for the tests and the idle timer
 let timers = []; // cleared at every screen change
+let cleanups = []; // run at every screen change
 let idleTimer = 0;
 let camera = null; // the scanner's stream, stopped at every screen change
 
@@ -43,8 +49,10 @@ async function api(method, path, body) {
   if (!res.ok) {
     const err = new KioskError(res.status, env);
     if (res.status === 401 && path !== "/pair") {
+      // Paired a moment ago (revoked since), or never paired at all.
+      const was = session;
       session = null;
-      showPair("This screen is no longer paired as a kiosk. Ask the owner for a new pairing code.");
+      showPair(was ? "This screen is no longer paired as a kiosk. Ask the owner for a new pairing code." : "");
     }
     throw err;
   }
@@ -65,7 +73,9 @@ function message(err) {
 // to the new screen's heading (or its first field), as a screen reader expects.
 function show(name, ...children) {
   for (const t of timers) clearTimeout(t), clearInterval(t);
+  for (const fn of cleanups) fn();
   timers = [];
+  cleanups = [];
   stopCamera();
   screen = name;
   root.dataset.screen = name;
@@ -421,32 +431,39 @@ function hostPicker(visit, error, next) {
 
 function badgeDate(badge) {
   try {
-    return new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "long", year: "numeric", timeZone: badge.timezone })
+    return new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: badge.timezone })
       .format(new Date(badge.checked_in_at));
   } catch {
     return badge.date;
   }
 }
 
+// countdown is the line that counts a finish down; start it once the screen
+// is up (show clears the timers of the screen before).
 function countdown(label) {
   const left = el("span", { class: "num", text: String(FINISH_S) });
   const line = el("p", { class: "k-hint k-countdown" }, `${label} `, left, " s");
-  let n = FINISH_S;
-  const restart = () => { n = FINISH_S; left.textContent = String(n); };
-  root.addEventListener("pointerdown", restart);
-  every(() => {
-    n -= 1;
-    left.textContent = String(Math.max(n, 0));
-    if (n <= 0) {
-      root.removeEventListener("pointerdown", restart);
-      showWelcome();
-    }
-  }, 1000);
+  line.start = () => {
+    let n = FINISH_S;
+    const restart = () => { n = FINISH_S; left.textContent = String(n); };
+    window.addEventListener("pointerdown", restart);
+    window.addEventListener("keydown", restart);
+    cleanups.push(() => {
+      window.removeEventListener("pointerdown", restart);
+      window.removeEventListener("keydown", restart);
+    });
+    every(() => {
+      n -= 1;
+      left.textContent = String(Math.max(n, 0));
+      if (n <= 0) showWelcome();
+    }, 1000);
+  };
   return line;
 }
 
 function showBadge(visit) {
   const b = visit.badge;
+  const count = countdown("Back to the start in");
   const badge = el("article", { class: "badge", "aria-label": "Your visitor badge" },
     el("p", { class: "badge-kind", text: "Visitor" }),
     el("p", { class: "badge-name", text: b.name }),
@@ -464,16 +481,19 @@ function showBadge(visit) {
     el("p", { class: "k-lead", text: b.host ? `${b.host} is your host. Please take your badge and wear it while you are here.` : "Please take your badge and wear it while you are here." }),
     badge,
     el("div", { class: "k-actions no-print" }, print, button("Done", () => showWelcome(), "k-secondary", { "data-action": "done" })),
-    countdown("Back to the start in")));
+    count));
+  count.start();
   if (autoprint) later(() => window.print(), 300);
 }
 
 function showGoodbye(visit) {
+  const count = countdown("Back to the start in");
   show("goodbye", el("div", { class: "k-screen k-done" },
     el("h1", { class: "k-title", text: `Goodbye, ${visit.first_name}` }),
     el("p", { class: "k-lead", text: "You're checked out. Thank you for visiting — please leave your badge at the desk." }),
     el("div", { class: "k-actions" }, button("Done", () => showWelcome(), "k-primary", { "data-action": "done" })),
-    countdown("Back to the start in")));
+    count));
+  count.start();
 }
 
 // The test drives the page by its screens' names.
