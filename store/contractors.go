@@ -14,7 +14,7 @@ var contractors = declare(Resource[Contractor]{
 		"contractor.checked_in", "contractor.checked_out"},
 	Filters: []Filter[Contractor]{
 		{Name: "status", Doc: "Only contractors in this status (pending, approved, rejected)",
-			Key: func(c *Contractor) []byte { return []byte(c.Status) }, Parse: contractorStatus, Few: true},
+			Key: func(c *Contractor) []byte { return []byte(c.Status) }, Parse: contractorStatus, Few: true, Values: ContractorStatuses},
 	},
 	Sorts: []Sort[Contractor]{
 		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
