@@ -46,7 +46,7 @@ func deskShots(t *testing.T, ctx context.Context, name string) {
 		}
 	}
 	step(t, ctx, "print", chromedp.EmulateViewport(800, 1100), media(emulation.SetEmulatedMediaParams{Media: "print"}))
-	png := read(t, ctx, "screenshot "+name+" printed", chromedp.FullScreenshot(90))
+	png := read(t, ctx, "screenshot "+name+" printed", chromedp.FullScreenshot(100))
 	saveShot(t, "desk-"+name+"-print", png)
 	step(t, ctx, "screen again", media(emulation.SetEmulatedMediaParams{}), chromedp.EmulateViewport(1440, 900))
 }
