@@ -140,7 +140,7 @@ func TestDeskInChromium(t *testing.T) {
 
 	// Pre-register through the form: the host is found by typing.
 	step(t, a, "pre-register form",
-		chromedp.Click(chromedp.Search(`//button[contains(., "Pre-register")]`)),
+		chromedp.Click(chromedp.CSS(`.page-head button`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.desk-form input[name="name"]`)),
 		chromedp.Click(chromedp.CSS(`form.desk-form button[type="submit"]`)),
 		waitText(".field-error", "Enter the visitor's name"),

@@ -108,6 +108,10 @@ export async function evacuationPage(ctx, _params, search) {
         el("div", {}, el("dt", { text: "People" }), el("dd", { class: "num", text: String(total) })),
         el("div", {}, el("dt", { text: "Safe" }), el("dd", { class: "num", text: String(safe) })),
         el("div", { class: missing ? "bad" : "" }, el("dt", { text: "Unaccounted for" }), el("dd", { class: "num", text: String(missing) }))),
+      groups().length > 1 ? el("ul", { class: "evac-summary-locs" }, groups().map(([id, l]) => {
+        const k = counts(l);
+        return el("li", { class: "num", text: `${locName(id)}: ${k.safe} safe of ${k.total}${k.missing ? `, ${k.missing} unaccounted for` : ""}` });
+      })) : null,
       missing ? el("p", { class: "evac-missing-names" }, "Not marked safe: ",
         list.filter((e) => !isSafe(e)).map((e) => e.name).join(", ")) : el("p", { text: "Everyone was marked safe." }));
   }
@@ -243,7 +247,7 @@ export async function evacuationPage(ctx, _params, search) {
     const { evac } = current;
     return el("section", { class: "rollcall-loc" },
       el("h2", { text: `Roll call — ${locName(locId) || "On site"}` }),
-      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${list.length} people · printed ${when(new Date().toISOString(), locId)}` }),
+      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${list.length} people · printed ${when(new Date().toISOString(), locId)} · a tick printed: already marked safe` }),
       el("table", {},
         el("thead", {}, el("tr", {}, ["Safe", "Name", "Company", "Who"].map((h) => el("th", { text: h })))),
         el("tbody", {}, sorted.map((e) => el("tr", {},

@@ -143,7 +143,7 @@ export async function visitorsPage(ctx, _params, search) {
 
   function render(list) {
     const d = day();
-    subtitle.textContent = [where ? null : locName(Number(state.location_id)), state.q ? "Search across all days" : dayLabel(d, zone()),
+    subtitle.textContent = [locName(Number(state.location_id)), state.q ? "Search across all days" : dayLabel(d, zone()),
       `${zone().replaceAll("_", " ")} time`].filter(Boolean).join(" · ");
     if (dateInput && document.activeElement !== dateInput) dateInput.value = d;
     const focusedId = document.activeElement?.closest?.("li[data-id]")?.dataset.id;
