@@ -61,8 +61,8 @@ func validDate(s string) bool {
 	return err == nil && len(s) == 10
 }
 
-// localDate is now's date (YYYY-MM-DD) in time zone tz (UTC when unknown).
-func localDate(now time.Time, tz string) string {
+// dayIn is now's date (YYYY-MM-DD) in time zone tz (UTC when unknown).
+func dayIn(now time.Time, tz string) string {
 	loc, err := time.LoadLocation(tz)
 	if err != nil || tz == "" {
 		loc = time.UTC
@@ -169,7 +169,7 @@ func (s *Store) ApproveContractor(ctx context.Context, id uint64) (Contractor, e
 		if err != nil {
 			return err
 		}
-		if why := c.datesProblem(localDate(s.clock(), shop.Timezone)); why != "" {
+		if why := c.datesProblem(dayIn(s.clock(), shop.Timezone)); why != "" {
 			return Conflict("contractor %d cannot be approved: %s", id, why)
 		}
 		c.Status, c.RejectionReason = ContractorApproved, ""
@@ -212,7 +212,7 @@ func (s *Store) CheckInContractor(ctx context.Context, id, locationID uint64) (C
 		if c.Status != ContractorApproved {
 			return Conflict("contractor %d is %s: only an approved contractor can check in", id, c.Status)
 		}
-		if why := c.datesProblem(localDate(s.clock(), loc.Timezone)); why != "" {
+		if why := c.datesProblem(dayIn(s.clock(), loc.Timezone)); why != "" {
 			return Conflict("contractor %d cannot check in: %s", id, why)
 		}
 		if c.OnSiteLocationID != 0 {
