@@ -28,6 +28,9 @@ type UserPatch struct {
 	Name   *string `json:"name"`
 	Role   *string `json:"role"`
 	Active *bool   `json:"active"`
+	// Host and Phone: whether visitors may name them, and how to reach them.
+	Host  *bool   `json:"host"`
+	Phone *string `json:"phone"`
 }
 
 func validRole(role string) bool { return slices.Contains(Roles, role) }
@@ -169,6 +172,9 @@ func (s *Store) UpdateUser(ctx context.Context, id uint64, p UserPatch) (User, e
 	if p.Name != nil && (strings.TrimSpace(*p.Name) == "" || utf8.RuneCountInString(*p.Name) > 120) {
 		return User{}, Invalid("name", "is required (1 to 120 characters)")
 	}
+	if p.Phone != nil && strings.TrimSpace(*p.Phone) != "" && !validPhone(strings.TrimSpace(*p.Phone)) {
+		return User{}, Invalid("phone", "must be a phone number (digits, spaces, + - ( ) .)")
+	}
 	var out User
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		r, err := getRecord[userRecord](tx, bucketUsers, id, "user")
@@ -183,6 +189,12 @@ func (s *Store) UpdateUser(ctx context.Context, id uint64, p UserPatch) (User, e
 		}
 		if p.Active != nil {
 			r.Active = *p.Active
+		}
+		if p.Host != nil {
+			r.Host = *p.Host
+		}
+		if p.Phone != nil {
+			r.Phone = strings.TrimSpace(*p.Phone)
 		}
 		if err := keepsAnOwner(tx, r); err != nil {
 			return err
