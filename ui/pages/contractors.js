@@ -157,7 +157,8 @@ export async function contractorsPage(ctx, _params, search) {
       el("td", { class: "k-company" }, el("strong", { text: c.company || "—" })),
       el("td", { class: "k-contact" }, el("span", { text: c.name }),
         c.email || c.phone ? el("span", { class: "muted small contact-line", text: [c.phone, c.email].filter(Boolean).join(" · ") }) : null),
-      el("td", { class: "k-status" }, statusTag(c.status)),
+      el("td", { class: "k-status" }, statusTag(c.status),
+        c.status === "rejected" && c.rejection_reason ? el("span", { class: "muted small contact-line", text: c.rejection_reason }) : null),
       date(c.induction_expires_on, "Induction"),
       date(c.insurance_expires_on, "Insurance"),
       el("td", { class: "k-onsite" }, c.on_site_location_id

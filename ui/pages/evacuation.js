@@ -30,7 +30,9 @@ function normalize(data) {
 
 export async function evacuationPage(ctx, _params, search) {
   const locations = await loadLocations();
-  const locName = locationNames(locations);
+  const known = locationNames(locations);
+  // A location's name, from the evacuation's own counts when the list lacks it.
+  const locName = (id) => current?.evac.locations?.find((l) => l.location_id === id)?.name || known(id);
   const canWrite = ctx.can("evacuation.write");
   let current = normalize(await fetchCurrent());
   const pendingSafe = new Map(); // entry id → when tapped, until the server agrees
@@ -53,13 +55,14 @@ export async function evacuationPage(ctx, _params, search) {
   };
   const isSafe = (e) => e.safe || pendingSafe.has(e.id);
 
+  // groups is the roll call per location: every location the evacuation
+  // covers (one nobody was at too), by name.
   function groups() {
-    const byLoc = new Map();
-    for (const e of current?.entries || []) {
-      if (!byLoc.has(e.location_id)) byLoc.set(e.location_id, []);
-      byLoc.get(e.location_id).push(e);
-    }
-    return [...byLoc.entries()].sort((a, b) => locName(a[0]).localeCompare(locName(b[0])));
+    const entries = current?.entries || [];
+    const ids = (current?.evac.locations || []).map((l) => l.location_id);
+    for (const e of entries) if (!ids.includes(e.location_id)) ids.push(e.location_id);
+    return ids.map((id) => [id, entries.filter((e) => e.location_id === id)])
+      .sort((a, b) => locName(a[0]).localeCompare(locName(b[0])));
   }
 
   function counts(list) {
