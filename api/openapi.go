@@ -256,7 +256,11 @@ func listParameters(rt route) []any {
 		out = append(out, q("q", "string", "Search words"))
 	}
 	for _, f := range rt.list.filters {
-		out = append(out, q(f.Name, "string", f.Doc))
+		param := q(f.Name, "string", f.Doc)
+		if len(f.Values) > 0 {
+			param.(map[string]any)["schema"].(map[string]any)["enum"] = f.Values
+		}
+		out = append(out, param)
 	}
 	return out
 }

@@ -47,7 +47,8 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
-		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(), s.kioskRoutes(),
+		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
+		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -14,7 +14,7 @@ var contractors = declare(Resource[Contractor]{
 		"contractor.checked_in", "contractor.checked_out"},
 	Filters: []Filter[Contractor]{
 		{Name: "status", Doc: "Only contractors in this status (pending, approved, rejected)",
-			Key: func(c *Contractor) []byte { return []byte(c.Status) }, Parse: contractorStatus, Few: true},
+			Key: func(c *Contractor) []byte { return []byte(c.Status) }, Parse: contractorStatus, Few: true, Values: ContractorStatuses},
 	},
 	Sorts: []Sort[Contractor]{
 		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
@@ -42,6 +42,8 @@ type Contractor struct {
 	Email   string `json:"email"`
 	Phone   string `json:"phone"`
 	Status  string `json:"status"`
+	// RejectionReason says why the desk refused the contractor ("" unless rejected).
+	RejectionReason string `json:"rejection_reason"`
 	// Dates as YYYY-MM-DD; the day itself is still valid.
 	InductionExpiresOn string `json:"induction_expires_on"`
 	InsuranceExpiresOn string `json:"insurance_expires_on"`

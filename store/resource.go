@@ -42,6 +42,9 @@ type Filter[T any] struct {
 	// value's index entries grow at their end; an id reference (customer)
 	// takes many.
 	Few bool
+	// Values are the values it takes when they are a fixed few (statuses):
+	// the OpenAPI enum, and the console's choices without a copy.
+	Values []string
 	// SortedBy names the sorts this filter is indexed for (nil: every sort).
 	// A list filtered here and sorted otherwise walks another index and
 	// checks this filter on the way, so only pairs clients use cost space.
@@ -127,7 +130,7 @@ func define[T any](r Resource[T]) *declared[T] {
 		}
 		pairs[f.Name] = by
 		few[f.Name] = f.Few
-		d.spec.Filters = append(d.spec.Filters, FilterSpec{Name: f.Name, Doc: f.Doc})
+		d.spec.Filters = append(d.spec.Filters, FilterSpec{Name: f.Name, Doc: f.Doc, Values: f.Values})
 	}
 	d.table = newTable(r.Name, filters, sorts)
 	d.table.pairs = pairs
@@ -175,8 +178,9 @@ func Declared() []ListSpec { return slices.Clone(registry) }
 
 // FilterSpec is a filter as the API describes it.
 type FilterSpec struct {
-	Name string `json:"name"`
-	Doc  string `json:"doc"`
+	Name   string   `json:"name"`
+	Doc    string   `json:"doc"`
+	Values []string `json:"values,omitempty"`
 }
 
 // SortSpec is a sort as the API accepts it; Of names the sort an alias

@@ -14,7 +14,7 @@ var visitors = declare(Resource[Visitor]{
 	Events: []string{"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled"},
 	Filters: []Filter[Visitor]{
 		{Name: "status", Doc: "Only visitors in this status (expected, checked_in, checked_out, cancelled)",
-			Key: func(v *Visitor) []byte { return []byte(v.Status) }, Parse: visitorStatus, Few: true},
+			Key: func(v *Visitor) []byte { return []byte(v.Status) }, Parse: visitorStatus, Few: true, Values: VisitorStatuses},
 		{Name: "location_id", Doc: "Only visitors to this location", Key: func(v *Visitor) []byte { return orderedUint(v.LocationID) },
 			Parse: positiveID("location_id"), Show: showID, Few: true},
 		{Name: "host", Doc: "Only visitors of this host (a staff id)", Key: func(v *Visitor) []byte { return orderedUint(v.HostID) },

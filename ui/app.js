@@ -22,6 +22,9 @@ import { webhookList, webhookPage } from "./pages/webhooks.js";
 import { eventStream } from "./pages/events.js";
 import { staffPage } from "./pages/staff.js";
 import { appliancePage } from "./pages/appliance.js";
+import { visitorsPage } from "./pages/visitors.js";
+import { contractorsPage } from "./pages/contractors.js";
+import { evacuationPage } from "./pages/evacuation.js";
 
 const root = document.getElementById("app");
 
@@ -37,6 +40,9 @@ const screens = [
   { path: /^\/customers$/, page: customerList, scope: "customers.read" },
   { path: /^\/customers\/(\d+)$/, page: customerPage, scope: "customers.read", up: () => "/customers",
     record: ([id]) => ({ api: `/api/v1/customers/${id}`, name: (c) => c.name }) },
+  { path: /^\/visitors$/, page: visitorsPage, scope: "visitors.read" },
+  { path: /^\/contractors$/, page: contractorsPage, scope: "contractors.read" },
+  { path: /^\/evacuation$/, page: evacuationPage, scope: "evacuation.read" },
   { path: /^\/settings\/shop$/, page: shopPage, scope: "store.read" },
   { path: /^\/settings\/keys$/, page: keysPage, scope: "keys.read" },
   { path: /^\/settings\/webhooks$/, page: webhookList, scope: "webhooks.read" },

@@ -14,6 +14,11 @@ const nav = [
     ["Tickets", "/tickets", "tickets.read"],
     ["Customers", "/customers", "customers.read"],
   ]],
+  ["Desk", [
+    ["Visitors", "/visitors", "visitors.read"],
+    ["Contractors", "/contractors", "contractors.read"],
+    ["Evacuation", "/evacuation", "evacuation.read"],
+  ]],
   ["Settings", [
     ["Shop", "/settings/shop", "store.write"],
     ["Staff", "/settings/staff", "users.write"],
