@@ -20,7 +20,7 @@ import (
 // and at 1080×1920 (portrait) and 1920×1080 (landscape) a visitor walks in,
 // a pre-registered visitor checks in with their code, and the walk-in checks
 // out with their badge's code — each arriving live in a second tab, the
-// owner's console. Every screen is audited (axe), its targets measured and
+// owner's console on its visitors desk. Every screen is audited (axe), its targets measured and
 // saved as a screenshot (artifacts/screenshots/kiosk-*), the badge as its
 // print preview too. Then the idle reset leaves nothing typed behind, and a
 // revoked kiosk is back at pairing at its next request.
@@ -99,9 +99,13 @@ func TestKioskInChromium(t *testing.T) {
 	}
 	must("POST", "/api/v1/kiosks", map[string]any{"name": "Lobby", "location_id": loc.ID}, &made)
 
-	// TODO(desk-deskui): watch the console's visitors screen (/visitors) here
-	// once that branch is merged; until then the second tab proves the live
-	// arrival through the console's own /live feed, with its session.
+	// The owner's console shows the visitors desk of the location, live; the
+	// same tab also reads its /live feed, to see who the events name.
+	step(t, desk, "the visitors desk",
+		chromedp.Navigate(srv.URL+"/visitors"),
+		waitText("h1", "Visitors"),
+		waitText(".desk-day", "Main Street"),
+		waitText(".live-status", "Live"))
 	step(t, desk, "watch the live feed", chromedp.Evaluate[chromedp.Void](`new Promise((resolve, reject) => {
 		window.kioskSeen = [];
 		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/live?events=visitor.*");
@@ -109,9 +113,11 @@ func TestKioskInChromium(t *testing.T) {
 		ws.onopen = () => resolve();
 		ws.onerror = reject;
 	})`, chromedp.EvalAwaitPromise))
-	seen := func(what string) {
+	seen := func(what string, column, name string) {
 		t.Helper()
-		step(t, desk, "live: "+what, chromedp.Poll[chromedp.Void](fmt.Sprintf(`kioskSeen.includes(%q)`, what), chromedp.WithPollingInterval(50*time.Millisecond)))
+		step(t, desk, "live: "+what,
+			chromedp.Poll[chromedp.Void](fmt.Sprintf(`kioskSeen.includes(%q)`, what), chromedp.WithPollingInterval(50*time.Millisecond)),
+			waitText(fmt.Sprintf(".desk-%s .visitor-name", column), name))
 	}
 
 	kiosk := tab(t, browser, &confirms)
@@ -185,7 +191,8 @@ func TestKioskInChromium(t *testing.T) {
 			at("checked-in"),
 			waitText(".badge-name", name),
 			chromedp.Poll[chromedp.Void](`(() => { const i = document.querySelector(".badge-qr img"); return i && i.complete && i.naturalWidth > 0; })()`))
-		seen("visitor.checked_in " + name + " by kiosk Lobby")
+		seen("visitor.checked_in "+name+" by kiosk Lobby", "checked_in", name)
+		step(t, desk, "the arrival is told", waitText(".live-hint", name+" arrived for Sam Rivera"))
 		look("checked-in")
 		badgeCode := strings.TrimSpace(read(t, kiosk, "badge code", chromedp.Text(chromedp.CSS(`.badge-qr .mono`))))
 		printBadge(t, kiosk, size.name, name)
@@ -199,6 +206,7 @@ func TestKioskInChromium(t *testing.T) {
 		}
 		must("POST", "/api/v1/visitors/pre-register", map[string]any{"name": guest, "company": "US Navy", "host_id": host,
 			"location_id": loc.ID, "expected_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, &pre)
+		step(t, desk, "expected on the desk", waitText(".desk-expected .visitor-name", guest))
 		step(t, kiosk, "I have a code", chromedp.Click(chromedp.CSS(`[data-action="code"]`)), at("code"),
 			chromedp.WaitVisible(chromedp.CSS(`#visit-code`)))
 		if scan := read(t, kiosk, "scan button", chromedp.Evaluate[bool](`"BarcodeDetector" in window || document.querySelector("[data-action=scan]").hidden`)); !scan {
@@ -211,7 +219,7 @@ func TestKioskInChromium(t *testing.T) {
 			at("checked-in"),
 			waitText(".badge-name", guest),
 			waitText(".badge-company", "US Navy"))
-		seen("visitor.checked_in " + guest + " by kiosk Lobby")
+		seen("visitor.checked_in "+guest+" by kiosk Lobby", "checked_in", guest)
 		step(t, kiosk, "done", chromedp.Click(chromedp.CSS(`[data-action="done"]`)), at("welcome"))
 		step(t, kiosk, "the same code again",
 			chromedp.Click(chromedp.CSS(`[data-action="code"]`)), at("code"),
@@ -233,7 +241,11 @@ func TestKioskInChromium(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 			at("goodbye"),
 			waitText("h1", "Goodbye, Ada"))
-		seen("visitor.checked_out " + name + " by kiosk Lobby")
+		seen("visitor.checked_out "+name+" by kiosk Lobby", "checked_out", name)
+		step(t, desk, "left by the kiosk", waitText(".desk-checked_out", "(kiosk)"))
+		if size.name == "portrait" {
+			saveShot(t, "kiosk-desk-tab-1280x800", read(t, desk, "desk screenshot", chromedp.CaptureScreenshot()))
+		}
 		look("goodbye")
 		step(t, kiosk, "done", chromedp.Click(chromedp.CSS(`[data-action="done"]`)), at("welcome"))
 		noneLeft(t, kiosk, name, badgeCode)
@@ -245,6 +257,27 @@ func TestKioskInChromium(t *testing.T) {
 	saveShot(t, "kiosk-welcome-dark-portrait-1080x1920", read(t, kiosk, "dark", chromedp.CaptureScreenshot()))
 	audit(t, kiosk, axe, "kiosk-welcome-dark")
 	step(t, kiosk, "light mode", media(emulation.SetEmulatedMediaParams{}))
+
+	// An evacuation: a check-in is refused and the kiosk shows only the
+	// evacuation; once it ends, the welcome screen again.
+	var late struct {
+		Code string `json:"code"`
+	}
+	must("POST", "/api/v1/visitors/pre-register", map[string]any{"name": "Late Comer", "host_id": host,
+		"location_id": loc.ID, "expected_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, &late)
+	must("POST", "/api/v1/evacuation/activate", map[string]any{}, nil)
+	step(t, kiosk, "a check-in during the evacuation",
+		chromedp.Click(chromedp.CSS(`[data-action="code"]`)), at("code"),
+		chromedp.SendKeys(chromedp.CSS(`#visit-code`), late.Code),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		at("evacuation"),
+		waitText("h1", "Evacuation in progress"))
+	look("evacuation")
+	if text := read(t, kiosk, "evacuation text", chromedp.Text(chromedp.CSS(`#kiosk`))); strings.Contains(text, "Late") || strings.Contains(text, "code") {
+		t.Errorf("the evacuation screen shows more than the evacuation: %q", text)
+	}
+	must("POST", "/api/v1/evacuation/end", nil, nil)
+	step(t, kiosk, "after the evacuation", chromedp.Reload(), at("welcome"))
 
 	// Idle: a visitor walks away mid-form; the kiosk forgets them.
 	step(t, kiosk, "idle kiosk", chromedp.Navigate(srv.URL+"/kiosk?idle=2"), at("welcome"),
