@@ -91,13 +91,22 @@ func TestKioskInChromium(t *testing.T) {
 	must("POST", "/api/v1/users", map[string]any{"name": "Sam Rivera", "email": "sam.rivera@example.com", "role": "front_desk"}, &inv)
 	host := inv.User.ID
 	must("PATCH", fmt.Sprintf("/api/v1/users/%d", host), map[string]any{"host": true}, nil)
-	var made struct {
-		Kiosk struct {
-			ID uint64 `json:"id"`
-		} `json:"kiosk"`
-		PairingCode string `json:"pairing_code"`
+
+	// The owner adds the kiosk in Settings → Kiosks and is shown its code once.
+	step(t, desk, "Settings → Kiosks",
+		chromedp.Navigate(srv.URL+"/settings/kiosks"),
+		waitText("h1", "Kiosks"),
+		waitText("tbody[data-list]", "No kiosks yet"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Lobby"),
+		chromedp.Click(chromedp.Search(`//button[text()="Create kiosk"]`)),
+		waitText(".secret-panel", "Pairing code"),
+		waitText("tbody[data-list]", "Waiting to be paired"))
+	pairingCode := read(t, desk, "pairing code", chromedp.Value(chromedp.CSS(`input[aria-label="Pairing code"]`)))
+	if len(pairingCode) != 9 {
+		t.Fatalf("pairing code %q", pairingCode)
 	}
-	must("POST", "/api/v1/kiosks", map[string]any{"name": "Lobby", "location_id": loc.ID}, &made)
+	saveShot(t, "kiosk-settings-1280x800", read(t, desk, "settings screenshot", chromedp.CaptureScreenshot()))
+	audit(t, desk, axe, "settings-kiosks")
 
 	// The owner's console shows the visitors desk of the location, live; the
 	// same tab also reads its /live feed, to see who the events name.
@@ -150,7 +159,7 @@ func TestKioskInChromium(t *testing.T) {
 		waitText(".k-error", "unknown, used or expired"))
 	step(t, kiosk, "pair",
 		clearField(`#pair-code`),
-		chromedp.SendKeys(chromedp.CSS(`#pair-code`), strings.ToLower(made.PairingCode)),
+		chromedp.SendKeys(chromedp.CSS(`#pair-code`), strings.ToLower(pairingCode)),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 		at("welcome"),
 		waitText("h1", "Welcome to Main Street"),
@@ -286,8 +295,14 @@ func TestKioskInChromium(t *testing.T) {
 	step(t, kiosk, "idle reset", at("welcome"))
 	noneLeft(t, kiosk, "Walked Away", "")
 
-	// Revoked: the kiosk's next request is refused and it is back at pairing.
-	must("DELETE", fmt.Sprintf("/api/v1/kiosks/%d", made.Kiosk.ID), nil, nil)
+	// Revoked in Settings → Kiosks: the kiosk's next request is refused and it
+	// is back at pairing.
+	confirms.Add(1)
+	step(t, desk, "revoke the kiosk",
+		chromedp.Navigate(srv.URL+"/settings/kiosks"),
+		waitText("tbody[data-list]", "Paired"),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Revoke Lobby"]`)),
+		waitText("tbody[data-list]", "Revoked"))
 	step(t, kiosk, "after revocation",
 		chromedp.Click(chromedp.CSS(`[data-action="code"]`)), at("code"),
 		chromedp.SendKeys(chromedp.CSS(`#visit-code`), "ABC234"),

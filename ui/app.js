@@ -22,6 +22,7 @@ import { webhookList, webhookPage } from "./pages/webhooks.js";
 import { eventStream } from "./pages/events.js";
 import { staffPage } from "./pages/staff.js";
 import { appliancePage } from "./pages/appliance.js";
+import { kiosksPage } from "./pages/kiosks.js";
 import { visitorsPage } from "./pages/visitors.js";
 import { contractorsPage } from "./pages/contractors.js";
 import { evacuationPage } from "./pages/evacuation.js";
@@ -51,6 +52,8 @@ const screens = [
   { path: /^\/settings\/events$/, page: eventStream, scope: "events.read" },
   { path: /^\/settings\/staff$/, page: staffPage, scope: "users.read" },
   { path: /^\/settings\/appliance$/, page: appliancePage, scope: "backup.read" },
+  // Kiosks are the owner's (their routes are owner-only); keys.write is the scope only the owner's role holds.
+  { path: /^\/settings\/kiosks$/, page: kiosksPage, scope: "keys.write" },
 ];
 
 let ctx = null; // the signed-in console: session, shop, statuses, staff

@@ -23,6 +23,7 @@ const nav = [
     ["Shop", "/settings/shop", "store.write"],
     ["Staff", "/settings/staff", "users.write"],
     ["API keys", "/settings/keys", "keys.read"],
+    ["Kiosks", "/settings/kiosks", "keys.write"],
     ["Webhooks", "/settings/webhooks", "webhooks.read"],
     ["Events", "/settings/events", "events.read"],
     ["Appliance", "/settings/appliance", "backup.read"],
