@@ -95,6 +95,10 @@ func TestPorterWireShapeForXAPIKey(t *testing.T) {
 	porterError(t, porter.get("/visitors?status=gone"), http.StatusUnprocessableEntity)
 	porterError(t, porter.post("/locations", map[string]any{"name": "No scope"}), http.StatusForbidden)
 	porterError(t, d.ts.anonymous().withHeader("X-API-Key").call("GET", "/api/v1/visitors", nil, "X-API-Key", "wrong"), http.StatusUnauthorized)
+	if res := porter.api("DELETE", "/visitors/1", nil); porterError(t, res, http.StatusMethodNotAllowed) == "" || res.Header.Get("Allow") != "GET" {
+		t.Fatalf("405 without Allow: %v", res.Header)
+	}
+	porterError(t, porter.get("/visitors/1/badge"), http.StatusNotFound)
 
 	// Locations, contractors and hosts take their own names.
 	porterJSON(t, porter.get("/locations"), http.StatusOK, "locations", "page", "per_page", "total")
