@@ -45,6 +45,7 @@ func (s *Server) routes() []route {
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
+		s.contractorRoutes(), s.evacuationRoutes(),
 	} {
 		all = append(all, group...)
 	}

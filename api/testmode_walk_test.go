@@ -92,6 +92,18 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /visitors/{id}/cancel", p("/visitors/{cancel}/cancel"), nil},
 		{"GET /hosts", "/hosts?q=sam", nil},
 		{"POST /users/{id}/presence", p("/users/{user}/presence"), map[string]any{"location_id": num(ids["location"])}},
+		{"GET /contractors", "/contractors?status=pending&sort=company", nil},
+		{"POST /contractors", "/contractors", map[string]any{"company": "Walk Glazing", "name": "Kit Walk", "induction_expires_on": "2027-06-30"}},
+		{"GET /contractors/{id}", p("/contractors/{contractor}"), nil},
+		{"PATCH /contractors/{id}", p("/contractors/{contractor}"), map[string]any{"phone": "+1 555 0101", "insurance_expires_on": "2027-12-31"}},
+		{"POST /contractors/{id}/approve", p("/contractors/{contractor}/approve"), nil},
+		{"POST /contractors/{id}/reject", p("/contractors/{rejectee}/reject"), map[string]any{"reason": "No insurance on file"}},
+		{"POST /contractors/{id}/check-in", p("/contractors/{contractor}/check-in"), map[string]any{"location_id": num(ids["location"])}},
+		{"POST /evacuation/activate", "/evacuation/activate", map[string]any{"location_id": num(ids["location"])}},
+		{"GET /evacuation", "/evacuation", nil},
+		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
+		{"POST /evacuation/end", "/evacuation/end", nil},
+		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
@@ -128,6 +140,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	covered := map[string]bool{}
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
+		seedContractors(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -272,4 +285,27 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 		"event": first.ID, "location": fmt.Sprint(loc.ID), "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
 		"visitor": fmt.Sprint(visitor.ID), "visitor_code": code, "expected": fmt.Sprint(expected.ID), "cancel": fmt.Sprint(cancel.ID),
 	}
+}
+
+// seedContractors makes the contractors the walk approves, rejects and
+// checks in, and names the roll-call entry its evacuation will make first
+// (entry ids run on from the last evacuation's).
+func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	c, err := s.CreateContractor(ctx, store.ContractorInput{Company: "Walk Electrics", Name: "Jo Test",
+		InductionExpiresOn: "2027-12-31", InsuranceExpiresOn: "2027-12-31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejectee, err := s.CreateContractor(ctx, store.ContractorInput{Company: "Walk Plumbing", Name: "Rex Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := uint64(1)
+	if last, err := s.CurrentEvacuation(); err == nil {
+		for _, e := range last.Entries {
+			next = max(next, e.ID+1)
+		}
+	}
+	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
 }

@@ -42,6 +42,8 @@ type Contractor struct {
 	Email   string `json:"email"`
 	Phone   string `json:"phone"`
 	Status  string `json:"status"`
+	// RejectionReason says why the desk refused the contractor ("" unless rejected).
+	RejectionReason string `json:"rejection_reason"`
 	// Dates as YYYY-MM-DD; the day itself is still valid.
 	InductionExpiresOn string `json:"induction_expires_on"`
 	InsuranceExpiresOn string `json:"insurance_expires_on"`
