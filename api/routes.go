@@ -73,6 +73,10 @@ func (s *Server) buildRouter() *mux.Router {
 	allowed := allowedMethods(api)
 	unmatched := s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		methods := allowed(r.URL.Path)
+		fail := fail
+		if porterAsked(r) && porterPath(r.URL.Path) {
+			fail = failPorter // a Porter client on a desk path reads {"error": …}
+		}
 		if len(methods) == 0 {
 			fail(w, r, errRouteMissing)
 			return
