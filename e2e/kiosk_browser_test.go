@@ -16,19 +16,21 @@ import (
 )
 
 // The visitor kiosk in a real Chromium against a real `portal serve`: the
-// owner makes a kiosk for a location, the /kiosk page pairs with its code,
-// and at 1080×1920 (portrait) and 1920×1080 (landscape) a visitor walks in,
-// a pre-registered visitor checks in with their code, and the walk-in checks
-// out with their badge's code — each arriving live in a second tab, the
-// owner's console on its visitors desk. Every screen is audited (axe), its targets measured and
-// saved as a screenshot (artifacts/screenshots/kiosk-*), the badge as its
-// print preview too. Then the idle reset leaves nothing typed behind, and a
-// revoked kiosk is back at pairing at its next request.
+// owner adds a kiosk in Settings → Kiosks, the /kiosk page pairs with its
+// code, and at 1080×1920 (portrait), 1920×1080 (landscape) and on an 820×1180
+// tablet a visitor walks in, a pre-registered visitor checks in with their
+// code, and the walk-in checks out with their badge's code — each arriving
+// live in a second tab, the owner's console on its visitors desk. Every
+// screen is audited (axe), its targets measured (64 px) and saved as a
+// screenshot (artifacts/screenshots/kiosk-*), the badge as its print preview
+// and a one-page PDF too. Then an evacuation takes the screen, the idle reset
+// leaves nothing typed behind, and a revoked kiosk is back at pairing at its
+// next request.
 
 var kioskSizes = []struct {
 	name          string
 	width, height int64
-}{{"portrait", 1080, 1920}, {"landscape", 1920, 1080}}
+}{{"portrait", 1080, 1920}, {"landscape", 1920, 1080}, {"tablet", 820, 1180}}
 
 // kioskTargets lists the kiosk's visible controls shorter than 64 px.
 const kioskTargets = `(() => {
