@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"portal/store"
 )
@@ -254,6 +257,9 @@ func TestAVisitorWalksInChecksInAndLeavesAtTheKiosk(t *testing.T) {
 	if walk.FirstName != "Ada" || b == nil || b.Name != "Ada Lovelace" || b.Host != "Sam Rivera" || b.Location != "Main Street" ||
 		b.Date != "2026-03-15" || len(b.Code) != 6 || !strings.HasPrefix(b.QRPNG, "data:image/png;base64,") {
 		t.Fatalf("walk-in %+v %+v", walk, b)
+	}
+	if png, err := qrcode.Encode(b.Code, qrcode.Medium, 256); err != nil || b.QRPNG != "data:image/png;base64,"+base64.StdEncoding.EncodeToString(png) {
+		t.Errorf("the badge's QR is not its code's (%v)", err)
 	}
 	page, err := ts.Live.ListVisitors(store.ListQuery{}, "")
 	if err != nil || page.Total != 1 {
