@@ -148,6 +148,16 @@ func TestKioskInChromium(t *testing.T) {
 			t.Errorf("%s is %d px wider than the screen", label, over)
 		}
 		audit(t, kiosk, axe, label)
+		if size.name != "portrait" {
+			return
+		}
+		// 200 % zoom of the portrait screen: the page reflows, never scrolls sideways.
+		step(t, kiosk, "zoom 200%", chromedp.EmulateViewport(size.width/2, size.height/2, chromedp.EmulateScale(2)))
+		saveShot(t, label+"-zoom200", read(t, kiosk, "screenshot "+label, chromedp.CaptureScreenshot()))
+		if over := read(t, kiosk, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
+			t.Errorf("%s at 200%% zoom is %d px wider than the screen", label, over)
+		}
+		step(t, kiosk, "zoom back", chromedp.EmulateViewport(size.width, size.height))
 	}
 
 	step(t, kiosk, "open the kiosk page",
