@@ -56,7 +56,10 @@ export async function visitorsPage(ctx, _params, search) {
 
   // The toolbar: every other filter the API declares, as a choice.
   const filterControls = filters.filter((f) => !["location_id", "date"].includes(f.name)).map((f) => filterControl(f));
-  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent arrivals and departures" });
+  // A status region around the list (a role on the list itself would hide
+  // its items from the list).
+  const hint = el("ul", { class: "live-hint", "aria-label": "Recent arrivals and departures" });
+  const hintRegion = el("div", { class: "desk-hint", role: "status", "aria-live": "polite" }, hint);
   const subtitle = el("p", { class: "desk-day muted" });
   const error = el("p", { class: "error", role: "alert" });
   const passSlot = el("div", { class: "pass-slot" });
@@ -85,7 +88,7 @@ export async function visitorsPage(ctx, _params, search) {
     el("header", { class: "page-head" },
       el("h1", { id: "visitors-title", text: "Visitors" }), where, dateInput, searchBox, newButton),
     subtitle,
-    el("div", { class: "toolbar" }, filterControls.map((c) => c.node), hint),
+    el("div", { class: "toolbar" }, filterControls.map((c) => c.node), hintRegion),
     error, passSlot, formSlot,
     locations.length ? [board, results] : noLocations(ctx),
     staff.node);
