@@ -232,12 +232,10 @@ func TestDeskInChromium(t *testing.T) {
 		t.Errorf("the status filter offers %q", opts)
 	}
 	step(t, a, "status filter",
-		chromedp.SetValue(chromedp.CSS(`.toolbar select[name="status"]`), "checked_in"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('.toolbar select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.toolbar select[name="status"]'); s.value = "checked_in"; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`location.search.includes("status=checked_in") && document.querySelectorAll(".desk-col").length === 1`),
 		waitCard("checked_in", "Ada Lovelace"),
-		chromedp.SetValue(chromedp.CSS(`.toolbar select[name="status"]`), ""),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('.toolbar select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.toolbar select[name="status"]'); s.value = ""; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll(".desk-col").length === 3`))
 
 	// Staff on site: Sam is marked present at the office, Rita's phone set.

@@ -248,9 +248,13 @@ export async function evacuationPage(ctx, _params, search) {
   function rollCallSheet(locId, list) {
     const sorted = [...list].sort((a, b) => a.name.localeCompare(b.name));
     const { evac } = current;
-    return el("section", { class: "rollcall-loc" },
-      el("h2", { text: `Roll call — ${locName(locId) || "On site"}` }),
-      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${list.length} people · printed ${when(new Date().toISOString(), locId)} · a tick printed: already marked safe` }),
+    const c = counts(list);
+    const title = el("h2", { text: `Roll call — ${locName(locId) || "On site"}` });
+    if (!list.length) {
+      return el("section", { class: "rollcall-loc empty-loc" }, title, el("p", { text: "Nobody was on site here when the evacuation started." }));
+    }
+    return el("section", { class: "rollcall-loc" }, title,
+      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${c.total} people, ${c.missing} unaccounted for · printed ${when(new Date().toISOString(), locId)} · a printed tick: marked safe on the board` }),
       el("table", {},
         el("thead", {}, el("tr", {}, ["Safe", "Name", "Company", "Who"].map((h) => el("th", { text: h })))),
         el("tbody", {}, sorted.map((e) => el("tr", {},

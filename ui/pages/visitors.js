@@ -85,8 +85,8 @@ export async function visitorsPage(ctx, _params, search) {
   const staff = staffPresence(ctx, { locations, location: () => state.location_id });
 
   const node = el("section", { class: "page desk", "aria-labelledby": "visitors-title" },
-    el("header", { class: "page-head" },
-      el("h1", { id: "visitors-title", text: "Visitors" }), where, dateInput, searchBox, newButton),
+    el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }), newButton),
+    el("div", { class: "desk-controls" }, where, dateInput, searchBox),
     subtitle,
     el("div", { class: "toolbar" }, filterControls.map((c) => c.node), hintRegion),
     error, passSlot, formSlot,
