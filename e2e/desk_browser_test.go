@@ -133,7 +133,7 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.side a[href="/visitors"]`)),
 		waitText("h1", "Visitors"),
 		chromedp.WaitVisible(chromedp.CSS(`.desk-board`)),
-		waitText(".desk-expected", "Nobody else is expected"),
+		waitText(".desk-expected", "Nobody is expected"),
 		waitText(".desk-day", "Today"))
 	deskShots(t, a, "visitors-empty")
 	audit(t, a, axe, "visitors-empty")
@@ -145,6 +145,7 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.desk-form button[type="submit"]`)),
 		waitText(".field-error", "Enter the visitor's name"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="name"]`), "Grace Hopper"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("form.desk-form .field-error").textContent`),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="company"]`), "Navy Labs"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="email"]`), "grace@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="purpose"]`), "Compiler review"),
@@ -227,15 +228,15 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="q"]').dispatchEvent(new Event("input"))`),
 		waitCard("checked_in", "Ada Lovelace"))
 	// The status filter comes from the API's declaration.
-	opts := read(t, a, "status options", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.toolbar select[name="status"] option')].map((o) => o.value)`))
+	opts := read(t, a, "status options", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.desk-controls select[name="status"] option')].map((o) => o.value)`))
 	if strings.Join(opts, ",") != ",expected,checked_in,checked_out,cancelled" {
 		t.Errorf("the status filter offers %q", opts)
 	}
 	step(t, a, "status filter",
-		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.toolbar select[name="status"]'); s.value = "checked_in"; s.dispatchEvent(new Event("change")); })()`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.desk-controls select[name="status"]'); s.value = "checked_in"; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`location.search.includes("status=checked_in") && document.querySelectorAll(".desk-col").length === 1`),
 		waitCard("checked_in", "Ada Lovelace"),
-		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.toolbar select[name="status"]'); s.value = ""; s.dispatchEvent(new Event("change")); })()`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.desk-controls select[name="status"]'); s.value = ""; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll(".desk-col").length === 3`))
 
 	// Staff on site: Sam is marked present at the office, Rita's phone set.

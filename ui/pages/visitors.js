@@ -12,7 +12,7 @@ import { preRegisterForm, visitorPass } from "./visitorsform.js";
 import { staffPresence } from "./visitorsstaff.js";
 
 const sections = [
-  ["expected", "Expected", "Nobody else is expected."],
+  ["expected", "Expected", "Nobody is expected."],
   ["checked_in", "On site", "Nobody is on site."],
   ["checked_out", "Left", "Nobody has left yet."],
 ];
@@ -86,9 +86,8 @@ export async function visitorsPage(ctx, _params, search) {
 
   const node = el("section", { class: "page desk", "aria-labelledby": "visitors-title" },
     el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }), newButton),
-    el("div", { class: "desk-controls" }, where, dateInput, searchBox),
-    subtitle,
-    el("div", { class: "toolbar" }, filterControls.map((c) => c.node), hintRegion),
+    el("div", { class: "desk-controls", role: "group", "aria-label": "Which visitors" }, where, dateInput, searchBox, filterControls.map((c) => c.node)),
+    el("div", { class: "desk-sub" }, subtitle, hintRegion),
     error, passSlot, formSlot,
     locations.length ? [board, results] : noLocations(ctx),
     staff.node);
