@@ -288,7 +288,26 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`input[name="insurance_expires_on"]`), day(365)),
 		chromedp.Click(chromedp.Search(`//button[text()="Save changes"]`)),
 		chromedp.Poll[chromedp.Void](`![...document.querySelectorAll("tbody[data-list] tr")].some((r) => r.textContent.includes("Hal Hammer") && r.textContent.includes("Expired"))`))
+	// One added through the form, then rejected with a reason.
+	step(t, a, "add a contractor",
+		chromedp.Click(chromedp.Search(`//button[text()="+ Add contractor"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.desk-form input[name="company"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="company"]`), "Slate Roofing"),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="name"]`), "Rory Slate"),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('form.desk-form input[name="induction_expires_on"]').value = %q`, day(90))),
+		chromedp.Click(chromedp.Search(`//button[text()="Add contractor"]`)),
+		waitText(`tbody[data-list] tr`, "Rory Slate"),
+		waitText(`tbody[data-list] tr`, "Not on file"))
+	step(t, a, "reject",
+		chromedp.Click(chromedp.CSS(`button[aria-label="Reject Rory Slate"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog.desk-dialog textarea[name="reason"]`)),
+		chromedp.SendKeys(chromedp.CSS(`dialog.desk-dialog textarea[name="reason"]`), "No insurance on file"),
+		chromedp.Click(chromedp.CSS(`dialog.desk-dialog button[type="submit"]`)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("dialog[open]")`),
+		waitText(`tbody[data-list] tr`, "Rejected"),
+		waitText(`tbody[data-list] tr`, "No insurance on file"))
 	deskShots(t, a, "contractors-approved")
+	audit(t, a, axe, "contractors-approved")
 
 	// The evacuation: started from the board (a confirm), it lists Ada, Ellis
 	// and Sam at the office; one tap marks Ada safe, in both tabs.
@@ -342,6 +361,7 @@ func TestDeskInChromium(t *testing.T) {
 	step(t, b, "check-in refused",
 		chromedp.Navigate(srv.URL+"/visitors"),
 		waitCard("expected", "Late Larry"),
+		waitText(".evac-alert", "Evacuation in progress"),
 		clickIn("Late Larry", "Check in"),
 		waitText(".desk-expected li.visitor .field-error", "vacuat"))
 
@@ -351,6 +371,7 @@ func TestDeskInChromium(t *testing.T) {
 		waitText(".evac-summary", "Last evacuation"),
 		waitText(".evac-summary", "Not marked safe"),
 		waitText(".evac-activate", "Start an evacuation"))
+	step(t, b, "check-ins open again", chromedp.Poll[chromedp.Void](`document.querySelector(".evac-alert").hidden`))
 	deskShots(t, a, "evacuation-ended")
 	audit(t, a, axe, "evacuation-ended")
 }

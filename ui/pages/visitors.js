@@ -4,7 +4,7 @@
 // at once. Pre-register (n), check in, check out, cancel; search and the
 // filters the API declares for the list.
 
-import { el, debounce, flash } from "../lib/dom.js";
+import { el, link, debounce, flash } from "../lib/dom.js";
 import { call, get, query } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { loadLocations, validZone, dayIn, dayLabel, timeIn, listFilters, statusWord, statusTag, locationNames } from "./visitorsdesk.js";
@@ -62,6 +62,10 @@ export async function visitorsPage(ctx, _params, search) {
   const hintRegion = el("div", { class: "desk-hint", role: "status", "aria-live": "polite" }, hint);
   const subtitle = el("p", { class: "desk-day muted" });
   const error = el("p", { class: "error", role: "alert" });
+  // During an evacuation check-ins are refused: the desk says so up front.
+  const evacBanner = el("div", { class: "alert-danger evac-alert", role: "alert", hidden: true },
+    el("strong", { text: "Evacuation in progress." }), " Check-ins are refused until it ends.",
+    ctx.can("evacuation.read") ? link("/evacuation", "Open the evacuation board") : null);
   const passSlot = el("div", { class: "pass-slot" });
   const board = el("div", { class: "desk-board" });
   const results = el("section", { class: "desk-results", "aria-labelledby": "results-title", hidden: true });
@@ -88,7 +92,7 @@ export async function visitorsPage(ctx, _params, search) {
     el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }), newButton),
     el("div", { class: "desk-controls", role: "group", "aria-label": "Which visitors" }, where, dateInput, searchBox, filterControls.map((c) => c.node)),
     el("div", { class: "desk-sub" }, subtitle, hintRegion),
-    error, passSlot, formSlot,
+    evacBanner, error, passSlot, formSlot,
     locations.length ? [board, results] : noLocations(ctx),
     staff.node);
 
@@ -293,14 +297,24 @@ export async function visitorsPage(ctx, _params, search) {
     }
   }, 5000);
 
+  async function checkEvacuation() {
+    if (!ctx.can("evacuation.read")) return;
+    try {
+      const e = (await get("/api/v1/evacuation")).data;
+      evacBanner.hidden = e?.status !== "active";
+    } catch {
+      evacBanner.hidden = true; // none has run
+    }
+  }
+
   syncURL();
-  await Promise.all([load(), staff.refresh()]);
+  await Promise.all([load(), staff.refresh(), checkEvacuation()]);
 
   return {
     node,
     title: "Visitors",
     onEvent(ev) {
-      if (ev.event.startsWith("user.") || ev.event.startsWith("evacuation.")) staff.refresh();
+      if (ev.event === "evacuation.activated" || ev.event === "evacuation.ended") { evacBanner.hidden = ev.event === "evacuation.ended"; staff.refresh(); }
       if (!ev.event.startsWith("visitor.")) return;
       const d = ev.data || {};
       const v = d.visitor;
@@ -317,7 +331,7 @@ export async function visitorsPage(ctx, _params, search) {
       }
       reload();
     },
-    onResync: () => { reload(); staff.refresh(); },
+    onResync: () => { reload(); staff.refresh(); checkEvacuation(); },
     onKey(e) {
       if (e.key === "n" && form) { openForm(); return true; }
       return false;
