@@ -61,8 +61,10 @@ export async function evacuationPage(ctx, _params, search) {
     const entries = current?.entries || [];
     const ids = (current?.evac.locations || []).map((l) => l.location_id);
     for (const e of entries) if (!ids.includes(e.location_id)) ids.push(e.location_id);
+    // Where nobody was goes last; the others keep their place by name while
+    // people are marked safe.
     return ids.map((id) => [id, entries.filter((e) => e.location_id === id)])
-      .sort((a, b) => locName(a[0]).localeCompare(locName(b[0])));
+      .sort((a, b) => (!a[1].length - !b[1].length) || locName(a[0]).localeCompare(locName(b[0])));
   }
 
   function counts(list) {
@@ -157,8 +159,9 @@ export async function evacuationPage(ctx, _params, search) {
     const all = counts(current.entries);
     const gs = groups();
     head.replaceChildren(el("h1", { id: "evac-title", text: "Evacuation in progress" }),
-      el("button", { type: "button", class: "secondary", text: "Print roll call", onclick: () => printOnly("rollcall") }),
-      canWrite ? el("button", { type: "button", class: "danger-solid", text: "End evacuation", onclick: end }) : null);
+      el("div", { class: "actions" },
+        el("button", { type: "button", class: "secondary", text: "Print roll call", onclick: () => printOnly("rollcall") }),
+        canWrite ? el("button", { type: "button", class: "danger-solid", text: "End evacuation", onclick: end }) : null));
     top.replaceChildren(el("div", { class: `evac-banner${all.missing ? "" : " all-safe"}` },
       el("p", { class: "evac-big" }, el("span", { class: "num", text: String(all.missing) }), all.missing === 1 ? " unaccounted for" : " unaccounted for"),
       el("p", { class: "evac-sub num" }, `${all.safe} safe of ${all.total}`,

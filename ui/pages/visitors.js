@@ -26,6 +26,8 @@ export async function visitorsPage(ctx, _params, search) {
     get("/api/v1/hosts").then((r) => r.data).catch(() => []),
   ]);
   const has = (name) => filters.some((f) => f.name === name);
+  // A host's name: the hosts list knows staff added since the console loaded.
+  const hostName = (id) => hosts.find((h) => h.id === id)?.name || ctx.userName(id);
   const locName = locationNames(locations);
   const firstLocation = locations.find((l) => String(l.id) === search.get("location_id")) || locations[0];
   const state = {
@@ -77,7 +79,7 @@ export async function visitorsPage(ctx, _params, search) {
       onDone: (v, code, qr, host) => {
         closeForm();
         passSlot.replaceChildren(visitorPass(v, code, qr, {
-          hostName: host?.name || ctx.userName(v.host_id), locationName: locName(v.location_id),
+          hostName: host?.name || hostName(v.host_id), locationName: locName(v.location_id),
           zone: validZone(locations.find((l) => l.id === v.location_id)?.timezone), onClose: () => newButton?.focus(),
         }));
         changed.add(v.id);
@@ -152,6 +154,7 @@ export async function visitorsPage(ctx, _params, search) {
     subtitle.textContent = [locName(Number(state.location_id)), state.q ? "Search across all days" : dayLabel(d, zone()),
       `${zone().replaceAll("_", " ")} time`].filter(Boolean).join(" · ");
     if (dateInput && document.activeElement !== dateInput) dateInput.value = d;
+    if (dateInput) dateInput.disabled = !!state.q; // a search looks across every day
     const focusedId = document.activeElement?.closest?.("li[data-id]")?.dataset.id;
     const focusedAction = document.activeElement?.dataset?.action;
     board.hidden = !!state.q;
@@ -193,7 +196,7 @@ export async function visitorsPage(ctx, _params, search) {
   function card(v, withStatus) {
     const z = validZone(locations.find((l) => l.id === v.location_id)?.timezone || zone());
     const d = day();
-    const host = v.host_id ? ctx.userName(v.host_id) : "";
+    const host = v.host_id ? hostName(v.host_id) : "";
     const times = {
       expected: v.expected_at ? `${timeIn(v.expected_at, z, d)}${v.expected_until ? `–${timeIn(v.expected_until, z, d)}` : ""}` : "No time given",
       checked_in: `In since ${timeIn(v.checked_in_at, z, d)}`,
@@ -321,7 +324,7 @@ export async function visitorsPage(ctx, _params, search) {
       const id = d.visitor_id ?? v?.id;
       if (id) changed.add(id);
       if (v && String(v.location_id) === state.location_id) {
-        const host = v.host_id ? ctx.userName(v.host_id) : "";
+        const host = v.host_id ? hostName(v.host_id) : "";
         const yours = v.host_id && v.host_id === ctx.me?.id;
         if (ev.event === "visitor.checked_in") {
           arrivals.set(v.id, Date.now());
