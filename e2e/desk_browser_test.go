@@ -45,6 +45,12 @@ func deskShots(t *testing.T, ctx context.Context, name string) {
 			t.Errorf("%s at %dx%d: elements stick out of the window: %v", name, size.width, size.height, out)
 		}
 	}
+	// 200% zoom of a 1280×800 screen: the page reflows.
+	step(t, ctx, "zoom 200%", chromedp.EmulateViewport(640, 400, chromedp.EmulateScale(2)))
+	saveShot(t, "desk-"+name+"-zoom200", read(t, ctx, "screenshot "+name+" zoomed", chromedp.CaptureScreenshot()))
+	if over := read(t, ctx, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
+		t.Errorf("%s at 200%% zoom is %d px wider than the window", name, over)
+	}
 	step(t, ctx, "print", chromedp.EmulateViewport(800, 1100), media(emulation.SetEmulatedMediaParams{Media: "print"}))
 	png := read(t, ctx, "screenshot "+name+" printed", chromedp.FullScreenshot(100))
 	saveShot(t, "desk-"+name+"-print", png)
@@ -211,6 +217,7 @@ func TestDeskInChromium(t *testing.T) {
 		waitText(".live-hint", "Your visitor Ada Lovelace is here"))
 	step(t, a, "arrival in the first tab too", waitCard("checked_in", "Ada Lovelace"))
 	deskShots(t, b, "visitors-arrival")
+	darkShot(t, b, "desk-visitors-arrival")
 	audit(t, b, axe, "visitors-arrival")
 
 	// Check in and out at the desk; search finds by company.
@@ -351,6 +358,7 @@ func TestDeskInChromium(t *testing.T) {
 		}
 	}
 	deskShots(t, a, "evacuation-marked")
+	darkShot(t, a, "desk-evacuation-marked")
 
 	// Meanwhile a check-in at the desk is refused, as the API says.
 	if _, err := api.do("POST", "/api/v1/visitors/pre-register", map[string]any{
