@@ -225,7 +225,12 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			log.Error("live feed", "err", err)
 		}
 	}()
-	// Senders and the live feed stop before the stores close; unfinished
+	hooksDone.Add(1)
+	go func() {
+		defer hooksDone.Done()
+		srv.RunClosingTime(hooksCtx) // visitors still in at their location's closing time
+	}()
+	// Senders, the live feed and the closing-time check-out stop before the stores close; unfinished
 	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()

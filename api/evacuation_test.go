@@ -2,10 +2,8 @@ package api_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ type onSite struct {
 	people   map[person]string // → name
 	host     uint64
 	expected []uint64 // visitors pre-registered, not yet in
+	codes    []string // their check-in codes
 	approved []uint64 // contractors approved, not on site
 }
 
@@ -51,11 +50,11 @@ func fillSite(t *testing.T, s *store.Store, locs []uint64, visitors, contractors
 		case i >= visitors+3: // expected, not in
 			when := start.Add(time.Hour)
 			in.ExpectedAt = &when
-			v, _, err := s.PreRegisterVisitor(ctx, in)
+			v, code, err := s.PreRegisterVisitor(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out.expected = append(out.expected, v.ID)
+			out.expected, out.codes = append(out.expected, v.ID), append(out.codes, code)
 		default:
 			v, _, err := s.WalkInVisitor(ctx, in, "desk")
 			if err != nil {
@@ -140,7 +139,7 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	// Nobody checks in while it runs: contractors, visitors (by id, by
 	// code, walking in); leaving is still allowed and keeps the roll call.
 	conflictNaming(t, c.post(contractorPath(site.approved[0], "check-in"), map[string]any{"location_id": main.ID}), "evacuation")
-	refusedVisitorCheckIns(t, ts.Live, site)
+	refusedVisitorCheckIns(t, c, site)
 	var leaving store.Contractor
 	for p := range site.people {
 		if p.kind == store.EvacueeContractor {
@@ -240,7 +239,7 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	// After the end, check-ins work again.
 	c.post(contractorPath(site.approved[0], "check-in"), map[string]any{"location_id": main.ID}).ok(http.StatusOK, nil)
 	c.post(contractorPath(leaving.ID, "check-in"), map[string]any{"location_id": annex.ID}).ok(http.StatusOK, nil)
-	allowedVisitorCheckIns(t, ts.Live, site)
+	allowedVisitorCheckIns(t, c, site)
 
 	// An evacuation of one location holds only who is there.
 	c.post("/evacuation/activate", map[string]any{"location_id": 999}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "location_id")
@@ -299,27 +298,20 @@ func checkCounts(t *testing.T, ev store.Evacuation, total, safe int, per map[uin
 }
 
 // refusedVisitorCheckIns tries each way a visitor checks in during the
-// evacuation: each is a conflict that names it.
-func refusedVisitorCheckIns(t *testing.T, s *store.Store, site onSite) {
+// evacuation, through the API: each is a 409 that names it.
+func refusedVisitorCheckIns(t *testing.T, c *client, site onSite) {
 	t.Helper()
-	ctx := context.Background()
-	var conflict *store.ConflictError
-	_, err := s.CheckInVisitor(ctx, site.expected[0], "desk")
-	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "evacuation") {
-		t.Errorf("visitor check-in during the evacuation: %v, want a conflict naming it", err)
-	}
-	_, _, err = s.WalkInVisitor(ctx, store.VisitorInput{Name: "Late Walk-in", HostID: site.host, LocationID: firstLocation(site)}, "kiosk")
-	if !errors.As(err, &conflict) {
-		t.Errorf("walk-in during the evacuation: %v, want a conflict", err)
-	}
+	conflictNaming(t, c.post(fmt.Sprintf("/visitors/%d/check-in", site.expected[0]), nil), "evacuation")
+	conflictNaming(t, c.post("/visitors/check-in", map[string]any{"code": site.codes[1]}), "evacuation")
+	conflictNaming(t, c.post("/visitors", map[string]any{"name": "Late Walk-in", "host_id": site.host, "location_id": firstLocation(site)}), "evacuation")
 }
 
-// allowedVisitorCheckIns checks a visitor in after the evacuation.
-func allowedVisitorCheckIns(t *testing.T, s *store.Store, site onSite) {
+// allowedVisitorCheckIns checks visitors in after the evacuation, each way.
+func allowedVisitorCheckIns(t *testing.T, c *client, site onSite) {
 	t.Helper()
-	if _, err := s.CheckInVisitor(context.Background(), site.expected[0], "desk"); err != nil {
-		t.Errorf("visitor check-in after the evacuation: %v", err)
-	}
+	c.post(fmt.Sprintf("/visitors/%d/check-in", site.expected[0]), nil).ok(http.StatusOK, nil)
+	c.post("/visitors/check-in", map[string]any{"code": site.codes[1]}).ok(http.StatusOK, nil)
+	c.post("/visitors", map[string]any{"name": "Late Walk-in", "host_id": site.host, "location_id": firstLocation(site)}).ok(http.StatusCreated, nil)
 }
 
 func firstLocation(site onSite) uint64 {

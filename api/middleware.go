@@ -43,6 +43,30 @@ func (s *Server) common(next http.Handler) http.Handler {
 
 // guard authenticates, charges the rate limit, then checks the route's scope.
 func (s *Server) guard(rt route) http.Handler {
+	inner := s.guarded(rt)
+	porter, list := porterKey(rt), rt.list != nil
+	if porter == "" {
+		return inner
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !porterAsked(r) {
+			inner.ServeHTTP(w, r)
+			return
+		}
+		if list && !r.URL.Query().Has("per_page") {
+			r = r.Clone(r.Context())
+			q := r.URL.Query()
+			q.Set("per_page", strconv.Itoa(porterPerPage)) // Porter's page size
+			r.URL.RawQuery = q.Encode()
+		}
+		pw := newPorterWriter(w, porter) // Porter's shape for X-API-Key callers (porter.go)
+		inner.ServeHTTP(pw, r)
+		pw.flush() // not after a panic: common answers that one
+	})
+}
+
+// guarded is guard in our envelope.
+func (s *Server) guarded(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
 		if err != nil {

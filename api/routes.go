@@ -31,6 +31,9 @@ type route struct {
 	// ownerOnly routes also need the owner's full power: an owner's session
 	// or user key, or an internal key (never a plugin or developer key).
 	ownerOnly bool
+	// porter names the key of the answer in Porter's shape (porter.go);
+	// the desk's routes get theirs from porterKey when they leave it out.
+	porter string
 }
 
 // APIPrefix is where the versioned API lives.
@@ -41,7 +44,7 @@ func (s *Server) routes() []route {
 	for _, group := range [][]route{
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
-		s.backupRoutes(), s.locationRoutes(),
+		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(),
 	} {
 		all = append(all, group...)
@@ -63,6 +66,10 @@ func (s *Server) buildRouter() *mux.Router {
 	allowed := allowedMethods(api)
 	unmatched := s.unmatched(s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		methods := allowed(r.URL.Path)
+		fail := fail
+		if porterAsked(r) && porterPath(r.URL.Path) {
+			fail = failPorter // a Porter client on a desk path reads {"error": …}
+		}
 		if len(methods) == 0 {
 			fail(w, r, errRouteMissing)
 			return

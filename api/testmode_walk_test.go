@@ -82,6 +82,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /locations", "/locations", map[string]any{"name": "Walk Street", "timezone": "Europe/London", "opens_at": "09:00", "closes_at": "17:30"}},
 		{"GET /locations/{id}", p("/locations/{location}"), nil},
 		{"PATCH /locations/{id}", p("/locations/{location}"), map[string]any{"capacity": 12}},
+		{"GET /visitors", "/visitors?status=expected&q=walk", nil},
+		{"GET /visitors/{id}", p("/visitors/{visitor}"), nil},
+		{"POST /visitors/pre-register", "/visitors/pre-register", map[string]any{"name": "Walk Visitor", "host_id": num(ids["user"]), "location_id": num(ids["location"]), "expected_at": "2026-03-16T09:00:00Z"}},
+		{"POST /visitors", "/visitors", map[string]any{"name": "Walk In", "host_id": num(ids["user"]), "location_id": num(ids["location"])}},
+		{"POST /visitors/check-in", "/visitors/check-in", map[string]any{"code": ids["visitor_code"]}},
+		{"POST /visitors/{id}/check-in", p("/visitors/{expected}/check-in"), nil},
+		{"POST /visitors/{id}/check-out", p("/visitors/{visitor}/check-out"), nil},
+		{"POST /visitors/{id}/cancel", p("/visitors/{cancel}/cancel"), nil},
+		{"GET /hosts", "/hosts?q=sam", nil},
+		{"POST /users/{id}/presence", p("/users/{user}/presence"), map[string]any{"location_id": num(ids["location"])}},
 		{"GET /contractors", "/contractors?status=pending&sort=company", nil},
 		{"POST /contractors", "/contractors", map[string]any{"company": "Walk Glazing", "name": "Kit Walk", "induction_expires_on": "2027-06-30"}},
 		{"GET /contractors/{id}", p("/contractors/{contractor}"), nil},
@@ -187,7 +197,15 @@ func seedLive(t *testing.T, ts *testServer) {
 	live := ts.client(internalKey)
 	live.newCustomer(liveMark + " Customer")
 	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, nil)
-	live.post("/users", map[string]any{"name": liveMark + " Staffer", "email": "livemark@example.com", "role": "manager"}).ok(http.StatusCreated, nil)
+	var staffer struct {
+		User store.User `json:"user"`
+	}
+	live.post("/users", map[string]any{"name": liveMark + " Staffer", "email": "livemark@example.com", "role": "manager"}).ok(http.StatusCreated, &staffer)
+	var site store.Location
+	live.post("/locations", map[string]any{"name": liveMark + " Desk"}).ok(http.StatusCreated, &site)
+	live.patch(fmt.Sprintf("/users/%d", staffer.User.ID), map[string]any{"host": true}).ok(http.StatusOK, nil)
+	live.post("/visitors/pre-register", map[string]any{"name": liveMark + " Visitor", "host_id": staffer.User.ID, "location_id": site.ID,
+		"expected_at": "2026-03-16T09:00:00Z"}).ok(http.StatusCreated, nil)
 	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
 	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
 }
@@ -240,6 +258,23 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	if err != nil {
 		t.Fatal(err)
 	}
+	yes := true
+	if _, err := s.UpdateUser(ctx, u.ID, store.UserPatch{Host: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	visit := store.VisitorInput{Name: "Vi Test", HostID: u.ID, LocationID: loc.ID, ExpectedAt: &start}
+	visitor, code, err := s.PreRegisterVisitor(ctx, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected, _, err := s.PreRegisterVisitor(ctx, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, _, err := s.PreRegisterVisitor(ctx, visit)
+	if err != nil {
+		t.Fatal(err)
+	}
 	liveKeys, err := ts.Live.Keys()
 	if err != nil {
 		t.Fatal(err)
@@ -248,6 +283,7 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 		"customer": fmt.Sprint(c.ID), "spare": fmt.Sprint(spare.ID), "user": fmt.Sprint(u.ID), "ticket": fmt.Sprint(tk.ID),
 		"item": fmt.Sprint(item.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
 		"event": first.ID, "location": fmt.Sprint(loc.ID), "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
+		"visitor": fmt.Sprint(visitor.ID), "visitor_code": code, "expected": fmt.Sprint(expected.ID), "cancel": fmt.Sprint(cancel.ID),
 	}
 }
 

@@ -20,7 +20,13 @@ var errTLSRequired = newError(http.StatusForbidden, "TLS_REQUIRED",
 // host and port; anything that speaks the API (or signs in) gets
 // TLS_REQUIRED instead.
 func (s *Server) RequireTLS(next http.Handler) http.Handler {
-	refuse := s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errTLSRequired) }))
+	refuse := s.common(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if porterAsked(r) && porterPath(r.URL.Path) {
+			failPorter(w, r, errTLSRequired) // Porter's clients read {"error": …}
+			return
+		}
+		fail(w, r, errTLSRequired)
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.TLS != nil, r.URL.Path == "/healthz" || r.URL.Path == "/readyz":

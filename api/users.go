@@ -11,7 +11,7 @@ func (s *Server) userRoutes() []route {
 		{method: "GET", path: "/users", scope: readScope("users"), handle: s.listUsers(false), summary: "List staff", out: []store.User{}, list: &listSpec{}},
 		{method: "GET", path: "/users/active", scope: readScope("users"), handle: s.listUsers(true), summary: "List active staff", out: []store.User{}, list: &listSpec{}},
 		{method: "POST", path: "/users", scope: writeScope("users"), handle: s.inviteUser, summary: "Invite a staff member; the answer holds their one-time link (valid 7 days)", in: store.InviteInput{}, out: invitation{}, status: http.StatusCreated},
-		{method: "PATCH", path: "/users/{id}", scope: writeScope("users"), handle: s.updateUser, summary: "Change a staff member's name, role or access (the shop keeps an active owner)", in: store.UserPatch{}, out: store.User{}},
+		{method: "PATCH", path: "/users/{id}", scope: writeScope("users"), handle: s.updateUser, summary: "Change a staff member's name, role, access, host flag (visitors may name them) or phone (the shop keeps an active owner)", in: store.UserPatch{}, out: store.User{}},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func visitorFixture(t *testing.T) (*Store, *testClock, uint64, uint64) {
@@ -81,4 +83,84 @@ func TestVisitorLifecycleAndCodes(t *testing.T) {
 func isConflict(err error) bool {
 	var c *ConflictError
 	return errors.As(err, &c)
+}
+
+// Every visitor check-in passes the evacuation gate in its transaction:
+// while one runs, check-in by id, by code and a walk-in are refused (409),
+// and nothing is written; pre-registration is not a check-in.
+func TestVisitorCheckInsAreRefusedDuringAnEvacuation(t *testing.T) {
+	s, _, host, loc := visitorFixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 16, 14, 0, 0, 0, time.UTC)
+	in := VisitorInput{Name: "Ada", HostID: host, LocationID: loc, ExpectedAt: &at}
+	v, code, err := s.PreRegisterVisitor(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketEvacuations).Put(keyActiveEvacuation, itob(1)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckInVisitor(ctx, v.ID, ByDesk); !isConflict(err) || !strings.Contains(err.Error(), "evacuation") {
+		t.Fatalf("check-in by id: %v", err)
+	}
+	if _, err := s.CheckInVisitorByCode(ctx, code, 0, ByKiosk); !isConflict(err) {
+		t.Fatalf("check-in by code: %v", err)
+	}
+	if _, _, err := s.WalkInVisitor(ctx, VisitorInput{Name: "Bo", HostID: host, LocationID: loc}, ByKiosk); !isConflict(err) {
+		t.Fatalf("walk-in: %v", err)
+	}
+	if _, _, err := s.PreRegisterVisitor(ctx, in); err != nil {
+		t.Fatalf("pre-registration during an evacuation: %v", err)
+	}
+	if p, _ := s.ListVisitors(ListQuery{Page: 1, PerPage: 10, Filters: map[string]string{"status": VisitorCheckedIn}}, ""); p.Total != 0 {
+		t.Fatalf("%d visitors in after refused check-ins", p.Total)
+	}
+}
+
+// Codes are kept only as SHA-256 hashes, are distinct among live visits, and
+// are dropped when the visit ends.
+func TestVisitorCodesAreHashedUniqueAndDropped(t *testing.T) {
+	s, _, host, loc := visitorFixture(t)
+	ctx := context.Background()
+	codes := map[string]uint64{}
+	for i := range 200 {
+		v, code, err := s.WalkInVisitor(ctx, VisitorInput{Name: "V", HostID: host, LocationID: loc}, ByKiosk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := codes[code]; dup {
+			t.Fatalf("visitor %d got live code %s again", i, code)
+		}
+		codes[code] = v.ID
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVisitorCodes)
+		for code, id := range codes {
+			if got := b.Get(visitorCodeHash(code)); got == nil || btoi(got) != id {
+				t.Fatalf("code of visitor %d not kept by its hash", id)
+			}
+		}
+		return b.ForEach(func(k, v []byte) error {
+			for code := range codes {
+				if strings.Contains(string(k), code) || strings.Contains(string(v), code) {
+					t.Fatalf("visitor_codes holds the code %s in clear", code)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code := range codes {
+		if _, err := s.CheckOutVisitorByCode(ctx, code, loc, ByKiosk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.view(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bucketVisitorCodes).Stats().KeyN; n != 0 {
+			t.Fatalf("%d code entries left after every visit ended", n)
+		}
+		return nil
+	})
 }
