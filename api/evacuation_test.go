@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -214,21 +217,30 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	var events []struct {
 		Event string `json:"event"`
 		Data  struct {
-			Counts  store.EvacuationCounts   `json:"counts"`
-			Summary *store.EvacuationSummary `json:"summary"`
+			EvacuationID uint64                 `json:"evacuation_id"`
+			Evacuation   store.Evacuation       `json:"evacuation"`
+			Entry        *store.EvacuationEntry `json:"entry"`
 		} `json:"data"`
 	}
 	c.get("/events?event=evacuation.*&per_page=200").ok(http.StatusOK, &events)
 	for _, e := range events {
 		counts[e.Event]++
+		d := e.Data.Evacuation
+		if e.Data.EvacuationID != ev.ID || d.ID != ev.ID || d.Entries != nil || len(d.Locations) != 2 {
+			t.Errorf("%s: evacuation %d, %+v; want %d, its counts per location and no roll call", e.Event, e.Data.EvacuationID, d, ev.ID)
+		}
 		switch e.Event {
 		case "evacuation.activated":
-			if e.Data.Counts.Total != 200 || e.Data.Counts.Unaccounted != 200 {
-				t.Errorf("evacuation.activated counts %+v", e.Data.Counts)
+			if d.Total != 200 || d.Unaccounted != 200 || d.Status != store.EvacuationActive {
+				t.Errorf("evacuation.activated: %+v", d)
+			}
+		case "evacuation.person_safe":
+			if e.Data.Entry == nil || !e.Data.Entry.Safe || d.Safe < 1 || d.Safe > 150 {
+				t.Errorf("evacuation.person_safe: entry %+v, counts %+v", e.Data.Entry, d.EvacuationCounts)
 			}
 		case "evacuation.ended":
-			if e.Data.Summary == nil || *e.Data.Summary != *ended.Summary {
-				t.Errorf("evacuation.ended summary %+v", e.Data.Summary)
+			if d.Summary == nil || *d.Summary != *ended.Summary || d.Status != store.EvacuationEnded {
+				t.Errorf("evacuation.ended: %+v", d)
 			}
 		}
 	}
@@ -388,5 +400,34 @@ func TestCheckInsRacingAnActivationAreOnTheRollCallOrRefused(t *testing.T) {
 	}
 	if ev.ID == 0 || len(ev.Entries) != in {
 		t.Fatalf("roll call of %d, %d checked in (evacuation %d)", len(ev.Entries), in, ev.ID)
+	}
+}
+
+// A webhook's "Send test" shows the contractor and the evacuation as real
+// events carry them: the same fields, in the same order.
+func TestSampleEventsOfTheDeskHaveTheRealShape(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	var k store.Contractor
+	c.post("/contractors", map[string]any{"company": "Acme", "name": "Jo", "induction_expires_on": "2027-01-01", "insurance_expires_on": "2027-01-01"}).ok(http.StatusCreated, &k)
+	c.post(contractorPath(k.ID, "approve"), nil).ok(http.StatusOK, nil)
+	c.post("/evacuation/activate", nil).ok(http.StatusCreated, nil)
+	for _, name := range []string{"contractor.approved", "evacuation.activated"} {
+		var events []struct {
+			Data json.RawMessage `json:"data"`
+		}
+		c.get("/events?event="+name).ok(http.StatusOK, &events)
+		if len(events) != 1 {
+			t.Fatalf("%d %s events", len(events), name)
+		}
+		resource, _, _ := strings.Cut(name, ".")
+		real, sample := events[0].Data, hooks.SampleData(name)
+		if got, want := strings.Join(objectKeys(t, sample), ","), strings.Join(objectKeys(t, real), ","); got != want {
+			t.Errorf("%s sample data has %s, real events %s", name, got, want)
+		}
+		got := strings.Join(objectKeys(t, mustField(t, sample, resource)), ",")
+		if want := strings.Join(objectKeys(t, mustField(t, real, resource)), ","); got != want {
+			t.Errorf("%s sample %s has %s, real events %s", name, resource, got, want)
+		}
 	}
 }
