@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -218,4 +219,47 @@ func TestContractorCheckInChecksTheDatesAsTheClockMoves(t *testing.T) {
 	if visits != 6 {
 		t.Errorf("%d check-in and check-out events, want 6", visits)
 	}
+}
+
+// With X-API-Key the contractors' and the evacuation's routes answer in
+// Porter's shape; with a Bearer token in our envelope.
+func TestContractorsAndEvacuationInPortersShape(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	porter := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"contractors.read", "contractors.write",
+		"evacuation.read", "evacuation.write", "locations.write"}, Tier: "standard"}).withHeader("X-API-Key")
+	var site store.Location
+	c.post("/locations", map[string]any{"name": "Main Street"}).ok(http.StatusCreated, &site)
+	var one struct {
+		Contractor store.Contractor `json:"contractor"`
+	}
+	res := porter.post("/contractors", map[string]any{"company": "Acme", "name": "Jo", "induction_expires_on": "2027-01-01", "insurance_expires_on": "2027-01-01"})
+	if res.Status != http.StatusCreated || json.Unmarshal(res.Body, &one) != nil || one.Contractor.ID == 0 {
+		t.Fatalf("create in Porter's shape: %d %s", res.Status, res.Body)
+	}
+	res = porter.get("/contractors")
+	if keys := strings.Join(res.keys(), ","); res.Status != http.StatusOK || keys != "contractors,page,per_page,total" {
+		t.Fatalf("list in Porter's shape: %d keys %s\n%s", res.Status, keys, res.Body)
+	}
+	res = porter.post(contractorPath(one.Contractor.ID, "check-in"), map[string]any{"location_id": site.ID})
+	if keys := strings.Join(res.keys(), ","); res.Status != http.StatusConflict || keys != "error" || !strings.Contains(string(res.Body), "pending") {
+		t.Fatalf("a refused check-in in Porter's shape: %d %s", res.Status, res.Body)
+	}
+	porter.post(contractorPath(one.Contractor.ID, "approve"), nil)
+	porter.post(contractorPath(one.Contractor.ID, "check-in"), map[string]any{"location_id": site.ID})
+	var evac struct {
+		Evacuation store.Evacuation `json:"evacuation"`
+	}
+	res = porter.post("/evacuation/activate", nil)
+	if res.Status != http.StatusCreated || json.Unmarshal(res.Body, &evac) != nil || len(evac.Evacuation.Entries) != 1 {
+		t.Fatalf("activate in Porter's shape: %d %s", res.Status, res.Body)
+	}
+	var safe struct {
+		Entry store.EvacuationEntry `json:"entry"`
+	}
+	res = porter.post(fmt.Sprintf("/evacuation/roll-call/%d/safe", evac.Evacuation.Entries[0].ID), nil)
+	if res.Status != http.StatusOK || json.Unmarshal(res.Body, &safe) != nil || !safe.Entry.Safe {
+		t.Fatalf("mark safe in Porter's shape: %d %s", res.Status, res.Body)
+	}
+	c.get("/evacuation").ok(http.StatusOK, nil) // Bearer: our envelope
 }

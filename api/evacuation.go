@@ -16,7 +16,7 @@ func (s *Server) evacuationRoutes() []route {
 	return []route{
 		{method: "POST", path: "/evacuation/activate", scope: writeScope(res), handle: s.activateEvacuation, summary: "Start an evacuation: a roll call of everyone on site now (at location_id, or every location); check-ins are refused until it ends", in: activateInput{}, out: store.Evacuation{}, status: http.StatusCreated},
 		{method: "GET", path: "/evacuation", scope: readScope(res), handle: s.getEvacuation, summary: "The running evacuation, or the last one: its roll call and who is still unaccounted for, per location", out: store.Evacuation{}},
-		{method: "POST", path: "/evacuation/roll-call/{entry_id}/safe", scope: writeScope(res), handle: s.markSafe, summary: "Mark a person of the roll call safe (marking again changes nothing)", out: store.EvacuationEntry{}},
+		{method: "POST", path: "/evacuation/roll-call/{entry_id}/safe", scope: writeScope(res), handle: s.markSafe, summary: "Mark a person of the roll call safe (marking again changes nothing)", out: store.EvacuationEntry{}, porter: "entry"},
 		{method: "POST", path: "/evacuation/end", scope: writeScope(res), handle: s.endEvacuation, summary: "End the running evacuation with its summary; check-ins open again", out: store.Evacuation{}},
 	}
 }

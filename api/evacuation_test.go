@@ -2,13 +2,14 @@ package api_test
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"portal/hooks"
 	"portal/store"
 )
 
@@ -24,6 +25,7 @@ type onSite struct {
 	people   map[person]string // → name
 	host     uint64
 	expected []uint64 // visitors pre-registered, not yet in
+	codes    []string // their check-in codes
 	approved []uint64 // contractors approved, not on site
 }
 
@@ -51,11 +53,11 @@ func fillSite(t *testing.T, s *store.Store, locs []uint64, visitors, contractors
 		case i >= visitors+3: // expected, not in
 			when := start.Add(time.Hour)
 			in.ExpectedAt = &when
-			v, _, err := s.PreRegisterVisitor(ctx, in)
+			v, code, err := s.PreRegisterVisitor(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out.expected = append(out.expected, v.ID)
+			out.expected, out.codes = append(out.expected, v.ID), append(out.codes, code)
 		default:
 			v, _, err := s.WalkInVisitor(ctx, in, "desk")
 			if err != nil {
@@ -140,7 +142,7 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	// Nobody checks in while it runs: contractors, visitors (by id, by
 	// code, walking in); leaving is still allowed and keeps the roll call.
 	conflictNaming(t, c.post(contractorPath(site.approved[0], "check-in"), map[string]any{"location_id": main.ID}), "evacuation")
-	refusedVisitorCheckIns(t, ts.Live, site)
+	refusedVisitorCheckIns(t, c, site)
 	var leaving store.Contractor
 	for p := range site.people {
 		if p.kind == store.EvacueeContractor {
@@ -215,21 +217,30 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	var events []struct {
 		Event string `json:"event"`
 		Data  struct {
-			Counts  store.EvacuationCounts   `json:"counts"`
-			Summary *store.EvacuationSummary `json:"summary"`
+			EvacuationID uint64                 `json:"evacuation_id"`
+			Evacuation   store.Evacuation       `json:"evacuation"`
+			Entry        *store.EvacuationEntry `json:"entry"`
 		} `json:"data"`
 	}
 	c.get("/events?event=evacuation.*&per_page=200").ok(http.StatusOK, &events)
 	for _, e := range events {
 		counts[e.Event]++
+		d := e.Data.Evacuation
+		if e.Data.EvacuationID != ev.ID || d.ID != ev.ID || d.Entries != nil || len(d.Locations) != 2 {
+			t.Errorf("%s: evacuation %d, %+v; want %d, its counts per location and no roll call", e.Event, e.Data.EvacuationID, d, ev.ID)
+		}
 		switch e.Event {
 		case "evacuation.activated":
-			if e.Data.Counts.Total != 200 || e.Data.Counts.Unaccounted != 200 {
-				t.Errorf("evacuation.activated counts %+v", e.Data.Counts)
+			if d.Total != 200 || d.Unaccounted != 200 || d.Status != store.EvacuationActive {
+				t.Errorf("evacuation.activated: %+v", d)
+			}
+		case "evacuation.person_safe":
+			if e.Data.Entry == nil || !e.Data.Entry.Safe || d.Safe < 1 || d.Safe > 150 {
+				t.Errorf("evacuation.person_safe: entry %+v, counts %+v", e.Data.Entry, d.EvacuationCounts)
 			}
 		case "evacuation.ended":
-			if e.Data.Summary == nil || *e.Data.Summary != *ended.Summary {
-				t.Errorf("evacuation.ended summary %+v", e.Data.Summary)
+			if d.Summary == nil || *d.Summary != *ended.Summary || d.Status != store.EvacuationEnded {
+				t.Errorf("evacuation.ended: %+v", d)
 			}
 		}
 	}
@@ -240,7 +251,7 @@ func TestEvacuationRollCallOfTwoHundredPeople(t *testing.T) {
 	// After the end, check-ins work again.
 	c.post(contractorPath(site.approved[0], "check-in"), map[string]any{"location_id": main.ID}).ok(http.StatusOK, nil)
 	c.post(contractorPath(leaving.ID, "check-in"), map[string]any{"location_id": annex.ID}).ok(http.StatusOK, nil)
-	allowedVisitorCheckIns(t, ts.Live, site)
+	allowedVisitorCheckIns(t, c, site)
 
 	// An evacuation of one location holds only who is there.
 	c.post("/evacuation/activate", map[string]any{"location_id": 999}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "location_id")
@@ -299,27 +310,20 @@ func checkCounts(t *testing.T, ev store.Evacuation, total, safe int, per map[uin
 }
 
 // refusedVisitorCheckIns tries each way a visitor checks in during the
-// evacuation: each is a conflict that names it.
-func refusedVisitorCheckIns(t *testing.T, s *store.Store, site onSite) {
+// evacuation, through the API: each is a 409 that names it.
+func refusedVisitorCheckIns(t *testing.T, c *client, site onSite) {
 	t.Helper()
-	ctx := context.Background()
-	var conflict *store.ConflictError
-	_, err := s.CheckInVisitor(ctx, site.expected[0], "desk")
-	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "evacuation") {
-		t.Errorf("visitor check-in during the evacuation: %v, want a conflict naming it", err)
-	}
-	_, _, err = s.WalkInVisitor(ctx, store.VisitorInput{Name: "Late Walk-in", HostID: site.host, LocationID: firstLocation(site)}, "kiosk")
-	if !errors.As(err, &conflict) {
-		t.Errorf("walk-in during the evacuation: %v, want a conflict", err)
-	}
+	conflictNaming(t, c.post(fmt.Sprintf("/visitors/%d/check-in", site.expected[0]), nil), "evacuation")
+	conflictNaming(t, c.post("/visitors/check-in", map[string]any{"code": site.codes[1]}), "evacuation")
+	conflictNaming(t, c.post("/visitors", map[string]any{"name": "Late Walk-in", "host_id": site.host, "location_id": firstLocation(site)}), "evacuation")
 }
 
-// allowedVisitorCheckIns checks a visitor in after the evacuation.
-func allowedVisitorCheckIns(t *testing.T, s *store.Store, site onSite) {
+// allowedVisitorCheckIns checks visitors in after the evacuation, each way.
+func allowedVisitorCheckIns(t *testing.T, c *client, site onSite) {
 	t.Helper()
-	if _, err := s.CheckInVisitor(context.Background(), site.expected[0], "desk"); err != nil {
-		t.Errorf("visitor check-in after the evacuation: %v", err)
-	}
+	c.post(fmt.Sprintf("/visitors/%d/check-in", site.expected[0]), nil).ok(http.StatusOK, nil)
+	c.post("/visitors/check-in", map[string]any{"code": site.codes[1]}).ok(http.StatusOK, nil)
+	c.post("/visitors", map[string]any{"name": "Late Walk-in", "host_id": site.host, "location_id": firstLocation(site)}).ok(http.StatusCreated, nil)
 }
 
 func firstLocation(site onSite) uint64 {
@@ -396,5 +400,34 @@ func TestCheckInsRacingAnActivationAreOnTheRollCallOrRefused(t *testing.T) {
 	}
 	if ev.ID == 0 || len(ev.Entries) != in {
 		t.Fatalf("roll call of %d, %d checked in (evacuation %d)", len(ev.Entries), in, ev.ID)
+	}
+}
+
+// A webhook's "Send test" shows the contractor and the evacuation as real
+// events carry them: the same fields, in the same order.
+func TestSampleEventsOfTheDeskHaveTheRealShape(t *testing.T) {
+	t.Parallel()
+	_, c := newServer(t, internalKey)
+	var k store.Contractor
+	c.post("/contractors", map[string]any{"company": "Acme", "name": "Jo", "induction_expires_on": "2027-01-01", "insurance_expires_on": "2027-01-01"}).ok(http.StatusCreated, &k)
+	c.post(contractorPath(k.ID, "approve"), nil).ok(http.StatusOK, nil)
+	c.post("/evacuation/activate", nil).ok(http.StatusCreated, nil)
+	for _, name := range []string{"contractor.approved", "evacuation.activated"} {
+		var events []struct {
+			Data json.RawMessage `json:"data"`
+		}
+		c.get("/events?event="+name).ok(http.StatusOK, &events)
+		if len(events) != 1 {
+			t.Fatalf("%d %s events", len(events), name)
+		}
+		resource, _, _ := strings.Cut(name, ".")
+		real, sample := events[0].Data, hooks.SampleData(name)
+		if got, want := strings.Join(objectKeys(t, sample), ","), strings.Join(objectKeys(t, real), ","); got != want {
+			t.Errorf("%s sample data has %s, real events %s", name, got, want)
+		}
+		got := strings.Join(objectKeys(t, mustField(t, sample, resource)), ",")
+		if want := strings.Join(objectKeys(t, mustField(t, real, resource)), ","); got != want {
+			t.Errorf("%s sample %s has %s, real events %s", name, resource, got, want)
+		}
 	}
 }

@@ -45,6 +45,12 @@ func deskShots(t *testing.T, ctx context.Context, name string) {
 			t.Errorf("%s at %dx%d: elements stick out of the window: %v", name, size.width, size.height, out)
 		}
 	}
+	// 200% zoom of a 1280×800 screen: the page reflows.
+	step(t, ctx, "zoom 200%", chromedp.EmulateViewport(640, 400, chromedp.EmulateScale(2)))
+	saveShot(t, "desk-"+name+"-zoom200", read(t, ctx, "screenshot "+name+" zoomed", chromedp.CaptureScreenshot()))
+	if over := read(t, ctx, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
+		t.Errorf("%s at 200%% zoom is %d px wider than the window", name, over)
+	}
 	step(t, ctx, "print", chromedp.EmulateViewport(800, 1100), media(emulation.SetEmulatedMediaParams{Media: "print"}))
 	png := read(t, ctx, "screenshot "+name+" printed", chromedp.FullScreenshot(100))
 	saveShot(t, "desk-"+name+"-print", png)
@@ -133,7 +139,7 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.side a[href="/visitors"]`)),
 		waitText("h1", "Visitors"),
 		chromedp.WaitVisible(chromedp.CSS(`.desk-board`)),
-		waitText(".desk-expected", "Nobody else is expected"),
+		waitText(".desk-expected", "Nobody is expected"),
 		waitText(".desk-day", "Today"))
 	deskShots(t, a, "visitors-empty")
 	audit(t, a, axe, "visitors-empty")
@@ -145,6 +151,7 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.desk-form button[type="submit"]`)),
 		waitText(".field-error", "Enter the visitor's name"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="name"]`), "Grace Hopper"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("form.desk-form .field-error").textContent`),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="company"]`), "Navy Labs"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="email"]`), "grace@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="purpose"]`), "Compiler review"),
@@ -210,6 +217,7 @@ func TestDeskInChromium(t *testing.T) {
 		waitText(".live-hint", "Your visitor Ada Lovelace is here"))
 	step(t, a, "arrival in the first tab too", waitCard("checked_in", "Ada Lovelace"))
 	deskShots(t, b, "visitors-arrival")
+	darkShot(t, b, "desk-visitors-arrival")
 	audit(t, b, axe, "visitors-arrival")
 
 	// Check in and out at the desk; search finds by company.
@@ -227,17 +235,15 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="q"]').dispatchEvent(new Event("input"))`),
 		waitCard("checked_in", "Ada Lovelace"))
 	// The status filter comes from the API's declaration.
-	opts := read(t, a, "status options", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.toolbar select[name="status"] option')].map((o) => o.value)`))
+	opts := read(t, a, "status options", chromedp.Evaluate[[]string](`[...document.querySelectorAll('.desk-controls select[name="status"] option')].map((o) => o.value)`))
 	if strings.Join(opts, ",") != ",expected,checked_in,checked_out,cancelled" {
 		t.Errorf("the status filter offers %q", opts)
 	}
 	step(t, a, "status filter",
-		chromedp.SetValue(chromedp.CSS(`.toolbar select[name="status"]`), "checked_in"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('.toolbar select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.desk-controls select[name="status"]'); s.value = "checked_in"; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`location.search.includes("status=checked_in") && document.querySelectorAll(".desk-col").length === 1`),
 		waitCard("checked_in", "Ada Lovelace"),
-		chromedp.SetValue(chromedp.CSS(`.toolbar select[name="status"]`), ""),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('.toolbar select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.desk-controls select[name="status"]'); s.value = ""; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll(".desk-col").length === 3`))
 
 	// Staff on site: Sam is marked present at the office, Rita's phone set.
@@ -289,7 +295,26 @@ func TestDeskInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`input[name="insurance_expires_on"]`), day(365)),
 		chromedp.Click(chromedp.Search(`//button[text()="Save changes"]`)),
 		chromedp.Poll[chromedp.Void](`![...document.querySelectorAll("tbody[data-list] tr")].some((r) => r.textContent.includes("Hal Hammer") && r.textContent.includes("Expired"))`))
+	// One added through the form, then rejected with a reason.
+	step(t, a, "add a contractor",
+		chromedp.Click(chromedp.Search(`//button[text()="+ Add contractor"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.desk-form input[name="company"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="company"]`), "Slate Roofing"),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="name"]`), "Rory Slate"),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('form.desk-form input[name="induction_expires_on"]').value = %q`, day(90))),
+		chromedp.Click(chromedp.Search(`//button[text()="Add contractor"]`)),
+		waitText(`tbody[data-list] tr`, "Rory Slate"),
+		waitText(`tbody[data-list] tr`, "Not on file"))
+	step(t, a, "reject",
+		chromedp.Click(chromedp.CSS(`button[aria-label="Reject Rory Slate"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog.desk-dialog textarea[name="reason"]`)),
+		chromedp.SendKeys(chromedp.CSS(`dialog.desk-dialog textarea[name="reason"]`), "No insurance on file"),
+		chromedp.Click(chromedp.CSS(`dialog.desk-dialog button[type="submit"]`)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("dialog[open]")`),
+		waitText(`tbody[data-list] tr`, "Rejected"),
+		waitText(`tbody[data-list] tr`, "No insurance on file"))
 	deskShots(t, a, "contractors-approved")
+	audit(t, a, axe, "contractors-approved")
 
 	// The evacuation: started from the board (a confirm), it lists Ada, Ellis
 	// and Sam at the office; one tap marks Ada safe, in both tabs.
@@ -333,6 +358,7 @@ func TestDeskInChromium(t *testing.T) {
 		}
 	}
 	deskShots(t, a, "evacuation-marked")
+	darkShot(t, a, "desk-evacuation-marked")
 
 	// Meanwhile a check-in at the desk is refused, as the API says.
 	if _, err := api.do("POST", "/api/v1/visitors/pre-register", map[string]any{
@@ -343,6 +369,7 @@ func TestDeskInChromium(t *testing.T) {
 	step(t, b, "check-in refused",
 		chromedp.Navigate(srv.URL+"/visitors"),
 		waitCard("expected", "Late Larry"),
+		waitText(".evac-alert", "Evacuation in progress"),
 		clickIn("Late Larry", "Check in"),
 		waitText(".desk-expected li.visitor .field-error", "vacuat"))
 
@@ -352,6 +379,7 @@ func TestDeskInChromium(t *testing.T) {
 		waitText(".evac-summary", "Last evacuation"),
 		waitText(".evac-summary", "Not marked safe"),
 		waitText(".evac-activate", "Start an evacuation"))
+	step(t, b, "check-ins open again", chromedp.Poll[chromedp.Void](`document.querySelector(".evac-alert").hidden`))
 	deskShots(t, a, "evacuation-ended")
 	audit(t, a, axe, "evacuation-ended")
 }

@@ -24,11 +24,14 @@ var sampleRecords = map[string]string{
 		`"outline_status":"Completed","build_status":"Completed"}`,
 	"visitor": `{"id":7,"name":"Ada Lovelace","host":"Grace Hopper","location_id":1,"status":"checked_in",` +
 		`"checked_in_at":"2026-03-15T09:00:00Z","checked_out_at":null}`,
-	"contractor": `{"id":4,"name":"Bright Sparks Electrical","approved":true}`,
-	"evacuation": `{"id":2,"location_id":1,"active":true,"activated_at":"2026-03-15T11:00:00Z"}`,
-	"plugin":     `{"id":3,"name":"QuickBooks Sync","version":"1.2.0"}`,
-	"store":      `{"name":"My Repair Shop","email":"","phone":"","address":"","timezone":"UTC","currency":"USD","tax_rate":8.875}`,
-	"webhook":    `{"id":3,"url":"https://example.com/hooks","description":"","events":["*"],"format":"portal","enabled":false}`,
+	"contractor": `{"id":4,"company":"Bright Sparks Electrical","name":"Sam Spark","email":"sam@brightsparks.example","phone":"",` +
+		`"status":"approved","rejection_reason":"","induction_expires_on":"2026-12-31","insurance_expires_on":"2027-03-31",` +
+		`"on_site_location_id":0,"checked_in_at":null,"created_at":"2026-03-15T09:00:00Z","updated_at":"2026-03-15T09:30:00Z"}`,
+	"evacuation": `{"id":2,"location_id":0,"status":"active","activated_at":"2026-03-15T11:00:00Z","ended_at":null,` +
+		`"total":12,"safe":0,"unaccounted":12,"locations":[{"location_id":1,"name":"Main Street","total":12,"safe":0,"unaccounted":12}],"summary":null}`,
+	"plugin":  `{"id":3,"name":"QuickBooks Sync","version":"1.2.0"}`,
+	"store":   `{"name":"My Repair Shop","email":"","phone":"","address":"","timezone":"UTC","currency":"USD","tax_rate":8.875}`,
+	"webhook": `{"id":3,"url":"https://example.com/hooks","description":"","events":["*"],"format":"portal","enabled":false}`,
 }
 
 // SampleData is the data object of a sample event called name:

@@ -138,8 +138,7 @@ func (s *Store) ActivateEvacuation(ctx context.Context, locationID uint64) (Evac
 		if out, err = evacuationView(tx, &rec); err != nil {
 			return err
 		}
-		_, err = s.appendEvent(tx, "evacuation.activated", ordered{}.with("evacuation_id", id).with("location_id", locationID).
-			with("activated_at", now).with("counts", out.EvacuationCounts).with("locations", out.Locations))
+		_, err = s.appendEvent(tx, "evacuation.activated", ordered{}.with("evacuation_id", id).with("evacuation", out.head()))
 		return err
 	})
 	return out, err
@@ -168,8 +167,16 @@ func (s *Store) MarkSafe(ctx context.Context, entryID uint64) (EvacuationEntry, 
 			return err
 		}
 		out = *e
+		rec, err := getRecord[evacuationRecord](tx, bucketEvacuations, e.EvacuationID, "evacuation")
+		if err != nil {
+			return err
+		}
+		view, err := evacuationView(tx, rec)
+		if err != nil {
+			return err
+		}
 		_, err = s.appendEvent(tx, "evacuation.person_safe", ordered{}.with("evacuation_id", e.EvacuationID).
-			with("entry_id", e.ID).with("entry", e))
+			with("entry_id", e.ID).with("entry", e).with("evacuation", view.head()))
 		return err
 	})
 	return out, err
@@ -204,8 +211,7 @@ func (s *Store) EndEvacuation(ctx context.Context) (Evacuation, error) {
 		}
 		view.Status, view.EndedAt, view.Summary = EvacuationEnded, rec.EndedAt, rec.Summary
 		out = view
-		_, err = s.appendEvent(tx, "evacuation.ended", ordered{}.with("evacuation_id", rec.ID).with("location_id", rec.LocationID).
-			with("activated_at", rec.ActivatedAt).with("ended_at", now).with("summary", rec.Summary).with("locations", view.Locations))
+		_, err = s.appendEvent(tx, "evacuation.ended", ordered{}.with("evacuation_id", rec.ID).with("evacuation", view.head()))
 		return err
 	})
 	return out, err
@@ -316,6 +322,14 @@ func evacuationView(tx *bolt.Tx, rec *evacuationRecord) (Evacuation, error) {
 	}
 	slices.SortFunc(out.Locations, func(a, b EvacuationLocation) int { return cmp.Compare(a.LocationID, b.LocationID) })
 	return out, nil
+}
+
+// head is the evacuation without its roll call, as events carry it (the
+// counts per location, no one's name).
+func (e Evacuation) head() ordered {
+	return ordered{}.with("id", e.ID).with("location_id", e.LocationID).with("status", e.Status).
+		with("activated_at", e.ActivatedAt).with("ended_at", e.EndedAt).with("total", e.Total).with("safe", e.Safe).
+		with("unaccounted", e.Unaccounted).with("locations", e.Locations).with("summary", e.Summary)
 }
 
 func putEntry(tx *bolt.Tx, e *EvacuationEntry) error {

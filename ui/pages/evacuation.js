@@ -61,8 +61,10 @@ export async function evacuationPage(ctx, _params, search) {
     const entries = current?.entries || [];
     const ids = (current?.evac.locations || []).map((l) => l.location_id);
     for (const e of entries) if (!ids.includes(e.location_id)) ids.push(e.location_id);
+    // Where nobody was goes last; the others keep their place by name while
+    // people are marked safe.
     return ids.map((id) => [id, entries.filter((e) => e.location_id === id)])
-      .sort((a, b) => locName(a[0]).localeCompare(locName(b[0])));
+      .sort((a, b) => (!a[1].length - !b[1].length) || locName(a[0]).localeCompare(locName(b[0])));
   }
 
   function counts(list) {
@@ -106,7 +108,8 @@ export async function evacuationPage(ctx, _params, search) {
     return el("section", { class: "card-flat evac-summary", "aria-labelledby": "evac-summary-title" },
       el("h2", { id: "evac-summary-title", text: "Last evacuation" }),
       el("p", {}, `${evac.location_id ? locName(evac.location_id) : "Every location"} · started ${when(evac.activated_at || evac.started_at || evac.created_at, z)}`,
-        evac.ended_at ? ` · ended ${when(evac.ended_at, z)}` : ""),
+        evac.ended_at ? ` · ended ${when(evac.ended_at, z)}` : "",
+        s.duration_seconds ? ` · lasted ${s.duration_seconds < 90 ? `${s.duration_seconds} s` : `${Math.round(s.duration_seconds / 60)} min`}` : ""),
       el("dl", { class: "evac-counts" },
         el("div", {}, el("dt", { text: "People" }), el("dd", { class: "num", text: String(total) })),
         el("div", {}, el("dt", { text: "Safe" }), el("dd", { class: "num", text: String(safe) })),
@@ -156,8 +159,9 @@ export async function evacuationPage(ctx, _params, search) {
     const all = counts(current.entries);
     const gs = groups();
     head.replaceChildren(el("h1", { id: "evac-title", text: "Evacuation in progress" }),
-      el("button", { type: "button", class: "secondary", text: "Print roll call", onclick: () => printOnly("rollcall") }),
-      canWrite ? el("button", { type: "button", class: "danger-solid", text: "End evacuation", onclick: end }) : null);
+      el("div", { class: "actions" },
+        el("button", { type: "button", class: "secondary", text: "Print roll call", onclick: () => printOnly("rollcall") }),
+        canWrite ? el("button", { type: "button", class: "danger-solid", text: "End evacuation", onclick: end }) : null));
     top.replaceChildren(el("div", { class: `evac-banner${all.missing ? "" : " all-safe"}` },
       el("p", { class: "evac-big" }, el("span", { class: "num", text: String(all.missing) }), all.missing === 1 ? " unaccounted for" : " unaccounted for"),
       el("p", { class: "evac-sub num" }, `${all.safe} safe of ${all.total}`,
@@ -248,9 +252,13 @@ export async function evacuationPage(ctx, _params, search) {
   function rollCallSheet(locId, list) {
     const sorted = [...list].sort((a, b) => a.name.localeCompare(b.name));
     const { evac } = current;
-    return el("section", { class: "rollcall-loc" },
-      el("h2", { text: `Roll call — ${locName(locId) || "On site"}` }),
-      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${list.length} people · printed ${when(new Date().toISOString(), locId)} · a tick printed: already marked safe` }),
+    const c = counts(list);
+    const title = el("h2", { text: `Roll call — ${locName(locId) || "On site"}` });
+    if (!list.length) {
+      return el("section", { class: "rollcall-loc empty-loc" }, title, el("p", { text: "Nobody was on site here when the evacuation started." }));
+    }
+    return el("section", { class: "rollcall-loc" }, title,
+      el("p", { text: `Evacuation started ${when(evac.activated_at || evac.started_at || evac.created_at, locId)} · ${c.total} people, ${c.missing} unaccounted for · printed ${when(new Date().toISOString(), locId)} · a printed tick: marked safe on the board` }),
       el("table", {},
         el("thead", {}, el("tr", {}, ["Safe", "Name", "Company", "Who"].map((h) => el("th", { text: h })))),
         el("tbody", {}, sorted.map((e) => el("tr", {},

@@ -4,7 +4,7 @@
 // at once. Pre-register (n), check in, check out, cancel; search and the
 // filters the API declares for the list.
 
-import { el, debounce, flash } from "../lib/dom.js";
+import { el, link, debounce, flash } from "../lib/dom.js";
 import { call, get, query } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { loadLocations, validZone, dayIn, dayLabel, timeIn, listFilters, statusWord, statusTag, locationNames } from "./visitorsdesk.js";
@@ -12,7 +12,7 @@ import { preRegisterForm, visitorPass } from "./visitorsform.js";
 import { staffPresence } from "./visitorsstaff.js";
 
 const sections = [
-  ["expected", "Expected", "Nobody else is expected."],
+  ["expected", "Expected", "Nobody is expected."],
   ["checked_in", "On site", "Nobody is on site."],
   ["checked_out", "Left", "Nobody has left yet."],
 ];
@@ -26,6 +26,8 @@ export async function visitorsPage(ctx, _params, search) {
     get("/api/v1/hosts").then((r) => r.data).catch(() => []),
   ]);
   const has = (name) => filters.some((f) => f.name === name);
+  // A host's name: the hosts list knows staff added since the console loaded.
+  const hostName = (id) => hosts.find((h) => h.id === id)?.name || ctx.userName(id);
   const locName = locationNames(locations);
   const firstLocation = locations.find((l) => String(l.id) === search.get("location_id")) || locations[0];
   const state = {
@@ -56,9 +58,16 @@ export async function visitorsPage(ctx, _params, search) {
 
   // The toolbar: every other filter the API declares, as a choice.
   const filterControls = filters.filter((f) => !["location_id", "date"].includes(f.name)).map((f) => filterControl(f));
-  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent arrivals and departures" });
+  // A status region around the list (a role on the list itself would hide
+  // its items from the list).
+  const hint = el("ul", { class: "live-hint", "aria-label": "Recent arrivals and departures" });
+  const hintRegion = el("div", { class: "desk-hint", role: "status", "aria-live": "polite" }, hint);
   const subtitle = el("p", { class: "desk-day muted" });
   const error = el("p", { class: "error", role: "alert" });
+  // During an evacuation check-ins are refused: the desk says so up front.
+  const evacBanner = el("div", { class: "alert-danger evac-alert", role: "alert", hidden: true },
+    el("strong", { text: "Evacuation in progress." }), " Check-ins are refused until it ends.",
+    ctx.can("evacuation.read") ? link("/evacuation", "Open the evacuation board") : null);
   const passSlot = el("div", { class: "pass-slot" });
   const board = el("div", { class: "desk-board" });
   const results = el("section", { class: "desk-results", "aria-labelledby": "results-title", hidden: true });
@@ -70,7 +79,7 @@ export async function visitorsPage(ctx, _params, search) {
       onDone: (v, code, qr, host) => {
         closeForm();
         passSlot.replaceChildren(visitorPass(v, code, qr, {
-          hostName: host?.name || ctx.userName(v.host_id), locationName: locName(v.location_id),
+          hostName: host?.name || hostName(v.host_id), locationName: locName(v.location_id),
           zone: validZone(locations.find((l) => l.id === v.location_id)?.timezone), onClose: () => newButton?.focus(),
         }));
         changed.add(v.id);
@@ -82,11 +91,10 @@ export async function visitorsPage(ctx, _params, search) {
   const staff = staffPresence(ctx, { locations, location: () => state.location_id });
 
   const node = el("section", { class: "page desk", "aria-labelledby": "visitors-title" },
-    el("header", { class: "page-head" },
-      el("h1", { id: "visitors-title", text: "Visitors" }), where, dateInput, searchBox, newButton),
-    subtitle,
-    el("div", { class: "toolbar" }, filterControls.map((c) => c.node), hint),
-    error, passSlot, formSlot,
+    el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }), newButton),
+    el("div", { class: "desk-controls", role: "group", "aria-label": "Which visitors" }, where, dateInput, searchBox, filterControls.map((c) => c.node)),
+    el("div", { class: "desk-sub" }, subtitle, hintRegion),
+    evacBanner, error, passSlot, formSlot,
     locations.length ? [board, results] : noLocations(ctx),
     staff.node);
 
@@ -146,6 +154,7 @@ export async function visitorsPage(ctx, _params, search) {
     subtitle.textContent = [locName(Number(state.location_id)), state.q ? "Search across all days" : dayLabel(d, zone()),
       `${zone().replaceAll("_", " ")} time`].filter(Boolean).join(" · ");
     if (dateInput && document.activeElement !== dateInput) dateInput.value = d;
+    if (dateInput) dateInput.disabled = !!state.q; // a search looks across every day
     const focusedId = document.activeElement?.closest?.("li[data-id]")?.dataset.id;
     const focusedAction = document.activeElement?.dataset?.action;
     board.hidden = !!state.q;
@@ -187,7 +196,7 @@ export async function visitorsPage(ctx, _params, search) {
   function card(v, withStatus) {
     const z = validZone(locations.find((l) => l.id === v.location_id)?.timezone || zone());
     const d = day();
-    const host = v.host_id ? ctx.userName(v.host_id) : "";
+    const host = v.host_id ? hostName(v.host_id) : "";
     const times = {
       expected: v.expected_at ? `${timeIn(v.expected_at, z, d)}${v.expected_until ? `–${timeIn(v.expected_until, z, d)}` : ""}` : "No time given",
       checked_in: `In since ${timeIn(v.checked_in_at, z, d)}`,
@@ -291,21 +300,31 @@ export async function visitorsPage(ctx, _params, search) {
     }
   }, 5000);
 
+  async function checkEvacuation() {
+    if (!ctx.can("evacuation.read")) return;
+    try {
+      const e = (await get("/api/v1/evacuation")).data;
+      evacBanner.hidden = e?.status !== "active";
+    } catch {
+      evacBanner.hidden = true; // none has run
+    }
+  }
+
   syncURL();
-  await Promise.all([load(), staff.refresh()]);
+  await Promise.all([load(), staff.refresh(), checkEvacuation()]);
 
   return {
     node,
     title: "Visitors",
     onEvent(ev) {
-      if (ev.event.startsWith("user.") || ev.event.startsWith("evacuation.")) staff.refresh();
+      if (ev.event === "evacuation.activated" || ev.event === "evacuation.ended") { evacBanner.hidden = ev.event === "evacuation.ended"; staff.refresh(); }
       if (!ev.event.startsWith("visitor.")) return;
       const d = ev.data || {};
       const v = d.visitor;
       const id = d.visitor_id ?? v?.id;
       if (id) changed.add(id);
       if (v && String(v.location_id) === state.location_id) {
-        const host = v.host_id ? ctx.userName(v.host_id) : "";
+        const host = v.host_id ? hostName(v.host_id) : "";
         const yours = v.host_id && v.host_id === ctx.me?.id;
         if (ev.event === "visitor.checked_in") {
           arrivals.set(v.id, Date.now());
@@ -315,7 +334,7 @@ export async function visitorsPage(ctx, _params, search) {
       }
       reload();
     },
-    onResync: () => { reload(); staff.refresh(); },
+    onResync: () => { reload(); staff.refresh(); checkEvacuation(); },
     onKey(e) {
       if (e.key === "n" && form) { openForm(); return true; }
       return false;

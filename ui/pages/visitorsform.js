@@ -113,12 +113,28 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
     el("div", { class: "row" }, field("Name", inputs.name), field("Company", inputs.company)),
     el("div", { class: "row" }, field("Email", inputs.email), field("Phone", inputs.phone)),
     el("div", { class: "row" }, host.node, where ? field("Location", where) : null),
-    el("div", { class: "row" }, field("Expected arrival", inputs.expected_at, "The location's local time"), field("Expected departure", inputs.expected_until)),
+    el("div", { class: "row" }, field("Expected arrival", inputs.expected_at, "Local time"), field("Expected departure", inputs.expected_until)),
     field("Purpose", inputs.purpose),
     field("Notes", inputs.notes, "For the desk; the visitor does not see them"),
     error,
     el("div", { class: "actions" }, submit,
       el("button", { type: "button", class: "quiet", text: "Cancel", onclick: () => onCancel() })));
+
+  // The times are the chosen location's clock; the hint says whose.
+  const zoneHint = form.querySelector(".hint");
+  const showZone = () => {
+    const l = locations.find((x) => String(x.id) === String(where?.value ?? location()));
+    zoneHint.textContent = `${l ? `${l.name} time, ` : ""}${zone().replaceAll("_", " ")}`;
+  };
+  where?.addEventListener("change", showZone);
+  // A field's error goes once it is edited.
+  form.addEventListener("input", (e) => {
+    const c = e.target;
+    if (!c.id || !c.hasAttribute("aria-invalid")) return;
+    c.removeAttribute("aria-invalid");
+    const p = document.getElementById(`${c.id}-error`);
+    if (p) p.textContent = "";
+  });
 
   function reset() {
     form.reset();
@@ -126,6 +142,7 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
     showErrors(form, {});
     error.textContent = "";
     inputs.expected_at.value = nextSlot(zone());
+    showZone();
   }
   reset();
 
@@ -161,7 +178,10 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
     node: form,
     focus: () => inputs.name.focus(),
     reset,
-    setLocation(id) { if (where) where.value = String(id); },
+    setLocation(id) {
+      if (where) where.value = String(id);
+      showZone();
+    },
   };
 }
 

@@ -64,8 +64,8 @@ export function staffPresence(ctx, { locations, location }) {
       return el("tr", { "data-id": String(u.id) },
         el("td", {}, el("strong", { text: u.name }), self ? el("span", { class: "muted", text: " (you)" }) : null),
         el("td", { class: at === here ? "on-here" : "muted", text: where }),
-        el("td", {}, el("label", { class: "check" }, host, el("span", { class: "visually-hidden", text: "Host" }))),
-        el("td", {}, phone),
+        el("td", {}, el("label", { class: "check" }, host, el("span", { class: "card-word", "aria-hidden": "true", text: "Host (visitors can choose them)" }))),
+        el("td", {}, el("span", { class: "card-word", "aria-hidden": "true", text: "Phone " }), phone),
         el("td", {}, mayPresence ? present : null));
     }));
     if (focused) body.querySelector(`tr[data-id="${focused}"] [data-action="${focusedAction}"]`)?.focus({ preventScroll: true });
