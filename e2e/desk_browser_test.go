@@ -146,7 +146,7 @@ func TestDeskInChromium(t *testing.T) {
 
 	// Pre-register through the form: the host is found by typing.
 	step(t, a, "pre-register form",
-		chromedp.Click(chromedp.CSS(`.page-head button`)),
+		chromedp.Click(chromedp.CSS(`.page-head button.pre-register`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.desk-form input[name="name"]`)),
 		chromedp.Click(chromedp.CSS(`form.desk-form button[type="submit"]`)),
 		waitText(".field-error", "Enter the visitor's name"),
@@ -245,6 +245,23 @@ func TestDeskInChromium(t *testing.T) {
 		waitCard("checked_in", "Ada Lovelace"),
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.desk-controls select[name="status"]'); s.value = ""; s.dispatchEvent(new Event("change")); })()`),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll(".desk-col").length === 3`))
+
+	// Someone at the desk now: a walk-in is checked in at once, with a badge
+	// code; then checked out.
+	step(t, a, "walk-in",
+		chromedp.Click(chromedp.CSS(`.page-head button.walk-in`)),
+		waitText("form.desk-form h2", "walk-in"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("form.desk-form .times").hidden`),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="name"]`), "Walter Walk"),
+		chromedp.SendKeys(chromedp.CSS(`form.desk-form input[name="host_id"]`), "Sam"),
+		waitText(`form.desk-form [role="listbox"] li`, "Sam Owner"),
+		chromedp.Click(chromedp.CSS(`form.desk-form [role="listbox"] li[role="option"]`)),
+		chromedp.Click(chromedp.Search(`//button[text()="Check in now"]`)),
+		waitText(".visitor-pass .pass-label", "badge code"),
+		waitCard("checked_in", "Walter Walk"),
+		chromedp.Click(chromedp.Search(`//section[contains(@class, "visitor-pass")]//button[text()="Done"]`)),
+		clickIn("Walter Walk", "Check out"),
+		waitCard("checked_out", "Walter Walk"))
 
 	// Staff on site: Sam is marked present at the office, Rita's phone set.
 	step(t, a, "staff presence",

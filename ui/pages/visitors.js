@@ -53,7 +53,10 @@ export async function visitorsPage(ctx, _params, search) {
   });
   const canWrite = ctx.can("visitors.write");
   const newButton = canWrite && locations.length
-    ? el("button", { type: "button", onclick: () => openForm() }, "+ Pre-register ", el("kbd", { text: "N" }))
+    ? el("button", { type: "button", class: "pre-register", onclick: () => openForm() }, "+ Pre-register ", el("kbd", { text: "N" }))
+    : null;
+  const walkInButton = canWrite && locations.length
+    ? el("button", { type: "button", class: "secondary walk-in", text: "+ Walk-in", onclick: () => openForm("walk-in") })
     : null;
 
   // The toolbar: every other filter the API declares, as a choice.
@@ -76,9 +79,10 @@ export async function visitorsPage(ctx, _params, search) {
     ? preRegisterForm(ctx, {
       locations, location: () => state.location_id,
       onCancel: () => closeForm(),
-      onDone: (v, code, qr, host) => {
+      onDone: (v, code, qr, host, walkIn) => {
         closeForm();
         passSlot.replaceChildren(visitorPass(v, code, qr, {
+          walkIn,
           hostName: host?.name || hostName(v.host_id), locationName: locName(v.location_id),
           zone: validZone(locations.find((l) => l.id === v.location_id)?.timezone), onClose: () => newButton?.focus(),
         }));
@@ -91,7 +95,8 @@ export async function visitorsPage(ctx, _params, search) {
   const staff = staffPresence(ctx, { locations, location: () => state.location_id });
 
   const node = el("section", { class: "page desk", "aria-labelledby": "visitors-title" },
-    el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }), newButton),
+    el("header", { class: "page-head" }, el("h1", { id: "visitors-title", text: "Visitors" }),
+      newButton || walkInButton ? el("div", { class: "actions" }, walkInButton, newButton) : null),
     el("div", { class: "desk-controls", role: "group", "aria-label": "Which visitors" }, where, dateInput, searchBox, filterControls.map((c) => c.node)),
     el("div", { class: "desk-sub" }, subtitle, hintRegion),
     evacBanner, error, passSlot, formSlot,
@@ -253,8 +258,9 @@ export async function visitorsPage(ctx, _params, search) {
     }
   }
 
-  function openForm() {
+  function openForm(mode = "pre-register") {
     if (!form) return;
+    form.setMode(mode);
     passSlot.replaceChildren();
     formSlot.hidden = false;
     form.focus();

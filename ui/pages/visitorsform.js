@@ -89,8 +89,11 @@ function nextSlot(zone) {
   return toZoneTime(new Date(ms).toISOString(), zone);
 }
 
-// preRegisterForm builds the form; onDone(visitor, code, qr) gets the answer.
+// preRegisterForm builds the form; onDone(visitor, code, qr, host, walkIn)
+// gets the answer. setMode("walk-in") makes it the form for someone at the
+// desk now: no expected times, checked in at once (POST /visitors).
 export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) {
+  let walkIn = false;
   const text = (name, attrs = {}) => el("input", { name, autocomplete: "off", ...attrs });
   const inputs = {
     name: text("name", { "aria-required": "true" }),
@@ -113,7 +116,7 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
     el("div", { class: "row" }, field("Name", inputs.name), field("Company", inputs.company)),
     el("div", { class: "row" }, field("Email", inputs.email), field("Phone", inputs.phone)),
     el("div", { class: "row" }, host.node, where ? field("Location", where) : null),
-    el("div", { class: "row" }, field("Expected arrival", inputs.expected_at, "Local time"), field("Expected departure", inputs.expected_until)),
+    el("div", { class: "row times" }, field("Expected arrival", inputs.expected_at, "Local time"), field("Expected departure", inputs.expected_until)),
     field("Purpose", inputs.purpose),
     field("Notes", inputs.notes, "For the desk; the visitor does not see them"),
     error,
@@ -156,8 +159,8 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
         name: value("name"), email: value("email"), phone: value("phone"), company: value("company"),
         host_id: host.value?.id ?? 0, location_id: Number(where?.value ?? location()) || 0,
         purpose: value("purpose"), notes: inputs.notes.value.trim(),
-        expected_at: fromZoneTime(inputs.expected_at.value, z) || null,
-        expected_until: fromZoneTime(inputs.expected_until.value, z) || null,
+        expected_at: walkIn ? null : fromZoneTime(inputs.expected_at.value, z) || null,
+        expected_until: walkIn ? null : fromZoneTime(inputs.expected_until.value, z) || null,
       };
       // What the browser can tell at once is said here; the rest the API says.
       const details = [];
@@ -165,9 +168,9 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
       if (!body.host_id && host.input.value.trim()) details.push({ field: "host_id", message: "Choose the host from the list" });
       if (details.length) { showErrors(form, { details }); return; }
       try {
-        const d = (await call("POST", "/api/v1/visitors/pre-register", body)).data;
+        const d = (await call("POST", walkIn ? "/api/v1/visitors" : "/api/v1/visitors/pre-register", body)).data;
         const v = d.visitor || d;
-        onDone(v, d.code || v.code || "", d.qr_png || v.qr_png || "", host.value);
+        onDone(v, d.code || v.code || "", d.qr_png || v.qr_png || "", host.value, walkIn);
         reset();
       } catch (err) {
         if (!showErrors(form, err)) error.textContent = err.message;
@@ -178,6 +181,12 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
     node: form,
     focus: () => inputs.name.focus(),
     reset,
+    setMode(mode) {
+      walkIn = mode === "walk-in";
+      heading.textContent = walkIn ? "Sign in a walk-in visitor" : "Pre-register a visitor";
+      submit.textContent = walkIn ? "Check in now" : "Pre-register";
+      form.querySelector(".times").hidden = walkIn;
+    },
     setLocation(id) {
       if (where) where.value = String(id);
       showZone();
@@ -187,14 +196,15 @@ export function preRegisterForm(ctx, { locations, location, onDone, onCancel }) 
 
 // visitorPass is the pre-registration's answer, shown once: the code large,
 // its QR, who and when; it prints alone on its page.
-export function visitorPass(v, code, qr, { hostName, locationName, zone, onClose }) {
-  const day = v.expected_at ? dayIn(zone, new Date(v.expected_at)) : "";
-  const when = v.expected_at ? `${dayLabel(day, zone)}, ${timeIn(v.expected_at, zone)}${v.expected_until ? ` – ${timeIn(v.expected_until, zone, day)}` : ""}` : "";
+export function visitorPass(v, code, qr, { hostName, locationName, zone, onClose, walkIn = false }) {
+  const at = v.expected_at || v.checked_in_at;
+  const day = at ? dayIn(zone, new Date(at)) : "";
+  const when = at ? `${dayLabel(day, zone)}, ${timeIn(at, zone)}${v.expected_until ? ` – ${timeIn(v.expected_until, zone, day)}` : ""}` : "";
   const print = el("button", { type: "button", text: "Print", onclick: () => printOnly("pass") });
   const panel = el("section", { class: "visitor-pass", role: "region", "aria-label": `Check-in code for ${v.name}` },
     el("div", { class: "pass-body" },
       el("div", { class: "pass-text" },
-        el("p", { class: "pass-label", text: "Visitor check-in code" }),
+        el("p", { class: "pass-label", text: walkIn ? "Visitor badge code" : "Visitor check-in code" }),
         el("p", { class: "pass-code mono", text: code || "—" }),
         el("p", { class: "pass-name", text: v.name }),
         v.company ? el("p", { text: v.company }) : null,
@@ -202,7 +212,9 @@ export function visitorPass(v, code, qr, { hostName, locationName, zone, onClose
           hostName ? [el("dt", { text: "Visiting" }), el("dd", { text: hostName })] : null,
           locationName ? [el("dt", { text: "Where" }), el("dd", { text: locationName })] : null,
           when ? [el("dt", { text: "When" }), el("dd", { text: when })] : null),
-        el("p", { class: "pass-how", text: "At the kiosk, choose “I have a code” and type it or show this QR code." })),
+        el("p", { class: "pass-how", text: walkIn
+          ? "Checked in. When leaving, choose “I'm leaving” at the kiosk and type this code or show this QR code."
+          : "At the kiosk, choose “I have a code” and type it or show this QR code." })),
       qr ? el("img", { class: "pass-qr", src: qr, alt: `QR code of the check-in code ${code}`, width: 180, height: 180 }) : null),
     el("p", { class: "pass-note no-print", text: "Shown once: print it or send the code to the visitor now. Portal keeps only a fingerprint of it." }),
     el("div", { class: "actions no-print" }, print,
