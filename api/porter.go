@@ -27,12 +27,20 @@ var porterTags = map[string]string{ // plural (lists) -> singular (one record)
 	"evacuation": "evacuation", "hosts": "host",
 }
 
+// porterRecordKeys name the answers that are not their resource's record.
+var porterRecordKeys = map[string]string{
+	"/evacuation/roll-call/{entry_id}/safe": "entry", // one roll-call entry
+}
+
 // porterKey is the key a route's answer takes in Porter's shape: the route's
 // own porter field, else, for the desk's routes, the resource's name (plural
 // for lists); "" for routes that keep our envelope whatever the header.
 func porterKey(rt route) string {
 	if rt.porter != "" {
 		return rt.porter
+	}
+	if key, ok := porterRecordKeys[rt.path]; ok {
+		return key
 	}
 	singular, ok := porterTags[tagOf(rt.path)]
 	if !ok {

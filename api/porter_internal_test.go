@@ -16,7 +16,8 @@ func TestPorterKeysFollowTheDeskRoutes(t *testing.T) {
 		{route{path: "/contractors/{id}/approve"}, "contractor"},
 		{route{path: "/locations/{id}"}, "location"},
 		{route{path: "/evacuation"}, "evacuation"},
-		{route{path: "/evacuation/roll-call/{entry_id}/safe", porter: "entry"}, "entry"},
+		{route{path: "/evacuation/roll-call/{entry_id}/safe"}, "entry"},
+		{route{path: "/evacuation/end", porter: "summary"}, "summary"},
 		{route{path: "/tickets", list: &listSpec{}}, ""},
 		{route{path: "/users/{id}/presence"}, ""},
 	} {

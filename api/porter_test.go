@@ -105,6 +105,20 @@ func TestPorterWireShapeForXAPIKey(t *testing.T) {
 	porterJSON(t, porter.get(fmt.Sprintf("/locations/%d", d.location.ID)), http.StatusOK, "location")
 	porterJSON(t, porter.get("/hosts?q=ha"), http.StatusOK, "hosts", "page", "per_page", "total")
 
+	// The rest of the desk: contractors and the evacuation.
+	full := d.ts.client(keySpec{Type: store.KeyPlugin, Tier: "standard", Scopes: []string{"contractors.read", "contractors.write", "evacuation.read", "evacuation.write"}}).withHeader("X-API-Key")
+	contractor := porterJSON(t, full.post("/contractors", map[string]any{"company": "Glaze Co", "name": "Kit"}), http.StatusCreated, "contractor")
+	var ct store.Contractor
+	json.Unmarshal(contractor["contractor"], &ct)
+	porterJSON(t, full.get("/contractors"), http.StatusOK, "contractors", "page", "per_page", "total")
+	if msg := porterError(t, full.post(fmt.Sprintf("/contractors/%d/approve", ct.ID), nil), http.StatusConflict); !strings.Contains(msg, "induction") {
+		t.Fatalf("approval without dates: %q", msg)
+	}
+	porterJSON(t, full.post("/evacuation/activate", map[string]any{}), http.StatusCreated, "evacuation")
+	porterJSON(t, full.get("/evacuation"), http.StatusOK, "evacuation")
+	porterError(t, porter.post("/visitors", map[string]any{"name": "Late", "host_id": d.host.ID, "location_id": d.location.ID}), http.StatusConflict)
+	porterJSON(t, full.post("/evacuation/end", nil), http.StatusOK, "evacuation")
+
 	// Bearer: our envelope on the same routes; X-API-Key elsewhere: ours too.
 	bearer := *porter
 	bearer.header = ""
