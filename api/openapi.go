@@ -149,8 +149,16 @@ func (s *Server) OpenAPI() map[string]any {
 				map[string]any{"name": "since", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
 					"description": "Resume after this event id"})
 		}
+		for _, name := range rt.query {
+			params = append(params, map[string]any{"name": name, "in": "query", "required": false,
+				"schema": map[string]any{"type": "boolean"}})
+		}
 		if params != nil {
 			op["parameters"] = params
+		}
+		if rt.upload != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				rt.upload: map[string]any{"schema": map[string]any{"type": "string"}}}}
 		}
 		if rt.in != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
