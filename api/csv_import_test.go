@@ -59,7 +59,7 @@ func TestImportTenThousandCustomersWithThreeBadRows(t *testing.T) {
 	const n = 10_000
 	bad := map[int]string{
 		41:   "Bad Email,not-an-email,,",
-		5000: ",nobody@example.com,,",               // no name
+		5000: ",nobody@example.com,,",             // no name
 		9998: "Bad Phone,bp@example.com,call me,", // letters in the phone
 	}
 	eventsBefore := total(t, c, "/events?event=customer.created")

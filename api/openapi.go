@@ -141,6 +141,13 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.list != nil {
 			params = append(params, listParameters(rt)...)
 		}
+		if rt.export != nil { // the list's parameters, less paging: an export holds every record
+			for _, param := range listParameters(route{path: rt.path, list: rt.export}) {
+				if n := param.(map[string]any)["name"]; n != "page" && n != "per_page" {
+					params = append(params, param)
+				}
+			}
+		}
 		if rt.path == "/live" {
 			op["description"] = "A websocket (send Upgrade: websocket); each message is one event object."
 			params = append(params,

@@ -155,8 +155,10 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
-		"/contractors": {"status": "pending"},
-		"/visitors":    {"status": "expected"},
+		"/contractors":     {"status": "pending"},
+		"/visitors":        {"status": "expected"},
+		"/contractors.csv": {"status": "pending"},
+		"/visitors.csv":    {"status": "expected"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)

@@ -38,6 +38,8 @@ type route struct {
 	upload string
 	// query names the query parameters of a route that is not a list.
 	query []string
+	// export is the list a CSV export (GET <list>.csv) streams whole.
+	export *listSpec
 	// maxBody raises the body limit (maxBody, 1 MiB) for this route: CSV imports.
 	maxBody int64
 	// porter names the key of the answer in Porter's shape (porter.go);
@@ -59,7 +61,7 @@ func (s *Server) routes() []route {
 	} {
 		all = append(all, group...)
 	}
-	return all
+	return append(all, s.exportRoutes(all)...)
 }
 
 func (s *Server) buildRouter() *mux.Router {
@@ -187,3 +189,5 @@ func (s *Server) bodyLimit(r *http.Request) int64 {
 	}
 	return maxBody
 }
+
+func slicesSort(s []string) { slices.Sort(s) }
