@@ -124,6 +124,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /visitors.csv", "/visitors.csv?status=expected", nil},
 		{"GET /contractors.csv", "/contractors.csv?status=pending", nil},
 		{"POST /import/customers", "/import/customers", csvBody("name,email\nWalk Import,walk-import@example.com\n")},
+		{"POST /import/catalog_items", "/import/catalog_items", csvBody("sku,name,price\nWALK-" + ids["n"] + ",Walk part,5\n")},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
