@@ -40,6 +40,7 @@ var steps = []step{
 		map[string][]string{"supplier_id": {"id", "name"}}, "search_catalog_items", "catalog_skus", "catalog_barcodes"),
 	createTableWith("inventory", []string{"item_id", "location_id", "low_stock"}, []string{"id", "updated_at"}, nil, "inventory_keys"),
 	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
+	paymentRefundsStep(),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
