@@ -129,7 +129,9 @@ var errRehearsed = errors.New("dry run: rolled back")
 // and is rolled back whatever happens, so nothing is written and no event
 // is sent. The write answers as it would have (nil, or its error). An
 // import's dry run uses it, so it checks exactly what the import would.
-func WithDryRun(ctx context.Context) context.Context { return context.WithValue(ctx, dryRunKey{}, true) }
+func WithDryRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dryRunKey{}, true)
+}
 
 func (s *Store) rehearse(ctx context.Context, fn writeFunc) error {
 	err := s.update(context.WithValue(ctx, dryRunKey{}, nil), func(tx *bolt.Tx) error {
