@@ -121,6 +121,11 @@ func TestImportTenThousandCustomersWithThreeBadRows(t *testing.T) {
 	if got := total(t, c, "/events?event=customer.created"); got != eventsBefore+n {
 		t.Errorf("%d customer.created events, want %d", got-eventsBefore, n)
 	}
+	// And the export gives every one back, oldest first when asked.
+	rows := readCSV(t, c.get("/customers.csv?order=asc"), "customers")
+	if len(rows) != n+1 || rows[1][1] != "Customer 00000" || rows[n][1] != "Customer 09999" {
+		t.Errorf("export: %d rows, first %v, last %v", len(rows)-1, rows[1], rows[len(rows)-1])
+	}
 }
 
 func TestImportRefusesWhatItCannotRead(t *testing.T) {
