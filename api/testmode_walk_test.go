@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,6 +105,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
 		{"POST /evacuation/end", "/evacuation/end", nil},
 		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
+		{"GET /suppliers", "/suppliers?q=walk", nil},
+		{"POST /suppliers", "/suppliers", map[string]any{"name": "Walk Parts Co", "contact": "Kit Walk", "email": "orders@walkparts.example.com"}},
+		{"GET /suppliers/{id}", p("/suppliers/{supplier}"), nil},
+		{"PATCH /suppliers/{id}", p("/suppliers/{supplier}"), map[string]any{"phone": "+1 555 0102", "notes": "Ships on Tuesdays"}},
+		{"GET /purchase_orders", p("/purchase_orders?status=draft&supplier_id={supplier}"), nil},
+		{"POST /purchase_orders", "/purchase_orders", map[string]any{"supplier_id": num(ids["supplier"]), "location_id": num(ids["location"]),
+			"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 3, "unit_cost": 4.5}}}},
+		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
+		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
+		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -150,6 +161,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
+		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -317,4 +329,25 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 		}
 	}
 	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
+}
+
+// seedPurchaseOrders makes the supplier and the draft purchase order the
+// walk orders and receives, of a catalog item of its own.
+func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	item := uint64(1) // TEMPORARY: a catalog item once stock-stock is merged
+	sup, err := s.CreateSupplier(ctx, store.SupplierInput{Name: "Walk Supplies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := strconv.ParseUint(ids["location"], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := s.CreatePurchaseOrder(ctx, store.PurchaseOrderInput{SupplierID: sup.ID, LocationID: loc,
+		Lines: []store.PurchaseOrderLineInput{{ItemID: item, Quantity: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item)
 }

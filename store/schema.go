@@ -36,6 +36,8 @@ var steps = []step{
 	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
 	createBuckets("evacuations", "evacuations", "evacuation_entries"),
 	createBuckets("kiosks", "kiosks", "kiosk_hashes"),
+	createTableWith("suppliers", nil, []string{"id", "name", "updated_at"}, nil, "search_suppliers"),
+	createTable("purchase_orders", []string{"status", "supplier_id", "location_id"}, []string{"id", "updated_at"}),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
