@@ -335,8 +335,11 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 // walk orders and receives, of a catalog item of its own.
 func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
 	t.Helper()
-	item := uint64(1) // TEMPORARY: a catalog item once stock-stock is merged
 	sup, err := s.CreateSupplier(ctx, store.SupplierInput{Name: "Walk Supplies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-PO-" + ids["n"], Name: "Walk screen", Cost: 1250, SupplierID: sup.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,9 +348,9 @@ func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids m
 		t.Fatal(err)
 	}
 	po, err := s.CreatePurchaseOrder(ctx, store.PurchaseOrderInput{SupplierID: sup.ID, LocationID: loc,
-		Lines: []store.PurchaseOrderLineInput{{ItemID: item, Quantity: 2}}})
+		Lines: []store.PurchaseOrderLineInput{{ItemID: item.ID, Quantity: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item)
+	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
 }

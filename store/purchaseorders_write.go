@@ -88,6 +88,10 @@ func purchaseOrderLines(tx *bolt.Tx, in []PurchaseOrderLineInput) ([]PurchaseOrd
 			p.Add(fmt.Sprintf("lines[%d].item_id", i), "no catalog item has this id")
 			continue
 		}
+		if !item.Stocked() {
+			p.Add(fmt.Sprintf("lines[%d].item_id", i), fmt.Sprintf("%s is a service, which has no stock to order", item.Name))
+			continue
+		}
 		cost := item.Cost
 		if l.UnitCost != nil {
 			cost = *l.UnitCost
@@ -286,8 +290,8 @@ func (s *Store) ReceivePurchaseOrder(ctx context.Context, id uint64, lines []Rec
 			return err
 		}
 		ref := fmt.Sprintf("purchase_order:%d", id)
-		for _, l := range lines {
-			if err := s.receiveStock(tx, l.ItemID, po.LocationID, l.Quantity, ref); err != nil {
+		for i, l := range lines {
+			if err := s.receiveStock(tx, i, l.ItemID, po.LocationID, l.Quantity, ref); err != nil {
 				return err
 			}
 		}
