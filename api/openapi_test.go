@@ -158,8 +158,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	pathSamples := map[string]map[string]string{
 		"/contractors":     {"status": "pending"},
 		"/visitors":        {"status": "expected"},
-		"/contractors.csv": {"status": "pending"},
-		"/visitors.csv":    {"status": "expected"},
+		"/purchase_orders": {"status": "ordered"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)
@@ -180,7 +179,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 				continue
 			}
 			v, ok := samples[p.Value.Name]
-			if pv, has := pathSamples[path][p.Value.Name]; has {
+			if pv, has := pathSamples[strings.TrimSuffix(path, ".csv")][p.Value.Name]; has { // an export takes its list's
 				v, ok = pv, true
 			}
 			if !ok {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,6 +115,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
 		{"POST /evacuation/end", "/evacuation/end", nil},
 		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
+		{"GET /suppliers", "/suppliers?q=walk", nil},
+		{"POST /suppliers", "/suppliers", map[string]any{"name": "Walk Parts Co", "contact": "Kit Walk", "email": "orders@walkparts.example.com"}},
+		{"GET /suppliers/{id}", p("/suppliers/{supplier}"), nil},
+		{"PATCH /suppliers/{id}", p("/suppliers/{supplier}"), map[string]any{"phone": "+1 555 0102", "notes": "Ships on Tuesdays"}},
+		{"GET /purchase_orders", p("/purchase_orders?status=draft&supplier_id={supplier}"), nil},
+		{"POST /purchase_orders", "/purchase_orders", map[string]any{"supplier_id": num(ids["supplier"]), "location_id": num(ids["location"]),
+			"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 3, "unit_cost": 4.5}}}},
+		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
+		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
+		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -134,6 +145,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /import/catalog_items", "/import/catalog_items", csvBody("sku,name,price\nWALK-IMPORT-" + ids["n"] + ",Walk part,5\n")},
 		{"GET /catalog/items.csv", "/catalog/items.csv?q=walk&kind=part", nil},
 		{"GET /inventory.csv", p("/inventory.csv?item_id={catalog}"), nil},
+		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
+		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
 		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
@@ -171,6 +184,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
 		seedCatalog(t, ctx, ts.Test, ids)
+		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -364,4 +378,28 @@ func seedCatalog(t *testing.T, ctx context.Context, s *store.Store, ids map[stri
 		t.Fatal(err)
 	}
 	ids["catalog"] = fmt.Sprint(c.ID)
+}
+
+// seedPurchaseOrders makes the supplier and the draft purchase order the
+// walk orders and receives, of a catalog item of its own.
+func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	sup, err := s.CreateSupplier(ctx, store.SupplierInput{Name: "Walk Supplies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-PO-" + ids["n"], Name: "Walk screen", Cost: 1250, SupplierID: sup.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := strconv.ParseUint(ids["location"], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := s.CreatePurchaseOrder(ctx, store.PurchaseOrderInput{SupplierID: sup.ID, LocationID: loc,
+		Lines: []store.PurchaseOrderLineInput{{ItemID: item.ID, Quantity: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
 }

@@ -40,6 +40,8 @@ var steps = []step{
 		map[string][]string{"supplier_id": {"id", "name"}}, "search_catalog_items", "catalog_skus", "catalog_barcodes"),
 	createTableWith("inventory", []string{"item_id", "location_id", "low_stock"}, []string{"id", "updated_at"}, nil, "inventory_keys"),
 	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id", "updated_at"}),
+	createTableWith("suppliers", nil, []string{"id", "name", "updated_at"}, nil, "search_suppliers"),
+	createTable("purchase_orders", []string{"status", "supplier_id", "location_id"}, []string{"id", "updated_at"}),
 	paymentRefundsStep(),
 }
 
