@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,4 +370,54 @@ func TestDeviceListFiltersSortsAndSearches(t *testing.T) {
 	c.get("/devices?status=gone").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "status")
 	c.get("/devices?seller_customer_id=x").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "seller_customer_id")
 	c.get("/devices?sort=brand").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "sort")
+}
+
+// Racing receipts of one IMEI, and racing sales of one device: exactly one
+// of each wins, the others are 409s, and one sale is recorded.
+func TestConcurrentReceiptsAndSalesOfOneDevice(t *testing.T) {
+	t.Parallel()
+	sh := newDeviceShop(t)
+	imei := testIMEI(777)
+	const n = 20
+	race := func(do func(i int) *response) map[int]int {
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- do(i).Status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		return count
+	}
+	body := sh.body(map[string]any{"imei": imei})
+	if got := race(func(int) *response { return sh.c.post("/devices", body) }); got[http.StatusCreated] != 1 || got[http.StatusConflict] != n-1 {
+		t.Fatalf("racing receipts: %v, want one 201 and %d 409s", got, n-1)
+	}
+	var list []store.StockDevice
+	sh.c.get("/devices?q=" + imei).ok(http.StatusOK, &list)
+	if len(list) != 1 {
+		t.Fatalf("%d devices hold the IMEI", len(list))
+	}
+	d := list[0]
+	sh.move(d.ID, "testing").ok(http.StatusOK, nil)
+	sh.move(d.ID, "listed").ok(http.StatusOK, nil)
+	got := race(func(i int) *response {
+		return sh.c.post(devicePath(d.ID)+"/status", map[string]any{"status": "sold", "sale_price": 100 + i})
+	})
+	if got[http.StatusOK] != 1 || got[http.StatusConflict] != n-1 {
+		t.Fatalf("racing sales: %v, want one 200 and %d 409s", got, n-1)
+	}
+	var sold []wireEvent
+	sh.c.get("/events?event=device.sold").ok(http.StatusOK, &sold)
+	if len(sold) != 1 {
+		t.Fatalf("%d device.sold events", len(sold))
+	}
 }
