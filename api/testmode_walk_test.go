@@ -107,6 +107,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /devices", "/devices?status=acquired&q=walk", nil},
 		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
 			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
+		{"GET /devices/counts", "/devices/counts?by=status", nil},
 		{"GET /devices/{id}", p("/devices/{device}"), nil},
 		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
 		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
