@@ -125,6 +125,13 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
 		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
 		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
+		{"GET /devices", "/devices?status=acquired&q=walk", nil},
+		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
+			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
+		{"GET /devices/counts", "/devices/counts?by=status", nil},
+		{"GET /devices/{id}", p("/devices/{device}"), nil},
+		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
+		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -145,6 +152,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /import/catalog_items", "/import/catalog_items", csvBody("sku,name,price\nWALK-IMPORT-" + ids["n"] + ",Walk part,5\n")},
 		{"GET /catalog/items.csv", "/catalog/items.csv?q=walk&kind=part", nil},
 		{"GET /inventory.csv", p("/inventory.csv?item_id={catalog}"), nil},
+		{"GET /devices.csv", "/devices.csv?status=acquired&sort=asking_price", nil},
 		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
 		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
 		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
@@ -185,6 +193,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		seedContractors(t, ctx, ts.Test, ids)
 		seedCatalog(t, ctx, ts.Test, ids)
 		seedPurchaseOrders(t, ctx, ts.Test, ids)
+		seedDevices(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -246,8 +255,11 @@ func num(id string) json.Number { return json.Number(id) }
 func seedLive(t *testing.T, ts *testServer) {
 	t.Helper()
 	live := ts.client(internalKey)
-	live.newCustomer(liveMark + " Customer")
-	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, nil)
+	seller := live.newCustomer(liveMark + " Customer")
+	var shop store.Location
+	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, &shop)
+	live.post("/devices", map[string]any{"brand": liveMark, "model": "Phone", "serial": "WALK-0", "purchase_price": 1,
+		"seller_customer_id": seller.ID, "location_id": shop.ID}).ok(http.StatusCreated, nil)
 	var staffer struct {
 		User store.User `json:"user"`
 	}
@@ -402,4 +414,26 @@ func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids m
 		t.Fatal(err)
 	}
 	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
+}
+
+// seedDevices makes the device the walk moves, with a serial of its own in
+// each run.
+func seedDevices(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	price := store.Money(5000)
+	d, err := s.CreateDevice(ctx, store.DeviceInput{Brand: "Walk", Model: "Seed", Serial: "SEED-" + ids["n"], PurchasePrice: &price,
+		SellerCustomerID: btoiID(t, ids["customer"]), LocationID: btoiID(t, ids["location"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["device"] = fmt.Sprint(d.ID)
+}
+
+func btoiID(t *testing.T, id string) uint64 {
+	t.Helper()
+	var n uint64
+	if _, err := fmt.Sscan(id, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
