@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -102,4 +104,25 @@ func TestCreateCatalogItemsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSearchIndex(t, s, catalogSearch)
+}
+
+// Tickets written before tickets had a location read with location_id 0,
+// in the API's JSON too (a schema step writes it in).
+func TestOlderTicketsReadLocationZero(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.db")
+	copyFile(t, "testdata/v10.db", path)
+	s := openAt(t, path, Options{})
+	page, err := s.ListTickets(ListQuery{Page: 1, PerPage: 200})
+	if err != nil || page.Total == 0 {
+		t.Fatalf("tickets: %d, %v", page.Total, err)
+	}
+	for _, raw := range page.Items {
+		var tk struct {
+			ID         uint64  `json:"id"`
+			LocationID *uint64 `json:"location_id"`
+		}
+		if err := json.Unmarshal(raw, &tk); err != nil || tk.LocationID == nil || *tk.LocationID != 0 {
+			t.Fatalf("ticket %d reads location %v (%v): %s", tk.ID, tk.LocationID, err, raw)
+		}
+	}
 }

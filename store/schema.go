@@ -41,6 +41,7 @@ var steps = []step{
 	createTableWith("inventory", []string{"item_id", "location_id", "low_stock"}, []string{"id", "updated_at"}, nil, "inventory_keys"),
 	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
 	reindexStep("inventory_adjustments", "_", "updated_at"),
+	ticketLocationStep(),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
