@@ -19,7 +19,8 @@ var sampleRecords = map[string]string{
 	"catalog":        `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"reorder_level":3}`,
 	"inventory":      `{"id":12,"item_id":12,"location_id":1,"delta":-1,"on_hand":2,"reason":"used on ticket 1042"}`,
 	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","status":"listed","price":420.00}`,
-	"purchase_order": `{"id":8,"number":"PO-1008","supplier":"Parts Co","status":"ordered","total":412.00}`,
+	"purchase_order": `{"id":8,"number":"PO-1008","supplier_id":3,"location_id":1,"status":"ordered","lines":[{"item_id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","quantity":10,"unit_cost":41.20,"received":0,"total":412.00}],"notes":"","totals":{"quantity":10,"received":0,"outstanding":10,"total":412.00,"received_total":0.00},"ordered_at":"2026-03-15T14:22:00Z","received_at":null,"cancelled_at":null,"created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:22:00Z"}`,
+	"supplier":       `{"id":3,"name":"Parts Co","contact":"Dana Reyes","email":"orders@partsco.example.com","phone":"+1 503 555 0142","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"proposal": `{"id":10025,"number":4123,"name":"Office AV refresh","customer_id":7,"status":"Accepted",` +
 		`"outline_status":"Completed","build_status":"Completed"}`,
 	"visitor": `{"id":7,"name":"Ada Lovelace","host":"Grace Hopper","location_id":1,"status":"checked_in",` +
