@@ -152,6 +152,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"sort": "id", "order": "asc", "q": "ann", "status": "New", "assigned_to": "1",
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15",
+		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true",
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{

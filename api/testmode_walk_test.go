@@ -82,6 +82,13 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /locations", "/locations", map[string]any{"name": "Walk Street", "timezone": "Europe/London", "opens_at": "09:00", "closes_at": "17:30"}},
 		{"GET /locations/{id}", p("/locations/{location}"), nil},
 		{"PATCH /locations/{id}", p("/locations/{location}"), map[string]any{"capacity": 12}},
+		{"GET /catalog/items", "/catalog/items?q=walk&kind=part", nil},
+		{"POST /catalog/items", "/catalog/items", map[string]any{"sku": "WALK-NEW-" + ids["n"], "name": "Walk battery", "price": 49.5, "cost": 20, "reorder_level": 2}},
+		{"GET /catalog/items/{id}", p("/catalog/items/{catalog}"), nil},
+		{"PATCH /catalog/items/{id}", p("/catalog/items/{catalog}"), map[string]any{"price": 12.5, "reorder_level": 1}},
+		{"POST /inventory/adjustments", "/inventory/adjustments", map[string]any{"item_id": num(ids["catalog"]), "location_id": num(ids["location"]), "delta": 5, "reason": "count", "note": "walk"}},
+		{"GET /inventory", p("/inventory?item_id={catalog}&low_stock=false"), nil},
+		{"GET /inventory/adjustments", p("/inventory/adjustments?item_id={catalog}"), nil},
 		{"GET /visitors", "/visitors?status=expected&q=walk", nil},
 		{"GET /visitors/{id}", p("/visitors/{visitor}"), nil},
 		{"POST /visitors/pre-register", "/visitors/pre-register", map[string]any{"name": "Walk Visitor", "host_id": num(ids["user"]), "location_id": num(ids["location"]), "expected_at": "2026-03-16T09:00:00Z"}},
@@ -150,6 +157,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
+		seedCatalog(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -317,4 +325,14 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 		}
 	}
 	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
+}
+
+// seedCatalog makes the catalog item the walk reads, changes and stocks.
+func seedCatalog(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	c, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-" + ids["n"], Name: "Walk screen", Price: 8950})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["catalog"] = fmt.Sprint(c.ID)
 }

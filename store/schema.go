@@ -36,6 +36,12 @@ var steps = []step{
 	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
 	createBuckets("evacuations", "evacuations", "evacuation_entries"),
 	createBuckets("kiosks", "kiosks", "kiosk_hashes"),
+	createTableWith("catalog_items", []string{"kind", "supplier_id"}, []string{"id", "name", "sku", "updated_at"},
+		map[string][]string{"supplier_id": {"id", "name"}}, "search_catalog_items", "catalog_skus", "catalog_barcodes"),
+	createTableWith("inventory", []string{"item_id", "location_id", "low_stock"}, []string{"id", "updated_at"}, nil, "inventory_keys"),
+	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
+	reindexStep("inventory_adjustments", "_", "updated_at"),
+	ticketLocationStep(),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
