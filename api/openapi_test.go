@@ -152,12 +152,13 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"sort": "id", "order": "asc", "q": "ann", "status": "New", "assigned_to": "1",
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15",
-		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true",
+		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true", "seller_customer_id": "1",
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
 		"/contractors": {"status": "pending"},
 		"/visitors":    {"status": "expected"},
+		"/devices":     {"status": "listed"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)

@@ -42,6 +42,8 @@ var steps = []step{
 	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
 	reindexStep("inventory_adjustments", "_", "updated_at"),
 	ticketLocationStep(),
+	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
+		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
