@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
+		s.paymentRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -54,6 +54,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /tickets/{id}/events", p("/tickets/{ticket}/events"), nil},
 		{"GET /tickets/{id}/payments", p("/tickets/{ticket}/payments"), nil},
 		{"POST /tickets/{id}/payments", p("/tickets/{ticket}/payments"), map[string]any{"amount": 5, "method": "cash"}},
+		{"POST /tickets/{id}/payments/{payment_id}/refund", p("/tickets/{ticket}/payments/{payment}/refund"), map[string]any{"amount": 0.5, "reason": "Walk refund"}},
+		{"POST /tickets/{id}/payments/{payment_id}/void", p("/tickets/{ticket}/payments/{payment_void}/void"), nil},
 		{"GET /events", "/events", nil},
 		{"GET /events/{id}", p("/events/{event}"), nil},
 		{"GET /store", "/store", nil},
@@ -245,6 +247,15 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	if err != nil {
 		t.Fatal(err)
 	}
+	one := store.Money(100)
+	pay, _, err := s.AddPayment(ctx, tk.ID, store.PaymentInput{Amount: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payVoid, _, err := s.AddPayment(ctx, tk.ID, store.PaymentInput{Amount: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hook, err := s.CreateWebhook(ctx, store.WebhookInput{URL: receiver, Events: []string{"*"}}, "whsec_walk", ts.Sealer, func(string, string) bool { return true })
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +301,7 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	}
 	return map[string]string{
 		"customer": fmt.Sprint(c.ID), "spare": fmt.Sprint(spare.ID), "user": fmt.Sprint(u.ID), "ticket": fmt.Sprint(tk.ID),
-		"item": fmt.Sprint(item.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
+		"item": fmt.Sprint(item.ID), "payment": fmt.Sprint(pay.ID), "payment_void": fmt.Sprint(payVoid.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
 		"event": first.ID, "location": fmt.Sprint(loc.ID), "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
 		"visitor": fmt.Sprint(visitor.ID), "visitor_code": code, "expected": fmt.Sprint(expected.ID), "cancel": fmt.Sprint(cancel.ID),
 	}

@@ -15,7 +15,7 @@ var sampleRecords = map[string]string{
 	"customer": `{"id":7,"name":"Ada Lovelace","email":"ada@example.com","phone":"+44 20 7946 0018","company":"",` +
 		`"address":"","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"payment": `{"id":311,"ticket_id":1042,"amount":140.45,"method":"card","reference":"","status":"completed",` +
-		`"created_at":"2026-03-15T15:00:00Z"}`,
+		`"created_at":"2026-03-15T15:00:00Z","refunded":0.00,"refunds":[],"voided_at":null}`,
 	"catalog":        `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"reorder_level":3}`,
 	"inventory":      `{"id":12,"item_id":12,"location_id":1,"delta":-1,"on_hand":2,"reason":"used on ticket 1042"}`,
 	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","status":"listed","price":420.00}`,
