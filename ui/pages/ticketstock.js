@@ -168,19 +168,18 @@ export function paymentRow(ctx, base, p, run) {
     amount.focus();
   }
 
+  // openVoid asks once, in place: a void takes back the whole payment.
   function openVoid() {
-    const reason = el("input", { name: "reason", autocomplete: "off" });
     const submit = el("button", { type: "submit", class: "danger-solid", text: "Void payment" });
     const f = el("form", { class: "inline-form refund-form", novalidate: true, "aria-label": `Void the payment of ${money(p.amount)}` },
-      el("p", { class: "refundable-now", text: `Voiding cancels the whole ${money(p.amount)}, as if it had not been taken.` }),
-      field("Reason", reason),
+      el("p", { class: "refundable-now", text: `Void the ${money(p.amount)} ${p.method} payment? It stops counting towards the ticket, as if it had not been taken.` }),
       el("div", { class: "actions" }, submit, el("button", { type: "button", class: "quiet", text: "Keep it", onclick: () => slot.replaceChildren() })));
     f.addEventListener("submit", (e) => {
       e.preventDefault();
-      busy(submit, () => run(() => call("POST", `${base}/payments/${p.id}/void`, { reason: reason.value.trim() }), f));
+      busy(submit, () => run(() => call("POST", `${base}/payments/${p.id}/void`), f));
     });
     slot.replaceChildren(f);
-    reason.focus();
+    submit.focus();
   }
   return li;
 }
