@@ -50,6 +50,7 @@ func (s *Server) routes() []route {
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
 		s.paymentRoutes(),
+		s.deviceRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -106,6 +106,12 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
 		{"POST /evacuation/end", "/evacuation/end", nil},
 		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
+		{"GET /devices", "/devices?status=acquired&q=walk", nil},
+		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
+			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
+		{"GET /devices/{id}", p("/devices/{device}"), nil},
+		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
+		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -152,6 +158,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
+		seedDevices(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -206,8 +213,11 @@ func num(id string) json.Number { return json.Number(id) }
 func seedLive(t *testing.T, ts *testServer) {
 	t.Helper()
 	live := ts.client(internalKey)
-	live.newCustomer(liveMark + " Customer")
-	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, nil)
+	seller := live.newCustomer(liveMark + " Customer")
+	var shop store.Location
+	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, &shop)
+	live.post("/devices", map[string]any{"brand": liveMark, "model": "Phone", "serial": "WALK-0", "purchase_price": 1,
+		"seller_customer_id": seller.ID, "location_id": shop.ID}).ok(http.StatusCreated, nil)
 	var staffer struct {
 		User store.User `json:"user"`
 	}
@@ -328,4 +338,26 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 		}
 	}
 	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
+}
+
+// seedDevices makes the device the walk moves, with a serial of its own in
+// each run.
+func seedDevices(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	price := store.Money(5000)
+	d, err := s.CreateDevice(ctx, store.DeviceInput{Brand: "Walk", Model: "Seed", Serial: "SEED-" + ids["n"], PurchasePrice: &price,
+		SellerCustomerID: btoiID(t, ids["customer"]), LocationID: btoiID(t, ids["location"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["device"] = fmt.Sprint(d.ID)
+}
+
+func btoiID(t *testing.T, id string) uint64 {
+	t.Helper()
+	var n uint64
+	if _, err := fmt.Sscan(id, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

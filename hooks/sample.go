@@ -18,7 +18,7 @@ var sampleRecords = map[string]string{
 		`"created_at":"2026-03-15T15:00:00Z","refunded":0.00,"refunds":[],"voided_at":null}`,
 	"catalog":        `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"reorder_level":3}`,
 	"inventory":      `{"id":12,"item_id":12,"location_id":1,"delta":-1,"on_hand":2,"reason":"used on ticket 1042"}`,
-	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","status":"listed","price":420.00}`,
+	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","serial":"","grade":"B","storage":"128 GB","colour":"Phantom Black","purchase_price":180.00,"asking_price":420.00,"sale_price":null,"seller_customer_id":7,"buyer_customer_id":0,"location_id":1,"notes":"","status":"listed","status_history":[{"from":null,"to":"acquired","at":"2026-03-10T10:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"acquired","to":"testing","at":"2026-03-11T09:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"testing","to":"listed","at":"2026-03-12T16:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}}],"sold_at":null,"created_at":"2026-03-10T10:00:00Z","updated_at":"2026-03-12T16:00:00Z"}`,
 	"purchase_order": `{"id":8,"number":"PO-1008","supplier":"Parts Co","status":"ordered","total":412.00}`,
 	"proposal": `{"id":10025,"number":4123,"name":"Office AV refresh","customer_id":7,"status":"Accepted",` +
 		`"outline_status":"Completed","build_status":"Completed"}`,

@@ -13,7 +13,7 @@ var EventNames = []string{
 	"customer.created", "customer.updated", "customer.deleted",
 	"payment.received", "payment.status_changed", "payment.refunded",
 	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
-	"device.received", "device.status_changed", "device.sold",
+	"device.received", "device.status_changed", "device.sold", "device.updated",
 	"purchase_order.created", "purchase_order.status_changed", "purchase_order.received",
 	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled",

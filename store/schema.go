@@ -36,6 +36,8 @@ var steps = []step{
 	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
 	createBuckets("evacuations", "evacuations", "evacuation_entries"),
 	createBuckets("kiosks", "kiosks", "kiosk_hashes"),
+	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
+		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
