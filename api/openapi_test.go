@@ -155,9 +155,12 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
-		"/contractors": {"status": "pending"},
-		"/visitors":    {"status": "expected"},
-		"/devices":     {"status": "listed"},
+		"/contractors":     {"status": "pending"},
+		"/visitors":        {"status": "expected"},
+		"/contractors.csv": {"status": "pending"},
+		"/visitors.csv":    {"status": "expected"},
+		"/devices":         {"status": "listed"},
+		"/devices.csv":     {"status": "listed"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)

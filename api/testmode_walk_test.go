@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,13 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /kiosk/check-in", "/kiosk/check-in", map[string]any{"code": "ABC234"}},
 		{"POST /kiosk/walk-in", "/kiosk/walk-in", map[string]any{"name": "Walk Visitor", "company": "Walk Ltd", "host_id": num(ids["user"])}},
 		{"POST /kiosk/check-out", "/kiosk/check-out", map[string]any{"code": "ABC234"}},
+		{"GET /customers.csv", "/customers.csv?q=ada", nil},
+		{"GET /tickets.csv", "/tickets.csv?status=New&sort=updated_at", nil},
+		{"GET /locations.csv", "/locations.csv?sort=name", nil},
+		{"GET /visitors.csv", "/visitors.csv?status=expected", nil},
+		{"GET /contractors.csv", "/contractors.csv?status=pending", nil},
+		{"GET /devices.csv", "/devices.csv?status=listed", nil},
+		{"POST /import/customers", "/import/customers", csvBody("name,email\nWalk Import,walk-import@example.com\n")},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
@@ -162,7 +170,11 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
-			res := pr.c.api(method, step.path, step.body, pr.headers...)
+			body, headers := step.body, pr.headers
+			if csv, ok := body.(csvBody); ok {
+				body, headers = string(csv), append(slices.Clone(headers), "Content-Type", "text/csv")
+			}
+			res := pr.c.api(method, step.path, body, headers...)
 			switch {
 			case res.Status >= 500:
 				t.Errorf("%s: %s %s: %d\n%s", pr.name, method, step.path, res.Status, res.Body)
@@ -205,6 +217,9 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		}
 	}
 }
+
+// csvBody is a step's body sent as text/csv (an import).
+type csvBody string
 
 // num reads an id back as a JSON number.
 func num(id string) json.Number { return json.Number(id) }

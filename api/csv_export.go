@@ -1,0 +1,270 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSV export (API.md "CSV"): every list of a declared resource the route
+// table offers at a path without parameters (GET /tickets, /customers, …)
+// has GET <path>.csv, made here from the table: the same scope, filters,
+// sorts and search, answered with every matching record (not one page) as
+// RFC 4180 CSV with a header row, streamed page by page through the list's
+// own handler. Nested objects are flattened (device.brand); arrays are
+// written as JSON in one cell. A text cell that a spreadsheet would take
+// for a formula (starting with = + - @, a tab or a carriage return) is
+// prefixed with ' ; numbers are written as they are.
+
+// exportPage is how many records each step of an export reads.
+const exportPage = maxPerPage
+
+// exportRoutes makes GET <list>.csv for every list route of a declared
+// resource in routes.
+func (s *Server) exportRoutes(routes []route) []route {
+	var out []route
+	for _, rt := range routes {
+		if rt.method != http.MethodGet || rt.list == nil || rt.list.resource == "" || strings.Contains(rt.path, "{") {
+			continue
+		}
+		out = append(out, route{method: http.MethodGet, path: rt.path + ".csv", scope: rt.scope, handle: s.exportCSV(rt),
+			summary: "Export " + strings.TrimPrefix(rt.path, "/") + " as CSV: every record the list's filters, sort and search match (no paging), nested fields flattened (device.brand)",
+			file:    "text/csv", export: rt.list})
+	}
+	return out
+}
+
+// csvColumn is one column of an export: its header and the path of keys to
+// its value in a record's JSON.
+type csvColumn struct {
+	name string
+	path []string
+}
+
+var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+
+// csvColumns flattens a record type's JSON fields into columns.
+func csvColumns(t reflect.Type, prefix []string) []csvColumn {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	var out []csvColumn
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			out = append(out, csvColumns(f.Type, prefix)...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		path := append(append([]string{}, prefix...), name)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != timeType && !ft.Implements(jsonMarshaler) && !reflect.PointerTo(ft).Implements(jsonMarshaler) {
+			out = append(out, csvColumns(ft, path)...)
+			continue
+		}
+		out = append(out, csvColumn{name: strings.Join(path, "."), path: path})
+	}
+	return out
+}
+
+// keyColumns flattens one record's JSON keys into columns (for a list whose
+// type says nothing).
+func keyColumns(rec map[string]any, prefix []string) []csvColumn {
+	var out []csvColumn
+	for _, k := range sortedKeys(rec) {
+		path := append(append([]string{}, prefix...), k)
+		if m, ok := rec[k].(map[string]any); ok {
+			out = append(out, keyColumns(m, path)...)
+			continue
+		}
+		out = append(out, csvColumn{name: strings.Join(path, "."), path: path})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slicesSort(keys)
+	return keys
+}
+
+// csvCell is one value as a CSV cell.
+func csvCell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return safeCell(v)
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	default:
+		raw, _ := json.Marshal(v)
+		return safeCell(string(raw))
+	}
+}
+
+// safeCell keeps a spreadsheet from running text as a formula (OWASP's
+// CSV injection advice).
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func lookup(rec map[string]any, path []string) any {
+	var v any = rec
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// pageCatcher holds one page of a list handler's answer.
+type pageCatcher struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *pageCatcher) Header() http.Header { return c.header }
+func (c *pageCatcher) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *pageCatcher) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+
+// exportCSV streams every page of list route rt as CSV.
+func (s *Server) exportCSV(rt route) handlerFunc {
+	columns := csvColumns(reflect.TypeOf(rt.out), nil)
+	name := strings.ReplaceAll(strings.Trim(rt.path, "/"), "/", "-")
+	return func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+		query := r.URL.Query()
+		for _, k := range []string{"page", "per_page"} {
+			if query.Has(k) {
+				return validation(k, "an export holds every matching record; leave page and per_page out")
+			}
+		}
+		// The list's own parsing refuses what it does not take, before anything is written.
+		if _, err := parseList(r, *rt.list); err != nil {
+			return err
+		}
+		var out *csv.Writer
+		cols := columns
+		seen := map[string]bool{}
+		for page := 1; ; page++ {
+			q := url.Values{}
+			for k, v := range query {
+				q[k] = v
+			}
+			q.Set("page", strconv.Itoa(page))
+			q.Set("per_page", strconv.Itoa(exportPage))
+			inner := r.Clone(r.Context())
+			inner.URL.RawQuery = q.Encode()
+			inner.Header.Del("If-None-Match")
+			catch := &pageCatcher{header: http.Header{}}
+			err := rt.handle(catch, inner, p)
+			if err == nil && catch.status != http.StatusOK {
+				err = newError(catch.status, "INTERNAL_ERROR", "the list answered "+strconv.Itoa(catch.status))
+			}
+			var env struct {
+				Data []json.RawMessage `json:"data"`
+				Meta struct {
+					HasMore bool `json:"has_more"`
+				} `json:"meta"`
+			}
+			if err == nil {
+				err = json.Unmarshal(catch.body.Bytes(), &env)
+			}
+			if err != nil {
+				if out == nil {
+					return err // nothing sent yet: an answer in our envelope
+				}
+				loggerOf(r).Error("export failed while streaming", "path", r.URL.Path, "err", err)
+				panic(http.ErrAbortHandler) // cut the response: the client sees it incomplete, not short
+			}
+			recs := make([]map[string]any, 0, len(env.Data))
+			for _, raw := range env.Data {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				var rec map[string]any
+				if err := dec.Decode(&rec); err != nil {
+					return err
+				}
+				recs = append(recs, rec)
+			}
+			if out == nil {
+				if len(cols) == 0 && len(recs) > 0 {
+					cols = keyColumns(recs[0], nil)
+				}
+				w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+				w.Header().Set("Content-Disposition", `attachment; filename="`+name+"-"+s.cfg.Now().UTC().Format(time.DateOnly)+`.csv"`)
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusOK)
+				out = csv.NewWriter(w)
+				out.UseCRLF = true // RFC 4180
+				head := make([]string, len(cols))
+				for i, c := range cols {
+					head[i] = c.name
+				}
+				out.Write(head)
+			}
+			row := make([]string, len(cols))
+			for _, rec := range recs {
+				if id, ok := rec["id"].(json.Number); ok { // a record that moved pages meanwhile is written once
+					if seen[id.String()] {
+						continue
+					}
+					seen[id.String()] = true
+				}
+				for i, c := range cols {
+					row[i] = csvCell(lookup(rec, c.path))
+				}
+				out.Write(row)
+			}
+			out.Flush()
+			if err := out.Error(); err != nil {
+				return nil // the client went away
+			}
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			if !env.Meta.HasMore || len(recs) == 0 {
+				return nil
+			}
+		}
+	}
+}
