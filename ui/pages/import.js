@@ -105,13 +105,13 @@ export async function importPage(ctx, _params, search) {
       const n = rowsOf(text);
       try {
         const r = await postCSV(`/api/v1/import/${kind.name}?dry_run=true`, text);
-        const rows = (r.data && (r.data.errors || r.data.rows)) || [];
+        const rows = r.data?.errors || [];
         if (rows.length) {
           status.replaceChildren(el("p", { class: "import-bad", text: `${rows.length === 1 ? "One row needs" : `${rows.length} problems need`} fixing. Nothing was imported — fix the file and check it again.` }));
           showRows(rows.map((x) => ({ line: x.line, column: x.column, message: x.message })), "in the file");
           return;
         }
-        const valid = r.data?.valid ?? r.data?.rows_ok ?? r.data?.count ?? r.data?.total ?? n;
+        const valid = typeof r.data?.rows === "number" ? r.data.rows : n;
         checked = true;
         status.replaceChildren(el("p", { class: "import-ok", text: `All ${valid} row${valid === 1 ? "" : "s"} are ready to import. Nothing has been written yet.` }));
         run.textContent = `Import ${valid} ${kind.label.toLowerCase()}`;
@@ -131,7 +131,7 @@ export async function importPage(ctx, _params, search) {
       error.textContent = "";
       try {
         const r = await postCSV(`/api/v1/import/${kind.name}`, text);
-        const n = r.data?.imported ?? r.data?.created ?? r.data?.ids?.length ?? r.data?.count ?? rowsOf(text);
+        const n = r.data?.imported ?? r.data?.ids?.length ?? rowsOf(text);
         run.hidden = true;
         checked = false;
         report.replaceChildren();
