@@ -152,6 +152,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"sort": "id", "order": "asc", "q": "ann", "status": "New", "assigned_to": "1",
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15", "seller_customer_id": "1",
+		"supplier_id": "1",
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
@@ -161,6 +162,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"/visitors.csv":    {"status": "expected"},
 		"/devices":         {"status": "listed"},
 		"/devices.csv":     {"status": "listed"},
+		"/purchase_orders": {"status": "ordered"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)

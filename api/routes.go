@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
 		s.paymentRoutes(), s.importRoutes(),
 		s.deviceRoutes(),
+		s.supplierRoutes(), s.purchaseOrderRoutes(),
 	} {
 		all = append(all, group...)
 	}

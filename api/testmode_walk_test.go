@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,6 +114,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /devices/{id}", p("/devices/{device}"), nil},
 		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
 		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
+		{"GET /suppliers", "/suppliers?q=walk", nil},
+		{"POST /suppliers", "/suppliers", map[string]any{"name": "Walk Parts Co", "contact": "Kit Walk", "email": "orders@walkparts.example.com"}},
+		{"GET /suppliers/{id}", p("/suppliers/{supplier}"), nil},
+		{"PATCH /suppliers/{id}", p("/suppliers/{supplier}"), map[string]any{"phone": "+1 555 0102", "notes": "Ships on Tuesdays"}},
+		{"GET /purchase_orders", p("/purchase_orders?status=draft&supplier_id={supplier}"), nil},
+		{"POST /purchase_orders", "/purchase_orders", map[string]any{"supplier_id": num(ids["supplier"]), "location_id": num(ids["location"]),
+			"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 3, "unit_cost": 4.5}}}},
+		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
+		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
+		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -167,6 +178,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
 		seedDevices(t, ctx, ts.Test, ids)
+		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -375,4 +387,28 @@ func btoiID(t *testing.T, id string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// seedPurchaseOrders makes the supplier and the draft purchase order the
+// walk orders and receives, of a catalog item of its own.
+func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	sup, err := s.CreateSupplier(ctx, store.SupplierInput{Name: "Walk Supplies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-PO-" + ids["n"], Name: "Walk screen", Cost: 1250, SupplierID: sup.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := strconv.ParseUint(ids["location"], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := s.CreatePurchaseOrder(ctx, store.PurchaseOrderInput{SupplierID: sup.ID, LocationID: loc,
+		Lines: []store.PurchaseOrderLineInput{{ItemID: item.ID, Quantity: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
 }
