@@ -258,7 +258,7 @@ export async function purchaseOrderPage(ctx, [id]) {
     po.supplier_id ? get(`/api/v1/suppliers/${po.supplier_id}`).then((r) => r.data).catch(() => null) : null,
   ]);
   const items = itemNamer();
-  await items.fill((po.lines || []).map(lineItemId));
+  await items.fill((po.lines || []).filter((l) => !l.name).map(lineItemId));
 
   const title = el("h1", {});
   const facts = el("dl", { class: "po-facts" });
@@ -320,14 +320,15 @@ export async function purchaseOrderPage(ctx, [id]) {
     receiveButton.parentElement.hidden = !recv;
     linesBody.replaceChildren(...(po.lines || []).map((l) => {
       const iid = lineItemId(l);
-      const name = items.name(iid);
+      const name = l.name || items.name(iid);
+      const sku = l.sku || items.item(iid)?.sku;
       const out = outstanding(l);
       const input = recv && out > 0 ? el("input", {
         name: `receive-${iid}`, inputmode: "numeric", size: 4, value: "", placeholder: "0", "data-outstanding": String(out),
         "data-item": String(iid), "aria-label": `Receive how many of ${name} (${out} outstanding)`,
       }) : null;
       const tr = el("tr", { "data-id": String(iid) },
-        el("td", {}, el("strong", { text: name }), items.item(iid)?.sku ? el("span", { class: "muted small", text: ` ${items.item(iid).sku}` }) : null),
+        el("td", {}, el("strong", { text: name }), sku ? el("span", { class: "muted small", text: ` ${sku}` }) : null),
         el("td", { class: "num" }, el("span", { class: "cell-label", text: "Ordered: " }), String(l.quantity)),
         el("td", { class: "num" }, el("span", { class: "cell-label", text: "Received: " }), String(received(l))),
         el("td", { class: `num ${out ? "" : "muted"}` }, el("span", { class: "cell-label", text: "Outstanding: " }), out ? String(out) : "None"),
@@ -343,7 +344,7 @@ export async function purchaseOrderPage(ctx, [id]) {
   function setPO(next, flashLines) {
     if (!next) return;
     po = next;
-    items.fill((po.lines || []).map(lineItemId)).then(() => render(flashLines));
+    items.fill((po.lines || []).filter((l) => !l.name).map(lineItemId)).then(() => render(flashLines));
   }
 
   receiveForm.addEventListener("submit", (e) => {
