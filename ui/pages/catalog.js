@@ -262,7 +262,7 @@ export async function catalogPage(ctx, _params, search) {
     const cell = el("td", { colspan: span() }, el("p", { class: "muted", text: "Loading the history…" }));
     (async () => {
       try {
-        const list = (await get(`/api/v1/inventory/adjustments${query({ item_id: it.id, per_page: 50, sort: "created_at", order: "desc" })}`)).data;
+        const list = (await get(`/api/v1/inventory/adjustments${query({ item_id: it.id, per_page: 50 })}`)).data;
         const locName = (id) => locations.find((l) => l.id === id)?.name || "";
         cell.replaceChildren(el("h2", { class: "history-title", text: `Stock history of ${it.name}` }), list.length
           ? el("table", { class: "history" },

@@ -92,7 +92,8 @@ export function partPicker(ctx, base, ticket, run) {
     showErrors(form, {});
     busy(add, async () => {
       const it = chosen;
-      const body = { catalog_item_id: it.id, kind: it.kind, description: it.name, quantity: q, unit_price: it.price, taxable: !!it.taxable };
+      // The line's description, price and tax come from the catalog item.
+      const body = { catalog_item_id: it.id, quantity: q };
       const ok = await run(() => call("POST", `${base}/line_items`, body), null, (err) => {
         // Out of stock (409) and the like: the API's words, by the picker.
         error.textContent = err.message;
