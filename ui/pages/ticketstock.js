@@ -7,7 +7,7 @@
 import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 import { money, parseDecimal } from "../lib/format.js";
-import { onHand, picker, searchCatalog, integer, tag, allPages } from "../lib/stock.js";
+import { onHand, picker, searchCatalog, integer, tag, allPages, locationsOrNone } from "../lib/stock.js";
 
 // stockAt answers what is in stock of an item at a location (all locations
 // when the ticket has none), or null when it cannot be read.
@@ -51,14 +51,42 @@ export function partPicker(ctx, base, ticket, run) {
     describe: (it) => ({ label: it.name, detail: [money(it.price), it.sku, stockWord(levels.get(it.id), it)].filter(Boolean).join(" · ") }),
     onPick: (it) => choose(it),
   });
+  // Where the parts come from: the ticket's location, chosen here when the
+  // shop has several.
+  const from = el("select", { name: "location_id", id: "parts-from" });
+  const fromField = el("div", { class: "field parts-from", hidden: true }, el("label", { for: "parts-from", text: "Parts come from" }), from,
+    el("p", { class: "field-error", id: "parts-from-error", role: "alert" }));
+  from.setAttribute("aria-describedby", "parts-from-error");
+  const whereHint = el("p", { class: "hint", id: "catalog-part-hint" });
+  let locations = [];
+  locationsOrNone().then((list) => {
+    locations = list;
+    if (list.length < 2) return;
+    from.replaceChildren(el("option", { value: "", text: "Choose a location" }), ...list.map((l) => el("option", { value: String(l.id), text: l.name })));
+    from.value = locationId ? String(locationId) : "";
+    fromField.hidden = false;
+    showWhere();
+  }).catch(() => {});
+  from.addEventListener("change", async () => {
+    if (!from.value) return;
+    const ok = await run(() => call("PATCH", base, { location_id: Number(from.value) }), fromField);
+    if (!ok) from.value = locationId ? String(locationId) : "";
+  });
   const form = el("form", { class: "part-form", novalidate: true, "aria-label": "Add a part from the catalog" },
-    el("div", { class: "field" }, el("label", { for: "catalog-part", text: "Add from the catalog" }), p.node,
+    fromField,
+    el("div", { class: "field" }, el("label", { for: "catalog-part", text: "Add from the catalog" }), p.node, whereHint,
       el("p", { class: "field-error", id: "catalog-part-error", role: "alert" })),
     picked,
     el("div", { class: "part-add", hidden: true }, field("Qty", qty), add),
     error);
-  p.input.setAttribute("aria-describedby", "catalog-part-error");
+  p.input.setAttribute("aria-describedby", "catalog-part-hint catalog-part-error");
   p.input.setAttribute("name", "catalog_item_id");
+
+  function showWhere() {
+    whereHint.textContent = locationId
+      ? `Parts are taken from the stock at ${locName || "the ticket's location"}.`
+      : fromField.hidden ? "" : "The ticket has no location yet: choose where its parts come from.";
+  }
 
   function choose(it) {
     chosen = it;
@@ -110,12 +138,15 @@ export function partPicker(ctx, base, ticket, run) {
   return {
     node: form,
     async setTicket(t) {
-      if ((t.location_id || 0) === locationId && locName) return;
+      if ((t.location_id || 0) === locationId && (locName || !locationId)) { showWhere(); return; }
       locationId = t.location_id || 0;
-      locName = "";
-      if (locationId) {
+      locName = locations.find((l) => l.id === locationId)?.name || "";
+      if (locationId && !locName) {
         try { locName = (await get(`/api/v1/locations/${locationId}`)).data.name; } catch { /* unnamed */ }
       }
+      if (!fromField.hidden && document.activeElement !== from) from.value = locationId ? String(locationId) : "";
+      levels.clear();
+      showWhere();
     },
   };
 }
