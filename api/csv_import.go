@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,13 +60,13 @@ type csvImporter struct {
 	required []string
 	// parse turns cells into the input slice; check and create take it.
 	parse  func(header []int, rows [][]string, lines []int) (any, []rowError)
-	check  func(s *store.Store, rows any) error
+	check  func(ctx context.Context, s *store.Store, rows any) error
 	create func(ctx context.Context, s *store.Store, rows any) ([]uint64, error)
 	inType reflect.Type
 }
 
 // newImporter builds the import of T from its store functions.
-func newImporter[T any](resource, scope string, required []string, check func(*store.Store, []T) error,
+func newImporter[T any](resource, scope string, required []string, check func(*store.Store, context.Context, []T) error,
 	create func(*store.Store, context.Context, []T) ([]uint64, error)) csvImporter {
 	t := reflect.TypeFor[T]()
 	var cols []string
@@ -96,9 +97,10 @@ func newImporter[T any](resource, scope string, required []string, check func(*s
 			}
 			return out, bad
 		},
-		check: func(s *store.Store, rows any) error { return check(s, rows.([]T)) },
+		check: func(ctx context.Context, s *store.Store, rows any) error { return rowsOf(check(s, ctx, rows.([]T))) },
 		create: func(ctx context.Context, s *store.Store, rows any) ([]uint64, error) {
-			return create(s, ctx, rows.([]T))
+			ids, err := create(s, ctx, rows.([]T))
+			return ids, rowsOf(err)
 		},
 	}
 }
@@ -181,8 +183,43 @@ func isPlainNumber(s string) bool {
 
 func (s *Server) importers() []csvImporter {
 	return []csvImporter{
-		newImporter("customers", writeScope("customers"), []string{"name"}, (*store.Store).CheckCustomers, (*store.Store).CreateCustomers),
+		newImporter("customers", writeScope("customers"), []string{"name"},
+			func(s *store.Store, _ context.Context, in []store.CustomerInput) error { return s.CheckCustomers(in) },
+			(*store.Store).CreateCustomers),
+		newImporter("catalog_items", writeScope("catalog"), []string{"sku", "name"}, dryRun((*store.Store).CreateCatalogItems),
+			(*store.Store).CreateCatalogItems),
 	}
+}
+
+// dryRun checks rows by running their import in a transaction the store
+// rolls back (store.WithDryRun): every check the import makes, nothing kept.
+func dryRun[T any](create func(*store.Store, context.Context, []T) ([]uint64, error)) func(*store.Store, context.Context, []T) error {
+	return func(s *store.Store, ctx context.Context, in []T) error {
+		_, err := create(s, store.WithDryRun(ctx), in)
+		return err
+	}
+}
+
+// rowField reads a bulk create's field name "rows[3].sku".
+var rowField = regexp.MustCompile(`^rows\[(\d+)\]\.(.+)$`)
+
+// rowsOf turns a bulk create's validation error, whose fields name their row
+// ("rows[3].sku"), into a *store.RowsError; anything else passes through.
+func rowsOf(err error) error {
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	out := &store.RowsError{}
+	for _, f := range ve.Fields {
+		m := rowField.FindStringSubmatch(f.Field)
+		if m == nil {
+			return err
+		}
+		n, _ := strconv.Atoi(m[1])
+		out.Rows = append(out.Rows, store.RowProblem{Row: n, Field: m[2], Message: f.Message})
+	}
+	return out
 }
 
 func (s *Server) importRoutes() []route {
@@ -233,7 +270,7 @@ func (s *Server) importCSV(im csvImporter) handlerFunc {
 			return importRefused(bad)
 		}
 		if dryRun {
-			if err := im.check(p.Store, rows); err != nil {
+			if err := im.check(r.Context(), p.Store, rows); err != nil {
 				more, err := im.rowErrors(err, raw)
 				if err != nil {
 					return err

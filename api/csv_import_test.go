@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"portal/store"
 )
 
 type importReport struct {
@@ -119,6 +121,11 @@ func TestImportTenThousandCustomersWithThreeBadRows(t *testing.T) {
 	if got := total(t, c, "/events?event=customer.created"); got != eventsBefore+n {
 		t.Errorf("%d customer.created events, want %d", got-eventsBefore, n)
 	}
+	// And the export gives every one back, oldest first when asked.
+	rows := readCSV(t, c.get("/customers.csv?order=asc"), "customers")
+	if len(rows) != n+1 || rows[1][1] != "Customer 00000" || rows[n][1] != "Customer 09999" {
+		t.Errorf("export: %d rows, first %v, last %v", len(rows)-1, rows[1], rows[len(rows)-1])
+	}
 }
 
 func TestImportRefusesWhatItCannotRead(t *testing.T) {
@@ -178,4 +185,70 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 	// customers.write, not customers.read.
 	reader := ts.client(keySpec{Type: "plugin", Scopes: []string{"customers.read"}})
 	reader.postCSV("/import/customers?dry_run=true", "name\nAda\n").fail(http.StatusForbidden, "FORBIDDEN")
+}
+
+// Catalog items: the dry run makes every check the import makes (skus
+// unique in the file and against the catalog) in a transaction it rolls
+// back, so it reports them all and keeps nothing.
+func TestImportCatalogItems(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	var res importResult
+	c.postCSV("/import/catalog_items", "sku,name,kind,price,cost,taxable,reorder_level,barcode\n"+
+		"SCR-IP13,iPhone 13 screen,part,89.00,41.50,yes,3,0123456789012\n"+
+		"LAB-1H,Labour (1 hour),service,60,,false,,\n").ok(http.StatusCreated, &res)
+	if res.Imported != 2 {
+		t.Fatalf("imported %d", res.Imported)
+	}
+	page, err := ts.Live.ListCatalogItems(store.ListQuery{Page: 1, PerPage: 10, Desc: false}, "")
+	if err != nil || page.Total != 2 {
+		t.Fatalf("catalog after import: %v %d", err, page.Total)
+	}
+	var first struct {
+		SKU     string      `json:"sku"`
+		Price   json.Number `json:"price"`
+		Taxable bool        `json:"taxable"`
+	}
+	json.Unmarshal(page.Items[0], &first)
+	if first.SKU != "SCR-IP13" || first.Price != "89.00" || !first.Taxable {
+		t.Errorf("first item %+v", first)
+	}
+	events := total(t, c, "/events?event=catalog.item_created")
+	if events != 2 {
+		t.Errorf("%d catalog.item_created events, want 2", events)
+	}
+
+	bad := "sku,name,kind,price,reorder_level\n" +
+		"scr-ip13,Again,part,1,0\n" + // line 2: the sku exists (any case)
+		"BAT-1,Battery,gadget,12.345,0\n" + // line 3: kind and price
+		"BAT-2,Battery 2,part,5,-1\n" + // line 4: reorder level
+		"BAT-2,Battery 2 again,part,5,0\n" + // line 5: the sku repeats line 4's
+		"OK-1,Fine,product,5,0\n"
+	var rep importReport
+	c.postCSV("/import/catalog_items?dry_run=true", bad).ok(http.StatusOK, &rep)
+	got := []string{}
+	for _, e := range rep.Errors {
+		got = append(got, fmt.Sprintf("%d:%s", e.Line, e.Column))
+	}
+	want := []string{"2:sku", "3:price", "3:kind", "4:reorder_level", "5:sku"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dry run errors %v, want %v\n%+v", got, want, rep.Errors)
+	}
+	c.postCSV("/import/catalog_items", bad).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	// A clean dry run keeps nothing either: the same rows import afterwards.
+	clean := "sku,name,price\nNEW-1,New one,5\nNEW-2,New two,6\n"
+	c.postCSV("/import/catalog_items?dry_run=true", clean).ok(http.StatusOK, &rep)
+	if len(rep.Errors) != 0 || rep.Rows != 2 {
+		t.Errorf("clean dry run %+v", rep)
+	}
+	if n := total(t, c, "/events?event=catalog.item_created"); n != 2 {
+		t.Errorf("dry runs logged %d events", n-2)
+	}
+	c.postCSV("/import/catalog_items", clean).ok(http.StatusCreated, &res)
+	if res.Imported != 2 {
+		t.Errorf("imported %d", res.Imported)
+	}
+	// catalog.write, not customers.write.
+	cust := ts.client(keySpec{Type: "plugin", Scopes: []string{"customers.write"}})
+	cust.postCSV("/import/catalog_items?dry_run=true", clean).fail(http.StatusForbidden, "FORBIDDEN")
 }

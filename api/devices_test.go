@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -136,7 +137,7 @@ func TestDeviceInputIsValidatedFieldByField(t *testing.T) {
 	sh.c.patch(devicePath(d.ID), map[string]any{"buyer_customer_id": sh.bob.ID}).
 		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "buyer_customer_id")
 	sh.c.get(devicePath(d.ID)).ok(http.StatusOK, &got)
-	if got.UpdatedAt != d.UpdatedAt || got.Status != store.DeviceAcquired || got.BuyerCustomerID != 0 {
+	if got.UpdatedAt != d.UpdatedAt || got.Status != store.DeviceAcquired || got.BuyerCustomerID != nil {
 		t.Fatalf("refused patches changed the device: %+v", got)
 	}
 }
@@ -226,7 +227,7 @@ func TestADeviceIsTestedRefurbishedListedAndSold(t *testing.T) {
 	times = append(times, clock.Now())
 	var sold store.StockDevice
 	c.post(path+"/status", map[string]any{"status": "sold", "sale_price": 270, "buyer_customer_id": sh.bob.ID}).ok(http.StatusOK, &sold)
-	if sold.Status != store.DeviceSold || sold.SalePrice == nil || *sold.SalePrice != 27000 || sold.BuyerCustomerID != sh.bob.ID ||
+	if sold.Status != store.DeviceSold || sold.SalePrice == nil || *sold.SalePrice != 27000 || sold.BuyerCustomerID == nil || *sold.BuyerCustomerID != sh.bob.ID ||
 		sold.SoldAt == nil || !sold.SoldAt.Equal(clock.Now()) {
 		t.Fatalf("sold %+v", sold)
 	}
@@ -367,6 +368,24 @@ func TestDeviceListFiltersSortsAndSearches(t *testing.T) {
 			t.Errorf("/devices?%s: %v (total %d), want %v", q.query, got, env.Meta.Total, q.want)
 		}
 	}
+	for _, q := range []struct {
+		query string
+		want  map[string]int
+	}{
+		{"by=status", map[string]int{"acquired": 2, "listed": 2}},
+		{fmt.Sprintf("by=status&location_id=%d", back.ID), map[string]int{"acquired": 1, "listed": 1}},
+		{"by=location_id&status=listed", map[string]int{fmt.Sprint(sh.location.ID): 1, fmt.Sprint(back.ID): 1}},
+		{fmt.Sprintf("by=status&seller_customer_id=%d", sh.bob.ID), map[string]int{"listed": 1}},
+	} {
+		var got map[string]int
+		c.get("/devices/counts?"+q.query).ok(http.StatusOK, &got)
+		if !maps.Equal(got, q.want) {
+			t.Errorf("/devices/counts?%s: %v, want %v", q.query, got, q.want)
+		}
+	}
+	c.get("/devices/counts").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "by")
+	c.get("/devices/counts?by=status&status=listed").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "status")
+	c.get("/devices/counts?by=status&grade=A").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "grade")
 	c.get("/devices?status=gone").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "status")
 	c.get("/devices?seller_customer_id=x").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "seller_customer_id")
 	c.get("/devices?sort=brand").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "sort")
@@ -402,7 +421,7 @@ func TestConcurrentReceiptsAndSalesOfOneDevice(t *testing.T) {
 		t.Fatalf("racing receipts: %v, want one 201 and %d 409s", got, n-1)
 	}
 	var list []store.StockDevice
-	sh.c.get("/devices?q=" + imei).ok(http.StatusOK, &list)
+	sh.c.get("/devices?q="+imei).ok(http.StatusOK, &list)
 	if len(list) != 1 {
 		t.Fatalf("%d devices hold the IMEI", len(list))
 	}

@@ -142,7 +142,8 @@ func (s *Server) kioskWalkIn(w http.ResponseWriter, r *http.Request, _ *Principa
 	v, code, err := s.cfg.Live.WalkInVisitor(r.Context(), store.VisitorInput{Name: in.Name, Company: in.Company, HostID: in.HostID,
 		Email: in.Email, Phone: in.Phone, LocationID: k.LocationID}, store.ByKiosk)
 	if err != nil {
-		return err
+		// Conflicts (an evacuation, a full site) in the visitor's words.
+		return s.cfg.Live.KioskRefusal(err, "", kioskOf(r).LocationID, true)
 	}
 	return s.answerBadge(w, http.StatusCreated, v, code)
 }

@@ -152,17 +152,14 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"sort": "id", "order": "asc", "q": "ann", "status": "New", "assigned_to": "1",
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15", "seller_customer_id": "1",
-		"supplier_id": "1",
+		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true",
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
 		"/contractors":     {"status": "pending"},
 		"/visitors":        {"status": "expected"},
-		"/contractors.csv": {"status": "pending"},
-		"/visitors.csv":    {"status": "expected"},
-		"/devices":         {"status": "listed"},
-		"/devices.csv":     {"status": "listed"},
 		"/purchase_orders": {"status": "ordered"},
+		"/devices":         {"status": "listed"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)
@@ -183,7 +180,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 				continue
 			}
 			v, ok := samples[p.Value.Name]
-			if pv, has := pathSamples[path][p.Value.Name]; has {
+			if pv, has := pathSamples[strings.TrimSuffix(path, ".csv")][p.Value.Name]; has { // an export takes its list's
 				v, ok = pv, true
 			}
 			if !ok {

@@ -57,9 +57,7 @@ func (s *Server) routes() []route {
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
-		s.paymentRoutes(), s.importRoutes(),
-		s.deviceRoutes(),
-		s.supplierRoutes(), s.purchaseOrderRoutes(),
+		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
 	} {
 		all = append(all, group...)
 	}

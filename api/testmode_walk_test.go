@@ -86,6 +86,13 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /locations", "/locations", map[string]any{"name": "Walk Street", "timezone": "Europe/London", "opens_at": "09:00", "closes_at": "17:30"}},
 		{"GET /locations/{id}", p("/locations/{location}"), nil},
 		{"PATCH /locations/{id}", p("/locations/{location}"), map[string]any{"capacity": 12}},
+		{"GET /catalog/items", "/catalog/items?q=walk&kind=part", nil},
+		{"POST /catalog/items", "/catalog/items", map[string]any{"sku": "WALK-NEW-" + ids["n"], "name": "Walk battery", "price": 49.5, "cost": 20, "reorder_level": 2}},
+		{"GET /catalog/items/{id}", p("/catalog/items/{catalog}"), nil},
+		{"PATCH /catalog/items/{id}", p("/catalog/items/{catalog}"), map[string]any{"price": 12.5, "reorder_level": 1}},
+		{"POST /inventory/adjustments", "/inventory/adjustments", map[string]any{"item_id": num(ids["catalog"]), "location_id": num(ids["location"]), "delta": 5, "reason": "count", "note": "walk"}},
+		{"GET /inventory", p("/inventory?item_id={catalog}&low_stock=false"), nil},
+		{"GET /inventory/adjustments", p("/inventory/adjustments?item_id={catalog}"), nil},
 		{"GET /visitors", "/visitors?status=expected&q=walk", nil},
 		{"GET /visitors/{id}", p("/visitors/{visitor}"), nil},
 		{"POST /visitors/pre-register", "/visitors/pre-register", map[string]any{"name": "Walk Visitor", "host_id": num(ids["user"]), "location_id": num(ids["location"]), "expected_at": "2026-03-16T09:00:00Z"}},
@@ -108,12 +115,6 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
 		{"POST /evacuation/end", "/evacuation/end", nil},
 		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
-		{"GET /devices", "/devices?status=acquired&q=walk", nil},
-		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
-			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
-		{"GET /devices/{id}", p("/devices/{device}"), nil},
-		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
-		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
 		{"GET /suppliers", "/suppliers?q=walk", nil},
 		{"POST /suppliers", "/suppliers", map[string]any{"name": "Walk Parts Co", "contact": "Kit Walk", "email": "orders@walkparts.example.com"}},
 		{"GET /suppliers/{id}", p("/suppliers/{supplier}"), nil},
@@ -124,6 +125,13 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
 		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
 		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
+		{"GET /devices", "/devices?status=acquired&q=walk", nil},
+		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
+			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
+		{"GET /devices/counts", "/devices/counts?by=status", nil},
+		{"GET /devices/{id}", p("/devices/{device}"), nil},
+		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
+		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -140,8 +148,14 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /locations.csv", "/locations.csv?sort=name", nil},
 		{"GET /visitors.csv", "/visitors.csv?status=expected", nil},
 		{"GET /contractors.csv", "/contractors.csv?status=pending", nil},
-		{"GET /devices.csv", "/devices.csv?status=listed", nil},
 		{"POST /import/customers", "/import/customers", csvBody("name,email\nWalk Import,walk-import@example.com\n")},
+		{"POST /import/catalog_items", "/import/catalog_items", csvBody("sku,name,price\nWALK-IMPORT-" + ids["n"] + ",Walk part,5\n")},
+		{"GET /catalog/items.csv", "/catalog/items.csv?q=walk&kind=part", nil},
+		{"GET /inventory.csv", p("/inventory.csv?item_id={catalog}"), nil},
+		{"GET /devices.csv", "/devices.csv?status=acquired&sort=asking_price", nil},
+		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
+		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
+		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
@@ -177,8 +191,9 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
-		seedDevices(t, ctx, ts.Test, ids)
+		seedCatalog(t, ctx, ts.Test, ids)
 		seedPurchaseOrders(t, ctx, ts.Test, ids)
+		seedDevices(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
@@ -367,26 +382,14 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
 }
 
-// seedDevices makes the device the walk moves, with a serial of its own in
-// each run.
-func seedDevices(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+// seedCatalog makes the catalog item the walk reads, changes and stocks.
+func seedCatalog(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
 	t.Helper()
-	price := store.Money(5000)
-	d, err := s.CreateDevice(ctx, store.DeviceInput{Brand: "Walk", Model: "Seed", Serial: "SEED-" + ids["n"], PurchasePrice: &price,
-		SellerCustomerID: btoiID(t, ids["customer"]), LocationID: btoiID(t, ids["location"])})
+	c, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-" + ids["n"], Name: "Walk screen", Price: 8950})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids["device"] = fmt.Sprint(d.ID)
-}
-
-func btoiID(t *testing.T, id string) uint64 {
-	t.Helper()
-	var n uint64
-	if _, err := fmt.Sscan(id, &n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	ids["catalog"] = fmt.Sprint(c.ID)
 }
 
 // seedPurchaseOrders makes the supplier and the draft purchase order the
@@ -411,4 +414,26 @@ func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids m
 		t.Fatal(err)
 	}
 	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
+}
+
+// seedDevices makes the device the walk moves, with a serial of its own in
+// each run.
+func seedDevices(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	price := store.Money(5000)
+	d, err := s.CreateDevice(ctx, store.DeviceInput{Brand: "Walk", Model: "Seed", Serial: "SEED-" + ids["n"], PurchasePrice: &price,
+		SellerCustomerID: btoiID(t, ids["customer"]), LocationID: btoiID(t, ids["location"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["device"] = fmt.Sprint(d.ID)
+}
+
+func btoiID(t *testing.T, id string) uint64 {
+	t.Helper()
+	var n uint64
+	if _, err := fmt.Sscan(id, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

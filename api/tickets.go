@@ -13,10 +13,10 @@ func (s *Server) ticketRoutes() []route {
 	const res = "tickets"
 	return []route{
 		{method: "GET", path: "/tickets", scope: readScope(res), handle: s.listTickets, summary: "List or search tickets (q= matches number, customer name/email/phone, device, serial/IMEI, issue; filters: status, assigned_to, customer_id)", out: []store.Ticket{}, list: ticketList},
-		{method: "POST", path: "/tickets", scope: writeScope(res), handle: s.createTicket, summary: "Open a ticket", in: store.TicketInput{}, out: store.Ticket{}, status: http.StatusCreated},
+		{method: "POST", path: "/tickets", scope: writeScope(res), handle: s.createTicket, summary: "Open a ticket (location_id: where its parts come from; the shop's location when it has exactly one)", in: store.TicketInput{}, out: store.Ticket{}, status: http.StatusCreated},
 		{method: "GET", path: "/tickets/counts", scope: readScope(res), handle: s.countTickets, summary: "Ticket counts split by status or assigned_to (by=), from kept counts; the list's filters narrow them", out: map[string]int{}},
 		{method: "GET", path: "/tickets/{id}", scope: readScope(res), handle: s.getTicket, summary: "Get a ticket", out: store.Ticket{}},
-		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date)", in: store.TicketPatch{}, out: store.Ticket{}},
+		{method: "PATCH", path: "/tickets/{id}", scope: writeScope(res), handle: s.updateTicket, summary: "Update a ticket (status, assignee, device, issue, priority, due date, location_id)", in: store.TicketPatch{}, out: store.Ticket{}},
 		{method: "GET", path: "/tickets/{id}/qr.png", scope: readScope(res), handle: s.ticketQR, summary: "A QR code (PNG) of the ticket's page in the console, for the intake receipt", file: "image/png"},
 	}
 }

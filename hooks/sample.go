@@ -16,9 +16,9 @@ var sampleRecords = map[string]string{
 		`"address":"","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"payment": `{"id":311,"ticket_id":1042,"amount":140.45,"method":"card","reference":"","status":"completed",` +
 		`"created_at":"2026-03-15T15:00:00Z","refunded":0.00,"refunds":[],"voided_at":null}`,
-	"catalog":        `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"reorder_level":3}`,
-	"inventory":      `{"id":12,"item_id":12,"location_id":1,"delta":-1,"on_hand":2,"reason":"used on ticket 1042"}`,
-	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","serial":"","grade":"B","storage":"128 GB","colour":"Phantom Black","purchase_price":180.00,"asking_price":420.00,"sale_price":null,"seller_customer_id":7,"buyer_customer_id":0,"location_id":1,"notes":"","status":"listed","status_history":[{"from":null,"to":"acquired","at":"2026-03-10T10:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"acquired","to":"testing","at":"2026-03-11T09:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"testing","to":"listed","at":"2026-03-12T16:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}}],"sold_at":null,"created_at":"2026-03-10T10:00:00Z","updated_at":"2026-03-12T16:00:00Z"}`,
+	"catalog": `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"taxable":true,` +
+		`"reorder_level":3,"supplier_id":0,"barcode":"","allow_backorder":false,"created_at":"2026-03-15T09:00:00Z","updated_at":"2026-03-15T09:00:00Z"}`,
+	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","serial":"","grade":"B","storage":"128 GB","colour":"Phantom Black","purchase_price":180.00,"asking_price":420.00,"sale_price":null,"seller_customer_id":7,"buyer_customer_id":null,"location_id":1,"notes":"","status":"listed","status_history":[{"from":null,"to":"acquired","at":"2026-03-10T10:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"acquired","to":"testing","at":"2026-03-11T09:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"testing","to":"listed","at":"2026-03-12T16:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}}],"sold_at":null,"created_at":"2026-03-10T10:00:00Z","updated_at":"2026-03-12T16:00:00Z"}`,
 	"purchase_order": `{"id":8,"number":"PO-1008","supplier":"Parts Co","status":"ordered","total":412.00}`,
 	"proposal": `{"id":10025,"number":4123,"name":"Office AV refresh","customer_id":7,"status":"Accepted",` +
 		`"outline_status":"Completed","build_status":"Completed"}`,
@@ -34,10 +34,23 @@ var sampleRecords = map[string]string{
 	"webhook": `{"id":3,"url":"https://example.com/hooks","description":"","events":["*"],"format":"portal","enabled":false}`,
 }
 
+// sampleEvents are the data of sample events whose shape is not
+// {"<resource>_id", "<resource>"}, by area.
+var sampleEvents = map[string]string{
+	"catalog": `{"catalog_item_id":12,"catalog_item":` + sampleRecords["catalog"] + `}`,
+	"inventory": `{"item_id":12,"location_id":1,"adjustment_id":40,"delta":-1,"reason":"sale","ref":"ticket:1042/line:3","quantity":2,` +
+		`"adjustment":{"id":40,"item_id":12,"location_id":1,"delta":-1,"reason":"sale","ref":"ticket:1042/line:3","note":"",` +
+		`"quantity_after":2,"actor":{"type":"user","id":3,"name":"Sam"},"created_at":"2026-03-15T14:30:00Z"},` +
+		`"stock_level":{"id":5,"item_id":12,"location_id":1,"quantity":2,"low_stock":true,"created_at":"2026-03-15T09:00:00Z","updated_at":"2026-03-15T14:30:00Z"}}`,
+}
+
 // SampleData is the data object of a sample event called name:
 // {"<resource>_id": …, "<resource>": {…}}, as real events carry.
 func SampleData(name string) json.RawMessage {
 	resource, _, _ := strings.Cut(name, ".")
+	if data, ok := sampleEvents[resource]; ok {
+		return json.RawMessage(data)
+	}
 	rec, ok := sampleRecords[resource]
 	if !ok {
 		return json.RawMessage(`{"sample":true}`)

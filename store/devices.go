@@ -84,8 +84,8 @@ type StockDevice struct {
 	SalePrice     *Money `json:"sale_price"` // set when sold
 	// SellerCustomerID is the customer who sold it to the shop.
 	SellerCustomerID uint64 `json:"seller_customer_id"`
-	// BuyerCustomerID is the customer who bought it, when known (0: none).
-	BuyerCustomerID uint64               `json:"buyer_customer_id"`
+	// BuyerCustomerID is the customer who bought it, when known.
+	BuyerCustomerID *uint64              `json:"buyer_customer_id"`
 	LocationID      uint64               `json:"location_id"`
 	Notes           string               `json:"notes"`
 	Status          string               `json:"status"`

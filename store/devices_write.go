@@ -129,8 +129,8 @@ func (d *StockDevice) checkRefs(tx *bolt.Tx, old *StockDevice) error {
 	if (old == nil || old.LocationID != d.LocationID) && tx.Bucket(locations.records).Get(itob(d.LocationID)) == nil {
 		p.Add("location_id", "no location has this id")
 	}
-	if d.BuyerCustomerID != 0 && (old == nil || old.BuyerCustomerID != d.BuyerCustomerID) &&
-		tx.Bucket(customers.records).Get(itob(d.BuyerCustomerID)) == nil {
+	if d.BuyerCustomerID != nil && (old == nil || !equalPtr(old.BuyerCustomerID, d.BuyerCustomerID)) &&
+		tx.Bucket(customers.records).Get(itob(*d.BuyerCustomerID)) == nil {
 		p.Add("buyer_customer_id", "no customer has this id")
 	}
 	return p.Err()
@@ -383,11 +383,12 @@ func saleFields(old, d *StockDevice, p DevicePatch, sold bool, now time.Time) er
 		price := *p.SalePrice
 		d.SalePrice, d.SoldAt = &price, &now
 		if p.BuyerCustomerID != nil {
-			d.BuyerCustomerID = *p.BuyerCustomerID
+			buyer := *p.BuyerCustomerID
+			d.BuyerCustomerID = &buyer
 		}
 		return nil
 	}
-	sameBuyer := p.BuyerCustomerID == nil || *p.BuyerCustomerID == old.BuyerCustomerID
+	sameBuyer := p.BuyerCustomerID == nil || equalPtr(p.BuyerCustomerID, old.BuyerCustomerID)
 	if (p.SalePrice == nil || equalPtr(p.SalePrice, old.SalePrice)) && sameBuyer {
 		return nil
 	}
@@ -473,4 +474,22 @@ func (s *Store) ListDevices(q ListQuery, search string) (Page, error) {
 		return err
 	})
 	return page, err
+}
+
+// CountDevices splits the devices matching filters by status or
+// location_id (by), from the kept counts: the board's columns in one read.
+func (s *Store) CountDevices(by string, filters map[string]string) (map[string]int, error) {
+	if by != "status" && by != "location_id" {
+		return nil, Invalid("by", "must be status or location_id")
+	}
+	var out map[string]int
+	err := s.view(func(tx *bolt.Tx) error {
+		enc, err := devices.encodeFilters(filters)
+		if err != nil {
+			return err
+		}
+		out, err = devices.countBy(tx, by, enc)
+		return err
+	})
+	return out, err
 }

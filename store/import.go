@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -116,4 +117,31 @@ func (s *Store) CreateCustomers(ctx context.Context, in []CustomerInput) ([]uint
 		return nil, err
 	}
 	return ids, nil
+}
+
+type dryRunKey struct{}
+
+// errRehearsed rolls back a dry run's transaction once its writes succeeded.
+var errRehearsed = errors.New("dry run: rolled back")
+
+// WithDryRun makes every write under ctx a rehearsal: it runs in a real
+// transaction, with every check it makes there (unique keys, references),
+// and is rolled back whatever happens, so nothing is written and no event
+// is sent. The write answers as it would have (nil, or its error). An
+// import's dry run uses it, so it checks exactly what the import would.
+func WithDryRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dryRunKey{}, true)
+}
+
+func (s *Store) rehearse(ctx context.Context, fn writeFunc) error {
+	err := s.update(context.WithValue(ctx, dryRunKey{}, nil), func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errRehearsed
+	})
+	if errors.Is(err, errRehearsed) {
+		return nil
+	}
+	return err
 }

@@ -45,6 +45,8 @@ var inventoryAdjustments = declare(Resource[Adjustment]{
 	},
 	Sorts: []Sort[Adjustment]{
 		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},
+		// An adjustment is never changed: updated_after walks them by when they were made.
+		{Name: "updated_at", Label: "Recently made", Desc: true, Grows: true, Key: func(a *Adjustment) []byte { return orderedUint(timeKey(a.CreatedAt)) }},
 	},
 })
 

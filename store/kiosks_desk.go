@@ -57,8 +57,10 @@ func (s *Store) KioskRefusal(err error, code string, locationID uint64, checking
 			return nil
 		}
 		v, verr := visitorByCode(tx, code, 0)
+		if verr != nil {
+			v = &Visitor{Status: VisitorExpected, LocationID: locationID} // a walk-in: no code yet
+		}
 		switch {
-		case verr != nil:
 		case locationID != 0 && v.LocationID != locationID:
 			out = Conflict("this code is for a visit to another of our locations; please ask at the desk")
 		case v.Status == VisitorCheckedIn && checkingIn:
@@ -69,6 +71,10 @@ func (s *Store) KioskRefusal(err error, code string, locationID uint64, checking
 			out = Conflict("this visit was cancelled; please ask at the desk")
 		case v.Status == VisitorCheckedOut:
 			out = Conflict("this visit has already ended; please ask at the desk")
+		case checkingIn && locationID != 0: // a walk-in (no code) or an expected visitor: is the site full?
+			if loc, err := getRecord[Location](tx, locations.records, locationID, "location"); err == nil && refuseOverCapacity(tx, loc) != nil {
+				out = Conflict("we are full at the moment; please ask at the desk")
+			}
 		}
 		return nil
 	})

@@ -138,11 +138,12 @@ func TestAKioskKnowsOfAnEvacuation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, code, err := s.CreateKiosk(ctx, KioskInput{Name: "Lobby", LocationID: loc.ID})
+	_, code, err := s.CreateKiosk(ctx, KioskInput{Name: "Lobby", LocationID: loc.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k, _, err = s.PairKiosk(ctx, code); err != nil {
+	k, _, err := s.PairKiosk(ctx, code)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.update(ctx, func(tx *bolt.Tx) error {

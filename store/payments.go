@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -253,4 +254,37 @@ func (s *Store) paymentStatusChanged(tx *bolt.Tx, pay *Payment, was string, t *T
 	_, err := s.appendEvent(tx, "payment.status_changed", ordered{}.with("payment_id", pay.ID).with("ticket_id", pay.TicketID).
 		with("changes", ordered{}.with("status", change{was, pay.Status})).with("payment", pay).with("totals", t.Totals))
 	return err
+}
+
+// paymentRefundsStep gives payments recorded before refunds existed their
+// refunded, refunds and voided_at fields, so every payment answers in one
+// shape. Bounded, resumable batches.
+func paymentRefundsStep() step {
+	const bucket = "ticket_payments"
+	return step{name: "payments' refunds", fill: &backfill{
+		prepare: func(*bolt.Tx) error { return nil },
+		batch: func(tx *bolt.Tx, after []byte, limit int) ([]byte, bool, error) {
+			type rewrite struct{ k, v []byte }
+			var out []rewrite // put after the walk: a cursor must not see its bucket change under it
+			last, done, err := eachRecordAfter(tx, []byte(bucket), after, limit, func(k, v []byte) error {
+				if bytes.Contains(v, []byte(`"refunds":`)) {
+					return nil
+				}
+				var pay Payment
+				if err := json.Unmarshal(v, &pay); err != nil {
+					return err
+				}
+				pay.Refunds = []Refund{}
+				raw, err := json.Marshal(pay)
+				out = append(out, rewrite{bytes.Clone(k), raw})
+				return err
+			})
+			for _, r := range out {
+				if err == nil {
+					err = tx.Bucket([]byte(bucket)).Put(r.k, r.v)
+				}
+			}
+			return last, done, err
+		},
+	}}
 }

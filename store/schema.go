@@ -36,14 +36,15 @@ var steps = []step{
 	createTableWith("contractors", []string{"status"}, []string{"id", "company", "updated_at"}, nil),
 	createBuckets("evacuations", "evacuations", "evacuation_entries"),
 	createBuckets("kiosks", "kiosks", "kiosk_hashes"),
-	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
-		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
 	createTableWith("catalog_items", []string{"kind", "supplier_id"}, []string{"id", "name", "sku", "updated_at"},
 		map[string][]string{"supplier_id": {"id", "name"}}, "search_catalog_items", "catalog_skus", "catalog_barcodes"),
 	createTableWith("inventory", []string{"item_id", "location_id", "low_stock"}, []string{"id", "updated_at"}, nil, "inventory_keys"),
-	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
+	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id", "updated_at"}),
 	createTableWith("suppliers", nil, []string{"id", "name", "updated_at"}, nil, "search_suppliers"),
 	createTable("purchase_orders", []string{"status", "supplier_id", "location_id"}, []string{"id", "updated_at"}),
+	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
+		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
+	paymentRefundsStep(),
 }
 
 // step is one schema change: run in one transaction, or a backfill.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,9 +54,16 @@ type LineItem struct {
 	Total         Money     `json:"total"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// LocationID is where the line's stock was taken from (a part or
+	// product from the catalog); changing or removing the line moves stock
+	// there. Absent on lines that took none.
+	LocationID uint64 `json:"location_id,omitempty"`
 }
 
 // LineItemInput adds a line item. Quantity defaults to 1, Taxable to true.
+// From the catalog (CatalogItemID), kind, description, unit price and
+// taxable default to the item's, and a part or product is taken from the
+// stock of the ticket's location in the same transaction.
 type LineItemInput struct {
 	Kind          string    `json:"kind"`
 	CatalogItemID *uint64   `json:"catalog_item_id"`
@@ -183,30 +191,28 @@ func (s *Store) touchTicket(tx *bolt.Tx, t *Ticket) error {
 
 // AddLineItem adds a billable line and recomputes the ticket's totals.
 func (s *Store) AddLineItem(ctx context.Context, ticketID uint64, in LineItemInput) (LineItem, Ticket, error) {
-	li := LineItem{Kind: in.Kind, CatalogItemID: in.CatalogItemID, Description: strings.TrimSpace(in.Description),
-		Quantity: 100, Taxable: true}
-	if in.Quantity != nil {
-		li.Quantity = *in.Quantity
-	}
-	if in.Taxable != nil {
-		li.Taxable = *in.Taxable
-	}
-	var p Problems
-	if in.UnitPrice == nil {
-		p.Add("unit_price", "is required")
-	} else {
-		li.UnitPrice = *in.UnitPrice
-	}
-	if li.Kind == "" {
-		li.Kind = "part"
-	}
-	li.validate(&p)
-	if err := p.Err(); err != nil {
-		return LineItem{}, Ticket{}, err
+	if in.CatalogItemID == nil {
+		if _, err := newLineItem(in, nil); err != nil {
+			return LineItem{}, Ticket{}, err
+		}
 	}
 	var out LineItem
 	var outTicket Ticket
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		var from *CatalogItem
+		if in.CatalogItemID != nil {
+			c, err := getRecord[CatalogItem](tx, catalogItems.records, *in.CatalogItemID, "catalog item")
+			if isNotFound(err) {
+				return Invalid("catalog_item_id", "must be an existing catalog item")
+			} else if err != nil {
+				return err
+			}
+			from = c
+		}
+		li, err := newLineItem(in, from)
+		if err != nil {
+			return err
+		}
 		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
 		if err != nil {
 			return err
@@ -220,6 +226,14 @@ func (s *Store) AddLineItem(ctx context.Context, ticketID uint64, in LineItemInp
 		now := s.clock()
 		item.ID, item.TicketID, item.CreatedAt, item.UpdatedAt = id, ticketID, now, now
 		item.Total = mulRound(item.UnitPrice, item.Quantity)
+		if from != nil && from.Stocked() {
+			if item.LocationID, err = stockLocation(tx, t); err != nil {
+				return err
+			}
+			if _, err := s.adjustStock(tx, from.ID, item.LocationID, -int64(item.Quantity/100), "sale", lineRef(item)); err != nil {
+				return err
+			}
+		}
 		if err := putChild(b, ticketID, id, item); err != nil {
 			return err
 		}
@@ -232,6 +246,60 @@ func (s *Store) AddLineItem(ctx context.Context, ticketID uint64, in LineItemInp
 		return err
 	})
 	return out, outTicket, err
+}
+
+// newLineItem is the line an input describes, from the catalog item c
+// when one is given, validated.
+func newLineItem(in LineItemInput, c *CatalogItem) (LineItem, error) {
+	li := LineItem{Kind: in.Kind, CatalogItemID: in.CatalogItemID, Description: strings.TrimSpace(in.Description),
+		Quantity: 100, Taxable: true}
+	var p Problems
+	if c != nil {
+		switch {
+		case li.Kind == "":
+			li.Kind = c.Kind
+		case li.Kind != c.Kind:
+			p.Add("kind", "must be the catalog item's kind ("+c.Kind+") or left out")
+		}
+		if li.Description == "" {
+			li.Description = c.Name
+		}
+		li.UnitPrice, li.Taxable = c.Price, c.Taxable
+	}
+	if in.Quantity != nil {
+		li.Quantity = *in.Quantity
+	}
+	if in.Taxable != nil {
+		li.Taxable = *in.Taxable
+	}
+	if in.UnitPrice != nil {
+		li.UnitPrice = *in.UnitPrice
+	} else if c == nil {
+		p.Add("unit_price", "is required")
+	}
+	if li.Kind == "" {
+		li.Kind = "part"
+	}
+	li.validate(&p)
+	if c != nil && c.Stocked() && li.Quantity%100 != 0 {
+		p.Add("quantity", "must be a whole number for a "+c.Kind+" taken from stock")
+	}
+	return li, p.Err()
+}
+
+// lineRef names a line item as the cause of a stock adjustment.
+func lineRef(li LineItem) string { return fmt.Sprintf("ticket:%d/line:%d", li.TicketID, li.ID) }
+
+// stockLocation is where a ticket's parts come from: its location, else the
+// shop's only one; with none, the ticket needs a location_id first (422).
+func stockLocation(tx *bolt.Tx, t *Ticket) (uint64, error) {
+	if t.LocationID != 0 {
+		return t.LocationID, nil
+	}
+	if id := onlyLocation(tx); id != 0 {
+		return id, nil
+	}
+	return 0, Invalid("location_id", "the ticket has no location to take the part from: set the ticket's location_id first")
 }
 
 func (li *LineItem) validate(p *Problems) {
@@ -279,8 +347,21 @@ func (s *Store) UpdateLineItem(ctx context.Context, ticketID, itemID uint64, pat
 		}
 		var p Problems
 		item.validate(&p)
+		if item.LocationID != 0 && item.Quantity%100 != 0 {
+			p.Add("quantity", "must be a whole number for a line taken from stock")
+		}
 		if err := p.Err(); err != nil {
 			return err
+		}
+		if item.LocationID != 0 && item.Quantity != was.Quantity {
+			// Take the difference from stock, or put it back.
+			delta, reason := int64(was.Quantity-item.Quantity)/100, "return"
+			if delta < 0 {
+				reason = "sale"
+			}
+			if _, err := s.adjustStock(tx, *item.CatalogItemID, item.LocationID, delta, reason, lineRef(*item)); err != nil {
+				return err
+			}
 		}
 		item.Total = mulRound(item.UnitPrice, item.Quantity)
 		item.UpdatedAt = s.clock()
@@ -311,6 +392,11 @@ func (s *Store) DeleteLineItem(ctx context.Context, ticketID, itemID uint64) (Ti
 		before := t.Totals
 		if err := tx.Bucket(bucketLineItems).Delete(childKey(ticketID, itemID)); err != nil {
 			return err
+		}
+		if item.LocationID != 0 && item.CatalogItemID != nil { // the line's stock goes back
+			if _, err := s.adjustStock(tx, *item.CatalogItemID, item.LocationID, int64(item.Quantity/100), "return", lineRef(*item)); err != nil {
+				return err
+			}
 		}
 		if err := s.retotal(tx, t); err != nil {
 			return err

@@ -101,6 +101,9 @@ type Ticket struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	ClosedAt   *time.Time `json:"closed_at"`
+	// LocationID is the location whose stock the ticket's parts come from
+	// (0: none; tickets from before locations read so).
+	LocationID uint64 `json:"location_id"`
 
 	// raw is the record as putTicket stored it: the same bytes are the
 	// API's answer and the events' data.ticket, encoded once. Invariant:
@@ -126,6 +129,8 @@ type TicketInput struct {
 	AssignedTo *uint64             `json:"assigned_to"`
 	Priority   string              `json:"priority"`
 	DueAt      Nullable[time.Time] `json:"due_at"`
+	// LocationID defaults to the shop's location when it has exactly one.
+	LocationID uint64 `json:"location_id"`
 }
 
 // TicketPatch changes some of a ticket's fields; Null fields are cleared.
@@ -137,6 +142,7 @@ type TicketPatch struct {
 	AssignedTo Nullable[uint64]    `json:"assigned_to"`
 	Priority   *string             `json:"priority"`
 	DueAt      Nullable[time.Time] `json:"due_at"`
+	LocationID *uint64             `json:"location_id"`
 }
 
 // Nullable is a PATCH field that can be absent, null (clear it) or a value.
@@ -247,6 +253,9 @@ func (s *Store) createTicket(tx *bolt.Tx, in TicketInput, batch tokenBatch) (Tic
 	}
 	if in.CustomerID != 0 && tx.Bucket(customers.records).Get(itob(in.CustomerID)) == nil {
 		return Ticket{}, Invalid("customer_id", "no customer has this id")
+	}
+	if t.LocationID, err = ticketLocation(tx, in.LocationID); err != nil {
+		return Ticket{}, err
 	}
 	id, err := tx.Bucket(tickets.records).NextSequence()
 	if err != nil {
@@ -420,6 +429,13 @@ func (s *Store) UpdateTicket(ctx context.Context, id uint64, p TicketPatch) (Tic
 			changes = changes.with("customer_id", change{t.CustomerID, *p.CustomerID})
 			t.CustomerID = *p.CustomerID
 		}
+		if p.LocationID != nil && *p.LocationID != t.LocationID {
+			if *p.LocationID == 0 || tx.Bucket(locations.records).Get(itob(*p.LocationID)) == nil {
+				return Invalid("location_id", "must be an existing location")
+			}
+			changes = changes.with("location_id", change{t.LocationID, *p.LocationID})
+			t.LocationID = *p.LocationID
+		}
 		if p.Device != nil && *p.Device != t.Device {
 			changes = changes.with("device", change{t.Device, *p.Device})
 			t.Device = *p.Device
@@ -512,4 +528,31 @@ func equalTime(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return a.Equal(*b)
+}
+
+// ticketLocation is a new ticket's location: the one given, which must
+// exist, else the shop's only location, else none (0) — a shop with several
+// locations names it when it opens the ticket, or before a part is taken
+// from stock for it (see AddLineItem).
+func ticketLocation(tx *bolt.Tx, id uint64) (uint64, error) {
+	if id != 0 {
+		if tx.Bucket(locations.records).Get(itob(id)) == nil {
+			return 0, Invalid("location_id", "must be an existing location")
+		}
+		return id, nil
+	}
+	return onlyLocation(tx), nil
+}
+
+// onlyLocation is the id of the shop's location when it has exactly one, else 0.
+func onlyLocation(tx *bolt.Tx) uint64 {
+	c := tx.Bucket(locations.records).Cursor()
+	k, _ := c.First()
+	if k == nil {
+		return 0
+	}
+	if next, _ := c.Next(); next != nil {
+		return 0
+	}
+	return btoi(k)
 }

@@ -153,6 +153,9 @@ func (s *Store) addVisitor(ctx context.Context, in VisitorInput, by string) (Vis
 			if err := refuseDuringEvacuation(tx); err != nil {
 				return err
 			}
+			if err := refuseOverCapacity(tx, loc); err != nil {
+				return err
+			}
 		}
 		id, err := tx.Bucket(visitors.records).NextSequence()
 		if err != nil {
@@ -260,20 +263,23 @@ func (s *Store) checkIn(tx *bolt.Tx, v *Visitor, by string) (Visitor, error) {
 	if err := refuseDuringEvacuation(tx); err != nil {
 		return Visitor{}, err
 	}
+	loc, err := getRecord[Location](tx, locations.records, v.LocationID, "location")
+	if err != nil {
+		return Visitor{}, err
+	}
+	if err := refuseOverCapacity(tx, loc); err != nil {
+		return Visitor{}, err
+	}
 	old := *v
 	now := s.clock()
 	v.Status, v.CheckedInAt, v.UpdatedAt = VisitorCheckedIn, &now, now
 	if v.Date == "" { // expected visits have theirs
-		loc, err := getRecord[Location](tx, locations.records, v.LocationID, "location")
-		if err != nil {
-			return Visitor{}, err
-		}
 		v.Date = localDate(loc, now)
 	}
 	if err := putVisitor(tx, &old, v); err != nil {
 		return Visitor{}, err
 	}
-	_, err := s.appendEvent(tx, "visitor.checked_in", visitorEventData(*v, by))
+	_, err = s.appendEvent(tx, "visitor.checked_in", visitorEventData(*v, by))
 	return *v, err
 }
 
@@ -504,4 +510,17 @@ func (s *Store) Hosts(q string) ([]User, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
 	return out, nil
+}
+
+// refuseOverCapacity keeps a location's visitors on site within its
+// capacity (0: no limit), from the kept counts: one Get.
+func refuseOverCapacity(tx *bolt.Tx, loc *Location) error {
+	if loc.Capacity <= 0 {
+		return nil
+	}
+	in := visitors.count(tx, map[string][]byte{"status": []byte(VisitorCheckedIn), "location_id": orderedUint(loc.ID)})
+	if in >= loc.Capacity {
+		return Conflict("%s is full: %d of %d visitors are on site; check someone out first", loc.Name, in, loc.Capacity)
+	}
+	return nil
 }
