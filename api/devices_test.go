@@ -314,8 +314,11 @@ func TestIMEIAndSerialAreUniqueAmongDevicesInStock(t *testing.T) {
 	sh.move(first.ID, "sold").ok(http.StatusOK, nil)
 	again := sh.receive(map[string]any{"imei": imei, "serial": "F2LXK1ABCD", "seller_customer_id": sh.bob.ID})
 	conflictNaming(t, c.post("/devices", sh.body(map[string]any{"imei": imei})), fmt.Sprintf("device %d", again.ID))
+	// Bob sold the shop a device in stock: he cannot be deleted until it leaves.
+	conflictNaming(t, c.api("DELETE", fmt.Sprintf("/customers/%d", sh.bob.ID), nil), "1 device(s) still in stock", fmt.Sprintf("device %d", again.ID))
 	// Scrapped frees it too; an IMEI changed away frees the old one.
 	sh.move(again.ID, "scrapped").ok(http.StatusOK, nil)
+	c.api("DELETE", fmt.Sprintf("/customers/%d", sh.bob.ID), nil).ok(http.StatusOK, nil)
 	third := sh.receive(map[string]any{"imei": imei})
 	c.patch(devicePath(third.ID), map[string]any{"imei": testIMEI(901)}).ok(http.StatusOK, nil)
 	sh.receive(map[string]any{"imei": imei})

@@ -270,6 +270,9 @@ func (s *Store) DeleteCustomer(ctx context.Context, id uint64) error {
 		if n := openTickets(tx, id); n > 0 {
 			return Conflict("customer has %d open ticket(s); close them before deleting the customer", n)
 		}
+		if err := sellerDevicesInStock(tx, id); err != nil {
+			return err
+		}
 		if err := tx.Bucket(customers.records).Delete(itob(id)); err != nil {
 			return err
 		}

@@ -493,3 +493,22 @@ func (s *Store) CountDevices(by string, filters map[string]string) (map[string]i
 	})
 	return out, err
 }
+
+// sellerDevicesInStock refuses to delete a customer who sold the shop a
+// device still in stock (the shop must be able to say whom it bought it
+// from), naming the first few.
+func sellerDevicesInStock(tx *bolt.Tx, customerID uint64) error {
+	var held []string
+	err := devices.eachID(tx, "seller_customer_id", orderedUint(customerID), func(id uint64) error {
+		d, err := getRecord[StockDevice](tx, devices.records, id, "device")
+		if err == nil && inStock(d.Status) {
+			held = append(held, fmt.Sprint(id))
+		}
+		return err
+	})
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	return Conflict("customer sold the shop %d device(s) still in stock (device %s); sell or scrap them before deleting the customer",
+		len(held), strings.Join(held[:min(len(held), 5)], ", "))
+}
