@@ -209,3 +209,17 @@ export function integer(text) {
   const s = String(text ?? "").trim().replace(/^\u2212/, "-");
   return /^[+-]?\d+$/.test(s) ? Number(s) : s;
 }
+
+// liveHint is a list's "what just changed" lines: a status region around a
+// list (a list inside, so its items stay list items), the newest first.
+export function liveHint(label = "Recent changes") {
+  const list = el("ul", { class: "live-hint", "aria-label": label });
+  const node = el("div", { class: "shop-hint", role: "status", "aria-live": "polite" }, list);
+  return {
+    node,
+    tell(text) {
+      list.prepend(el("li", {}, text, el("span", { class: "muted", text: " · just now" })));
+      while (list.children.length > 3) list.lastElementChild.remove();
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { el, link, field, showErrors, busy, debounce, flash, keepFocus, renderPa
 import { call, get, query, listSorts } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { money, when, fullTime, parseDecimal } from "../lib/format.js";
-import { onHand, isLow, exportButton, locationsOrNone, integer, allPages } from "../lib/stock.js";
+import { onHand, isLow, exportButton, locationsOrNone, integer, allPages, liveHint } from "../lib/stock.js";
 
 const perPage = 50;
 const kinds = ["part", "service", "product"];
@@ -46,7 +46,7 @@ export async function catalogPage(ctx, _params, search) {
     el("option", { value: "", text: "Newest first" }),
     sorts.map((s) => el("option", { value: s.name, text: s.label, selected: s.name === state.sort }))) : null;
   const error = el("p", { class: "error", role: "alert" });
-  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent changes" });
+  const hint = liveHint();
   const addButton = canWrite ? el("button", { type: "button", text: "+ Add item", onclick: () => openForm(null) }) : null;
   const exportCSV = exportButton("Export CSV", "/api/v1/catalog/items.csv", () => ({ q: state.q, kind: state.kind }), "catalog.csv",
     (err) => { error.textContent = err.message; });
@@ -69,7 +69,7 @@ export async function catalogPage(ctx, _params, search) {
   const node = el("section", { class: "page catalog-page", "aria-labelledby": "catalog-title" },
     el("header", { class: "page-head" }, el("h1", { id: "catalog-title", text: "Catalog" }), searchBox,
       el("div", { class: "actions" }, addButton, importLink, exportCSV)),
-    el("div", { class: "toolbar" }, kindSelect, lowToggle, sort, hint),
+    el("div", { class: "toolbar" }, kindSelect, lowToggle, sort, hint.node),
     error, formSlot,
     canStock && !locations.length ? el("p", { class: "notice", text: "Stock is kept per location, and the shop has none yet: add a location to count stock." }) : null,
     el("div", { class: "table-wrap" }, table, empty), pager);
@@ -78,6 +78,7 @@ export async function catalogPage(ctx, _params, search) {
   let items = []; // the items on screen
   const stock = new Map(); // item id → Map(location id → level)
   const open = new Map(); // item id → "adjust:<loc>" | "history"
+  const openRows = new Map(); // item id → {what, tr}: an open form or history keeps its node (and what is typed) across renders
   let seq = 0;
 
   function syncURL() {
@@ -126,14 +127,23 @@ export async function catalogPage(ctx, _params, search) {
 
   function render() {
     const focusKey = document.activeElement?.dataset?.key;
+    const active = body.contains(document.activeElement) ? document.activeElement : null;
     const rows = [];
     for (const it of items) {
       rows.push(row(it));
       const o = open.get(it.id);
-      if (o?.startsWith("adjust:")) rows.push(adjustRow(it, Number(o.slice(7))));
-      if (o === "history") rows.push(historyRow(it));
+      if (!o) { openRows.delete(it.id); continue; }
+      let kept = openRows.get(it.id);
+      if (kept?.what !== o) {
+        kept = { what: o, tr: o === "history" ? historyRow(it) : adjustRow(it, Number(o.slice(7))) };
+        openRows.set(it.id, kept);
+      } else if (o.startsWith("adjust:")) {
+        kept.tr.querySelector(".adjust-now .num").textContent = String(onHand(levelOf(it, Number(o.slice(7)))));
+      }
+      rows.push(kept.tr);
     }
     keepFocus(body, () => body.replaceChildren(...rows));
+    if (active?.isConnected && document.activeElement !== active) active.focus({ preventScroll: true });
     changed.clear();
     table.hidden = !items.length;
     empty.hidden = !!items.length;
@@ -293,10 +303,7 @@ export async function catalogPage(ctx, _params, search) {
     addButton?.focus();
   }
 
-  function tell(text) {
-    hint.prepend(el("li", {}, text, el("span", { class: "muted", text: " · just now" })));
-    while (hint.children.length > 3) hint.lastElementChild.remove();
-  }
+  const tell = hint.tell;
 
   const reloadNow = () => load().catch((err) => { error.textContent = err.message; });
   const reload = debounce(reloadNow, 150);
@@ -326,6 +333,7 @@ export async function catalogPage(ctx, _params, search) {
         if (lvl && !cur?.pending) levels.set(lvl.location_id, lvl);
         else if (!lvl) { reload(); return; }
         changed.add(id);
+        if (openRows.get(id)?.what === "history") openRows.delete(id); // read again, with this change
         if (ev.event === "inventory.low_stock") tell(`${it.name} is low at ${locations.find((l) => l.id === lvl.location_id)?.name || "a location"}`);
         render();
         return;

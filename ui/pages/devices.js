@@ -10,7 +10,7 @@ import { call, get, query } from "../lib/api.js";
 import { money, when, parseDecimal } from "../lib/format.js";
 import { replaceURL } from "../lib/mode.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
-import { tag, word, exportButton, locationsOrNone, allPages, picker, searchCustomers } from "../lib/stock.js";
+import { tag, word, exportButton, locationsOrNone, allPages, picker, searchCustomers, liveHint } from "../lib/stock.js";
 
 const columns = [
   ["acquired", "Acquired", "Nothing bought and waiting."],
@@ -35,7 +35,7 @@ export async function devicesPage(ctx, _params, search) {
     el("option", { value: "", text: "Every location" }),
     locations.map((l) => el("option", { value: String(l.id), text: l.name, selected: String(l.id) === state.location_id }))) : null;
   const error = el("p", { class: "error", role: "alert" });
-  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent changes" });
+  const hint = liveHint();
   const addButton = canWrite ? el("button", { type: "button", text: "+ Add device", onclick: () => openForm() }) : null;
   const exportCSV = exportButton("Export CSV", "/api/v1/devices.csv", () => ({ q: state.q, location_id: state.location_id }), "devices.csv",
     (err) => { error.textContent = err.message; });
@@ -49,7 +49,7 @@ export async function devicesPage(ctx, _params, search) {
   const node = el("section", { class: "page devices-page", "aria-labelledby": "devices-title" },
     el("header", { class: "page-head" }, el("h1", { id: "devices-title", text: "Devices" }), searchBox,
       el("div", { class: "actions" }, addButton, exportCSV)),
-    el("div", { class: "toolbar" }, where, hint),
+    el("div", { class: "toolbar" }, where, hint.node),
     error, formSlot, board, done, sale?.node);
 
   const changed = new Set();
@@ -164,10 +164,7 @@ export async function devicesPage(ctx, _params, search) {
     formSlot.hidden = true;
     addButton?.focus();
   }
-  function tell(text) {
-    hint.prepend(el("li", {}, text, el("span", { class: "muted", text: " · just now" })));
-    while (hint.children.length > 3) hint.lastElementChild.remove();
-  }
+  const tell = hint.tell;
 
   const reloadNow = () => load().catch((err) => { error.textContent = err.message; });
   const reload = debounce(reloadNow, 150);

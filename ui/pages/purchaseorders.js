@@ -7,7 +7,7 @@ import { el, link, field, showErrors, busy, debounce, flash, keepFocus, renderPa
 import { call, get, query } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { money, when, fullTime, parseDecimal } from "../lib/format.js";
-import { tag, word, exportButton, locationsOrNone, allPages, picker, searchCatalog, integer } from "../lib/stock.js";
+import { tag, word, exportButton, locationsOrNone, allPages, picker, searchCatalog, integer, liveHint } from "../lib/stock.js";
 
 const perPage = 50;
 const statuses = ["draft", "ordered", "partially_received", "received", "cancelled"];
@@ -46,7 +46,7 @@ export async function purchaseOrdersPage(ctx, _params, search) {
   const locName = (id) => locations.find((l) => l.id === id)?.name || "";
 
   const error = el("p", { class: "error", role: "alert" });
-  const hint = el("ul", { class: "live-hint", role: "status", "aria-live": "polite", "aria-label": "Recent changes" });
+  const hint = liveHint();
   const filters = el("div", { class: "counts", role: "group", "aria-label": "Filter by status" });
   const newButton = canWrite ? el("button", { type: "button", text: "+ New purchase order", onclick: () => openNew() }) : null;
   const exportCSV = exportButton("Export CSV", "/api/v1/purchase_orders.csv", () => ({ status: state.status }), "purchase-orders.csv",
@@ -67,7 +67,7 @@ export async function purchaseOrdersPage(ctx, _params, search) {
 
   const node = el("section", { class: "page orders-page", "aria-labelledby": "po-title" },
     el("header", { class: "page-head" }, el("h1", { id: "po-title", text: "Purchase orders" }), el("div", { class: "actions" }, newButton, exportCSV)),
-    el("div", { class: "toolbar" }, filters, hint),
+    el("div", { class: "toolbar" }, filters, hint.node),
     error, newSlot,
     el("div", { class: "table-wrap" }, table, empty), pager,
     supplierSection.node);
@@ -121,10 +121,7 @@ export async function purchaseOrdersPage(ctx, _params, search) {
     newSlot.hidden = true;
     newButton?.focus();
   }
-  function tell(text) {
-    hint.prepend(el("li", {}, text, el("span", { class: "muted", text: " · just now" })));
-    while (hint.children.length > 3) hint.lastElementChild.remove();
-  }
+  const tell = hint.tell;
 
   const reloadNow = () => load().catch((err) => { error.textContent = err.message; });
   const reload = debounce(reloadNow, 150);
