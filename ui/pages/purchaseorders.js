@@ -285,6 +285,7 @@ export async function purchaseOrderPage(ctx, [id]) {
     el("h2", { id: "po-lines-title", text: "Lines" }),
     receiveForm);
 
+  const seen = new Map(); // item id → units received when last shown: only a line that changed flashes
   const canReceive = () => canWrite && (po.status === "ordered" || po.status === "partially_received");
 
   function render(flashLines) {
@@ -333,7 +334,8 @@ export async function purchaseOrderPage(ctx, [id]) {
         el("td", { class: "num" }, el("span", { class: "cell-label", text: "Line cost: " }), money(Number(l.quantity) * Number(l.unit_cost || 0))),
         el("td", { class: "c-receive" }, input, input ? el("p", { class: "field-error", role: "alert", id: `receive-${iid}-error` }) : null));
       if (input) input.setAttribute("aria-describedby", `receive-${iid}-error`);
-      if (flashLines) flash(tr);
+      if (flashLines && seen.get(iid) !== received(l)) flash(tr);
+      seen.set(iid, received(l));
       return tr;
     }));
   }

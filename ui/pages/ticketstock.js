@@ -93,7 +93,7 @@ export function partPicker(ctx, base, ticket, run) {
     const n = levels.get(it.id);
     picked.hidden = false;
     picked.replaceChildren(el("strong", { text: it.name }), el("span", { class: "num", text: ` ${money(it.price)}` }),
-      n !== undefined && n !== null ? el("span", { class: `stock-word${n <= 0 ? " out" : ""}`, text: ` · ${stockWord(n, it)}` }) : null,
+      n !== undefined && n !== null ? el("span", { class: `stock-word${n <= 0 ? " out" : ""}`, text: stockWord(n, it) }) : null,
       el("button", { type: "button", class: "linklike", text: "Change", onclick: () => clear(true) }));
     form.querySelector(".part-add").hidden = false;
     p.node.hidden = true;
@@ -160,17 +160,16 @@ export const refundable = (p) => (voided(p) ? 0 : Math.max(0, Math.round((Number
 export function paymentRow(ctx, base, p, run) {
   const canWrite = ctx.can("payments.write");
   const left = refundable(p);
-  const li = el("li", { class: `payment${voided(p) ? " voided" : ""}`, "data-id": String(p.id) });
   const slot = el("div", { class: "refund-slot" });
   const status = p.status && p.status !== "completed" && p.status !== "succeeded" && p.status !== "received" ? tag(p.status) : null;
-  li.append(
+  const li = el("li", { class: `payment${voided(p) ? " voided" : ""}`, "data-id": String(p.id) },
     el("div", { class: "payment-line" },
       el("span", { class: "num pay-amount", text: money(p.amount) }), " ",
       el("span", { text: p.method }), p.reference ? el("span", { class: "muted", text: ` · ${p.reference}` }) : null,
       status ? [" ", status] : null),
     (p.refunds || []).length ? el("ul", { class: "refunds" }, p.refunds.map((r) => el("li", { class: "muted small" },
       `Refunded ${money(r.amount)}`, r.reason ? ` — ${r.reason}` : ""))) : null,
-    !voided(p) && refundedOf(p) > 0 ? el("p", { class: "muted small refundable", text: `Refunded ${money(refundedOf(p))} · ${money(left)} refundable` }) : null,
+    !voided(p) && refundedOf(p) > 0 ? el("p", { class: "muted small refundable", text: left > 0 ? `${money(left)} refundable` : "Refunded in full" }) : null,
     canWrite && !voided(p) ? el("div", { class: "payment-actions" },
       left > 0 ? el("button", { type: "button", class: "quiet small-button", "aria-label": `Refund the payment of ${money(p.amount)}`, text: "Refund",
         onclick: () => openRefund() }) : null,
