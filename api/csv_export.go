@@ -2,11 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,14 +103,7 @@ func keyColumns(rec map[string]any, prefix []string) []csvColumn {
 	return out
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slicesSort(keys)
-	return keys
-}
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // csvCell is one value as a CSV cell.
 func csvCell(v any) string {
@@ -167,6 +163,33 @@ func (c *pageCatcher) Write(b []byte) (int, error) {
 	return c.body.Write(b)
 }
 
+// exportWalk is how an export of a list in id order (its natural order, or
+// sort=id / created_at, without search) asks the list for its next page: the
+// records after the last id it sent (before it, newest first), found by
+// seeking the index, where page numbers would count past every record sent
+// so far. parseList reads it from the request's context.
+type exportWalk struct{ after uint64 }
+
+type exportWalkKey struct{}
+
+// walksByID says whether an export's query lists in id order, so that it can
+// walk by id instead of by page number.
+func walksByID(q url.Values, spec listSpec) bool {
+	if q.Get("q") != "" || q.Has("since_id") || q.Has("updated_after") {
+		return false
+	}
+	sort := q.Get("sort")
+	if sort == "" || sort == "id" {
+		return true
+	}
+	for _, s := range spec.sorts {
+		if s.Name == sort {
+			return s.Of == "id"
+		}
+	}
+	return false
+}
+
 // exportCSV streams every page of list route rt as CSV.
 func (s *Server) exportCSV(rt route) handlerFunc {
 	columns := csvColumns(reflect.TypeOf(rt.out), nil)
@@ -185,6 +208,10 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 		var out *csv.Writer
 		cols := columns
 		seen := map[string]bool{}
+		var walk *exportWalk
+		if walksByID(query, *rt.list) {
+			walk = &exportWalk{}
+		}
 		for page := 1; ; page++ {
 			q := url.Values{}
 			for k, v := range query {
@@ -192,7 +219,11 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 			}
 			q.Set("page", strconv.Itoa(page))
 			q.Set("per_page", strconv.Itoa(exportPage))
-			inner := r.Clone(r.Context())
+			ctx := r.Context()
+			if walk != nil {
+				ctx = context.WithValue(ctx, exportWalkKey{}, walk)
+			}
+			inner := r.Clone(ctx)
 			inner.URL.RawQuery = q.Encode()
 			inner.Header.Del("If-None-Match")
 			catch := &pageCatcher{header: http.Header{}}
@@ -243,12 +274,18 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 				out.Write(head)
 			}
 			row := make([]string, len(cols))
+			fresh := 0
 			for _, rec := range recs {
-				if id, ok := rec["id"].(json.Number); ok { // a record that moved pages meanwhile is written once
+				id, ok := rec["id"].(json.Number)
+				if ok { // a record that moved pages meanwhile is written once
 					if seen[id.String()] {
 						continue
 					}
 					seen[id.String()] = true
+				}
+				fresh++
+				if n, err := strconv.ParseUint(id.String(), 10, 64); walk != nil && ok && err == nil {
+					walk.after = n
 				}
 				for i, c := range cols {
 					row[i] = csvCell(lookup(rec, c.path))
@@ -264,6 +301,10 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 			}
 			if !env.Meta.HasMore || len(recs) == 0 {
 				return nil
+			}
+			if walk != nil && (fresh == 0 || walk.after == 0) {
+				// The list did not walk by id after all: count pages from here.
+				walk, page = nil, 1
 			}
 		}
 	}

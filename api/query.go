@@ -151,6 +151,14 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 			lp.Sort = "id" // since_id=0: every record, oldest first
 		}
 	}
+	if w, ok := r.Context().Value(exportWalkKey{}).(*exportWalk); ok && w.after > 0 {
+		lp.Page = 1 // an export's next page: after the last id it sent, in the list's id order
+		if lp.Desc {
+			lp.BeforeID = w.after
+		} else {
+			lp.SinceID = w.after
+		}
+	}
 	return lp, nil
 }
 

@@ -189,5 +189,3 @@ func (s *Server) bodyLimit(r *http.Request) int64 {
 	}
 	return maxBody
 }
-
-func slicesSort(s []string) { slices.Sort(s) }

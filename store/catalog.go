@@ -213,7 +213,11 @@ func (c *CatalogItem) tokens() []string {
 
 // putCatalogItem writes the record with its indexes, search tokens and
 // unique keys.
-func putCatalogItem(tx *bolt.Tx, old, c *CatalogItem) error {
+func putCatalogItem(tx *bolt.Tx, old, c *CatalogItem) error { return putCatalogItemTo(tx, old, c, nil) }
+
+// putCatalogItemTo is putCatalogItem, but a new item's search tokens go to
+// batch when one is given, for the caller to put with the rest (an import).
+func putCatalogItemTo(tx *bolt.Tx, old, c *CatalogItem, batch tokenBatch) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -245,7 +249,9 @@ func putCatalogItem(tx *bolt.Tx, old, c *CatalogItem) error {
 			return err
 		}
 	}
-	if err := setTokens(tx.Bucket(bucketCatalogSearch), c.ID, oldTokens, c.tokens()); err != nil {
+	if old == nil && batch != nil {
+		batch.add(c.ID, c.tokens())
+	} else if err := setTokens(tx.Bucket(bucketCatalogSearch), c.ID, oldTokens, c.tokens()); err != nil {
 		return err
 	}
 	return catalogItems.reindex(tx, c.ID, oldIdx, catalogItems.index(c))
@@ -262,15 +268,16 @@ func (s *Store) CreateCatalogItem(ctx context.Context, in CatalogItemInput) (Cat
 	}
 	var out CatalogItem
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		rec, err := s.addCatalogItem(tx, c, "")
+		rec, err := s.addCatalogItem(tx, c, "", nil)
 		out = rec
 		return err
 	})
 	return out, err
 }
 
-// addCatalogItem writes one validated new item and its event.
-func (s *Store) addCatalogItem(tx *bolt.Tx, c CatalogItem, prefix string) (CatalogItem, error) {
+// addCatalogItem writes one validated new item and its event; batch, when
+// given, gathers its search tokens.
+func (s *Store) addCatalogItem(tx *bolt.Tx, c CatalogItem, prefix string, batch tokenBatch) (CatalogItem, error) {
 	var p Problems
 	if err := checkCatalogRefs(tx, &c, 0, &p, prefix); err != nil {
 		return CatalogItem{}, err
@@ -281,7 +288,7 @@ func (s *Store) addCatalogItem(tx *bolt.Tx, c CatalogItem, prefix string) (Catal
 	}
 	now := s.clock()
 	c.ID, c.CreatedAt, c.UpdatedAt = id, now, now
-	if err := putCatalogItem(tx, nil, &c); err != nil {
+	if err := putCatalogItemTo(tx, nil, &c, batch); err != nil {
 		return CatalogItem{}, err
 	}
 	_, err = s.appendEvent(tx, "catalog.item_created", ordered{}.with("catalog_item_id", id).with("catalog_item", c))
@@ -341,15 +348,16 @@ func (s *Store) CreateCatalogItems(ctx context.Context, in []CatalogItemInput) (
 			return err
 		}
 		out := make([]uint64, len(items))
+		tokens := tokenBatch{}
 		for i, c := range items {
-			rec, err := s.addCatalogItem(tx, c, fmt.Sprintf("rows[%d].", i))
+			rec, err := s.addCatalogItem(tx, c, fmt.Sprintf("rows[%d].", i), tokens)
 			if err != nil {
 				return err
 			}
 			out[i] = rec.ID
 		}
 		ids = out
-		return nil
+		return tokens.put(tx.Bucket(bucketCatalogSearch))
 	})
 	return ids, err
 }

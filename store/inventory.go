@@ -39,9 +39,10 @@ var inventoryAdjustments = declare(Resource[Adjustment]{
 	Name: "inventory_adjustments", Scope: "inventory", Events: []string{"inventory.adjusted"},
 	Filters: []Filter[Adjustment]{
 		{Name: "item_id", Doc: "Only this catalog item's adjustments",
-			Key: func(a *Adjustment) []byte { return orderedUint(a.ItemID) }, Parse: positiveID("item_id"), Show: showID},
+			Key: func(a *Adjustment) []byte { return orderedUint(a.ItemID) }, Parse: positiveID("item_id"), Show: showID, SortedBy: []string{"id"}},
 		{Name: "location_id", Doc: "Only adjustments at this location",
-			Key: func(a *Adjustment) []byte { return orderedUint(a.LocationID) }, Parse: positiveID("location_id"), Show: showID, Few: true},
+			Key: func(a *Adjustment) []byte { return orderedUint(a.LocationID) }, Parse: positiveID("location_id"), Show: showID, Few: true,
+			SortedBy: []string{"id"}},
 	},
 	Sorts: []Sort[Adjustment]{
 		{Name: "id", Label: "Newest", Desc: true, Aliases: []string{"created_at"}},

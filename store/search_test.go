@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"testing"
@@ -11,8 +12,15 @@ import (
 // recordTokens recomputes a record's tokens from its JSON: what the index
 // must hold for it.
 func recordTokens(ix *tokenIndex, tx *bolt.Tx, stored []byte) ([]string, error) {
-	if ix == customerSearch {
+	switch ix {
+	case customerSearch:
 		return customerTokensOf(tx, stored)
+	case catalogSearch:
+		c, err := getRecordRaw[CatalogItem](stored)
+		if err != nil {
+			return nil, err
+		}
+		return c.tokens(), nil
 	}
 	return ticketTokensOf(tx, stored)
 }
@@ -299,4 +307,13 @@ func TestSearchForACommonWordIsExactAndNewestFirst(t *testing.T) {
 			t.Errorf("%q %v page 2: total %d, %d items from %v, want total %d from %d", tc.q, tc.filters, page.Total, len(got), got[:min(1, len(got))], tc.total, tc.first-50)
 		}
 	}
+}
+
+func getRecordRaw[T any](stored []byte) (*T, error) {
+	raw, err := recordView(stored)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	return &out, json.Unmarshal(raw, &out)
 }
