@@ -48,9 +48,9 @@ func RoleScopes(role string) []string {
 		return []string{"tickets.read", "tickets.write", "customers.read", "catalog.read", "inventory.read",
 			"inventory.write", "devices.read", "devices.write", "store.read", "users.read", "files.read",
 			"files.write", "events.read", "live"}
-	case "front_desk": // the desk signs visitors in and, in an emergency, runs the roll call
+	case "front_desk": // the desk signs visitors in and, in an emergency, runs the roll call; it sells from the catalog
 		return []string{"tickets.read", "tickets.write", "customers.read", "customers.write", "payments.read",
-			"payments.write", "store.read", "users.read", "visitors.read", "visitors.write", "locations.read",
+			"payments.write", "catalog.read", "inventory.read", "store.read", "users.read", "visitors.read", "visitors.write", "locations.read",
 			"contractors.read", "evacuation.read", "evacuation.write", "files.read", "files.write", "events.read", "live"}
 	}
 	return nil
