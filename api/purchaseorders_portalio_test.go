@@ -37,10 +37,8 @@ func TestPortalioSubscriptionReceivesOrderStatusChange(t *testing.T) {
 	c.post("/locations", map[string]any{"name": "Main Street"}).ok(http.StatusCreated, &loc)
 	var sup store.Supplier
 	c.post("/suppliers", map[string]any{"name": "Parts Co"}).ok(http.StatusCreated, &sup)
-	item, err := ts.Live.CreateCatalogItem(t.Context(), store.CatalogItemInput{SKU: "SCR-1", Name: "Screen", Cost: 4000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var item store.CatalogItem
+	c.post("/catalog/items", map[string]any{"sku": "SCR-1", "name": "Screen", "cost": 40}).ok(http.StatusCreated, &item)
 	var po store.PurchaseOrder
 	c.post("/purchase_orders", map[string]any{"supplier_id": sup.ID, "location_id": loc.ID,
 		"lines": []map[string]any{{"item_id": item.ID, "quantity": 2}}}).ok(http.StatusCreated, &po)

@@ -31,16 +31,14 @@ func newPOShop(t *testing.T) *poShop {
 	var sup store.Supplier
 	c.post("/suppliers", map[string]any{"name": "Parts Co"}).ok(http.StatusCreated, &sup)
 	sh.loc, sh.other, sh.supplier = loc.ID, other.ID, sup.ID
-	item := func(in store.CatalogItemInput) store.CatalogItem {
-		it, err := ts.Live.CreateCatalogItem(t.Context(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
+	item := func(in map[string]any) store.CatalogItem {
+		var it store.CatalogItem
+		c.post("/catalog/items", in).ok(http.StatusCreated, &it)
 		return it
 	}
-	sh.screen = item(store.CatalogItemInput{SKU: "SCR-IP13", Name: "iPhone 13 screen", Price: 8900, Cost: 4150, SupplierID: sup.ID})
-	sh.battery = item(store.CatalogItemInput{SKU: "BAT-IP13", Name: "iPhone 13 battery", Price: 4900, Cost: 1800})
-	sh.fix = item(store.CatalogItemInput{SKU: "LAB-1H", Name: "Labour", Kind: store.KindService, Price: 6000})
+	sh.screen = item(map[string]any{"sku": "SCR-IP13", "name": "iPhone 13 screen", "price": 89, "cost": 41.50, "supplier_id": sup.ID})
+	sh.battery = item(map[string]any{"sku": "BAT-IP13", "name": "iPhone 13 battery", "price": 49, "cost": 18})
+	sh.fix = item(map[string]any{"sku": "LAB-1H", "name": "Labour", "kind": "service", "price": 60})
 	return sh
 }
 
@@ -64,14 +62,24 @@ func (sh *poShop) path(po store.PurchaseOrder, action string) string {
 	return fmt.Sprintf("/purchase_orders/%d/%s", po.ID, action)
 }
 
-// stock is an item's stock at the shop's location.
+// stock is an item's stock at the shop's location (GET /inventory).
 func (sh *poShop) stock(t *testing.T, item store.CatalogItem) int64 {
 	t.Helper()
-	l, err := sh.ts.Live.StockLevelOf(item.ID, sh.loc)
-	if err != nil {
-		t.Fatal(err)
+	return sh.stockAt(t, item, sh.loc)
+}
+
+func (sh *poShop) stockAt(t *testing.T, item store.CatalogItem, loc uint64) int64 {
+	t.Helper()
+	var levels []store.StockLevel
+	sh.c.get(fmt.Sprintf("/inventory?item_id=%d&location_id=%d", item.ID, loc)).ok(http.StatusOK, &levels)
+	switch len(levels) {
+	case 0:
+		return 0
+	case 1:
+		return levels[0].Quantity
 	}
-	return l.Quantity
+	t.Fatalf("%d stock levels of item %d at %d", len(levels), item.ID, loc)
+	return 0
 }
 
 // receive sends a delivery of lines (item, quantity).
@@ -298,19 +306,15 @@ func TestReceivingAddsStockAndMovesTheStatus(t *testing.T) {
 		t.Fatalf("stock %d screens, %d batteries", sh.stock(t, sh.screen), sh.stock(t, sh.battery))
 	}
 	conflictNaming(t, sh.receive(po, sh.screen, 1), "already received in full")
-	if l, _ := sh.ts.Live.StockLevelOf(sh.screen.ID, sh.other); l.Quantity != 0 {
-		t.Errorf("stock arrived at another location: %+v", l)
+	if n := sh.stockAt(t, sh.screen, sh.other); n != 0 {
+		t.Errorf("%d screens arrived at another location", n)
 	}
 
 	// Every unit is in the adjustment history, with its cause.
-	page, err := sh.ts.Live.ListAdjustments(store.ListQuery{PerPage: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var adjustments []store.Adjustment
+	c.get(fmt.Sprintf("/inventory/adjustments?location_id=%d", sh.loc)).ok(http.StatusOK, &adjustments)
 	var got []string
-	for _, raw := range page.Items {
-		var a store.Adjustment
-		json.Unmarshal(raw, &a)
+	for _, a := range adjustments {
 		got = append(got, fmt.Sprintf("%d %+d %s %s", a.ItemID, a.Delta, a.Reason, a.Ref))
 	}
 	ref := fmt.Sprintf("receive purchase_order:%d", po.ID)
@@ -396,10 +400,8 @@ func TestOverReceivingIsRefusedAndWritesNothing(t *testing.T) {
 
 	// A line the stock itself refuses, after another line's stock was
 	// added in the same transaction: that addition is undone too.
-	if _, _, err := sh.ts.Live.AdjustStock(t.Context(), store.AdjustmentInput{ItemID: sh.battery.ID, LocationID: sh.loc,
-		Delta: 999_999_998, Reason: "count"}); err != nil {
-		t.Fatal(err)
-	}
+	c.post("/inventory/adjustments", map[string]any{"item_id": sh.battery.ID, "location_id": sh.loc, "delta": 999_999_998, "reason": "count"}).
+		ok(http.StatusCreated, nil)
 	eventsBefore = len(sh.events("*"))
 	sh.receive(po, sh.screen, 2, sh.battery, 3).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "lines[1].quantity")
 	if sh.stock(t, sh.screen) != 0 || sh.stock(t, sh.battery) != 999_999_999 {
