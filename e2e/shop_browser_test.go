@@ -483,6 +483,38 @@ func TestShopInChromium(t *testing.T) {
 	shopShots(t, a, "import-done")
 	audit(t, a, axe, "import-done")
 
+	// Catalog items too: a SKU already in the catalog and an unknown kind are
+	// named by line and column; the good file lands, and the catalog shows it.
+	badItems := filepath.Join(t.TempDir(), "items-bad.csv")
+	goodItems := filepath.Join(t.TempDir(), "items.csv")
+	if err := os.WriteFile(badItems, []byte("sku,name,kind,price,cost,reorder_level\nSCR-13,Duplicate screen,part,10,5,1\nCASE-1,Phone case,gizmo,15,4,2\nGLS-1,Screen protector,product,9.99,2,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goodItems, []byte("sku,name,kind,price,cost,reorder_level\nCASE-1,Phone case,product,15,4,2\nGLS-1,Screen protector,product,9.99,2,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step(t, a, "import catalog items",
+		chromedp.Click(chromedp.CSS(`#imp-catalog_items`)),
+		chromedp.Poll[chromedp.Void](`location.search.includes("kind=catalog_items") && !document.querySelector(".import-status").textContent`),
+		chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{badItems}),
+		chromedp.Click(chromedp.Search(`//button[text()="Check the file"]`)),
+		waitText(".import-status", "Nothing was imported"),
+		waitText("table.import-errors", "sku"),
+		waitText("table.import-errors", "kind"))
+	itemLines := read(t, a, "bad item lines", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.import-errors tbody tr td:first-child")].map((td) => td.textContent)`))
+	if strings.Join(itemLines, ",") != "2,3" {
+		t.Errorf("the catalog dry run lists lines %v, want 2 and 3", itemLines)
+	}
+	step(t, a, "import the fixed catalog",
+		chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{goodItems}),
+		chromedp.Click(chromedp.Search(`//button[text()="Check the file"]`)),
+		waitText(".import-status", "All 2 rows are ready"),
+		chromedp.Click(chromedp.CSS(`.import-form .actions button:not([type="submit"])`)),
+		waitText(".import-status", "Imported 2 catalog items"),
+		chromedp.Click(chromedp.CSS(`.import-status a`)),
+		waitText("h1", "Catalog"),
+		waitText(`tbody[data-list] tr`, "Screen protector"))
+
 	// Export: the lists' CSV, in the tab's mode, as the buttons fetch them.
 	for _, path := range []string{"/api/v1/customers.csv", "/api/v1/catalog/items.csv", "/api/v1/purchase_orders.csv", "/api/v1/devices.csv"} {
 		got := read(t, a, "export "+path, chromedp.Evaluate[string](fmt.Sprintf(`fetch(%q, {headers: {"Portal-Mode": "live"}}).then(async (r) => r.status + " " + (r.headers.get("content-type") || "") + "\n" + (await r.text()))`, path), chromedp.EvalAwaitPromise))
@@ -491,6 +523,8 @@ func TestShopInChromium(t *testing.T) {
 		}
 	}
 	step(t, a, "export button",
+		chromedp.Click(chromedp.CSS(`.side a[href="/import"]`)),
+		waitText("h1", "Import and export"),
 		chromedp.Click(chromedp.Search(`//section[contains(@class, "exports")]//button[text()="Customers"]`)),
 		chromedp.Poll[chromedp.Void](`!document.querySelector(".exports button:disabled")`))
 	if msg := read(t, a, "export error", chromedp.Text(chromedp.CSS(`.exports`))); strings.Contains(msg, "failed") {
