@@ -210,7 +210,7 @@ export async function devicesPage(ctx, _params, search) {
 
 // customerField finds a customer by typing and shows the one picked; its
 // error place is named after the field, for the API's 422.
-function customerField(id, labelText, pickedLabel) {
+function customerField(id, labelText) {
   let chosen = null;
   const shown = el("p", { class: "picked", hidden: true });
   const error = el("p", { class: "field-error", id: `${id}-error`, role: "alert" });
@@ -226,7 +226,7 @@ function customerField(id, labelText, pickedLabel) {
     if (c) rememberCustomer(c);
     shown.hidden = !c;
     p.node.hidden = !!c;
-    shown.replaceChildren(...(c ? [el("span", { class: "label", text: pickedLabel }), el("strong", { text: c.name }),
+    shown.replaceChildren(...(c ? [el("strong", { text: c.name }), c.phone || c.email ? el("span", { class: "muted", text: c.phone || c.email }) : null,
       el("button", { type: "button", class: "linklike", text: "Change", onclick: () => { set(null); p.clear(); p.input.focus(); } })] : []));
   }
   return {
@@ -251,7 +251,7 @@ function deviceForm({ locations, onSaved, onCancel }) {
     asking_price: el("input", { name: "asking_price", inputmode: "decimal", autocomplete: "off" }),
     location_id: el("select", { name: "location_id" }, locations.map((l) => el("option", { value: String(l.id), text: l.name }))),
   };
-  const seller = customerField("seller_customer_id", "Bought from (customer)", "Bought from");
+  const seller = customerField("seller_customer_id", "Bought from (customer)");
   const error = el("p", { class: "error", role: "alert" });
   const submit = el("button", { type: "submit", text: "Add device" });
   const form = el("form", { class: "stack card-flat desk-form", novalidate: true, "aria-labelledby": "device-form-title" },
@@ -295,7 +295,7 @@ function deviceForm({ locations, onSaved, onCancel }) {
 // saleDialog records a sale: the price (the asking price to start) and the buyer.
 function saleDialog(onSold) {
   const price = el("input", { name: "sale_price", inputmode: "decimal", autocomplete: "off" });
-  const buyer = customerField("buyer_customer_id", "Buyer (customer, optional)", "Buyer");
+  const buyer = customerField("buyer_customer_id", "Buyer (customer, optional)");
   const title = el("h2", { id: "sale-title" });
   const error = el("p", { class: "error", role: "alert" });
   const submit = el("button", { type: "submit", text: "Record sale" });
