@@ -224,10 +224,11 @@ func TestShopInChromium(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//button[text()="Low stock only"]`)),
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`location.search.includes("low=1") && !!document.querySelector(%q) && !document.querySelector(%q)`, rowOf(battery.ID), rowOf(diag.ID))))
 
-	// Purchase orders: a second supplier through the form, then an order of
-	// batteries from the catalog.
+	// Purchase orders (g o from the keyboard): a second supplier through the
+	// form, then an order of batteries from the catalog.
 	step(t, a, "purchase orders",
-		chromedp.Click(chromedp.CSS(`.side a[href="/purchase-orders"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`),
+		shortcut('g'), shortcut('o'),
 		waitText("h1", "Purchase orders"),
 		waitText(".empty", "No purchase orders yet"),
 		waitText(".suppliers-table", "Parts Direct"),
