@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -207,7 +208,8 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 		}
 		var out *csv.Writer
 		cols := columns
-		seen := map[string]bool{}
+		var seen, last map[uint64]bool // ids sent (walking by id: on the last page)
+		seen = map[uint64]bool{}
 		var walk *exportWalk
 		if walksByID(query, *rt.list) {
 			walk = &exportWalk{}
@@ -240,22 +242,22 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 			if err == nil {
 				err = json.Unmarshal(catch.body.Bytes(), &env)
 			}
+			recs := make([]map[string]any, 0, len(env.Data))
+			for _, raw := range env.Data {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				var rec map[string]any
+				if err == nil {
+					err = dec.Decode(&rec)
+				}
+				recs = append(recs, rec)
+			}
 			if err != nil {
 				if out == nil {
 					return err // nothing sent yet: an answer in our envelope
 				}
 				loggerOf(r).Error("export failed while streaming", "path", r.URL.Path, "err", err)
 				panic(http.ErrAbortHandler) // cut the response: the client sees it incomplete, not short
-			}
-			recs := make([]map[string]any, 0, len(env.Data))
-			for _, raw := range env.Data {
-				dec := json.NewDecoder(bytes.NewReader(raw))
-				dec.UseNumber()
-				var rec map[string]any
-				if err := dec.Decode(&rec); err != nil {
-					return err
-				}
-				recs = append(recs, rec)
 			}
 			if out == nil {
 				if len(cols) == 0 && len(recs) > 0 {
@@ -275,18 +277,24 @@ func (s *Server) exportCSV(rt route) handlerFunc {
 			}
 			row := make([]string, len(cols))
 			fresh := 0
+			if walk != nil {
+				// Walking by id, a record comes once by construction: only a
+				// page that repeats the last one (a list that ignored the
+				// walk) needs catching.
+				last, seen = seen, map[uint64]bool{}
+			}
 			for _, rec := range recs {
-				id, ok := rec["id"].(json.Number)
-				if ok { // a record that moved pages meanwhile is written once
-					if seen[id.String()] {
+				id, err := strconv.ParseUint(fmt.Sprint(rec["id"]), 10, 64)
+				if err == nil { // a record that moved pages meanwhile is written once
+					if seen[id] || last[id] {
 						continue
 					}
-					seen[id.String()] = true
+					seen[id] = true
+					if walk != nil {
+						walk.after = id
+					}
 				}
 				fresh++
-				if n, err := strconv.ParseUint(id.String(), 10, 64); walk != nil && ok && err == nil {
-					walk.after = n
-				}
 				for i, c := range cols {
 					row[i] = csvCell(lookup(rec, c.path))
 				}

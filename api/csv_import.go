@@ -366,6 +366,9 @@ func (im csvImporter) read(raw []byte) (any, []rowError, error) {
 	if len(bad) > 0 && bad[0].Line == 1 {
 		return nil, bad, nil // the header is wrong: no row can be read
 	}
+	if len(rows) == 0 {
+		return nil, nil, validation("body", "has a header row but no records")
+	}
 	in, cellBad := im.parse(header, rows, lines)
 	return in, mergeRowErrors(bad, cellBad), nil
 }

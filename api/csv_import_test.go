@@ -153,6 +153,7 @@ func TestImportRefusesWhatItCannotRead(t *testing.T) {
 	}
 	c.postCSV("/import/customers", "name\n\"Ada\n").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR")
 	c.postCSV("/import/customers", "").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "body")
+	c.postCSV("/import/customers?dry_run=true", "name,email\n").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "body")
 	c.post("/import/customers", map[string]any{"name": "Ada"}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "Content-Type")
 	c.postCSV("/import/customers?dry_run=maybe", "name\nAda\n").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "dry_run")
 	c.postCSV("/import/customers?page=2", "name\nAda\n").fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "page")

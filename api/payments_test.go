@@ -43,8 +43,8 @@ func paidTicket(t *testing.T, c *client, amount string) (ticket, payment) {
 
 func jsonNum(s string) any { return num(s) }
 
-// eventNames lists the log's event names, oldest first, after skip.
-func eventNames(t *testing.T, c *client) []string {
+// loggedEvents lists the log's event names, oldest first, after skip.
+func loggedEvents(t *testing.T, c *client) []string {
 	t.Helper()
 	var evs []wireEvent
 	c.get("/events?per_page=200").ok(http.StatusOK, &evs)
@@ -60,7 +60,7 @@ func TestRefundsArePartialOrWholeAndNeverMoreThanPaid(t *testing.T) {
 	ts, c := newServer(t, internalKey)
 	tk, pay := paidTicket(t, c, "80")
 	base := fmt.Sprintf("/tickets/%d/payments/%d", tk.ID, pay.ID)
-	before := len(eventNames(t, c))
+	before := len(loggedEvents(t, c))
 
 	var got paymentAnswer
 	c.post(base+"/refund", map[string]any{"amount": 30.25, "reason": "Cracked again"}).ok(http.StatusOK, &got)
@@ -108,7 +108,7 @@ func TestRefundsArePartialOrWholeAndNeverMoreThanPaid(t *testing.T) {
 	if len(list) != 1 || list[0].Status != store.PaymentRefunded {
 		t.Errorf("payments list %+v", list)
 	}
-	names := eventNames(t, c)[before:]
+	names := loggedEvents(t, c)[before:]
 	want := []string{"payment.refunded", "payment.status_changed", "payment.refunded", "payment.status_changed"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("events %v, want %v", names, want)
