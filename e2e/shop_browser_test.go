@@ -31,9 +31,19 @@ import (
 // scrolls sideways or something sticks out of the window.
 func shopShots(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	shopShotsAt(t, ctx, name, "")
+}
+
+// shopShotsAt is shopShots with the element sel scrolled into the middle of
+// the window at each size (a form low on a long page).
+func shopShotsAt(t *testing.T, ctx context.Context, name, sel string) {
+	t.Helper()
 	step(t, ctx, "to the top", chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
 	for _, size := range deskSizes {
 		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height))
+		if sel != "" {
+			step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "center"})`, sel)))
+		}
 		png := read(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
 		saveShot(t, fmt.Sprintf("shop-%s-%s-%dx%d", name, size.name, size.width, size.height), png)
 		if over := read(t, ctx, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
@@ -199,7 +209,7 @@ func TestShopInChromium(t *testing.T) {
 	if !strings.Contains(strings.ToLower(refusal), "stock") {
 		t.Errorf("the refused adjustment says %q; want the API's reason (what is in stock)", refusal)
 	}
-	shopShots(t, a, "catalog-refused")
+	shopShotsAt(t, a, "catalog-refused", "tr.adjust-row")
 	step(t, a, "history",
 		chromedp.Click(chromedp.CSS(`tr.adjust-row button.quiet`)), // Cancel
 		chromedp.Click(chromedp.CSS(`button[aria-label="Stock history of iPhone 13 screen"]`)),
@@ -351,6 +361,7 @@ func TestShopInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`dialog.sale-dialog input[name="sale_price"]`)),
 		typeInto(`dialog.sale-dialog input[name="sale_price"]`, "280"),
 		pickOption(`#buyer_customer_id`, "Ada", "Ada Lovelace"))
+	shopShots(t, a, "devices-sell")
 	audit(t, a, axe, "devices-sell")
 	step(t, a, "sold",
 		chromedp.Click(chromedp.Search(`//button[text()="Record sale"]`)),
@@ -380,7 +391,7 @@ func TestShopInChromium(t *testing.T) {
 		shortcut('\r'),
 		waitText(".part-picked", "iPhone 13 screen"),
 		waitText(".part-picked", "4 in stock at Main shop"))
-	shopShots(t, a, "ticket-part")
+	shopShotsAt(t, a, "ticket-part", ".part-form")
 	audit(t, a, axe, "ticket-part")
 	step(t, a, "add the part",
 		chromedp.Click(chromedp.Search(`//button[text()="Add part"]`)),
@@ -419,7 +430,7 @@ func TestShopInChromium(t *testing.T) {
 		waitText(payLi(pay1.Payment.ID)+` .refundable-now`, "60.00 can be refunded"),
 		chromedp.SendKeys(chromedp.CSS(payLi(pay1.Payment.ID)+` .refund-form input[name="amount"]`), "30"),
 		chromedp.SendKeys(chromedp.CSS(payLi(pay1.Payment.ID)+` .refund-form input[name="reason"]`), "Screen protector returned"))
-	shopShots(t, a, "ticket-refund")
+	shopShotsAt(t, a, "ticket-refund", ".refund-form")
 	audit(t, a, axe, "ticket-refund")
 	step(t, a, "refunded",
 		chromedp.Click(chromedp.CSS(payLi(pay1.Payment.ID)+` .refund-form button[type="submit"]`)),
@@ -438,7 +449,7 @@ func TestShopInChromium(t *testing.T) {
 		waitText(payLi(pay2.Payment.ID)+` .refund-form`, "stops counting"),
 		chromedp.Click(chromedp.Search(`//button[text()="Void payment"]`)),
 		waitText(payLi(pay2.Payment.ID), "Voided"))
-	shopShots(t, a, "ticket-refunded")
+	shopShotsAt(t, a, "ticket-refunded", ".payments")
 	audit(t, a, axe, "ticket-refunded")
 
 	// Import: a customer CSV with two bad rows; the dry run names both and
