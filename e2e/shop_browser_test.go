@@ -542,4 +542,13 @@ func TestShopInChromium(t *testing.T) {
 	if msg := read(t, a, "export error", chromedp.Text(chromedp.CSS(`.exports`))); strings.Contains(msg, "failed") {
 		t.Errorf("the export button failed: %s", msg)
 	}
+
+	// Test mode keeps to the test store: its catalog is empty, its devices board too.
+	step(t, a, "test mode",
+		chromedp.Navigate(srv.URL+"/test/catalog"),
+		waitText(".test-banner", "TEST MODE"),
+		waitText(".empty", "The catalog is empty"),
+		chromedp.Click(chromedp.CSS(`.side a[href="/test/devices"]`)),
+		waitText(".dev-acquired", "Nothing bought"),
+		waitText(".device-done summary", "0"))
 }
