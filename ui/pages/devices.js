@@ -56,6 +56,8 @@ export async function devicesPage(ctx, _params, search) {
   const cardErrors = new Map(); // device id → the last refusal, kept across a reload
   let seq = 0;
   let names = () => "";
+  let totals = null; // status → count, from GET /devices/counts
+  const countOf = (status, shown) => totals?.[status] ?? shown;
 
   function syncURL() {
     replaceURL(`/devices${query({ q: state.q, location_id: state.location_id })}`);
@@ -64,10 +66,17 @@ export async function devicesPage(ctx, _params, search) {
   async function load() {
     const mine = ++seq;
     const params = { q: state.q, location_id: state.location_id };
-    const list = await allPages("/api/v1/devices", params, 5);
+    // The columns' counts come from the store's kept counts, so they are
+    // right however many devices the board holds.
+    const [list, counts] = await Promise.all([
+      allPages("/api/v1/devices", params, 5),
+      state.q ? null // a search counts what it found
+        : get(`/api/v1/devices/counts${query({ by: "status", location_id: state.location_id })}`).then((r) => r.data).catch(() => null),
+    ]);
     const nm = await customerNames(list.flatMap((d) => [d.seller_customer_id, d.buyer_customer_id]));
     if (mine !== seq) return;
     names = nm;
+    totals = counts;
     render(list);
   }
 
@@ -78,7 +87,7 @@ export async function devicesPage(ctx, _params, search) {
       const mine = list.filter((d) => d.status === status).sort((a, b) => new Date(b.updated_at) - new Date(a.updated_at));
       const id = `dev-${status}`;
       return el("section", { class: `device-col dev-${status}`, "aria-labelledby": id },
-        el("h2", { id }, `${title} `, el("span", { class: "num count-pill", text: String(mine.length) })),
+        el("h2", { id }, `${title} `, el("span", { class: "num count-pill", text: String(countOf(status, mine.length)) })),
         mine.length ? el("ul", { class: "device-list", "data-list": true, "aria-labelledby": id }, mine.map(card))
           : el("p", { class: "empty-col muted", text: status === "acquired" && canWrite ? `${none} Press N to add a device.` : none }));
     }));
@@ -87,7 +96,7 @@ export async function devicesPage(ctx, _params, search) {
     const wasOpen = done.open;
     done.replaceChildren(
       el("summary", {}, el("h2", { id: "dev-done" }, "Sold and scrapped ",
-        el("span", { class: "num count-pill", text: String(gone.length) }),
+        el("span", { class: "num count-pill", text: String(totals ? (totals.sold || 0) + (totals.scrapped || 0) : gone.length) }),
         sold.length ? el("span", { class: "muted small", text: ` · ${sold.length} sold for ${money(sold.reduce((a, d) => a + Number(d.sale_price || 0), 0))}` }) : null)),
       gone.length ? el("ul", { class: "device-list done-list", "aria-labelledby": "dev-done" }, gone.map(card)) : el("p", { class: "muted", text: "None yet." }));
     done.open = wasOpen;
