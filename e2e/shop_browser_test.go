@@ -184,6 +184,24 @@ func TestShopInChromium(t *testing.T) {
 	}
 	cable := cables[0]
 
+	// Edited: only what changed is sent.
+	step(t, a, "edit an item",
+		chromedp.Click(chromedp.CSS(`button[aria-label="Edit USB-C cable"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.desk-form input[name="price"]`)),
+		typeInto(`form.desk-form input[name="price"]`, "14"),
+		setSelect(`form.desk-form select[name="supplier_id"]`, fmt.Sprint(supplier.ID)),
+		chromedp.Click(chromedp.Search(`//button[text()="Save changes"]`)),
+		waitText(fmt.Sprintf(`tbody[data-list] tr[data-id="%d"]`, cable.ID), "$14.00"))
+	var edited struct {
+		Price      float64 `json:"price"`
+		SupplierID uint64  `json:"supplier_id"`
+		SKU        string  `json:"sku"`
+	}
+	must("GET", fmt.Sprintf("/api/v1/catalog/items/%d", cable.ID), nil, &edited)
+	if edited.Price != 14 || edited.SupplierID != supplier.ID || edited.SKU != "USBC-1" {
+		t.Errorf("the edited cable is %+v", edited)
+	}
+
 	// Stock adjusted in place: one screen damaged.
 	step(t, a, "adjust",
 		chromedp.Click(chromedp.CSS(`button[aria-label="Adjust stock of iPhone 13 screen at Main shop"]`)),
