@@ -32,11 +32,12 @@ func (s *Server) common(next http.Handler) http.Handler {
 				fail(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
-		if r.ContentLength > maxBody {
-			fail(w, r, errTooLarge)
+		limit := s.bodyLimit(r)
+		if r.ContentLength > limit {
+			fail(w, r, tooLarge(limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loggerKey{}, s.cfg.Log)))
 	})
 }

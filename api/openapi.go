@@ -141,6 +141,13 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.list != nil {
 			params = append(params, listParameters(rt)...)
 		}
+		if rt.export != nil { // the list's parameters, less paging: an export holds every record
+			for _, param := range listParameters(route{path: rt.path, list: rt.export}) {
+				if n := param.(map[string]any)["name"]; n != "page" && n != "per_page" {
+					params = append(params, param)
+				}
+			}
+		}
 		if rt.path == "/live" {
 			op["description"] = "A websocket (send Upgrade: websocket); each message is one event object."
 			params = append(params,
@@ -149,8 +156,16 @@ func (s *Server) OpenAPI() map[string]any {
 				map[string]any{"name": "since", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
 					"description": "Resume after this event id"})
 		}
+		for _, name := range rt.query {
+			params = append(params, map[string]any{"name": name, "in": "query", "required": false,
+				"schema": map[string]any{"type": "boolean"}})
+		}
 		if params != nil {
 			op["parameters"] = params
+		}
+		if rt.upload != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				rt.upload: map[string]any{"schema": map[string]any{"type": "string"}}}}
 		}
 		if rt.in != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{

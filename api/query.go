@@ -27,13 +27,15 @@ type listSpec struct {
 	filters []store.FilterSpec
 	sorts   []store.SortSpec // the API's names, aliases included
 	search  bool
+	// resource names the declared resource the list is of ("" for others).
+	resource string
 }
 
 // declaredList is a resource's list as the store declares it, less the
 // filters a path fixes (a customer's tickets) and, with noSearch, its q=.
 func declaredList(resource string, noSearch bool, fixed ...string) *listSpec {
 	d := store.List(resource)
-	spec := &listSpec{sorts: d.Sorts, search: d.Search && !noSearch}
+	spec := &listSpec{sorts: d.Sorts, search: d.Search && !noSearch, resource: resource}
 	for _, f := range d.Filters {
 		if !contains(fixed, f.Name) {
 			spec.filters = append(spec.filters, f)
@@ -147,6 +149,14 @@ func parseList(r *http.Request, spec listSpec) (listParams, error) {
 		lp.Desc = false
 		if lp.SinceID == 0 && lp.UpdatedAfter == nil {
 			lp.Sort = "id" // since_id=0: every record, oldest first
+		}
+	}
+	if w, ok := r.Context().Value(exportWalkKey{}).(*exportWalk); ok && w.after > 0 {
+		lp.Page = 1 // an export's next page: after the last id it sent, in the list's id order
+		if lp.Desc {
+			lp.BeforeID = w.after
+		} else {
+			lp.SinceID = w.after
 		}
 	}
 	return lp, nil

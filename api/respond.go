@@ -17,6 +17,8 @@ type apiError struct {
 	Message string             `json:"message"`
 	Status  int                `json:"status"`
 	Details []store.FieldError `json:"details,omitempty"`
+	// Errors are a CSV import's bad rows (csv_import.go).
+	Errors []rowError `json:"errors,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -27,12 +29,17 @@ func newError(status int, code, msg string) *apiError {
 
 var (
 	errUnauthorized = newError(http.StatusUnauthorized, "UNAUTHORIZED", "Missing, unknown or revoked API key")
-	errTooLarge     = newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB")
+	errTooLarge     = tooLarge(maxBody)
 	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
 	errOwnerOnly    = newError(http.StatusForbidden, "FORBIDDEN", "Only the shop's owner (or an internal key) may do this")
 	errLiveOnly     = newError(http.StatusForbidden, "FORBIDDEN",
 		"This route reaches the live appliance (API keys, backups): test-mode keys and the console's test mode cannot use it")
 )
+
+// tooLarge refuses a body over limit bytes (a whole number of MiB).
+func tooLarge(limit int64) *apiError {
+	return newError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("Request body is larger than %d MiB", limit>>20))
+}
 
 func forbidden(scope string) *apiError {
 	return newError(http.StatusForbidden, "FORBIDDEN", "This key lacks the "+scope+" scope")

@@ -34,6 +34,14 @@ type route struct {
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
+	// upload is a request body's content type when it is not JSON (text/csv).
+	upload string
+	// query names the query parameters of a route that is not a list.
+	query []string
+	// export is the list a CSV export (GET <list>.csv) streams whole.
+	export *listSpec
+	// maxBody raises the body limit (maxBody, 1 MiB) for this route: CSV imports.
+	maxBody int64
 	// porter names the key of the answer in Porter's shape (porter.go);
 	// the desk's routes get theirs from porterKey when they leave it out.
 	porter string
@@ -49,19 +57,22 @@ func (s *Server) routes() []route {
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
-		s.catalogRoutes(), s.inventoryRoutes(),
-		s.deviceRoutes(),
+		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
 	} {
 		all = append(all, group...)
 	}
-	return all
+	return append(all, s.exportRoutes(all)...)
 }
 
 func (s *Server) buildRouter() *mux.Router {
 	r := mux.NewRouter()
 	r.Use(s.observe, s.common)
 	api := r.PathPrefix(APIPrefix).Subrouter()
+	s.bodyLimits = map[string]int64{}
 	for _, rt := range s.routes() {
+		if rt.maxBody > 0 {
+			s.bodyLimits[rt.method+" "+APIPrefix+rt.path] = rt.maxBody
+		}
 		if rt.kiosk {
 			api.Handle(rt.path, s.kioskGuard(rt)).Methods(rt.method)
 			continue
@@ -165,4 +176,16 @@ func tagOf(path string) string {
 		p = p[:i]
 	}
 	return p
+}
+
+// bodyLimit is the largest request body the matched route takes.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if cr := mux.CurrentRoute(r); cr != nil && len(s.bodyLimits) > 0 {
+		if tpl, err := cr.GetPathTemplate(); err == nil {
+			if n, ok := s.bodyLimits[r.Method+" "+tpl]; ok {
+				return n
+			}
+		}
+	}
+	return maxBody
 }

@@ -59,6 +59,8 @@ type Server struct {
 	// liveSlots caps the live connections each key or staff member holds.
 	liveSlots liveSlots
 	kiosks    *kioskState // the kiosks' rate limits (kiosk.go)
+	// bodyLimits are the routes that take more than maxBody ("POST /api/v1/import/customers").
+	bodyLimits map[string]int64
 }
 
 // New builds the server and its routes.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,6 +56,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /tickets/{id}/events", p("/tickets/{ticket}/events"), nil},
 		{"GET /tickets/{id}/payments", p("/tickets/{ticket}/payments"), nil},
 		{"POST /tickets/{id}/payments", p("/tickets/{ticket}/payments"), map[string]any{"amount": 5, "method": "cash"}},
+		{"POST /tickets/{id}/payments/{payment_id}/refund", p("/tickets/{ticket}/payments/{payment}/refund"), map[string]any{"amount": 0.5, "reason": "Walk refund"}},
+		{"POST /tickets/{id}/payments/{payment_id}/void", p("/tickets/{ticket}/payments/{payment_void}/void"), nil},
 		{"GET /events", "/events", nil},
 		{"GET /events/{id}", p("/events/{event}"), nil},
 		{"GET /store", "/store", nil},
@@ -111,6 +115,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /evacuation/roll-call/{entry_id}/safe", p("/evacuation/roll-call/{entry}/safe"), nil},
 		{"POST /evacuation/end", "/evacuation/end", nil},
 		{"POST /contractors/{id}/check-out", p("/contractors/{contractor}/check-out"), nil},
+		{"GET /suppliers", "/suppliers?q=walk", nil},
+		{"POST /suppliers", "/suppliers", map[string]any{"name": "Walk Parts Co", "contact": "Kit Walk", "email": "orders@walkparts.example.com"}},
+		{"GET /suppliers/{id}", p("/suppliers/{supplier}"), nil},
+		{"PATCH /suppliers/{id}", p("/suppliers/{supplier}"), map[string]any{"phone": "+1 555 0102", "notes": "Ships on Tuesdays"}},
+		{"GET /purchase_orders", p("/purchase_orders?status=draft&supplier_id={supplier}"), nil},
+		{"POST /purchase_orders", "/purchase_orders", map[string]any{"supplier_id": num(ids["supplier"]), "location_id": num(ids["location"]),
+			"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 3, "unit_cost": 4.5}}}},
+		{"GET /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), nil},
+		{"PATCH /purchase_orders/{id}", p("/purchase_orders/{purchase_order}"), map[string]any{"status": "ordered", "notes": "Walk order"}},
+		{"POST /purchase_orders/{id}/receive", p("/purchase_orders/{purchase_order}/receive"), map[string]any{"lines": []map[string]any{{"item_id": num(ids["catalog_item"]), "quantity": 1}}}},
 		{"GET /devices", "/devices?status=acquired&q=walk", nil},
 		{"POST /devices", "/devices", map[string]any{"brand": "Walk", "model": "Phone", "serial": "WALK-" + ids["n"], "purchase_price": 50,
 			"seller_customer_id": num(ids["customer"]), "location_id": num(ids["location"])}},
@@ -129,6 +143,19 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /kiosk/check-in", "/kiosk/check-in", map[string]any{"code": "ABC234"}},
 		{"POST /kiosk/walk-in", "/kiosk/walk-in", map[string]any{"name": "Walk Visitor", "company": "Walk Ltd", "host_id": num(ids["user"])}},
 		{"POST /kiosk/check-out", "/kiosk/check-out", map[string]any{"code": "ABC234"}},
+		{"GET /customers.csv", "/customers.csv?q=ada", nil},
+		{"GET /tickets.csv", "/tickets.csv?status=New&sort=updated_at", nil},
+		{"GET /locations.csv", "/locations.csv?sort=name", nil},
+		{"GET /visitors.csv", "/visitors.csv?status=expected", nil},
+		{"GET /contractors.csv", "/contractors.csv?status=pending", nil},
+		{"POST /import/customers", "/import/customers", csvBody("name,email\nWalk Import,walk-import@example.com\n")},
+		{"POST /import/catalog_items", "/import/catalog_items", csvBody("sku,name,price\nWALK-IMPORT-" + ids["n"] + ",Walk part,5\n")},
+		{"GET /catalog/items.csv", "/catalog/items.csv?q=walk&kind=part", nil},
+		{"GET /inventory.csv", p("/inventory.csv?item_id={catalog}"), nil},
+		{"GET /devices.csv", "/devices.csv?status=acquired&sort=asking_price", nil},
+		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
+		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
+		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
@@ -165,11 +192,16 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)
 		seedContractors(t, ctx, ts.Test, ids)
 		seedCatalog(t, ctx, ts.Test, ids)
+		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		seedDevices(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
-			res := pr.c.api(method, step.path, step.body, pr.headers...)
+			body, headers := step.body, pr.headers
+			if csv, ok := body.(csvBody); ok {
+				body, headers = string(csv), append(slices.Clone(headers), "Content-Type", "text/csv")
+			}
+			res := pr.c.api(method, step.path, body, headers...)
 			switch {
 			case res.Status >= 500:
 				t.Errorf("%s: %s %s: %d\n%s", pr.name, method, step.path, res.Status, res.Body)
@@ -212,6 +244,9 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		}
 	}
 }
+
+// csvBody is a step's body sent as text/csv (an import).
+type csvBody string
 
 // num reads an id back as a JSON number.
 func num(id string) json.Number { return json.Number(id) }
@@ -264,6 +299,15 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	if err != nil {
 		t.Fatal(err)
 	}
+	one := store.Money(100)
+	pay, _, err := s.AddPayment(ctx, tk.ID, store.PaymentInput{Amount: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payVoid, _, err := s.AddPayment(ctx, tk.ID, store.PaymentInput{Amount: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hook, err := s.CreateWebhook(ctx, store.WebhookInput{URL: receiver, Events: []string{"*"}}, "whsec_walk", ts.Sealer, func(string, string) bool { return true })
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +353,7 @@ func seedTestStore(t *testing.T, ctx context.Context, ts *testServer, receiver s
 	}
 	return map[string]string{
 		"customer": fmt.Sprint(c.ID), "spare": fmt.Sprint(spare.ID), "user": fmt.Sprint(u.ID), "ticket": fmt.Sprint(tk.ID),
-		"item": fmt.Sprint(item.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
+		"item": fmt.Sprint(item.ID), "payment": fmt.Sprint(pay.ID), "payment_void": fmt.Sprint(payVoid.ID), "webhook": fmt.Sprint(hook.ID), "delivery": leased.Delivery.ID,
 		"event": first.ID, "location": fmt.Sprint(loc.ID), "key": fmt.Sprint(liveKeys[len(liveKeys)-1].ID), "receiver": receiver, "n": fmt.Sprint(n),
 		"visitor": fmt.Sprint(visitor.ID), "visitor_code": code, "expected": fmt.Sprint(expected.ID), "cancel": fmt.Sprint(cancel.ID),
 	}
@@ -338,6 +382,40 @@ func seedContractors(t *testing.T, ctx context.Context, s *store.Store, ids map[
 	ids["contractor"], ids["rejectee"], ids["entry"] = fmt.Sprint(c.ID), fmt.Sprint(rejectee.ID), fmt.Sprint(next)
 }
 
+// seedCatalog makes the catalog item the walk reads, changes and stocks.
+func seedCatalog(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	c, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-" + ids["n"], Name: "Walk screen", Price: 8950})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["catalog"] = fmt.Sprint(c.ID)
+}
+
+// seedPurchaseOrders makes the supplier and the draft purchase order the
+// walk orders and receives, of a catalog item of its own.
+func seedPurchaseOrders(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	sup, err := s.CreateSupplier(ctx, store.SupplierInput{Name: "Walk Supplies"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-PO-" + ids["n"], Name: "Walk screen", Cost: 1250, SupplierID: sup.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := strconv.ParseUint(ids["location"], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po, err := s.CreatePurchaseOrder(ctx, store.PurchaseOrderInput{SupplierID: sup.ID, LocationID: loc,
+		Lines: []store.PurchaseOrderLineInput{{ItemID: item.ID, Quantity: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["supplier"], ids["purchase_order"], ids["catalog_item"] = fmt.Sprint(sup.ID), fmt.Sprint(po.ID), fmt.Sprint(item.ID)
+}
+
 // seedDevices makes the device the walk moves, with a serial of its own in
 // each run.
 func seedDevices(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
@@ -358,14 +436,4 @@ func btoiID(t *testing.T, id string) uint64 {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// seedCatalog makes the catalog item the walk reads, changes and stocks.
-func seedCatalog(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
-	t.Helper()
-	c, err := s.CreateCatalogItem(ctx, store.CatalogItemInput{SKU: "WALK-" + ids["n"], Name: "Walk screen", Price: 8950})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids["catalog"] = fmt.Sprint(c.ID)
 }

@@ -15,11 +15,12 @@ var sampleRecords = map[string]string{
 	"customer": `{"id":7,"name":"Ada Lovelace","email":"ada@example.com","phone":"+44 20 7946 0018","company":"",` +
 		`"address":"","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"payment": `{"id":311,"ticket_id":1042,"amount":140.45,"method":"card","reference":"","status":"completed",` +
-		`"created_at":"2026-03-15T15:00:00Z"}`,
+		`"created_at":"2026-03-15T15:00:00Z","refunded":0.00,"refunds":[],"voided_at":null}`,
 	"catalog": `{"id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","kind":"part","price":89.00,"cost":41.50,"taxable":true,` +
 		`"reorder_level":3,"supplier_id":0,"barcode":"","allow_backorder":false,"created_at":"2026-03-15T09:00:00Z","updated_at":"2026-03-15T09:00:00Z"}`,
 	"device":         `{"id":55,"brand":"Samsung","model":"Galaxy S22","imei":"356938035643809","serial":"","grade":"B","storage":"128 GB","colour":"Phantom Black","purchase_price":180.00,"asking_price":420.00,"sale_price":null,"seller_customer_id":7,"buyer_customer_id":null,"location_id":1,"notes":"","status":"listed","status_history":[{"from":null,"to":"acquired","at":"2026-03-10T10:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"acquired","to":"testing","at":"2026-03-11T09:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}},{"from":"testing","to":"listed","at":"2026-03-12T16:00:00Z","actor":{"type":"user","id":3,"name":"Sam"}}],"sold_at":null,"created_at":"2026-03-10T10:00:00Z","updated_at":"2026-03-12T16:00:00Z"}`,
-	"purchase_order": `{"id":8,"number":"PO-1008","supplier":"Parts Co","status":"ordered","total":412.00}`,
+	"purchase_order": `{"id":8,"number":"PO-1008","supplier_id":3,"location_id":1,"status":"ordered","lines":[{"item_id":12,"sku":"SCR-IP13","name":"iPhone 13 screen","quantity":10,"unit_cost":41.20,"received":0,"total":412.00}],"notes":"","totals":{"quantity":10,"received":0,"outstanding":10,"total":412.00,"received_total":0.00},"ordered_at":"2026-03-15T14:22:00Z","received_at":null,"cancelled_at":null,"created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:22:00Z"}`,
+	"supplier":       `{"id":3,"name":"Parts Co","contact":"Dana Reyes","email":"orders@partsco.example.com","phone":"+1 503 555 0142","notes":"","created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:00:00Z"}`,
 	"proposal": `{"id":10025,"number":4123,"name":"Office AV refresh","customer_id":7,"status":"Accepted",` +
 		`"outline_status":"Completed","build_status":"Completed"}`,
 	"visitor": `{"id":7,"name":"Ada Lovelace","host":"Grace Hopper","location_id":1,"status":"checked_in",` +

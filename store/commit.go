@@ -25,6 +25,9 @@ const maxBatch = 512
 // update queues fn for the next commit and waits until it is durable.
 // A failing fn fails alone: the commit is retried without it.
 func (s *Store) update(ctx context.Context, fn writeFunc) error {
+	if ctx.Value(dryRunKey{}) != nil {
+		return s.rehearse(ctx, fn)
+	}
 	req := &writeReq{fn: fn, actor: ActorFrom(ctx), done: make(chan error, 1)}
 	select {
 	case s.writes <- req:

@@ -142,6 +142,20 @@ func (s *Store) CreateCustomer(ctx context.Context, in CustomerInput) (Customer,
 	return out, err
 }
 
+// putNewCustomer writes a new record with its indexes, gathering its search
+// tokens into batch (an import puts them in key order at the end).
+func (s *Store) putNewCustomer(tx *bolt.Tx, c *Customer, batch tokenBatch) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := appending(tx.Bucket(customers.records)).Put(itob(c.ID), raw); err != nil {
+		return err
+	}
+	batch.add(c.ID, c.tokens())
+	return customers.reindex(tx, c.ID, nil, customers.index(c))
+}
+
 // putCustomer writes the record with its indexes and search tokens.
 func (s *Store) putCustomer(tx *bolt.Tx, old, c *Customer) error {
 	raw, err := json.Marshal(c)

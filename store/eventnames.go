@@ -14,7 +14,8 @@ var EventNames = []string{
 	"payment.received", "payment.status_changed", "payment.refunded",
 	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
 	"device.received", "device.status_changed", "device.sold", "device.updated",
-	"purchase_order.created", "purchase_order.status_changed", "purchase_order.received",
+	"purchase_order.created", "purchase_order.updated", "purchase_order.status_changed", "purchase_order.received",
+	"supplier.created", "supplier.updated",
 	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled",
 	"contractor.created", "contractor.updated", "contractor.approved", "contractor.rejected",
@@ -30,7 +31,7 @@ func KnownEvent(name string) bool { return slices.Contains(EventNames, name) }
 // whose read scope its data needs.
 var eventAreaResource = map[string]string{
 	"ticket": "tickets", "customer": "customers", "payment": "payments", "catalog": "catalog",
-	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "proposal": "proposals",
+	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "supplier": "purchase_orders", "proposal": "proposals",
 	"visitor": "visitors", "contractor": "contractors", "evacuation": "evacuation", "store": "store", "location": "locations",
 	"plugin": "plugins", "webhook": "webhooks",
 }

@@ -19,6 +19,10 @@ type ListQuery struct {
 	PerPage int
 	// SinceID lists records with id > SinceID in ascending id order.
 	SinceID uint64
+	// BeforeID lists records with id < BeforeID in descending id order: how
+	// an export walks a list in its natural order, a page at a time,
+	// without counting its way past what it sent.
+	BeforeID uint64
 	// UpdatedAfter lists records updated at or after it, oldest change first.
 	UpdatedAfter *time.Time
 }
@@ -40,8 +44,15 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 	if sort == "" {
 		sort = "id"
 	}
-	var start []byte
+	var start, end []byte
 	switch {
+	case q.BeforeID > 0 && (q.SinceID > 0 || q.UpdatedAfter != nil):
+		return Page{}, Invalid("before_id", "cannot be combined with since_id or updated_after")
+	case q.BeforeID > 0:
+		if q.Sort != "" && q.Sort != "id" {
+			return Page{}, Invalid("sort", "before_id lists in id order; leave sort out")
+		}
+		sort, q.Desc, end = "id", true, orderedUint(q.BeforeID)
 	case q.SinceID > 0 && q.UpdatedAfter != nil:
 		return Page{}, Invalid("since_id", "cannot be combined with updated_after")
 	case q.SinceID > 0:
@@ -84,6 +95,13 @@ func (t *table) list(tx *bolt.Tx, q ListQuery) (Page, error) {
 	switch {
 	case !q.Desc:
 		k, v = c.Seek(append(bytes.Clone(prefix), start...))
+	case end != nil: // the last key below prefix+end
+		step = c.Prev
+		if k, _ = c.Seek(append(bytes.Clone(prefix), end...)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
 	case prefix == nil:
 		k, v = c.Last()
 		step = c.Prev

@@ -42,8 +42,11 @@ var steps = []step{
 	createTable("inventory_adjustments", []string{"item_id", "location_id"}, []string{"id"}),
 	reindexStep("inventory_adjustments", "_", "updated_at"),
 	ticketLocationStep(),
+	createTableWith("suppliers", nil, []string{"id", "name", "updated_at"}, nil, "search_suppliers"),
+	createTable("purchase_orders", []string{"status", "supplier_id", "location_id"}, []string{"id", "updated_at"}),
 	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
 		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
+	paymentRefundsStep(),
 }
 
 // step is one schema change: run in one transaction, or a backfill.

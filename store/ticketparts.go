@@ -81,27 +81,6 @@ type LineItemPatch struct {
 	Taxable     *bool     `json:"taxable"`
 }
 
-// Payment methods.
-var PaymentMethods = []string{"cash", "card", "check", "transfer", "other"}
-
-// Payment is money received against a ticket.
-type Payment struct {
-	ID        uint64    `json:"id"`
-	TicketID  uint64    `json:"ticket_id"`
-	Amount    Money     `json:"amount"`
-	Method    string    `json:"method"`
-	Reference string    `json:"reference"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// PaymentInput records a payment.
-type PaymentInput struct {
-	Amount    *Money `json:"amount"`
-	Method    string `json:"method"`
-	Reference string `json:"reference"`
-}
-
 func childKey(ticketID, id uint64) []byte { return appendU64(itob(ticketID), id) }
 
 // children lists one ticket's child records in id order (404 if no ticket).
@@ -448,60 +427,6 @@ func (s *Store) lineItem(tx *bolt.Tx, ticketID, itemID uint64) (*Ticket, *LineIt
 	return t, &item, nil
 }
 
-// AddPayment records a payment against the balance, atomically: two payments
-// racing for the same balance cannot both be accepted if together they exceed it.
-func (s *Store) AddPayment(ctx context.Context, ticketID uint64, in PaymentInput) (Payment, Ticket, error) {
-	var p Problems
-	if in.Amount == nil {
-		p.Add("amount", "is required")
-	} else if *in.Amount > MaxAmount {
-		p.Add("amount", "must be at most "+MaxAmount.String())
-	} else if *in.Amount <= 0 {
-		p.Add("amount", "must be more than 0")
-	}
-	if in.Method == "" {
-		in.Method = "cash"
-	}
-	if !contains(PaymentMethods, in.Method) {
-		p.Add("method", "must be one of cash, card, check, transfer, other")
-	}
-	if utf8.RuneCountInString(in.Reference) > 200 {
-		p.Add("reference", "must be at most 200 characters")
-	}
-	if err := p.Err(); err != nil {
-		return Payment{}, Ticket{}, err
-	}
-	var out Payment
-	var outTicket Ticket
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
-		if err != nil {
-			return err
-		}
-		if *in.Amount > t.Totals.Balance {
-			return Conflict("a payment of %s exceeds the ticket's balance of %s", *in.Amount, t.Totals.Balance)
-		}
-		b := tx.Bucket(bucketPayments)
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		pay := Payment{ID: id, TicketID: ticketID, Amount: *in.Amount, Method: in.Method, Reference: in.Reference,
-			Status: "completed", CreatedAt: s.clock()}
-		if err := putChild(b, ticketID, id, pay); err != nil {
-			return err
-		}
-		if err := s.retotal(tx, t); err != nil {
-			return err
-		}
-		out, outTicket = pay, *t
-		_, err = s.appendEvent(tx, "payment.received", ordered{}.with("payment_id", id).with("ticket_id", ticketID).
-			with("payment", pay).with("totals", t.Totals))
-		return err
-	})
-	return out, outTicket, err
-}
-
 // retotal recomputes a ticket's totals from its line items and payments and
 // writes the ticket. It refuses a result where more was paid than is owed.
 func (s *Store) retotal(tx *bolt.Tx, t *Ticket) error {
@@ -525,9 +450,7 @@ func (s *Store) retotal(tx *bolt.Tx, t *Ticket) error {
 		if err := json.Unmarshal(v, &pay); err != nil {
 			return err
 		}
-		if pay.Status == "completed" {
-			tot.Paid += pay.Amount
-		}
+		tot.Paid += pay.Net()
 	}
 	tot.Tax = percentOf(taxable, int64(t.TaxRate))
 	tot.Total = tot.Subtotal + tot.Tax
