@@ -101,7 +101,7 @@ func (sh *poShop) events(pattern string) []wireEvent {
 	return list
 }
 
-func eventNames(list []wireEvent) string {
+func poEventNames(list []wireEvent) string {
 	var out []string
 	for _, e := range list {
 		out = append(out, e.Event)
@@ -256,7 +256,7 @@ func TestPurchaseOrderStatusMovesOnlyAlongTheAllowedTransitions(t *testing.T) {
 			first = append(first, e)
 		}
 	}
-	if got := eventNames(first); got != "purchase_order.created purchase_order.updated purchase_order.updated purchase_order.status_changed "+
+	if got := poEventNames(first); got != "purchase_order.created purchase_order.updated purchase_order.updated purchase_order.status_changed "+
 		"purchase_order.updated purchase_order.status_changed" {
 		t.Fatalf("events %s", got)
 	}

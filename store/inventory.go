@@ -285,7 +285,7 @@ func putRecord(tx *bolt.Tx, t *table, id uint64, rec any, idx, oldIdx *indexed) 
 func eachStockLevel(tx *bolt.Tx, itemID uint64, fn func(l *StockLevel) error) error {
 	prefix := itob(itemID)
 	c := tx.Bucket(bucketStockKeys).Cursor()
-	for k, v := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, v = c.Next() {
+	for k, v := c.Seek(prefix); len(k) == 16 && string(k[:8]) == string(prefix); k, v = c.Next() {
 		l, err := getRecord[StockLevel](tx, inventory.records, btoi(v), "stock level")
 		if err != nil {
 			return err
@@ -300,7 +300,7 @@ func eachStockLevel(tx *bolt.Tx, itemID uint64, fn func(l *StockLevel) error) er
 // itemHasStock says whether the item has a stock record at any location.
 func itemHasStock(tx *bolt.Tx, itemID uint64) bool {
 	k, _ := tx.Bucket(bucketStockKeys).Cursor().Seek(itob(itemID))
-	return k != nil && len(k) == 16 && btoi(k[:8]) == itemID
+	return len(k) == 16 && btoi(k[:8]) == itemID
 }
 
 // refuseNegativeStock refuses to stop backorders while stock is below zero.

@@ -26,6 +26,10 @@ import { kiosksPage } from "./pages/kiosks.js";
 import { visitorsPage } from "./pages/visitors.js";
 import { contractorsPage } from "./pages/contractors.js";
 import { evacuationPage } from "./pages/evacuation.js";
+import { catalogPage } from "./pages/catalog.js";
+import { purchaseOrdersPage, purchaseOrderPage } from "./pages/purchaseorders.js";
+import { devicesPage } from "./pages/devices.js";
+import { importPage } from "./pages/import.js";
 
 const root = document.getElementById("app");
 
@@ -41,6 +45,12 @@ const screens = [
   { path: /^\/customers$/, page: customerList, scope: "customers.read" },
   { path: /^\/customers\/(\d+)$/, page: customerPage, scope: "customers.read", up: () => "/customers",
     record: ([id]) => ({ api: `/api/v1/customers/${id}`, name: (c) => c.name }) },
+  { path: /^\/catalog$/, page: catalogPage, scope: "catalog.read" },
+  { path: /^\/purchase-orders$/, page: purchaseOrdersPage, scope: "purchase_orders.read" },
+  { path: /^\/purchase-orders\/(\d+)$/, page: purchaseOrderPage, scope: "purchase_orders.read", up: () => "/purchase-orders",
+    record: ([id]) => ({ api: `/api/v1/purchase_orders/${id}`, name: (p) => `Purchase order ${p.number || `#${p.id}`}` }) },
+  { path: /^\/devices$/, page: devicesPage, scope: "devices.read" },
+  { path: /^\/import$/, page: importPage, scope: "customers.write" },
   { path: /^\/visitors$/, page: visitorsPage, scope: "visitors.read" },
   { path: /^\/contractors$/, page: contractorsPage, scope: "contractors.read" },
   { path: /^\/evacuation$/, page: evacuationPage, scope: "evacuation.read" },
@@ -124,7 +134,7 @@ async function signOut() {
 // switchMode opens the same section in the other mode. A record's page goes
 // to its list: test ticket 3 is not live ticket 3.
 function switchMode() {
-  const section = routePath().replace(/^(\/tickets|\/customers|\/settings\/webhooks)\/.+$/, "$1");
+  const section = routePath().replace(/^(\/tickets|\/customers|\/purchase-orders|\/settings\/webhooks)\/.+$/, "$1");
   location.assign(appHref(section, otherMode()));
 }
 

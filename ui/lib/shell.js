@@ -13,6 +13,10 @@ const nav = [
   ["Shop", [
     ["Tickets", "/tickets", "tickets.read"],
     ["Customers", "/customers", "customers.read"],
+    ["Catalog", "/catalog", "catalog.read"],
+    ["Purchase orders", "/purchase-orders", "purchase_orders.read"],
+    ["Devices", "/devices", "devices.read"],
+    ["Import", "/import", "customers.write"],
   ]],
   ["Desk", [
     ["Visitors", "/visitors", "visitors.read"],

@@ -6,6 +6,7 @@ import { call, get, query } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { rememberCustomer } from "../lib/customers.js";
+import { exportButton } from "../lib/stock.js";
 
 const perPage = 50;
 
@@ -18,6 +19,7 @@ export async function customerList(ctx, _params, search) {
     el("thead", {}, el("tr", {}, ["Name", "Phone", "Email", "Company", "Since"].map((h) => el("th", { scope: "col", text: h })))), body);
   const empty = el("div", { class: "empty", hidden: true });
   const pager = el("nav", { class: "pager", "aria-label": "Pages" });
+  const exportError = el("p", { class: "error", role: "alert" });
   let seq = 0;
 
   async function load() {
@@ -48,7 +50,11 @@ export async function customerList(ctx, _params, search) {
   const reload = debounce(loadNow, 200);
   return {
     node: el("section", { class: "page" },
-      el("header", { class: "page-head" }, el("h1", { text: "Customers" }), box),
+      el("header", { class: "page-head" }, el("h1", { text: "Customers" }), box,
+        el("div", { class: "actions" },
+          ctx.can("customers.write") ? link("/import?kind=customers", "Import CSV", { class: "button secondary" }) : null,
+          exportButton("Export CSV", "/api/v1/customers.csv", () => ({ q: state.q }), "customers.csv", (err) => { exportError.textContent = err.message; }))),
+      exportError,
       el("div", { class: "table-wrap" }, table, empty), pager),
     title: "Customers",
     onEvent(ev) { if (ev.event.startsWith("customer.")) reload(); },

@@ -5,6 +5,7 @@
 import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 import { money, when, parseDecimal } from "../lib/format.js";
+import { partPicker, paymentRow } from "./ticketstock.js";
 
 const undoFor = 8000; // ms the Undo of a removed line stays offered
 
@@ -41,10 +42,16 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
   }
 
   function renderPayments(list) {
-    payments.replaceChildren(...list.map((p) => el("li", {},
-      el("span", { class: "num", text: money(p.amount) }), " ",
-      el("span", { text: p.method }), p.reference ? el("span", { class: "muted", text: ` · ${p.reference}` }) : null,
-      el("span", { class: "muted", text: ` · ${when(p.created_at)}` }))));
+    // A payment's open refund form stays open when the list is redrawn for
+    // another reason (a change made elsewhere).
+    const openForm = payments.querySelector(".refund-form");
+    const openId = openForm?.closest("li[data-id]")?.dataset.id;
+    payments.replaceChildren(...list.map((p) => {
+      const li = paymentRow(ctx, base, p, run);
+      li.querySelector(".payment-line").append(el("span", { class: "muted", text: ` · ${when(p.created_at)}` }));
+      if (openId === String(p.id) && openForm && !openForm.dataset.done) li.querySelector(".refund-slot").append(openForm);
+      return li;
+    }));
     if (!list.length) payments.append(el("li", { class: "muted", text: "No payments yet." }));
   }
 
@@ -60,15 +67,17 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     if (canSeePayments) renderPayments(pays);
   }
 
-  async function run(fn, form) {
+  async function run(fn, form, onError) {
     error.textContent = "";
     try {
       const r = await write(fn);
-      changed(r.data.ticket);
+      if (form) form.dataset.done = "1"; // a refund's form closes once it is taken
+      changed(r.data?.ticket || (await get(base)).data);
       await refresh();
       return true;
     } catch (err) {
-      if (!form || !showErrors(form, err)) error.textContent = err.message;
+      if (onError) onError(err);
+      else if (!form || !showErrors(form, err)) error.textContent = err.message;
       return false;
     }
   }
@@ -141,18 +150,20 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
     });
   }
 
+  const parts = canWrite ? partPicker(ctx, base, ticket, run) : null;
+  parts?.setTicket(ticket);
   const node = el("aside", { class: "col-side", "aria-label": "Charges and payments" },
     el("h2", { text: "Charges" }),
     el("table", { class: "items" },
       el("thead", {}, el("tr", {}, ["Item", "Qty", "Price", "Total", ""].map((h) => el("th", { scope: "col", text: h })))),
       itemsBody),
-    undo, itemForm, totals,
+    undo, parts?.node, itemForm, totals,
     canSeePayments ? el("h2", { text: "Payments" }) : null, canSeePayments ? payments : null, payForm, error);
   renderTotals(ticket);
   refresh().catch((err) => { error.textContent = err.message; });
   return {
     node,
-    setTicket: renderTotals,
+    setTicket(t) { renderTotals(t); parts?.setTicket(t); },
     refresh: () => refresh().catch(() => {}),
   };
 }

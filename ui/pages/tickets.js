@@ -8,6 +8,7 @@ import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
 import { ticketSentence } from "../lib/describe.js";
+import { exportButton } from "../lib/stock.js";
 
 const perPage = 50;
 const columns = [["c-num", "#"], ["c-cust", "Customer"], ["c-dev", "Device"], ["c-issue", "Issue"], ["c-status", "Status"],
@@ -56,7 +57,9 @@ export async function ticketQueue(ctx, _params, search) {
   const node = el("section", { class: "page", "aria-labelledby": "queue-title" },
     el("header", { class: "page-head" }, el("h1", { id: "queue-title", text: "Tickets" }), searchBox, newButton),
     counts,
-    el("div", { class: "toolbar" }, mine, assignee, sort, hint),
+    el("div", { class: "toolbar" }, mine, assignee, sort,
+      exportButton("Export CSV", "/api/v1/tickets.csv", () => ({ status: state.status, assigned_to: state.assigned_to, q: state.q }), "tickets.csv",
+        (err) => tell(err.message)), hint),
     setupCard,
     el("div", { class: "table-wrap" }, table, empty),
     pager);
