@@ -289,7 +289,7 @@ func seededDataDir(b *testing.B, n int) (datafolder.Dir, string) {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := datafolder.Dir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v4", n)))
+	dir := datafolder.Dir(filepath.Join(cache, "portal-bench", fmt.Sprintf("tickets-%d-v5", n)))
 	keyFile := filepath.Join(string(dir), "bench.key")
 	if key, err := os.ReadFile(keyFile); err == nil {
 		return dir, string(key)

@@ -15,8 +15,8 @@ import (
 // keys hold it once.
 // The unfiltered id index (_/id) holds, as each entry's value, all of the
 // record's filter values, so a second filter is checked without decoding the
-// record; the other indexes' values are empty (one copy of the filter values
-// per record, not one per index). Counts for every combination of filters
+// record, and so do the indexes of many-valued filters (holdsTuple); the
+// other indexes' values are empty. Counts for every combination of filters
 // are kept in the same transaction, so a list's total is one Get.
 //
 // Invariant: index entries and counts change only through table.reindex, in
@@ -67,6 +67,19 @@ func newTable(name string, filters, sorts []string) *table {
 }
 
 func indexName(filter, sort string) []byte { return []byte(filter + "/" + sort) }
+
+// holdsTuple says whether an index's entries carry the record's filter
+// values (the index of filter fi, -1 for none, and sort si): the id index
+// does, for every list that walks by id; so do the indexes of a filter with
+// many values (a customer's tickets), where a second filter (status) would
+// otherwise cost a lookup per entry walked, and a customer may have
+// thousands. Indexes of few-valued filters leave them to the id index.
+func (t *table) holdsTuple(fi, si int) bool {
+	if fi < 0 {
+		return si == 0
+	}
+	return !t.few[t.filters[fi]]
+}
 
 // indexBucket opens the index (filter, sort) for writing. An index whose new
 // keys land at the end of their filter value's range (a growing sort, and no
@@ -166,7 +179,7 @@ func (t *table) reindex(tx *bolt.Tx, id uint64, old, new *indexed) error {
 			if new != nil {
 				newKey = t.indexKey(pick(new.filters, fi), new.sorts[si], id)
 			}
-			holdsTuple := fi < 0 && si == 0 // _/id
+			holdsTuple := t.holdsTuple(fi, si)
 			if bytes.Equal(oldKey, newKey) && (sameTuple || !holdsTuple) {
 				continue
 			}

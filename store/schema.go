@@ -162,8 +162,8 @@ func reindexStep(table, filter, sort string) step {
 				if err != nil {
 					return err
 				}
-				var value []byte // the filter values are kept once, in _/id (see table)
-				if fi < 0 && si == 0 {
+				var value []byte
+				if t.holdsTuple(fi, si) {
 					value = t.tuple(e)
 				}
 				return idx.Put(t.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)), value)

@@ -145,8 +145,8 @@ func assertIndexesMatchRecords(t *testing.T, s *Store, tb *table) {
 					if want[idx] == nil {
 						want[idx] = map[string]string{}
 					}
-					value := "" // the filter values are kept once, in _/id
-					if fi < 0 && si == 0 {
+					value := ""
+					if tb.holdsTuple(fi, si) {
 						value = string(tb.tuple(e))
 					}
 					want[idx][string(tb.indexKey(pick(e.filters, fi), e.sorts[si], btoi(k)))] = value
