@@ -70,15 +70,16 @@ func indexName(filter, sort string) []byte { return []byte(filter + "/" + sort) 
 
 // holdsTuple says whether an index's entries carry the record's filter
 // values (the index of filter fi, -1 for none, and sort si): the id index
-// does, for every list that walks by id; so do the indexes of a filter with
-// many values (a customer's tickets), where a second filter (status) would
-// otherwise cost a lookup per entry walked, and a customer may have
-// thousands. Indexes of few-valued filters leave them to the id index.
+// does, for every list that walks by id; so do a many-valued filter's
+// indexes in the orders its lists take (a customer's tickets, newest or
+// recently updated), where a second filter (status) would otherwise cost a
+// lookup per entry walked, and a customer may have thousands. The rest leave
+// them to the id index: each copy costs about 20 bytes a record.
 func (t *table) holdsTuple(fi, si int) bool {
 	if fi < 0 {
 		return si == 0
 	}
-	return !t.few[t.filters[fi]]
+	return !t.few[t.filters[fi]] && t.grows[t.sorts[si]]
 }
 
 // indexBucket opens the index (filter, sort) for writing. An index whose new

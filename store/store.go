@@ -99,6 +99,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// The file grows in steps of 4 MiB, not bbolt's 16: a shop's file is a
+	// few hundred MB at most, and a step is space on disk that holds nothing.
+	db.AllocSize = 4 << 20
 	s := &Store{
 		db:       db,
 		mode:     opts.Mode,
