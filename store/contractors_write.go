@@ -265,18 +265,7 @@ func (s *Store) changeContractor(ctx context.Context, id uint64, event string, a
 
 // putContractor writes the record with its index entries.
 func putContractor(tx *bolt.Tx, old, c *Contractor) error {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(contractors.records)).Put(itob(c.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
-	if old != nil {
-		oldIdx = contractors.index(old)
-	}
-	return contractors.reindex(tx, c.ID, oldIdx, contractors.index(c))
+	return contractors.put(tx, c.ID, old, c)
 }
 
 // Contractor returns one contractor's JSON.

@@ -427,22 +427,14 @@ func (s *Store) deviceUpdateEvents(tx *bolt.Tx, old, d *StockDevice, changes ord
 
 // putDevice writes the record with its indexes and search tokens.
 func putDevice(tx *bolt.Tx, old, d *StockDevice) error {
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(devices.records)).Put(itob(d.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
 	var oldTokens []string
 	if old != nil {
-		oldIdx, oldTokens = devices.index(old), old.tokens()
+		oldTokens = old.tokens()
 	}
 	if err := setTokens(tx.Bucket(bucketDeviceSearch), d.ID, oldTokens, d.tokens()); err != nil {
 		return err
 	}
-	return devices.reindex(tx, d.ID, oldIdx, devices.index(d))
+	return devices.put(tx, d.ID, old, d)
 }
 
 // Device returns one device's JSON.

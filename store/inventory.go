@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -238,7 +237,7 @@ func (s *Store) adjust(tx *bolt.Tx, itemID, locationID uint64, delta int64, reas
 	}
 	adj := Adjustment{ID: aid, ItemID: itemID, LocationID: locationID, Delta: delta, Reason: reason, Ref: ref, Note: note,
 		QuantityAfter: after, Actor: actor, CreatedAt: now}
-	if err := putRecord(tx, inventoryAdjustments.table, aid, &adj, inventoryAdjustments.index(&adj), nil); err != nil {
+	if err := inventoryAdjustments.put(tx, aid, nil, &adj); err != nil {
 		return StockLevel{}, Adjustment{}, err
 	}
 	if _, err := s.appendEvent(tx, "inventory.adjusted", ordered{}.with("item_id", itemID).with("location_id", locationID).
@@ -262,23 +261,7 @@ func (s *Store) lowStockEvent(tx *bolt.Tx, item *CatalogItem, level StockLevel) 
 
 // putStockLevel writes the record with its index entries.
 func putStockLevel(tx *bolt.Tx, old, l *StockLevel) error {
-	var oldIdx *indexed
-	if old != nil {
-		oldIdx = inventory.index(old)
-	}
-	return putRecord(tx, inventory.table, l.ID, l, inventory.index(l), oldIdx)
-}
-
-// putRecord writes a record of a declared table and moves its index entries.
-func putRecord(tx *bolt.Tx, t *table, id uint64, rec any, idx, oldIdx *indexed) error {
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(t.records)).Put(itob(id), raw); err != nil {
-		return err
-	}
-	return t.reindex(tx, id, oldIdx, idx)
+	return inventory.put(tx, l.ID, old, l)
 }
 
 // eachStockLevel calls fn with each location's stock of the item.

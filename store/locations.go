@@ -157,18 +157,7 @@ func (s *Store) UpdateLocation(ctx context.Context, id uint64, p LocationPatch) 
 
 // putLocation writes the record with its index entries.
 func putLocation(tx *bolt.Tx, old, l *Location) error {
-	raw, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(locations.records)).Put(itob(l.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
-	if old != nil {
-		oldIdx = locations.index(old)
-	}
-	return locations.reindex(tx, l.ID, oldIdx, locations.index(l))
+	return locations.put(tx, l.ID, old, l)
 }
 
 // Location returns one location's JSON.

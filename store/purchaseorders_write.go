@@ -362,18 +362,7 @@ func putPurchaseOrder(tx *bolt.Tx, old, po *PurchaseOrder) error {
 	if po.Lines == nil {
 		po.Lines = []PurchaseOrderLine{} // "lines": [], never null
 	}
-	raw, err := json.Marshal(po)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(purchaseOrders.records)).Put(itob(po.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
-	if old != nil {
-		oldIdx = purchaseOrders.index(old)
-	}
-	return purchaseOrders.reindex(tx, po.ID, oldIdx, purchaseOrders.index(po))
+	return purchaseOrders.put(tx, po.ID, old, po)
 }
 
 // PurchaseOrder returns one purchase order's JSON.

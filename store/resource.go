@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Resource declares one kind of record, once: its filters, sorts, events and
@@ -149,6 +151,24 @@ func define[T any](r Resource[T]) *declared[T] {
 		return d.index(&rec), nil
 	}
 	return d
+}
+
+// put writes record rec (its API JSON) under id and moves its index entries
+// and counts from old's (nil for a creation), in the caller's transaction:
+// the write every resource's records go through.
+func (d *declared[T]) put(tx *bolt.Tx, id uint64, old, rec *T) error {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := appending(tx.Bucket(d.records)).Put(itob(id), raw); err != nil {
+		return err
+	}
+	var oldIdx *indexed
+	if old != nil {
+		oldIdx = d.index(old)
+	}
+	return d.reindex(tx, id, oldIdx, d.index(rec))
 }
 
 // index is what record rec contributes to its table's indexes.

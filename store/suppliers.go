@@ -158,22 +158,14 @@ func (s *Store) UpdateSupplier(ctx context.Context, id uint64, p SupplierPatch) 
 
 // putSupplier writes the record with its indexes and search tokens.
 func putSupplier(tx *bolt.Tx, old, sup *Supplier) error {
-	raw, err := json.Marshal(sup)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(suppliers.records)).Put(itob(sup.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
 	var oldTokens []string
 	if old != nil {
-		oldIdx, oldTokens = suppliers.index(old), old.tokens()
+		oldTokens = old.tokens()
 	}
 	if err := setTokens(tx.Bucket(bucketSupplierSearch), sup.ID, oldTokens, sup.tokens()); err != nil {
 		return err
 	}
-	return suppliers.reindex(tx, sup.ID, oldIdx, suppliers.index(sup))
+	return suppliers.put(tx, sup.ID, old, sup)
 }
 
 // Supplier returns one supplier's JSON.

@@ -201,22 +201,14 @@ func visitorEventData(v Visitor, by string) ordered {
 
 // putVisitor writes the record with its indexes and search tokens.
 func putVisitor(tx *bolt.Tx, old, v *Visitor) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if err := appending(tx.Bucket(visitors.records)).Put(itob(v.ID), raw); err != nil {
-		return err
-	}
-	var oldIdx *indexed
 	var oldTokens []string
 	if old != nil {
-		oldIdx, oldTokens = visitors.index(old), old.tokens()
+		oldTokens = old.tokens()
 	}
 	if err := setTokens(tx.Bucket(bucketVisitorSearch), v.ID, oldTokens, v.tokens()); err != nil {
 		return err
 	}
-	return visitors.reindex(tx, v.ID, oldIdx, visitors.index(v))
+	return visitors.put(tx, v.ID, old, v)
 }
 
 // CheckInVisitor checks in an expected visitor (by "desk" or "kiosk").
