@@ -375,16 +375,10 @@ func (s *Store) UpdateCatalogItem(ctx context.Context, id uint64, patch CatalogI
 		}
 		c := *old
 		changes := ordered{}
-		text := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		text("sku", &c.SKU, patch.SKU)
-		text("name", &c.Name, patch.Name)
-		text("kind", &c.Kind, patch.Kind)
-		text("barcode", &c.Barcode, patch.Barcode)
+		changes.text("sku", &c.SKU, patch.SKU)
+		changes.text("name", &c.Name, patch.Name)
+		changes.text("kind", &c.Kind, patch.Kind)
+		changes.text("barcode", &c.Barcode, patch.Barcode)
 		money := func(name string, dst *Money, v *Money) {
 			if v != nil && *v != *dst {
 				changes = changes.with(name, change{*dst, *v})

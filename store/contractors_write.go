@@ -127,18 +127,12 @@ func (s *Store) UpdateContractor(ctx context.Context, id uint64, p ContractorPat
 		}
 		c := *old
 		changes := ordered{}
-		text := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		text("company", &c.Company, p.Company)
-		text("name", &c.Name, p.Name)
-		text("email", &c.Email, p.Email)
-		text("phone", &c.Phone, p.Phone)
-		text("induction_expires_on", &c.InductionExpiresOn, p.InductionExpiresOn)
-		text("insurance_expires_on", &c.InsuranceExpiresOn, p.InsuranceExpiresOn)
+		changes.text("company", &c.Company, p.Company)
+		changes.text("name", &c.Name, p.Name)
+		changes.text("email", &c.Email, p.Email)
+		changes.text("phone", &c.Phone, p.Phone)
+		changes.text("induction_expires_on", &c.InductionExpiresOn, p.InductionExpiresOn)
+		changes.text("insurance_expires_on", &c.InsuranceExpiresOn, p.InsuranceExpiresOn)
 		if err := c.validate(); err != nil {
 			return err
 		}

@@ -274,22 +274,16 @@ func (s *Store) UpdateDevice(ctx context.Context, id uint64, p DevicePatch) (Sto
 		}
 		d := *old
 		changes := ordered{}
-		text := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		text("brand", &d.Brand, p.Brand)
-		text("model", &d.Model, p.Model)
-		text("imei", &d.IMEI, p.IMEI)
-		text("serial", &d.Serial, p.Serial)
+		changes.text("brand", &d.Brand, p.Brand)
+		changes.text("model", &d.Model, p.Model)
+		changes.text("imei", &d.IMEI, p.IMEI)
+		changes.text("serial", &d.Serial, p.Serial)
 		if p.Grade != nil { // grades compare without case ("b" is B)
 			g := strings.ToUpper(strings.TrimSpace(*p.Grade))
-			text("grade", &d.Grade, &g)
+			changes.text("grade", &d.Grade, &g)
 		}
-		text("storage", &d.Storage, p.Storage)
-		text("colour", &d.Colour, p.Colour)
+		changes.text("storage", &d.Storage, p.Storage)
+		changes.text("colour", &d.Colour, p.Colour)
 		if p.PurchasePrice != nil && *p.PurchasePrice != d.PurchasePrice {
 			changes = changes.with("purchase_price", change{d.PurchasePrice, *p.PurchasePrice})
 			d.PurchasePrice = *p.PurchasePrice
@@ -309,7 +303,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id uint64, p DevicePatch) (Sto
 			}
 		}
 		notes := d.Notes
-		text("notes", &d.Notes, p.Notes)
+		changes.text("notes", &d.Notes, p.Notes)
 		if err := d.validate(); err != nil {
 			return err
 		}

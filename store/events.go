@@ -41,6 +41,14 @@ type ordered []struct {
 	v any
 }
 
+// text records a patch's text field: trimmed, and only when it changes.
+func (o *ordered) text(name string, dst, v *string) {
+	if v != nil && strings.TrimSpace(*v) != *dst {
+		*o = o.with(name, change{*dst, strings.TrimSpace(*v)})
+		*dst = strings.TrimSpace(*v)
+	}
+}
+
 func (o ordered) with(k string, v any) ordered {
 	return append(o, struct {
 		k string

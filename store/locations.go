@@ -122,17 +122,11 @@ func (s *Store) UpdateLocation(ctx context.Context, id uint64, p LocationPatch) 
 		}
 		l := *old
 		changes := ordered{}
-		text := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		text("name", &l.Name, p.Name)
-		text("address", &l.Address, p.Address)
-		text("timezone", &l.Timezone, p.Timezone)
-		text("opens_at", &l.OpensAt, p.OpensAt)
-		text("closes_at", &l.ClosesAt, p.ClosesAt)
+		changes.text("name", &l.Name, p.Name)
+		changes.text("address", &l.Address, p.Address)
+		changes.text("timezone", &l.Timezone, p.Timezone)
+		changes.text("opens_at", &l.OpensAt, p.OpensAt)
+		changes.text("closes_at", &l.ClosesAt, p.ClosesAt)
 		if p.Capacity != nil && *p.Capacity != l.Capacity {
 			changes = changes.with("capacity", change{l.Capacity, *p.Capacity})
 			l.Capacity = *p.Capacity

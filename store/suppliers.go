@@ -127,17 +127,11 @@ func (s *Store) UpdateSupplier(ctx context.Context, id uint64, p SupplierPatch) 
 		}
 		sup := *old
 		changes := ordered{}
-		text := func(name string, dst *string, v *string) {
-			if v != nil && strings.TrimSpace(*v) != *dst {
-				changes = changes.with(name, change{*dst, strings.TrimSpace(*v)})
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		text("name", &sup.Name, p.Name)
-		text("contact", &sup.Contact, p.Contact)
-		text("email", &sup.Email, p.Email)
-		text("phone", &sup.Phone, p.Phone)
-		text("notes", &sup.Notes, p.Notes)
+		changes.text("name", &sup.Name, p.Name)
+		changes.text("contact", &sup.Contact, p.Contact)
+		changes.text("email", &sup.Email, p.Email)
+		changes.text("phone", &sup.Phone, p.Phone)
+		changes.text("notes", &sup.Notes, p.Notes)
 		if err := sup.validate(); err != nil {
 			return err
 		}
