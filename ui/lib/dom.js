@@ -102,6 +102,16 @@ export function keepFocus(container, build) {
   if (key !== undefined) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
 }
 
+// reconcile makes container's children exactly nodes, moving only what
+// moved: a node that stays where it was is never detached, so a pointer or a
+// focus on it survives a re-render.
+export function reconcile(container, nodes) {
+  nodes.forEach((n, i) => {
+    if (container.children[i] !== n) container.insertBefore(n, container.children[i] || null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild.remove();
+}
+
 // renderPager fills a list's pager: what is shown, previous and next.
 export function renderPager(nav, { page, perPage, total, summary }, go) {
   const pages = Math.max(1, Math.ceil(total / perPage));

@@ -4,7 +4,7 @@
 // with the API's reason, when the shop refuses it. Each item's adjustment
 // history opens under it; changes made elsewhere arrive live.
 
-import { el, link, field, showErrors, busy, debounce, flash, keepFocus, renderPager } from "../lib/dom.js";
+import { el, link, field, showErrors, busy, debounce, flash, keepFocus, reconcile, renderPager } from "../lib/dom.js";
 import { call, get, query, listSorts } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { money, when, fullTime, parseDecimal } from "../lib/format.js";
@@ -79,6 +79,7 @@ export async function catalogPage(ctx, _params, search) {
   const stock = new Map(); // item id → Map(location id → level)
   const open = new Map(); // item id → "adjust:<loc>" | "history"
   const openRows = new Map(); // item id → {what, tr}: an open form or history keeps its node (and what is typed) across renders
+  const shownRows = new Map(); // item id → {sig, tr}: a row that did not change keeps its node, so a reload never pulls a button from under a click
   let seq = 0;
 
   function syncURL() {
@@ -129,8 +130,16 @@ export async function catalogPage(ctx, _params, search) {
     const focusKey = document.activeElement?.dataset?.key;
     const active = body.contains(document.activeElement) ? document.activeElement : null;
     const rows = [];
+    const keep = new Set();
     for (const it of items) {
-      rows.push(row(it));
+      keep.add(it.id);
+      const sig = JSON.stringify([it, stockCols.map((l) => levelOf(it, l.id)), [...(stock.get(it.id)?.values() || [])].map(onHand), open.get(it.id) || ""]);
+      let shown = shownRows.get(it.id);
+      if (changed.has(it.id) || shown?.sig !== sig) {
+        shown = { sig, tr: row(it) };
+        shownRows.set(it.id, shown);
+      }
+      rows.push(shown.tr);
       const o = open.get(it.id);
       if (!o) { openRows.delete(it.id); continue; }
       let kept = openRows.get(it.id);
@@ -142,7 +151,8 @@ export async function catalogPage(ctx, _params, search) {
       }
       rows.push(kept.tr);
     }
-    keepFocus(body, () => body.replaceChildren(...rows));
+    for (const id of shownRows.keys()) if (!keep.has(id)) shownRows.delete(id);
+    keepFocus(body, () => reconcile(body, rows));
     if (active?.isConnected && document.activeElement !== active) active.focus({ preventScroll: true });
     changed.clear();
     table.hidden = !items.length;
