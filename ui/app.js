@@ -30,6 +30,8 @@ import { catalogPage } from "./pages/catalog.js";
 import { purchaseOrdersPage, purchaseOrderPage } from "./pages/purchaseorders.js";
 import { devicesPage } from "./pages/devices.js";
 import { importPage } from "./pages/import.js";
+import { proposalsPage } from "./pages/proposals.js";
+import { proposalPage } from "./pages/proposal.js";
 
 const root = document.getElementById("app");
 
@@ -50,6 +52,10 @@ const screens = [
   { path: /^\/purchase-orders\/(\d+)$/, page: purchaseOrderPage, scope: "purchase_orders.read", up: () => "/purchase-orders",
     record: ([id]) => ({ api: `/api/v1/purchase_orders/${id}`, name: (p) => `Purchase order ${p.number || `#${p.id}`}` }) },
   { path: /^\/devices$/, page: devicesPage, scope: "devices.read" },
+  { path: /^\/proposals$/, page: proposalsPage, scope: "proposals.read" },
+  { path: /^\/proposals\/new$/, page: (ctx, _p, search) => proposalPage(ctx, [], search), scope: "proposals.write", up: () => "/proposals" },
+  { path: /^\/proposals\/(\d+)$/, page: proposalPage, scope: "proposals.read", up: () => "/proposals",
+    record: ([id]) => ({ api: `/api/v1/proposals/${id}`, name: (p) => `Quote ${p.number || `#${p.id}`}` }) },
   { path: /^\/import$/, page: importPage, scope: "customers.write" },
   { path: /^\/visitors$/, page: visitorsPage, scope: "visitors.read" },
   { path: /^\/contractors$/, page: contractorsPage, scope: "contractors.read" },
@@ -134,7 +140,7 @@ async function signOut() {
 // switchMode opens the same section in the other mode. A record's page goes
 // to its list: test ticket 3 is not live ticket 3.
 function switchMode() {
-  const section = routePath().replace(/^(\/tickets|\/customers|\/purchase-orders|\/settings\/webhooks)\/.+$/, "$1");
+  const section = routePath().replace(/^(\/tickets|\/customers|\/purchase-orders|\/proposals|\/settings\/webhooks)\/.+$/, "$1");
   location.assign(appHref(section, otherMode()));
 }
 

@@ -13,6 +13,7 @@ const nav = [
   ["Shop", [
     ["Tickets", "/tickets", "tickets.read"],
     ["Customers", "/customers", "customers.read"],
+    ["Quotes", "/proposals", "proposals.read"],
     ["Catalog", "/catalog", "catalog.read"],
     ["Purchase orders", "/purchase-orders", "purchase_orders.read"],
     ["Devices", "/devices", "devices.read"],

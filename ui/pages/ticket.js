@@ -175,11 +175,12 @@ export async function ticketPage(ctx, [id]) {
   setTicket(ticket);
   const receipt = link(`/tickets/${ticket.id}/receipt`, "", { class: "button secondary", title: "Print the intake receipt (P)" });
   receipt.append("Receipt ", el("kbd", { text: "P" }));
+  const quote = ctx.can("proposals.write") ? link(`/proposals/new?customer_id=${ticket.customer_id}&ticket_id=${ticket.id}`, "Quote", { class: "button secondary" }) : null;
   const node = el("section", { class: "page ticket" },
     el("header", { class: "ticket-head" },
       el("div", { class: "head-row" },
         el("p", { class: "crumbs" }, link("/tickets", "Tickets"), " / ", el("span", { class: "num", text: `#${ticket.number}` })),
-        receipt),
+        el("div", { class: "actions" }, quote, receipt)),
       title, meta, balance, controls, headError),
     notice,
     el("div", { class: "columns" },
