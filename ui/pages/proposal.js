@@ -44,6 +44,8 @@ const closedChoices = new Set(["Accepted", "Completed"]); // the chosen options 
 const cash = (cents) => money(cents / 100);
 const priceText = (n) => (n === null || n === undefined || n === "" ? "" : Number(n).toFixed(2));
 const qtyText = (n) => (n === null || n === undefined || n === "" ? "1" : String(n));
+// kids flattens children as el() does, for replaceChildren.
+const kids = (...list) => list.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false && c !== "");
 const idOf = (path) => `f-${path.replace(/[^a-z0-9]+/gi, "-")}`;
 const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 
@@ -177,16 +179,16 @@ export async function proposalPage(ctx, [id], search) {
   // ----- header and details -----
 
   function renderHead() {
-    title.replaceChildren(
+    title.replaceChildren(...kids(
       el("span", { class: "num", text: isNew ? "New quote" : quoteName(record) }),
       record.name ? el("span", { class: "quote-title-name", text: ` · ${record.name}` }) : null, " ",
-      statusTag(record.status));
-    meta.replaceChildren(
+      statusTag(record.status)));
+    meta.replaceChildren(...kids(
       customer ? link(`/customers/${customer.id}`, customer.name) : "No customer yet",
       ticket ? [" · ", link(`/tickets/${ticket.id}`, `Ticket #${ticket.number}`)] : "",
       record.expires_at ? ` · Expires ${record.expires_at.slice(0, 10)}` : "",
       ` · Tax ${Number(record.tax_rate ?? 0)}%`,
-      record.updated_at ? ` · Updated ${when(record.updated_at)}` : "");
+      record.updated_at ? ` · Updated ${when(record.updated_at)}` : ""));
   }
 
   function renderDetails() {
@@ -492,14 +494,14 @@ export async function proposalPage(ctx, [id], search) {
     const s = !dirty && record.areas?.[i]?.options?.[j]?.summary
       ? centsOf(record.areas[i].options[j].summary)
       : optionSummary(doc.areas[i].options[j], rate());
-    return { s, text: s.unreadable ? "—" : cash(s.total) };
+    return { s, text: cash(s.total) };
   }
 
   function renderOptionSummary(dl, i, j) {
     const { s } = shownOption(i, j);
     dl.replaceChildren(...[["Parts", s.parts], ["Labour", s.labor], ["Fees", s.fees], ["Tax", s.tax]].flatMap(([k, v]) =>
       [el("dt", { text: k }), el("dd", { class: "num", text: cash(v) })]),
-    el("dt", { class: "strong", text: "Option total" }), el("dd", { class: "num strong", text: s.unreadable ? "—" : cash(s.total) }));
+    el("dt", { class: "strong", text: "Option total" }), el("dd", { class: "num strong", text: cash(s.total) }));
   }
 
   function recompute() {
@@ -511,7 +513,7 @@ export async function proposalPage(ctx, [id], search) {
     const rows = [["Parts", s.parts, "parts"], ["Labour", s.labor, "labor"], ["Fees", s.fees, "fees"], ["Subtotal", s.subtotal, "subtotal"],
       [`Tax (${Number(record.tax_rate ?? 0)}%)`, s.tax, "tax"]];
     summary.replaceChildren(...rows.flatMap(([k, v, key]) => [el("dt", { text: k }), el("dd", { class: "num", "data-key": key, text: cash(v) })]),
-      el("dt", { class: "strong", text: "Total" }), el("dd", { class: "num strong", "data-key": "total", text: s.unreadable ? "—" : cash(s.total) }));
+      el("dt", { class: "strong", text: "Total" }), el("dd", { class: "num strong", "data-key": "total", text: cash(s.total) }));
     summaryNote.textContent = s.unreadable
       ? "A line's quantity or price cannot be read yet; it is left out."
       : s.tooBig ? "The total is more than the shop can take on one quote."
@@ -582,7 +584,7 @@ export async function proposalPage(ctx, [id], search) {
   function renderSheet(total) {
     const shop = ctx.shop;
     const many = doc.areas.length > 1 || doc.areas.some((a) => a.options.length > 1);
-    sheet.replaceChildren(
+    sheet.replaceChildren(...kids(
       mode() === "test" ? el("p", { class: "receipt-test", text: "TEST MODE — not a real quote" }) : null,
       el("header", { class: "sheet-shop" },
         el("p", { class: "sheet-shop-name", text: shop.name || "Repair shop" }),
@@ -623,7 +625,7 @@ export async function proposalPage(ctx, [id], search) {
       shop.receipt_terms ? el("section", { class: "receipt-terms" }, el("h2", { text: "Terms" }), el("p", { class: "pre", text: shop.receipt_terms })) : null,
       el("div", { class: "receipt-sign" },
         el("div", {}, el("span", { class: "sign-line" }), el("span", { text: "Accepted by (name and signature)" })),
-        el("div", {}, el("span", { class: "sign-line" }), el("span", { text: "Date" }))));
+        el("div", {}, el("span", { class: "sign-line" }), el("span", { text: "Date" })))));
   }
   const fact = (label, value) => (value ? [el("dt", { text: label }), el("dd", { text: value })] : null);
 
