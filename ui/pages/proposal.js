@@ -12,7 +12,7 @@ import { money, when, fullTime, dateTime, ago } from "../lib/format.js";
 import { actorName } from "../lib/describe.js";
 import { picker, searchCatalog, searchCustomers } from "../lib/stock.js";
 import { rememberCustomer } from "../lib/customers.js";
-import { statusTag, statusWord, quoteName, proposalSentence } from "./proposals.js";
+import { statusTag, statusWord, quoteName, proposalSentence, day } from "./proposals.js";
 import { kinds, kindWords, fixed, lineTotal, optionSummary, proposalSummary, rateOf, centsOf } from "./proposalmath.js";
 
 const maxAreas = 20;
@@ -186,7 +186,7 @@ export async function proposalPage(ctx, [id], search) {
     meta.replaceChildren(...kids(
       customer ? link(`/customers/${customer.id}`, customer.name) : "No customer yet",
       ticket ? [" · ", link(`/tickets/${ticket.id}`, `Ticket #${ticket.number}`)] : "",
-      record.expires_at ? ` · Expires ${record.expires_at.slice(0, 10)}` : "",
+      record.expires_at ? ` · Expires ${day(record.expires_at)}` : "",
       ` · Tax ${Number(record.tax_rate ?? 0)}%`,
       record.updated_at ? ` · Updated ${when(record.updated_at)}` : ""));
   }
@@ -365,7 +365,7 @@ export async function proposalPage(ctx, [id], search) {
 
     const body = el("tbody", {}, o.line_items.map((l, k) => lineRow(o, i, j, l, k)));
     if (!o.line_items.length) body.append(el("tr", { class: "no-lines" }, el("td", { colspan: 7, class: "muted", text: on ? "No lines yet: add one from the catalog or as free text." : "No lines." })));
-    const table = el("table", { class: "quote-lines" },
+    const table = el("table", { class: `quote-lines${on ? "" : " readonly"}` },
       el("caption", { class: "visually-hidden", text: `Lines of ${label}` }),
       el("thead", {}, el("tr", {}, [["l-desc", "Description"], ["l-kind", "Kind"], ["l-qty num", "Qty"], ["l-price num", "Unit price"], ["l-tax", "Tax"], ["l-total num", "Total"], ["l-act", ""]]
         .map(([c, h]) => el("th", { scope: "col", class: c }, h || el("span", { class: "visually-hidden", text: "Remove" }))))),
@@ -593,13 +593,13 @@ export async function proposalPage(ctx, [id], search) {
       el("div", { class: "sheet-main" },
         el("div", {},
           el("p", { class: "receipt-label", text: "Quote" }),
-          el("p", { class: "sheet-number num", text: isNew ? "Draft" : String(record.number ?? record.id) }),
+          el("p", { class: "sheet-number", text: isNew ? "Draft" : String(record.number ?? record.id) }),
           doc.name ? el("p", { class: "sheet-name", text: doc.name }) : null),
         el("dl", { class: "receipt-facts" },
           fact("For", customer?.name || ""), fact("Phone", customer?.phone || ""), fact("Email", customer?.email || ""),
           fact("Repair ticket", ticket ? `#${ticket.number}` : ""),
           fact("Date", dateTime(record.created_at || new Date().toISOString()).replace(/,[^,]*$/, "")),
-          fact("Valid until", doc.expires))),
+          fact("Valid until", day(doc.expires)))),
       doc.areas.map((a, i) => el("section", { class: "sheet-area" },
         el("h2", { text: a.name || `Area ${i + 1}` }),
         a.options.map((o, j) => {
@@ -608,7 +608,7 @@ export async function proposalPage(ctx, [id], search) {
           return el("div", { class: `sheet-option${chosen && a.options.length > 1 ? " chosen" : ""}` },
             el("h3", {}, o.name || `Option ${j + 1}`, a.options.length > 1 && chosen ? el("span", { class: "sheet-chosen", text: " — selected" }) : null),
             o.client_description ? el("p", { class: "pre", text: o.client_description }) : null,
-            el("table", { class: "sheet-lines" },
+            el("table", { class: "sheet-lines" }, el("colgroup", {}, ["s-item", "s-qty", "s-price", "s-amount"].map((c) => el("col", { class: c }))),
               el("thead", {}, el("tr", {}, ["Item", "Qty", "Price", "Amount"].map((h, k) => el("th", { scope: "col", class: k ? "num" : "", text: h })))),
               el("tbody", {}, o.line_items.map((l) => el("tr", {},
                 el("td", { text: l.description }), el("td", { class: "num", text: l.quantity }),

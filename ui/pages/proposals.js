@@ -23,6 +23,8 @@ const statusColours = {
 };
 export const statusWord = (s) => statusWords[s] || s || "";
 export const statusTag = (s) => el("span", { class: `status ${statusColours[s] || "st-progress"}`, text: statusWord(s) });
+// day shows an expiry (a date, kept as midnight UTC) as the calendar day it names.
+export const day = (iso) => (iso ? new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso)) : "");
 export const quoteName = (p) => `Quote ${p.number ?? `#${p.id}`}`;
 
 // What the list's sort offers when the API document does not say.
@@ -109,7 +111,7 @@ export async function proposalsPage(ctx, _params, search) {
   }
 
   function row(p, name) {
-    const expires = p.expires_at ? p.expires_at.slice(0, 10) : "";
+    const expires = day(p.expires_at);
     const expired = p.expires_at && new Date(p.expires_at) < new Date();
     return el("tr", { "data-id": String(p.id) },
       el("td", { class: "q-num num" }, link(`/proposals/${p.id}`, String(p.number ?? p.id), { "aria-label": `${quoteName(p)}: ${p.name}` })),
