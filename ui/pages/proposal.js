@@ -178,10 +178,13 @@ export async function proposalPage(ctx, [id], search) {
 
   // ----- header and details -----
 
+  // The heading names the quote as typed while it is being built.
+  const headName = () => (editable() ? doc.name.trim() : record.name);
+
   function renderHead() {
     title.replaceChildren(...kids(
       el("span", { class: "num", text: isNew ? "New quote" : quoteName(record) }),
-      record.name ? el("span", { class: "quote-title-name", text: ` · ${record.name}` }) : null, " ",
+      headName() ? el("span", { class: "quote-title-name", text: ` · ${headName()}` }) : null, " ",
       statusTag(record.status)));
     meta.replaceChildren(...kids(
       customer ? link(`/customers/${customer.id}`, customer.name) : "No customer yet",
@@ -194,7 +197,7 @@ export async function proposalPage(ctx, [id], search) {
   function renderDetails() {
     const on = editable();
     const nameInput = el("input", { name: "name", value: doc.name, autocomplete: "off", disabled: !on, placeholder: "What the quote is for, such as iPhone 13 screen" });
-    nameInput.addEventListener("input", () => { doc.name = nameInput.value; changed(); });
+    nameInput.addEventListener("input", () => { doc.name = nameInput.value; changed(); renderHead(); });
     const expires = el("input", { name: "expires_at", type: "date", value: doc.expires, disabled: !on });
     expires.addEventListener("input", () => { doc.expires = expires.value; changed(); });
     details.replaceChildren(
