@@ -72,6 +72,10 @@ export function ticketAction(ev, userName) {
     }
     case "ticket.note_added": return d.note?.internal ? "added an internal note" : "added a note";
     case "ticket.line_item_added": return lineChange({ from: null, to: d.line_item || {} });
+    case "ticket.attachment_added": {
+      const a = d.attachment || {};
+      return `attached ${String(a.content_type || "").startsWith("image/") ? "a photo" : "a file"}${a.filename ? ` (${a.filename})` : ""}`;
+    }
     case "payment.received": return `recorded a payment of ${money(d.payment?.amount)}${d.payment?.method ? ` by ${d.payment.method}` : ""}`;
     case "payment.refunded": return `refunded ${money(d.refund?.amount ?? d.payment?.amount)}`;
     default: return "";

@@ -7,6 +7,7 @@ import { replaceURL } from "../lib/mode.js";
 import { when, device, statusClass } from "../lib/format.js";
 import { rememberCustomer } from "../lib/customers.js";
 import { exportButton } from "../lib/stock.js";
+import { attachments } from "../lib/attachments.js";
 
 const perPage = 50;
 
@@ -127,6 +128,8 @@ export async function customerPage(ctx, [id]) {
   await loadTickets();
   const reloadTickets = debounce(() => loadTickets().catch(() => {}), 200);
 
+  // Their documents (ID, signed forms) and photos.
+  const files = attachments(ctx, { type: "customer", id: customer.id });
   const newTicketLink = ctx.can("tickets.write") ? link(`/tickets/new?customer_id=${id}`, "+ New ticket for this customer", { class: "button" }) : null;
   return {
     node: el("section", { class: "page" },
@@ -135,10 +138,12 @@ export async function customerPage(ctx, [id]) {
       notice,
       el("div", { class: "columns" },
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
-          el("div", { class: "table-wrap" }, el("table", { class: "rows" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body))),
+          el("div", { class: "table-wrap" }, el("table", { class: "rows" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
+          files.node),
         el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
     title: customer.name,
     onEvent(ev) {
+      files.onEvent(ev);
       const d = ev.data || {};
       if (ev.event === "customer.updated" && d.customer_id === customer.id) {
         customer = d.customer;
@@ -152,7 +157,7 @@ export async function customerPage(ctx, [id]) {
       }
       if (ev.event.startsWith("ticket.") && d.ticket?.customer_id === customer.id) reloadTickets();
     },
-    onResync: reloadTickets,
-    destroy: () => reloadTickets.cancel(),
+    onResync: () => { reloadTickets(); files.refresh(); },
+    destroy: () => { reloadTickets.cancel(); files.destroy(); },
   };
 }

@@ -11,6 +11,7 @@ import { money, when, parseDecimal } from "../lib/format.js";
 import { replaceURL } from "../lib/mode.js";
 import { customerNames, rememberCustomer } from "../lib/customers.js";
 import { tag, word, exportButton, locationsOrNone, allPages, picker, searchCustomers, liveHint } from "../lib/stock.js";
+import { attachments } from "../lib/attachments.js";
 
 const columns = [
   ["acquired", "Acquired", "Nothing bought and waiting."],
@@ -45,12 +46,13 @@ export async function devicesPage(ctx, _params, search) {
   const form = canWrite ? deviceForm({ locations, onSaved: (d) => { closeForm(); changed.add(d.id); reloadNow(); }, onCancel: () => closeForm() }) : null;
   if (form) formSlot.append(form.node);
   const sale = canWrite ? saleDialog((d) => { changed.add(d.id); reloadNow(); }) : null;
+  const photos = ctx.can("files.read") ? photosDialog(ctx) : null;
 
   const node = el("section", { class: "page devices-page", "aria-labelledby": "devices-title" },
     el("header", { class: "page-head" }, el("h1", { id: "devices-title", text: "Devices" }), searchBox,
       el("div", { class: "actions" }, addButton, exportCSV)),
     el("div", { class: "toolbar" }, where, hint.node),
-    error, formSlot, board, done, sale?.node);
+    error, formSlot, board, done, sale?.node, photos?.node);
 
   const changed = new Set();
   const cardErrors = new Map(); // device id → the last refusal, kept across a reload
@@ -126,6 +128,10 @@ export async function devicesPage(ctx, _params, search) {
         actions.push(el("button", { type: "button", "data-action": "sell", "aria-label": `Sell ${deviceName(d)}`, text: "Sell", onclick: () => sale.ask(d) }));
       }
     }
+    if (photos) {
+      actions.push(el("button", { type: "button", class: "quiet", "data-action": "photos", "aria-label": `Photos and documents of ${deviceName(d)}`,
+        text: "Photos", onclick: () => photos.open(d) }));
+    }
     const li = el("li", { class: `device-card st-${d.status}`, "data-id": String(d.id), "data-status": d.status },
       el("div", { class: "device-main" },
         el("p", { class: "device-name" }, el("strong", { text: deviceName(d) }), " ", d.status === "sold" || d.status === "scrapped" ? tag(d.status) : null),
@@ -187,6 +193,7 @@ export async function devicesPage(ctx, _params, search) {
     node,
     title: "Devices",
     onEvent(ev) {
+      photos?.onEvent(ev);
       if (ev.event.startsWith("customer.")) rememberCustomer(ev.data?.customer);
       if (!ev.event.startsWith("device.")) return;
       const d = ev.data || {};
@@ -213,7 +220,36 @@ export async function devicesPage(ctx, _params, search) {
       reloadNow();
       return true;
     },
-    destroy() { reload.cancel(); onSearch.cancel(); seq++; },
+    destroy() { reload.cancel(); onSearch.cancel(); seq++; photos?.close(); },
+  };
+}
+
+// photosDialog shows one device's photos and documents (its condition when
+// bought, the test report) in a dialog over the board, live while open.
+function photosDialog(ctx) {
+  const title = el("h2", { id: "device-photos-title" });
+  const slot = el("div", { class: "device-photos-slot" });
+  const node = el("dialog", { class: "desk-dialog device-photos", "aria-labelledby": "device-photos-title" },
+    el("div", { class: "device-photos-head" }, title,
+      el("button", { type: "button", class: "quiet", text: "Close", onclick: () => node.close() })),
+    slot);
+  let files = null;
+  node.addEventListener("close", () => {
+    files?.destroy();
+    files = null;
+    slot.replaceChildren();
+  });
+  return {
+    node,
+    open(d) {
+      files?.destroy();
+      title.textContent = `${deviceName(d)}: photos and documents`;
+      files = attachments(ctx, { type: "device", id: d.id }, { title: "Photos and documents", headingLevel: 3 });
+      slot.replaceChildren(files.node);
+      node.showModal();
+    },
+    onEvent: (ev) => files?.onEvent(ev),
+    close: () => { if (node.open) node.close(); },
   };
 }
 

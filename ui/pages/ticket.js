@@ -7,6 +7,7 @@ import { call, get } from "../lib/api.js";
 import { when, fullTime, money, device, statusClass, ago, toShopTime, fromShopTime } from "../lib/format.js";
 import { ticketAction, actorName, derived } from "../lib/describe.js";
 import { moneyPanel } from "./ticketmoney.js";
+import { attachments } from "../lib/attachments.js";
 
 export async function ticketPage(ctx, [id]) {
   const base = `/api/v1/tickets/${id}`;
@@ -30,6 +31,7 @@ export async function ticketPage(ctx, [id]) {
     if (data.line_item?.id) ours.add(`line_item-${data.line_item.id}`);
     if (data.payment?.id) ours.add(`payment-${data.payment.id}`);
     if (data.ticket_id && data.body !== undefined) ours.add(`note-${data.id}`);
+    if (data.owner_type && data.sha256) ours.add(`attachment-${data.id}`);
   };
   const write = async (fn) => {
     pending++;
@@ -46,6 +48,7 @@ export async function ticketPage(ctx, [id]) {
     }
   };
   const isMine = (d) => {
+    if (d.attachment) return ours.has(`attachment-${d.attachment.id}`);
     if (d.note) return ours.has(`note-${d.note.id}`);
     if (d.payment) return ours.has(`payment-${d.payment.id}`);
     if (d.line_item) return ours.has(`line_item-${d.line_item.id}`);
@@ -171,6 +174,8 @@ export async function ticketPage(ctx, [id]) {
 
   const composer = composerForm(base, canWrite, write, (n) => noteItem(n, true));
   const panel = moneyPanel(ctx, base, ticket, write, setTicket);
+  // Photos and documents: intake photos from the tablet's camera, forms.
+  const files = attachments(ctx, { type: "ticket", id: ticket.id }, { write });
 
   setTicket(ticket);
   const receipt = link(`/tickets/${ticket.id}/receipt`, "", { class: "button secondary", title: "Print the intake receipt (P)" });
@@ -184,7 +189,7 @@ export async function ticketPage(ctx, [id]) {
       title, meta, balance, controls, headError),
     notice,
     el("div", { class: "columns" },
-      el("section", { class: "col-main", "aria-label": "Timeline and notes" }, el("h2", { text: "Timeline" }), timeline, composer.node),
+      el("section", { class: "col-main", "aria-label": "Timeline and notes" }, files.node, el("h2", { text: "Timeline" }), timeline, composer.node),
       panel.node));
 
   // tell adds "Sam changed status New → In Progress · just now" to the bar;
@@ -201,8 +206,9 @@ export async function ticketPage(ctx, [id]) {
     node,
     title: `Ticket #${ticket.number}`,
     focus: () => document.getElementById("content").focus({ preventScroll: true }),
-    onEvent: handle,
+    onEvent: (ev) => { files.onEvent(ev); handle(ev); },
     async onResync() {
+      files.refresh();
       try {
         setTicket((await get(base)).data);
         panel.refresh();
@@ -213,7 +219,7 @@ export async function ticketPage(ctx, [id]) {
       ctx.navigate(`/tickets/${ticket.id}/receipt`);
       return true;
     },
-    destroy: () => savers.forEach((s) => s.cancel()),
+    destroy: () => { savers.forEach((s) => s.cancel()); files.destroy(); },
   };
 
   function handle(ev) {
