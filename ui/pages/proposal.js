@@ -12,6 +12,7 @@ import { money, when, fullTime, dateTime, ago } from "../lib/format.js";
 import { actorName } from "../lib/describe.js";
 import { picker, searchCatalog, searchCustomers } from "../lib/stock.js";
 import { rememberCustomer } from "../lib/customers.js";
+import { attachments } from "../lib/attachments.js";
 import { statusTag, statusWord, quoteName, proposalSentence, day } from "./proposals.js";
 import { kinds, kindWords, fixed, lineTotal, optionSummary, proposalSummary, rateOf, centsOf } from "./proposalmath.js";
 
@@ -762,24 +763,21 @@ export async function proposalPage(ctx, [id], search) {
   renderAreas();
   renderActions();
   renderHistory();
-  let attachments = null;
+  let gallery = null;
   mountAttachments();
 
-  // The attachments gallery (the files helper's component), when the
-  // console has it; a quote that is not saved yet has nothing to attach to.
+  // Photos and documents (the files helper's gallery), once the API keeps
+  // them for quotes: a quote not saved yet has nothing to attach to, and an
+  // API without proposal attachments shows no section rather than an error.
   async function mountAttachments() {
-    if (isNew) return;
+    if (isNew || !ctx.can("files.read")) return;
     try {
-      const m = await import("../lib/attachments.js");
-      const make = m.attachments || m.attachmentsPanel || m.mountAttachments || m.default;
-      if (typeof make !== "function") return;
-      const panel = await make(ctx, { owner: "proposal", ownerType: "proposal", id: record.id, ownerId: record.id, path: `/api/v1/proposals/${record.id}` });
-      const n = panel?.node || panel;
-      if (n instanceof Node) {
-        attachments = panel;
-        attachSlot.replaceChildren(el("h2", { text: "Photos and documents" }), n);
-      }
-    } catch { /* no gallery in this console yet */ }
+      await get(`/api/v1/proposals/${record.id}/attachments?per_page=1`);
+    } catch { return; }
+    const files = attachments(ctx, { type: "proposal", id: record.id }, { write });
+    if (!files.node) return;
+    gallery = files;
+    attachSlot.replaceChildren(files.node);
   }
 
   let escapedOnce = false;
@@ -787,11 +785,11 @@ export async function proposalPage(ctx, [id], search) {
     node,
     title: isNew ? "New quote" : `${quoteName(record)}`,
     focus: () => (isNew && !customer ? details.querySelector("#quote-customer") : document.getElementById("content"))?.focus({ preventScroll: true }),
-    onEvent(ev) { handle(ev); attachments?.onEvent?.(ev); },
+    onEvent(ev) { handle(ev); gallery?.onEvent(ev); },
     async onResync() {
       if (isNew) return;
       try { setRecord((await get(base)).data, { areas: true }); } catch { /* the next event tries again */ }
-      attachments?.onResync?.();
+      gallery?.refresh();
     },
     onKey(e) {
       if (e.key === "p") { window.print(); return true; }
@@ -806,6 +804,6 @@ export async function proposalPage(ctx, [id], search) {
       }
       return false;
     },
-    destroy() { attachments?.destroy?.(); },
+    destroy() { gallery?.destroy(); },
   };
 }
