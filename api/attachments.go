@@ -31,7 +31,7 @@ func (s *Server) attachmentRoutes() []route {
 				summary: "List the " + o.Type + "'s attachments, newest first (needs " + readScope(o.Resource) + " too)", out: []store.Attachment{}, list: attachmentList},
 			route{method: "POST", path: base, scope: writeScope(res), also: readScope(o.Resource), handle: s.uploadAttachment(o.Type),
 				summary: "Attach a file (multipart/form-data: the file in part file, optional customer_visible=true; at most 20 MiB, 413 beyond; the content type is sniffed from the bytes; needs " + readScope(o.Resource) + " too)",
-				upload: "multipart/form-data", out: store.Attachment{}, status: http.StatusCreated, maxBody: uploadBodyLimit},
+				upload:  "multipart/form-data", out: store.Attachment{}, status: http.StatusCreated, maxBody: uploadBodyLimit},
 		)
 	}
 	return append(out,

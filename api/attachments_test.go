@@ -112,7 +112,7 @@ func TestPhotoOnATicketUploadsListsAndDownloadsInline(t *testing.T) {
 		t.Fatalf("attachment %+v", a)
 	}
 	var list []attachment
-	c.get(owner + "/attachments").ok(http.StatusOK, &list)
+	c.get(owner+"/attachments").ok(http.StatusOK, &list)
 	if len(list) != 1 || list[0].ID != a.ID {
 		t.Fatalf("list %+v", list)
 	}
@@ -156,7 +156,7 @@ func TestPhotoOnATicketUploadsListsAndDownloadsInline(t *testing.T) {
 	if res := c.api(http.MethodDelete, fmt.Sprintf("/attachments/%d", a.ID), nil); res.Status != http.StatusNoContent || len(res.Body) != 0 {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	c.get(owner + "/attachments").ok(http.StatusOK, &list)
+	c.get(owner+"/attachments").ok(http.StatusOK, &list)
 	if len(list) != 0 {
 		t.Errorf("after delete: %+v", list)
 	}
