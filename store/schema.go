@@ -49,6 +49,7 @@ var steps = []step{
 	paymentRefundsStep(),
 	createTableWith("proposals", []string{"status", "customer_id", "ticket_id"}, []string{"id", "updated_at", "expires_at"},
 		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
+	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -378,7 +379,7 @@ func declaredTable(name string) *table {
 func requiredBuckets() [][]byte {
 	list := slices.Clone(allBuckets)
 	list = append(list, webhookBuckets...)
-	return append(list, bucketTicketSearch, bucketTicketEvents)
+	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs)
 }
 
 // checkSchema refuses a store that lacks a bucket the code declares — a
