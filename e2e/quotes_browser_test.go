@@ -97,7 +97,8 @@ func TestQuotesInChromium(t *testing.T) {
 		ID     uint64 `json:"id"`
 		Number uint64 `json:"number"`
 	}
-	var screen, ada, ticket rec
+	var screen, ada, ticket, shop rec
+	must("POST", "/api/v1/locations", map[string]any{"name": "Main shop", "timezone": "Europe/London"}, &shop)
 	must("PATCH", "/api/v1/store", map[string]any{"name": "Fix-It Corner", "phone": "+44 20 7946 0000", "tax_rate": 8.25}, nil)
 	must("POST", "/api/v1/catalog/items", map[string]any{"sku": "SCR-13", "name": "iPhone 13 screen", "kind": "part", "price": 189, "cost": 90, "taxable": true}, &screen)
 	must("POST", "/api/v1/customers", map[string]any{"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0101"}, &ada)
@@ -274,4 +275,46 @@ func TestQuotesInChromium(t *testing.T) {
 	step(t, b, "declined live", waitText("h1", "Declined"), chromedp.WaitVisible(chromedp.CSS(`button[data-status="Draft"]`)),
 		chromedp.Poll[chromedp.Void](`window.notReloaded === true`))
 	step(t, a, "declined in the first tab", waitText("h1", "Declined"))
+
+	// Back to draft, submitted again, then accepted: without the screen in
+	// stock the API refuses (its words by the buttons), with it the chosen
+	// lines land on the ticket, to the cent.
+	step(t, a, "rework",
+		chromedp.Click(chromedp.CSS(`button[data-status="Draft"]`)),
+		waitText("h1", "Draft"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="areas[0].name"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-status="Submitted"]`)),
+		waitText("h1", "Submitted"),
+		chromedp.Click(chromedp.CSS(`button[data-status="Accepted"]`)),
+		chromedp.Poll[chromedp.Void](`!!document.querySelector(".quote-side .error")?.textContent.trim()`),
+		waitText("h1", "Submitted"))
+	refused := read(t, a, "refusal", chromedp.Evaluate[string](`document.querySelector(".quote-side .error").textContent`))
+	if !strings.Contains(strings.ToLower(refused), "stock") {
+		t.Errorf("accepting without stock says %q; want the API's reason", refused)
+	}
+	must("POST", "/api/v1/inventory/adjustments", map[string]any{"item_id": screen.ID, "location_id": shop.ID, "delta": 2, "reason": "count"}, nil)
+	step(t, a, "accept",
+		chromedp.Click(chromedp.CSS(`button[data-status="Accepted"]`)),
+		waitText("h1", "Accepted"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector(".quote-side .error")?.textContent.trim()`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('input[name="chosen-0"]').disabled`))
+	offered = read(t, a, "offered moves", chromedp.Evaluate[[]string](`[...document.querySelectorAll(".quote-actions button[data-status]")].map((b) => b.dataset.status)`))
+	if !slices.Equal(offered, []string{"Completed"}) {
+		t.Errorf("an accepted quote offers %v, want only Completed", offered)
+	}
+	step(t, b, "accepted live", waitText("h1", "Accepted"), chromedp.Poll[chromedp.Void](`window.notReloaded === true`))
+	var onTicket struct {
+		Totals struct {
+			Total float64 `json:"total"`
+		} `json:"totals"`
+	}
+	must("GET", fmt.Sprintf("/api/v1/tickets/%d", ticket.ID), nil, &onTicket)
+	if onTicket.Totals.Total != 237.07 {
+		t.Errorf("the ticket's total after accepting is %v, want 237.07", onTicket.Totals.Total)
+	}
+	step(t, a, "the ticket has the lines",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.quote-meta a[href="/tickets/%d"]`, ticket.ID))),
+		waitText(".col-side", "iPhone 13 screen"),
+		waitText(".col-side", "Fitting"),
+		waitText(".col-side", "$237.07"))
 }
