@@ -105,6 +105,12 @@ func TestQuotesInChromium(t *testing.T) {
 	must("POST", "/api/v1/tickets", map[string]any{"customer_id": ada.ID, "device": map[string]any{"brand": "Apple", "model": "iPhone 13"},
 		"issue": "Cracked screen, battery drains"}, &ticket)
 
+	// The keyboard finds the quotes: g then q.
+	step(t, a, "g q",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`),
+		shortcut('g'), shortcut('q'),
+		waitText("h1", "Quotes"))
+
 	// A second tab on the list, empty for now, to see the quote arrive.
 	b := tab(t, browser, &confirms)
 	step(t, b, "list in the second tab",
@@ -223,6 +229,19 @@ func TestQuotesInChromium(t *testing.T) {
 		waitText(rowSel, "$237.07"))
 	quoteShots(t, b, "list", "")
 	audit(t, b, axe, "list")
+	step(t, b, "filter and search",
+		chromedp.Click(chromedp.Search(`//button[text()="Submitted"]`)),
+		waitText(".empty", "No quotes match"),
+		chromedp.Poll[chromedp.Void](`location.search.includes("status=Submitted")`),
+		chromedp.Click(chromedp.Search(`//button[text()="Draft"]`)),
+		waitText(rowSel, "iPhone 13 screen"),
+		chromedp.Click(chromedp.Search(`//button[text()="All"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), "no such quote"),
+		waitText(".empty", "No quotes match"),
+		typeInto(`input[name="q"]`, name),
+		waitText(rowSel, "iPhone 13 screen"),
+		typeInto(`input[name="q"]`, "screen"),
+		waitText(rowSel, "iPhone 13 screen"))
 	step(t, b, "open in the second tab",
 		chromedp.Click(chromedp.CSS(rowSel+" a")),
 		waitText("h1", "Quote "+name),
