@@ -140,6 +140,14 @@ export async function proposalPage(ctx, [id], search) {
     renderAreas(`areas[${doc.areas.length - 1}].name`);
   } });
   const summary = el("dl", { class: "totals quote-summary", "aria-live": "off" });
+  // Below the desk's width the summary sits under the areas: a bar keeps
+  // the total in view while typing, and leads to the summary and actions.
+  const barTotal = el("strong", { class: "num" });
+  const totalBar = el("div", { class: "quote-bar" }, el("span", { class: "muted", text: "Total " }), barTotal,
+    el("button", { type: "button", class: "secondary", text: "Summary and actions", onclick: () => {
+      summary.closest("aside").scrollIntoView({ block: "start" });
+      actions.querySelector("button")?.focus({ preventScroll: true });
+    } }));
   const summaryNote = el("p", { class: "muted small summary-note" });
   const actions = el("div", { class: "quote-actions" });
   const formError = el("p", { class: "error", role: "alert" });
@@ -149,7 +157,7 @@ export async function proposalPage(ctx, [id], search) {
   const attachSlot = el("div", { class: "quote-attachments" });
   const form = el("form", { class: "quote-form", novalidate: true, "aria-label": "Quote" },
     el("div", { class: "columns quote-columns" },
-      el("div", { class: "col-main" }, details, areasBox, el("div", { class: "actions add-area" }, addArea)),
+      el("div", { class: "col-main" }, details, areasBox, el("div", { class: "actions add-area" }, addArea), totalBar),
       el("aside", { class: "col-side quote-side", "aria-labelledby": "quote-summary-title" },
         el("h2", { id: "quote-summary-title", text: "Summary" }), summaryNote, summary,
         actions, formError,
@@ -197,6 +205,9 @@ export async function proposalPage(ctx, [id], search) {
 
   function renderDetails() {
     const on = editable();
+    // Once submitted, the heading's line says who, which ticket and until when.
+    details.hidden = !on;
+    if (!on) { details.replaceChildren(); return; }
     const nameInput = el("input", { name: "name", value: doc.name, autocomplete: "off", disabled: !on, placeholder: "What the quote is for, such as iPhone 13 screen" });
     nameInput.addEventListener("input", () => { doc.name = nameInput.value; changed(); renderHead(); });
     const expires = el("input", { name: "expires_at", type: "date", value: doc.expires, disabled: !on });
@@ -514,6 +525,7 @@ export async function proposalPage(ctx, [id], search) {
     const fromServer = !dirty && record.summary && doc.areas.every((a, i) => (a.chosen_option ?? 0) === (record.areas?.[i]?.chosen_option ?? 0));
     const s = fromServer ? centsOf(record.summary) : proposalSummary(doc.areas, rate());
     summary.dataset.source = fromServer ? "server" : "browser";
+    barTotal.textContent = cash(s.total);
     const rows = [["Parts", s.parts, "parts"], ["Labour", s.labor, "labor"], ["Fees", s.fees, "fees"], ["Subtotal", s.subtotal, "subtotal"],
       [`Tax (${Number(record.tax_rate ?? 0)}%)`, s.tax, "tax"]];
     summary.replaceChildren(...rows.flatMap(([k, v, key]) => [el("dt", { text: k }), el("dd", { class: "num", "data-key": key, text: cash(v) })]),
