@@ -182,7 +182,7 @@ func TestTwentyConcurrentUploadsOf5MiBStayUnder64MBOfHeap(t *testing.T) {
 		}
 	}
 	var list []attachment
-	c.get(path + "?per_page=50").ok(http.StatusOK, &list)
+	c.get(path+"?per_page=50").ok(http.StatusOK, &list)
 	if len(list) != 20 {
 		t.Errorf("%d attachments, want 20", len(list))
 	}
