@@ -153,6 +153,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15", "seller_customer_id": "1",
 		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true",
+		"ticket_id": fmt.Sprint(tk.ID),
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
@@ -160,6 +161,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"/visitors":        {"status": "expected"},
 		"/purchase_orders": {"status": "ordered"},
 		"/devices":         {"status": "listed"},
+		"/proposals":       {"status": "Submitted"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)
