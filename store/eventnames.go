@@ -16,7 +16,7 @@ var EventNames = []string{
 	"device.received", "device.status_changed", "device.sold", "device.updated",
 	"purchase_order.created", "purchase_order.updated", "purchase_order.status_changed", "purchase_order.received",
 	"supplier.created", "supplier.updated",
-	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
+	"proposal.created", "proposal.updated", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled",
 	"contractor.created", "contractor.updated", "contractor.approved", "contractor.rejected",
 	"contractor.checked_in", "contractor.checked_out",
