@@ -147,9 +147,9 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	c.post("/locations", map[string]any{"name": "Shop"}).ok(http.StatusCreated, &shop)
 	c.post("/devices", map[string]any{"brand": "Apple", "model": "iPhone", "serial": "S1", "purchase_price": 1,
 		"seller_customer_id": ann.ID, "location_id": shop.ID}).ok(http.StatusCreated, nil) // device 1: its attachments
-	c.post("/proposals", map[string]any{"name": "Quote", "customer_id": ann.ID, "areas": []map[string]any{{"name": "Screen",
-		"options":                  []map[string]any{{"name": "Original", "line_items": []map[string]any{{"description": "Glass", "unit_price": 1}}}}}}}).
-		ok(http.StatusCreated, nil) // proposal 1: its attachments
+	option := map[string]any{"name": "Original", "line_items": []map[string]any{{"description": "Glass", "unit_price": 1}}}
+	c.post("/proposals", map[string]any{"name": "Quote", "customer_id": ann.ID,
+		"areas": []map[string]any{{"name": "Screen", "options": []any{option}}}}).ok(http.StatusCreated, nil) // proposal 1: its attachments
 	c.post("/webhooks", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"*"}}).ok(http.StatusCreated, nil)
 	var events []wireEvent
 	c.get("/events").ok(http.StatusOK, &events)
