@@ -63,6 +63,7 @@ func (s *Server) updateProposal(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := decode(r, &patch); err != nil {
 		return err
 	}
+	patch.NoTicketWrites = !p.Can("tickets.write")
 	rec, err := p.Store.UpdateProposal(r.Context(), id, patch)
 	if err != nil {
 		return err

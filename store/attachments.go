@@ -72,6 +72,7 @@ var attachmentOwners = []AttachmentOwner{
 	{"ticket", "tickets", tickets.table},
 	{"customer", "customers", customers.table},
 	{"device", "devices", devices.table},
+	{"proposal", "proposals", proposals.table},
 }
 
 // AttachmentOwners lists the kinds of record that take attachments.

@@ -157,6 +157,10 @@ type ProposalPatch struct {
 	Status        *string              `json:"status"`
 	OutlineStatus *string              `json:"outline_status"`
 	BuildStatus   *string              `json:"build_status"`
+	// NoTicketWrites is set by a caller that may not write tickets: then
+	// accepting a proposal that has a ticket is forbidden, as it would put
+	// lines on the ticket (and take stock) that the caller could not add.
+	NoTicketWrites bool `json:"-"`
 }
 
 // Outline and build statuses, as Portal.io names them.

@@ -43,6 +43,13 @@ func checkAreas(p *Problems, in []ProposalAreaInput) {
 			checkProposalText(p, oat+".internal_notes", o.InternalNotes)
 			if len(o.LineItems) > maxOptionLines {
 				p.Add(oat+".line_items", fmt.Sprintf("must have at most %d lines", maxOptionLines))
+				continue
+			}
+			for k, l := range o.LineItems {
+				if l.CatalogItemID == nil { // a catalog line is checked against its item, in the transaction
+					_, err := newLineItem(l, nil)
+					p.absorb(fmt.Sprintf("%s.line_items[%d]", oat, k), err)
+				}
 			}
 		}
 	}
@@ -112,9 +119,12 @@ func proposalLine(tx *bolt.Tx, in LineItemInput) (ProposalLine, error) {
 		Quantity: li.Quantity, UnitPrice: li.UnitPrice, Taxable: li.Taxable}, nil
 }
 
-// absorb adds a validation error's fields under prefix and says it did; any
-// other error is not absorbed.
+// absorb adds a validation error's fields under prefix and says it did (nil
+// is absorbed: nothing to add); any other error is not.
 func (p *Problems) absorb(prefix string, err error) bool {
+	if err == nil {
+		return true
+	}
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
 		return false

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,6 +164,9 @@ func (s *Store) UpdateProposal(ctx context.Context, id uint64, patch ProposalPat
 		var added []LineItem
 		var ticket *Ticket
 		if rec.Status == ProposalAccepted && old.Status != ProposalAccepted {
+			if patch.NoTicketWrites && rec.TicketID != nil {
+				return &ForbiddenError{Msg: fmt.Sprintf("accepting proposal %d puts its lines on ticket %d: this needs the tickets.write scope", rec.Number, *rec.TicketID)}
+			}
 			if added, ticket, err = s.acceptOntoTicket(tx, &rec); err != nil {
 				return err
 			}
