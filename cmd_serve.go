@@ -235,6 +235,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer hooksDone.Wait()
 	defer stopHooks()
 	defer dirs.StartDailyBackups(ctx, version, log)() // stopped before the stores close
+	defer dirs.StartFileCollection(ctx, log)()        // likewise
 	pruner := retention.Pruner{Keep: cfg.retention, Log: log, Targets: []retention.Target{
 		{Store: dirs.Live, Hold: srv.EventHold(store.Live)}, {Store: dirs.Test, Hold: srv.EventHold(store.Test)}}}
 	defer pruner.Start(ctx)() // likewise

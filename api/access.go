@@ -34,7 +34,8 @@ func AccessKinds() []AccessKind {
 			case rt.OwnerOnly:
 				return role == "owner"
 			}
-			return rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)
+			return (rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)) &&
+				(rt.Also == "" || slices.Contains(store.RoleScopes(role), rt.Also))
 		}})
 	}
 	// A kiosk's cookie opens the kiosk routes and nothing else; no key or
@@ -56,6 +57,9 @@ func (s *Server) AccessMatrix() string {
 	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(kinds)) + "\n")
 	for _, rt := range s.Routes() {
 		scope := "`" + rt.Scope + "`"
+		if rt.Also != "" {
+			scope += " + `" + rt.Also + "`"
+		}
 		switch {
 		case rt.Kiosk && rt.Path == APIPrefix+"/kiosk/pair":
 			scope = "none: a pairing code"

@@ -64,13 +64,17 @@ func TestAccessMatrixHoldsForRealPrincipals(t *testing.T) {
 	for _, rt := range ts.API.Routes() {
 		for _, k := range kinds {
 			var spec keySpec
+			scopes := []string{rt.Scope}
+			if rt.Also != "" {
+				scopes = append(scopes, rt.Also)
+			}
 			switch {
 			case k.Name == "internal key":
 				spec = internalKey
 			case strings.HasPrefix(k.Name, "plugin"):
-				spec = keySpec{Type: store.KeyPlugin, Scopes: []string{rt.Scope}, Tier: "unlimited"}
+				spec = keySpec{Type: store.KeyPlugin, Scopes: scopes, Tier: "unlimited"}
 			case strings.HasPrefix(k.Name, "developer"):
-				spec = keySpec{Type: store.KeyDeveloper, Scopes: []string{rt.Scope}}
+				spec = keySpec{Type: store.KeyDeveloper, Scopes: scopes}
 			default:
 				spec = keySpec{Type: store.KeyUser, UserID: staff[k.Name], Tier: "unlimited"}
 			}

@@ -19,6 +19,7 @@ import (
 
 	"portal/api"
 	"portal/hooks"
+	"portal/internal/blobs"
 	"portal/store"
 )
 
@@ -93,6 +94,8 @@ type serverOptions struct {
 	Hooks bool
 	// Metrics gives the API, and the engine if any, a registry, as serve does.
 	Metrics bool
+	// LiveFiles replaces the live store's attachment folder (a disk that fills up).
+	LiveFiles func(dir string) *blobs.Dir
 }
 
 // newTestServer opens both stores in t.TempDir and serves the API over HTTP.
@@ -114,7 +117,11 @@ func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	clock := &fakeClock{now: start}
-	live, err := store.Open(filepath.Join(dir, "live.db"), store.Options{Mode: store.Live, Now: clock.Now})
+	liveOpts := store.Options{Mode: store.Live, Now: clock.Now}
+	if opts.LiveFiles != nil {
+		liveOpts.Files = opts.LiveFiles(filepath.Join(dir, "files", "live"))
+	}
+	live, err := store.Open(filepath.Join(dir, "live.db"), liveOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,10 @@ func (s *Server) guarded(rt route) http.Handler {
 			fail(w, r, forbidden(rt.scope))
 			return
 		}
+		if rt.also != "" && !p.Can(rt.also) {
+			fail(w, r, forbidden(rt.also))
+			return
+		}
 		if rt.liveOnly && p.Mode != store.Live {
 			fail(w, r, errLiveOnly)
 			return

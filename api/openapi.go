@@ -164,8 +164,13 @@ func (s *Server) OpenAPI() map[string]any {
 			op["parameters"] = params
 		}
 		if rt.upload != "" {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				rt.upload: map[string]any{"schema": map[string]any{"type": "string"}}}}
+			schema := map[string]any{"type": "string"}
+			if rt.upload == "multipart/form-data" { // an attachment: the file and its flag
+				schema = map[string]any{"type": "object", "required": []string{"file"}, "properties": map[string]any{
+					"file":             map[string]any{"type": "string", "format": "binary"},
+					"customer_visible": map[string]any{"type": "boolean"}}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{rt.upload: map[string]any{"schema": schema}}}
 		}
 		if rt.in != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
@@ -176,10 +181,13 @@ func (s *Server) OpenAPI() map[string]any {
 			status = http.StatusOK
 		}
 		var success map[string]any
-		if rt.file != "" {
+		switch {
+		case status == http.StatusNoContent:
+			success = map[string]any{"description": "Done; no body"}
+		case rt.file != "":
 			success = map[string]any{"description": "The file, streamed", "content": map[string]any{rt.file: map[string]any{
 				"schema": map[string]any{"type": "string", "format": "binary"}}}}
-		} else {
+		default:
 			data := ss.schema(reflect.TypeOf(rt.out))
 			props := map[string]any{"success": map[string]any{"type": "boolean"}, "data": data}
 			if rt.list != nil {

@@ -18,13 +18,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal) erro
 type route struct {
 	method, path string
 	scope        string
-	handle       handlerFunc
-	summary      string
-	in           any       // request body type, for the document
-	out          any       // response data type, for the document
-	list         *listSpec // set on list routes
-	status       int       // success status; 200 when zero
-	file         string    // a download's content type: the body is the file, not an envelope
+	// also is a second scope the route needs: the owner's read scope on
+	// an attachment route (files.read AND tickets.read).
+	also    string
+	handle  handlerFunc
+	summary string
+	in      any       // request body type, for the document
+	out     any       // response data type, for the document
+	list    *listSpec // set on list routes
+	status  int       // success status; 200 when zero
+	file    string    // a download's content type: the body is the file, not an envelope
 	// liveOnly routes reach system records of live.db that have no test
 	// counterpart (API keys, backups): test-mode principals are refused.
 	liveOnly bool
@@ -58,6 +61,7 @@ func (s *Server) routes() []route {
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
 		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
+		s.attachmentRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -105,6 +109,7 @@ func (s *Server) buildRouter() *mux.Router {
 	r.HandleFunc(metricsPath, s.serveMetrics).Methods(http.MethodGet) // loopback, or an internal key
 	s.bindSession(r)
 	s.bindPortalio(r)
+	s.bindFiles(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }
@@ -152,16 +157,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Route is a public view of the route table, for tests and documentation.
 type Route struct {
 	Method, Path, Scope string
-	LiveOnly            bool // test-mode principals are refused
-	OwnerOnly           bool // only the owner's full power (or an internal key)
-	Kiosk               bool // a paired kiosk's cookie only, never a key or a session
+	Also                string // a second scope it needs (the owner's, on attachment routes)
+	LiveOnly            bool   // test-mode principals are refused
+	OwnerOnly           bool   // only the owner's full power (or an internal key)
+	Kiosk               bool   // a paired kiosk's cookie only, never a key or a session
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.liveOnly, rt.ownerOnly, rt.kiosk})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -61,6 +62,9 @@ type Server struct {
 	kiosks    *kioskState // the kiosks' rate limits (kiosk.go)
 	// bodyLimits are the routes that take more than maxBody ("POST /api/v1/import/customers").
 	bodyLimits map[string]int64
+	// fileKey signs attachment download URLs (files.go): derived from the
+	// seal key, never the seal key itself.
+	fileKey []byte
 }
 
 // New builds the server and its routes.
@@ -74,6 +78,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.kiosks = newKioskState(cfg.Now)
+	s.fileKey = fileKey(cfg.Sealer)
 	s.metrics = s.registerMetrics()
 	s.router = s.buildRouter()
 	return s
@@ -92,4 +97,15 @@ func (s *Server) storeFor(mode store.Mode) *store.Store {
 		return s.cfg.Test
 	}
 	return s.cfg.Live
+}
+
+// fileKey is the key of download URLs: derived from the seal key, or
+// random (URLs die with the process) when the server has no sealer.
+func fileKey(sealer *store.Sealer) []byte {
+	if sealer != nil {
+		return sealer.DeriveKey("file-urls")
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
 }

@@ -3,9 +3,12 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +159,16 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
 		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
 		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
+		{"GET /tickets/{id}/attachments", p("/tickets/{ticket}/attachments"), nil},
+		{"POST /tickets/{id}/attachments", p("/tickets/{ticket}/attachments"), uploadBody("walk.png")},
+		{"GET /customers/{id}/attachments", p("/customers/{customer}/attachments"), nil},
+		{"POST /customers/{id}/attachments", p("/customers/{customer}/attachments"), uploadBody("walk.pdf")},
+		{"GET /devices/{id}/attachments", p("/devices/{device}/attachments"), nil},
+		{"POST /devices/{id}/attachments", p("/devices/{device}/attachments"), uploadBody("walk.txt")},
+		{"GET /attachments/{id}", p("/attachments/{attachment}"), nil},
+		{"PATCH /attachments/{id}", p("/attachments/{attachment}"), map[string]any{"customer_visible": true, "filename": "walk.png"}},
+		{"GET /attachments/{id}/url", p("/attachments/{attachment}/url"), nil},
+		{"DELETE /attachments/{id}", p("/attachments/{attachment}"), nil},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
@@ -175,8 +188,11 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	liveFiles := filepath.Join(filepath.Dir(ts.Live.Path()), "files", "live")
+	filesBefore := folderListing(t, liveFiles)
 
-	dev := ts.client(developerKey)
+	// Unlimited: the walk makes more requests than a minute of a standard tier.
+	dev := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: store.AllScopes(), Tier: "unlimited"})
 	ctx := context.Background()
 	before["api_keys"], before["key_hashes"] = "", "" // making the key itself is the one live write: compared below
 	principals := []struct {
@@ -194,12 +210,18 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		seedCatalog(t, ctx, ts.Test, ids)
 		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		seedDevices(t, ctx, ts.Test, ids)
+		seedAttachments(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
 			body, headers := step.body, pr.headers
 			if csv, ok := body.(csvBody); ok {
 				body, headers = string(csv), append(slices.Clone(headers), "Content-Type", "text/csv")
+			}
+			if name, ok := body.(uploadBody); ok {
+				var ct string
+				body, ct = multipartFile(t, string(name), strings.NewReader("walk file "+string(name)))
+				headers = append(slices.Clone(headers), "Content-Type", ct)
 			}
 			res := pr.c.api(method, step.path, body, headers...)
 			switch {
@@ -226,6 +248,9 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := folderListing(t, liveFiles); !maps.Equal(filesBefore, got) || len(got) == 0 {
+		t.Errorf("live files changed in test mode (or none were seeded): %v, then %v", filesBefore, got)
+	}
 	after["api_keys"], after["key_hashes"] = "", ""
 	if !maps.Equal(before, after) {
 		for name, sum := range after {
@@ -247,6 +272,46 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 
 // csvBody is a step's body sent as text/csv (an import).
 type csvBody string
+
+// uploadBody is a step's body sent as multipart/form-data: a small file of
+// this name in part file (an attachment).
+type uploadBody string
+
+// folderListing is every file under dir, by path, with its size and time.
+func folderListing(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[path] = fmt.Sprint(info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// seedAttachments puts a file on the walk's ticket, for the attachment
+// routes to read, change and delete.
+func seedAttachments(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	f, err := s.PutFile(ctx, strings.NewReader("seed file "+ids["n"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AddAttachment(ctx, store.AttachmentInput{OwnerType: "ticket", OwnerID: btoiID(t, ids["ticket"]), Filename: "seed.txt"}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["attachment"] = fmt.Sprint(a.ID)
+}
 
 // num reads an id back as a JSON number.
 func num(id string) json.Number { return json.Number(id) }
@@ -270,6 +335,7 @@ func seedLive(t *testing.T, ts *testServer) {
 	live.post("/visitors/pre-register", map[string]any{"name": liveMark + " Visitor", "host_id": staffer.User.ID, "location_id": site.ID,
 		"expected_at": "2026-03-16T09:00:00Z"}).ok(http.StatusCreated, nil)
 	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
+	live.upload(fmt.Sprintf("/customers/%d", seller.ID), liveMark+".png", pngOf(t, 40, 30)).ok(http.StatusCreated, nil)
 	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
 }
 

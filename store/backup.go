@@ -97,11 +97,17 @@ func WriteArchive(ctx context.Context, w io.Writer, src ArchiveSource) (Manifest
 		m.Files = append(m.Files, ManifestFile{Name: name, Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))})
 		return nil
 	}
-	for _, s := range []struct {
+	// Each store's attachment files are those its snapshot counts; the
+	// folder is held so that collection removes none of them until copied.
+	var blobs [2][]string
+	for i, s := range []struct {
 		name  string
 		store *Store
 	}{{ArchiveLive, src.Live}, {ArchiveTest, src.Test}} {
+		release := s.store.files.Hold()
+		defer release()
 		err := s.store.view(func(tx *bolt.Tx) error {
+			blobs[i] = countedBlobs(tx)
 			return add(s.name, tx.Size(), func(w io.Writer) error {
 				_, err := tx.WriteTo(w)
 				return err
@@ -117,6 +123,13 @@ func WriteArchive(ctx context.Context, w io.Writer, src ArchiveSource) (Manifest
 	})
 	if err != nil {
 		return m, err
+	}
+	for i, st := range []*Store{src.Live, src.Test} {
+		for _, sum := range blobs[i] {
+			if err := addBlob(st, sum, add); err != nil {
+				return m, err
+			}
+		}
 	}
 	raw, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -172,8 +185,9 @@ func VerifyArchive(r io.Reader) (Manifest, error) {
 	return m, m.check(seen, true)
 }
 
-// maxManifest bounds what is read into memory for the manifest.
-const maxManifest = 1 << 20
+// maxManifest bounds what is read into memory for the manifest: each
+// attachment file is a line of about 150 bytes, so some 200,000 files.
+const maxManifest = 32 << 20
 
 // entryFunc reads one data entry of an archive (its header already
 // checked) and describes what it held.
@@ -251,7 +265,8 @@ func isArchiveFile(name string) bool {
 			return true
 		}
 	}
-	return false
+	_, _, ok := parseBlobEntry(name)
+	return ok
 }
 
 type sink func(name string) (w io.Writer, done func() error, err error)
@@ -303,28 +318,41 @@ func (m Manifest) check(seen map[string]ManifestFile, sums bool) error {
 	if m.Format != archiveFormat {
 		return badArchive("manifest format %d, this portal reads %d", m.Format, archiveFormat)
 	}
-	if len(m.Files) != len(ArchiveFiles) {
-		return badArchive("the manifest lists %d files, want %d", len(m.Files), len(ArchiveFiles))
+	listed := map[string]ManifestFile{}
+	for _, f := range m.Files {
+		if !isArchiveFile(f.Name) {
+			return badArchive("the manifest lists %q, which no archive holds", f.Name)
+		}
+		if _, dup := listed[f.Name]; dup {
+			return badArchive("the manifest lists %s twice", f.Name)
+		}
+		listed[f.Name] = f
 	}
 	for _, name := range ArchiveFiles {
+		if _, ok := listed[name]; !ok {
+			return badArchive("the manifest does not list %s", name)
+		}
+	}
+	for name := range seen {
+		if _, ok := listed[name]; !ok {
+			return badArchive("%s is not listed in the manifest", name)
+		}
+	}
+	// Every listed file must be there and match; an attachment file's
+	// name is its own checksum, so it is checked against that too.
+	for name, want := range listed {
 		got, ok := seen[name]
 		if !ok {
 			return badArchive("no %s", name)
-		}
-		var want *ManifestFile
-		for i := range m.Files {
-			if m.Files[i].Name == name {
-				want = &m.Files[i]
-			}
-		}
-		if want == nil {
-			return badArchive("the manifest does not list %s", name)
 		}
 		if got.Size != want.Size {
 			return badArchive("%s holds %d bytes, the manifest says %d", name, got.Size, want.Size)
 		}
 		if sums && got.SHA256 != want.SHA256 {
 			return badArchive("%s does not match the manifest's checksum", name)
+		}
+		if _, sum, blob := parseBlobEntry(name); blob && sums && got.SHA256 != sum {
+			return badArchive("%s does not hold the file its name promises", name)
 		}
 		if name == ArchiveKey && got.Size != sealKeySize {
 			return badArchive("%s holds %d bytes, a seal key %d", name, got.Size, sealKeySize)

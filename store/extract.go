@@ -59,10 +59,15 @@ func headerOnly(hdr *tar.Header, _ *tar.Reader) (ManifestFile, error) {
 	return ManifestFile{Name: hdr.Name, Size: hdr.Size}, nil
 }
 
-// fileSink creates each file in dir, failing if it exists; done syncs it.
+// fileSink creates each file in dir (an attachment's in its folder, see
+// ArchivePath), failing if it exists; done syncs it.
 func fileSink(dir string) sink {
 	return func(name string) (io.Writer, func() error, error) {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		path := ArchivePath(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return nil, nil, err
 		}

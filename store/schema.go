@@ -47,6 +47,7 @@ var steps = []step{
 	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
 		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
 	paymentRefundsStep(),
+	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -376,7 +377,7 @@ func declaredTable(name string) *table {
 func requiredBuckets() [][]byte {
 	list := slices.Clone(allBuckets)
 	list = append(list, webhookBuckets...)
-	return append(list, bucketTicketSearch, bucketTicketEvents)
+	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs)
 }
 
 // checkSchema refuses a store that lacks a bucket the code declares — a

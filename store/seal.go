@@ -3,7 +3,9 @@ package store
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +14,10 @@ import (
 // Sealer encrypts the secrets Portal must be able to read back (app secrets,
 // and later webhook secrets) with AES-256-GCM under a key kept in the data
 // folder with mode 0600, outside the database file and its backups' records.
-type Sealer struct{ aead cipher.AEAD }
+type Sealer struct {
+	aead cipher.AEAD
+	key  []byte // only ever used through DeriveKey, never handed out
+}
 
 // LoadSealer reads the key file, creating it on first use.
 func LoadSealer(path string) (*Sealer, error) {
@@ -51,7 +56,7 @@ func LoadSealer(path string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, key: key}, nil
 }
 
 // Seal encrypts plaintext; the nonce travels in front of the ciphertext.
@@ -70,4 +75,14 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 		return nil, errors.New("sealed value too short")
 	}
 	return s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+}
+
+// DeriveKey returns a key for one purpose ("file-urls"), derived from the
+// seal key by HMAC-SHA256: whoever learns it (a URL signature cannot show
+// it, but a memory dump of one part might) learns nothing of the seal key
+// or of another purpose's key.
+func (s *Sealer) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("portal derived key\x00" + purpose))
+	return m.Sum(nil)
 }

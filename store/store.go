@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"portal/internal/blobs"
+	"portal/internal/thumb"
+
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -33,6 +36,12 @@ type Options struct {
 	Now func() time.Time
 	// LockTimeout bounds the wait for the file lock held by another process.
 	LockTimeout time.Duration
+	// Files is the folder of this store's attachment bytes; by default
+	// files/<mode> beside the store's file, so live and test never share one.
+	Files *blobs.Dir
+	// Thumbs makes the attachments' previews; both stores of a process
+	// share one so that one picture at a time is decoded. Default: a new one.
+	Thumbs *thumb.Maker
 }
 
 // ErrLocked means another process has the store open.
@@ -70,6 +79,12 @@ type Store struct {
 
 	dummyOnce sync.Once
 	dummy     []byte
+
+	files  *blobs.Dir
+	thumbs *thumb.Maker
+	// filesMu keeps collection from removing a blob while a backup copies
+	// the blobs its snapshot counts (read: backups; write: collection).
+	filesMu sync.RWMutex
 }
 
 // Open opens (creating if needed) the store at path and runs pending migrations.
@@ -82,6 +97,12 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.Mode == "" {
 		opts.Mode = Live
+	}
+	if opts.Files == nil {
+		opts.Files = blobs.New(filepath.Join(filepath.Dir(path), "files", string(opts.Mode)))
+	}
+	if opts.Thumbs == nil {
+		opts.Thumbs = thumb.New()
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
@@ -110,6 +131,8 @@ func Open(path string, opts Options) (*Store, error) {
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		commitCh: make(chan struct{}),
+		files:    opts.Files,
+		thumbs:   opts.Thumbs,
 	}
 	if err := migrate(db, nil); err != nil {
 		db.Close()

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"portal/internal/thumb"
 	"portal/store"
 )
 
@@ -20,6 +21,10 @@ type Dir string
 
 // LiveDB is the live store's file.
 func (d Dir) LiveDB() string { return filepath.Join(string(d), "live.db") }
+
+// Files is the folder of both stores' attachment bytes: files/live and
+// files/test (store.Open's default beside each store's file).
+func (d Dir) Files() string { return filepath.Join(string(d), "files") }
 
 // TestDB is the test store's file.
 func (d Dir) TestDB() string { return filepath.Join(string(d), "test.db") }
@@ -75,11 +80,12 @@ func (d Dir) Open(lockTimeout time.Duration) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := store.Open(d.LiveDB(), store.Options{Mode: store.Live, LockTimeout: lockTimeout})
+	thumbs := thumb.New() // one picture decoded at a time, whichever store asks
+	live, err := store.Open(d.LiveDB(), store.Options{Mode: store.Live, LockTimeout: lockTimeout, Thumbs: thumbs})
 	if err != nil {
 		return nil, err
 	}
-	test, err := store.Open(d.TestDB(), store.Options{Mode: store.Test, LockTimeout: lockTimeout})
+	test, err := store.Open(d.TestDB(), store.Options{Mode: store.Test, LockTimeout: lockTimeout, Thumbs: thumbs})
 	if err != nil {
 		live.Close()
 		return nil, err

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,6 +89,12 @@ func (d Dir) Restore(archive string, now time.Time) (Restored, error) {
 			return res, fmt.Errorf("%s: %w; nothing was changed", archive, err)
 		}
 	}
+	// The staged files folder replaces the current one whole, even empty
+	// (an archive from before attachments): a restored store and the files
+	// beside it always come from the same backup.
+	if err := os.MkdirAll(filepath.Join(staging, filesDir), 0o700); err != nil {
+		return res, err
+	}
 	if err := syncDir(staging); err != nil {
 		return res, err
 	}
@@ -105,8 +113,12 @@ const restoreJournal = "restore.journal"
 
 type journal struct {
 	Staging string   `json:"staging"` // relative to the data folder
-	Files   []string `json:"files"`
+	Files   []string `json:"files"`   // names in the data folder; "files" is the attachments' folder
 }
+
+// filesDir is the attachments' folder's name in the data folder and in a
+// restore's staging folder.
+const filesDir = "files"
 
 // swapIn keeps the current files (hard links into replaced-<time>/, so the
 // data folder is never without them), writes the journal, then renames each
@@ -131,6 +143,19 @@ func swapIn(d Dir, staging string, now time.Time, res *Restored) error {
 		}
 		res.Replaced = append(res.Replaced, name)
 	}
+	if _, err := os.Lstat(filepath.Join(string(d), filesDir)); err == nil {
+		if res.KeptIn == "" {
+			kept, err := replacedDir(d, now)
+			if err != nil {
+				return err
+			}
+			res.KeptIn = kept
+		}
+		if err := keepTree(filepath.Join(string(d), filesDir), filepath.Join(res.KeptIn, filesDir)); err != nil {
+			return fmt.Errorf("keeping the attachment files: %w; nothing was changed", err)
+		}
+		res.Replaced = append(res.Replaced, filesDir)
+	}
 	if res.KeptIn != "" {
 		if err := syncDir(res.KeptIn); err != nil {
 			return err
@@ -140,7 +165,7 @@ func swapIn(d Dir, staging string, now time.Time, res *Restored) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(journal{Staging: rel, Files: store.ArchiveFiles})
+	raw, err := json.Marshal(journal{Staging: rel, Files: append(slices.Clone(store.ArchiveFiles), filesDir)})
 	if err != nil {
 		return err
 	}
@@ -180,7 +205,16 @@ func finishRestore(d Dir) error {
 		if _, err := os.Lstat(from); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		if err := os.Rename(from, filepath.Join(string(d), name)); err != nil {
+		to := filepath.Join(string(d), name)
+		if name == filesDir {
+			// A folder is not renamed over another: the current one (kept
+			// aside by swapIn) goes first. Done twice after a crash, the
+			// second removal finds nothing.
+			if err := os.RemoveAll(to); err != nil {
+				return err
+			}
+		}
+		if err := os.Rename(from, to); err != nil {
 			return err
 		}
 	}
@@ -218,6 +252,28 @@ func keepCopy(from, to string) error {
 		return err
 	}
 	return dst.Close()
+}
+
+// keepTree puts a second name on every file under from, at the same place
+// under to (keepCopy: a hard link, or a synced copy).
+func keepTree(from, to string) error {
+	return filepath.WalkDir(from, func(path string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if de.IsDir() {
+			return os.MkdirAll(dst, 0o700)
+		}
+		if !de.Type().IsRegular() {
+			return nil
+		}
+		return keepCopy(path, dst)
+	})
 }
 
 // writeFileSynced writes data to path (mode 0600) and syncs it.
