@@ -79,7 +79,7 @@ export function attachments(ctx, owner, opts = {}) {
   // inputs behind real buttons.
   const camera = el("input", { type: "file", accept: "image/*", capture: "environment", id: `${uid}-camera`, hidden: true, "aria-label": "Take photo" });
   const picker = el("input", { type: "file", multiple: true, id: `${uid}-files`, hidden: true, "aria-label": "Add files" });
-  const takePhoto = el("button", { type: "button", class: "secondary att-camera", onclick: () => camera.click() }, el("span", { "aria-hidden": "true", class: "att-icon", text: "📷" }), "Take photo");
+  const takePhoto = el("button", { type: "button", class: "secondary att-camera", onclick: () => camera.click() }, el("span", { "aria-hidden": "true", class: "att-icon" }), "Take photo");
   const addFiles = el("button", { type: "button", class: "secondary att-add", onclick: () => picker.click() }, "Add files");
   for (const input of [camera, picker]) {
     input.addEventListener("change", () => {
