@@ -321,7 +321,7 @@ export function attachments(ctx, owner, opts = {}) {
     else list = [rec, ...list].sort(newestFirst);
     render();
   }
-  const newestFirst = (a, b) => (b.created_at || "").localeCompare(a.created_at || "") || b.id - a.id;
+  const newestFirst = (a, b) => (Date.parse(b.created_at) || 0) - (Date.parse(a.created_at) || 0) || b.id - a.id;
 
   async function load() {
     const mine = ++loadSeq;
