@@ -46,6 +46,7 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 		if sel != "" {
 			step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 		}
+		step(t, ctx, "still", settled)
 		png := read(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
 		saveShot(t, fmt.Sprintf("files-%s-%s-%dx%d", name, size.name, size.width, size.height), png)
 		if over := read(t, ctx, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
@@ -60,10 +61,14 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 		step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 	}
 	dark := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}
-	step(t, ctx, "dark mode", media(dark))
+	step(t, ctx, "dark mode", media(dark), settled)
 	saveShot(t, "files-"+name+"-dark-1440x900", read(t, ctx, "screenshot "+name+" dark", chromedp.CaptureScreenshot()))
 	step(t, ctx, "light mode", media(emulation.SetEmulatedMediaParams{}))
 }
+
+// settled waits until nothing on the page moves (a flash of a new photo,
+// a thumbnail fading in), so a screenshot shows the page at rest.
+var settled = chromedp.Poll[chromedp.Void](`document.getAnimations().every((a) => a.playState !== "running")`)
 
 // filesPrint saves the page as printed.
 func filesPrint(t *testing.T, ctx context.Context, name string) {
@@ -405,8 +410,9 @@ func TestFilesInChromium(t *testing.T) {
 	audit(t, a, axe, "customer")
 
 	// A device's photos, in a dialog over the board.
-	var dev rec
-	must("POST", "/api/v1/devices", map[string]any{"brand": "Samsung", "model": "Galaxy S21", "purchase_price": 120, "imei": "490154203237518"}, &dev)
+	var dev, shop rec
+	must("POST", "/api/v1/locations", map[string]any{"name": "Main shop", "timezone": "Europe/London"}, &shop)
+	must("POST", "/api/v1/devices", map[string]any{"brand": "Samsung", "model": "Galaxy S21", "purchase_price": 120, "imei": "490154203237518", "seller_customer_id": ada.ID, "location_id": shop.ID}, &dev)
 	dsec := fmt.Sprintf(`section.attachments[data-owner="device-%d"]`, dev.ID)
 	step(t, a, "devices board",
 		chromedp.Navigate(srv.URL+"/devices"),

@@ -79,7 +79,7 @@ export function attachments(ctx, owner, opts = {}) {
   // inputs behind real buttons.
   const camera = el("input", { type: "file", accept: "image/*", capture: "environment", id: `${uid}-camera`, hidden: true, "aria-label": "Take photo" });
   const picker = el("input", { type: "file", multiple: true, id: `${uid}-files`, hidden: true, "aria-label": "Add files" });
-  const takePhoto = el("button", { type: "button", class: "secondary att-camera", onclick: () => camera.click() }, el("span", { "aria-hidden": "true", class: "att-icon", text: "📷" }), "Take photo");
+  const takePhoto = el("button", { type: "button", class: "secondary att-camera", onclick: () => camera.click() }, el("span", { "aria-hidden": "true", class: "att-icon" }), "Take photo");
   const addFiles = el("button", { type: "button", class: "secondary att-add", onclick: () => picker.click() }, "Add files");
   for (const input of [camera, picker]) {
     input.addEventListener("change", () => {
@@ -321,7 +321,7 @@ export function attachments(ctx, owner, opts = {}) {
     else list = [rec, ...list].sort(newestFirst);
     render();
   }
-  const newestFirst = (a, b) => (b.created_at || "").localeCompare(a.created_at || "") || b.id - a.id;
+  const newestFirst = (a, b) => (Date.parse(b.created_at) || 0) - (Date.parse(a.created_at) || 0) || b.id - a.id;
 
   async function load() {
     const mine = ++loadSeq;
@@ -348,14 +348,14 @@ export function attachments(ctx, owner, opts = {}) {
     for (const f of files) {
       const bar = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${f.name}` });
       const state = el("span", { class: "att-up-state muted", text: "Waiting…" });
-      const li = el("li", { class: "att-up" }, el("span", { class: "att-up-name", text: f.name }), bar, state);
+      const li = el("li", { class: "att-up", "data-name": f.name }, el("span", { class: "att-up-name", text: f.name }), bar, state);
       uploads.append(li);
       if (f.size > maxBytes) {
-        fail(li, bar, state, `${f.name} is too big (${size(f.size)}): a file can be at most 20 MB. Nothing was uploaded.`);
+        fail(li, bar, state, tooBig(f));
         continue;
       }
       if (f.size === 0) {
-        fail(li, bar, state, `${f.name} is empty. Nothing was uploaded.`);
+        fail(li, bar, state, "The file is empty: nothing was uploaded.");
         continue;
       }
       queue.push({ f, li, bar, state });
@@ -388,20 +388,22 @@ export function attachments(ctx, owner, opts = {}) {
     }
   }
 
+  // fail turns an upload's line into what went wrong, read out at once
+  // (the file's name, then the reason).
   function fail(li, bar, state, message) {
     li.classList.add("failed");
     bar.remove();
     state.className = "att-up-state error";
     state.setAttribute("role", "alert");
-    state.textContent = message;
+    state.replaceChildren(el("span", { class: "visually-hidden", text: `${li.dataset.name}: ` }), message);
     li.append(el("button", { type: "button", class: "quiet", text: "Dismiss", "aria-label": "Dismiss this message", onclick: () => li.remove() }));
   }
 
+  const tooBig = (f) => `Too big (${size(f.size)}): a file can be at most 20 MB. Nothing was uploaded.`;
   function uploadError(f, err) {
-    if (err.status === 413) return `${f.name} is too big (${size(f.size)}): a file can be at most 20 MB. Nothing was uploaded.`;
-    if (err.status === 507 || err.status === 503) return `${f.name} was not kept: ${err.message}`;
-    if (err.status === 0) return `${f.name} did not upload: Portal cannot be reached. Check that it is running, then try again.`;
-    return `${f.name} did not upload: ${err.message}`;
+    if (err.status === 413) return tooBig(f);
+    if (err.status === 0) return "Not uploaded: Portal cannot be reached. Check that it is running, then try again.";
+    return `Not uploaded: ${err.message}`;
   }
 
   // xhrUpload sends one file as multipart, reporting progress (fetch cannot

@@ -138,7 +138,7 @@ export async function customerPage(ctx, [id]) {
       notice,
       el("div", { class: "columns" },
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
-          el("div", { class: "table-wrap" }, el("table", { class: "rows" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
+          el("div", { class: "table-wrap" }, el("table", { class: "rows customer-tickets" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
           files.node),
         el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
     title: customer.name,

@@ -243,7 +243,7 @@ function photosDialog(ctx) {
     node,
     open(d) {
       files?.destroy();
-      title.textContent = `${deviceName(d)}: photos and documents`;
+      title.textContent = deviceName(d);
       files = attachments(ctx, { type: "device", id: d.id }, { title: "Photos and documents", headingLevel: 3 });
       slot.replaceChildren(files.node);
       node.showModal();
