@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -219,6 +221,23 @@ func TestQuotesInChromium(t *testing.T) {
 		t.Errorf("the saved proposal is %+v", q)
 	}
 	name := fmt.Sprint(q.Number)
+
+	// The files helper's gallery on the saved quote: a document attached.
+	spec := filepath.Join(t.TempDir(), "screen-spec.pdf")
+	if err := os.WriteFile(spec, []byte(minimalPDF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step(t, a, "attach a document",
+		chromedp.SetUploadFiles(chromedp.CSS(`.quote-attachments input[type="file"][multiple]`), []string{spec}),
+		waitText(".quote-attachments .att-docs", "screen-spec.pdf"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector(".att-up")`))
+	var attached []struct {
+		Filename string `json:"filename"`
+	}
+	must("GET", fmt.Sprintf("/api/v1/proposals/%d/attachments", q.ID), nil, &attached)
+	if len(attached) != 1 || attached[0].Filename != "screen-spec.pdf" {
+		t.Errorf("the quote's attachments: %+v", attached)
+	}
 
 	// The second tab saw it arrive, and opens it.
 	rowSel := fmt.Sprintf(`tbody[data-list] tr[data-id="%d"]`, q.ID)

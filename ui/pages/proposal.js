@@ -751,7 +751,7 @@ export async function proposalPage(ctx, [id], search) {
     if (!ev.event.startsWith("proposal.") || d.proposal?.id !== record.id) return;
     if (pending > 0) { held.push(ev); return; }
     const p = d.proposal;
-    if (record.updated_at && p.updated_at && p.updated_at < record.updated_at) return; // older than what is shown
+    if (record.updated_at && p.updated_at && Date.parse(p.updated_at) < Date.parse(record.updated_at)) return; // older than what is shown
     const mine = ours.has(p.updated_at);
     const contentChanged = JSON.stringify(p.areas) !== JSON.stringify(record.areas) || p.name !== record.name;
     const typed = dirty;
