@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -350,9 +352,60 @@ func TestQuotesInChromium(t *testing.T) {
 	if onTicket.Totals.Total != 237.07 {
 		t.Errorf("the ticket's total after accepting is %v, want 237.07", onTicket.Totals.Total)
 	}
+	// The browser's arithmetic is the server's: random lines (odd
+	// quantities and prices, every kind, some untaxed) at two tax rates,
+	// every line, option and chosen-options figure compared to the cent.
+	for _, rate := range []float64{8.25, 8.875} {
+		must("PATCH", "/api/v1/store", map[string]any{"tax_rate": rate}, nil)
+		var made rec
+		must("POST", "/api/v1/proposals", randomProposal(rate, ada.ID), &made)
+		mismatches := read(t, a, "arithmetic", chromedp.Evaluate[[]string](fmt.Sprintf(`(async () => {
+  const m = await import("/pages/proposalmath.js");
+  const p = (await (await fetch("/api/v1/proposals/%d", {headers: {"Portal-Mode": "live"}})).json()).data;
+  const rate = m.rateOf(p.tax_rate), out = [];
+  if (p.areas.length !== 6 || rate !== %d) out.push("the proposal has " + p.areas.length + " areas at " + p.tax_rate + "%%");
+  const same = (what, mine, theirs) => { for (const k of ["parts", "labor", "fees", "subtotal", "tax", "total"]) if (mine[k] !== theirs[k]) out.push(what + " " + k + ": " + mine[k] + " != " + theirs[k]); };
+  p.areas.forEach((a, i) => a.options.forEach((o, j) => {
+    o.line_items.forEach((l, k) => { if (m.lineTotal(l) !== m.fixed(l.total)) out.push("line " + i + "/" + j + "/" + k + ": " + m.lineTotal(l) + " != " + l.total); });
+    same("option " + i + "/" + j, m.optionSummary(o, rate), m.centsOf(o.summary));
+  }));
+  same("chosen", m.proposalSummary(p.areas, rate), m.centsOf(p.summary));
+  return out;
+})()`, made.ID, int(rate*1000)), chromedp.EvalAwaitPromise))
+		if len(mismatches) > 0 {
+			t.Errorf("at %v%%, the browser's figures differ from the server's: %v", rate, mismatches)
+		}
+	}
+
 	step(t, a, "the ticket has the lines",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.quote-meta a[href="/tickets/%d"]`, ticket.ID))),
 		waitText(".col-side", "iPhone 13 screen"),
 		waitText(".col-side", "Fitting"),
 		waitText(".col-side", "$237.07"))
+}
+
+// randomProposal is a proposal of awkward figures (a fixed seed): quantities
+// and prices with odd cents, every kind, some lines untaxed, several areas
+// with their own chosen option.
+func randomProposal(rate float64, customer uint64) map[string]any {
+	r := rand.New(rand.NewPCG(uint64(rate*1000), 16))
+	kinds := []string{"part", "product", "service", "fee"}
+	var areas []map[string]any
+	for i := 0; i < 6; i++ {
+		var options []map[string]any
+		for j := 0; j < 1+r.IntN(3); j++ {
+			var lines []map[string]any
+			for k := 0; k < 1+r.IntN(9); k++ {
+				lines = append(lines, map[string]any{
+					"kind": kinds[r.IntN(len(kinds))], "description": fmt.Sprintf("Line %d", k),
+					"quantity":   json.Number(fmt.Sprintf("%d.%02d", r.IntN(20), 1+r.IntN(99))),
+					"unit_price": json.Number(fmt.Sprintf("%d.%02d", r.IntN(2000), r.IntN(100))),
+					"taxable":    r.IntN(4) != 0,
+				})
+			}
+			options = append(options, map[string]any{"name": fmt.Sprintf("Option %d", j+1), "line_items": lines})
+		}
+		areas = append(areas, map[string]any{"name": fmt.Sprintf("Area %d", i+1), "chosen_option": r.IntN(len(options)), "options": options})
+	}
+	return map[string]any{"name": fmt.Sprintf("Arithmetic at %v%%", rate), "customer_id": customer, "areas": areas}
 }
