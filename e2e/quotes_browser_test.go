@@ -136,7 +136,10 @@ func TestQuotesInChromium(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//a[text()="Quote"]`)),
 		waitText("h1", "New quote"),
 		waitText(".quote-details .picked", "Ada Lovelace"),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('select[name="ticket_id"]')?.value === "%d"`, ticket.ID)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('select[name="ticket_id"]')?.value === "%d"`, ticket.ID)))
+	quoteShots(t, a, "new", "")
+	audit(t, a, axe, "new")
+	step(t, a, "build it",
 		typeInto(`input[name="name"]`, "iPhone 13 screen"),
 		typeInto(`input[name="areas[0].name"]`, "Screen"),
 		typeInto(`input[name="areas[0].options[0].name"]`, "Original"),

@@ -175,7 +175,7 @@ export async function proposalsPage(ctx, _params, search) {
     node,
     title: "Quotes",
     onEvent(ev) {
-      if (ev.event.startsWith("customer.")) { rememberCustomer(ev.data?.customer); return; }
+      if (ev.event.startsWith("customer.")) { rememberCustomer(ev.data?.customer); reload(); return; }
       if (!ev.event.startsWith("proposal.")) return;
       const p = ev.data?.proposal;
       if (p?.id) changed.add(p.id);
