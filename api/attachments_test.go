@@ -165,6 +165,13 @@ func TestPhotoOnATicketUploadsListsAndDownloadsInline(t *testing.T) {
 	if res, _ := fetch(t, u.URL); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a deleted attachment's URL: %d", res.StatusCode)
 	}
+	// attachment.deleted names the id alone: files.read guards it, and the
+	// owner is not for files.read to learn.
+	var deleted []wireEvent
+	c.get("/events?event=attachment.deleted").ok(http.StatusOK, &deleted)
+	if len(deleted) != 1 || len(deleted[0].Data) != 1 || string(deleted[0].Data["attachment_id"]) != fmt.Sprint(a.ID) {
+		t.Errorf("attachment.deleted events %+v", deleted)
+	}
 }
 
 // Issue 16's proof: HTML renamed photo.jpg is bytes to download, never a page.

@@ -46,7 +46,8 @@ var sampleRecords = map[string]string{
 // sampleEvents are the data of sample events whose shape is not
 // {"<resource>_id", "<resource>"}, by area.
 var sampleEvents = map[string]string{
-	"catalog": `{"catalog_item_id":12,"catalog_item":` + sampleRecords["catalog"] + `}`,
+	"attachment": `{"attachment_id":9}`,
+	"catalog":    `{"catalog_item_id":12,"catalog_item":` + sampleRecords["catalog"] + `}`,
 	"inventory": `{"item_id":12,"location_id":1,"adjustment_id":40,"delta":-1,"reason":"sale","ref":"ticket:1042/line:3","quantity":2,` +
 		`"adjustment":{"id":40,"item_id":12,"location_id":1,"delta":-1,"reason":"sale","ref":"ticket:1042/line:3","note":"",` +
 		`"quantity_after":2,"actor":{"type":"user","id":3,"name":"Sam"},"created_at":"2026-03-15T14:30:00Z"},` +
