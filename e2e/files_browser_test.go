@@ -17,7 +17,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -164,7 +166,7 @@ func imgLoaded(sel string) chromedp.Action[chromedp.Void] {
 }
 
 func TestFilesInChromium(t *testing.T) {
-	browser := newBrowser(t)
+	chrome := newBrowser(t)
 	axe := axeSource(t)
 	dir := t.TempDir()
 	srv := startServe(t, dir)
@@ -204,7 +206,7 @@ func TestFilesInChromium(t *testing.T) {
 	}
 
 	var confirms atomic.Int32
-	a := tab(t, browser, &confirms)
+	a := tab(t, chrome, &confirms)
 	step(t, a, "setup",
 		chromedp.Navigate(m[0]),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
@@ -215,6 +217,25 @@ func TestFilesInChromium(t *testing.T) {
 		waitText("h1", "About your shop"),
 		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
 		waitText(".live-status", "Live"))
+
+	// Downloads land in a folder of the test's, and say when they are done.
+	downloads := t.TempDir()
+	downloaded := make(chan string, 8)
+	go func() {
+		for ev, err := range chromedp.BrowserEvents(a, browser.DownloadProgress) {
+			if err != nil {
+				return
+			}
+			if ev.State == browser.DownloadProgressStateCompleted {
+				downloaded <- ev.FilePath
+			}
+		}
+	}()
+	yes := true
+	if _, err := chromedp.CallBrowser(a, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
 
 	type rec struct {
 		ID     uint64 `json:"id"`
@@ -238,7 +259,7 @@ func TestFilesInChromium(t *testing.T) {
 	audit(t, a, axe, "ticket-empty")
 
 	// A second tab watches the same ticket.
-	b := tab(t, browser, &confirms)
+	b := tab(t, chrome, &confirms)
 	step(t, b, "second tab", chromedp.Navigate(ticketURL), waitText(".live-status", "Live"), waitText(sec+" .att-empty", "No photos"))
 
 	// Two photos and a PDF through "Add files", several at once.
@@ -269,6 +290,30 @@ func TestFilesInChromium(t *testing.T) {
 	if got != "200 %PDF-1.4" {
 		t.Errorf("the document's link answers %q", got)
 	}
+	// A link whose URL ran out (a tablet that slept through the 15 minutes)
+	// asks for a fresh one when clicked.
+	step(t, a, "stale link",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+  window.urlCalls = 0;
+  const f = window.fetch;
+  window.realFetch = f;
+  window.fetch = (...args) => { if (String(args[0]).endsWith("/url")) window.urlCalls++; return f(...args); };
+  const now = Date.now;
+  window.realNow = now;
+  Date.now = () => now() + 16 * 60 * 1000;
+})()`),
+		chromedp.Click(chromedp.CSS(sec+` .att-docs a.att-doc-link`)),
+		chromedp.Poll[chromedp.Void](`window.urlCalls >= 1`),
+		chromedp.Evaluate[chromedp.Void](`Date.now = window.realNow; window.fetch = window.realFetch`))
+	select {
+	case path := <-downloaded:
+		if b, err := os.ReadFile(path); err != nil || string(b) != minimalPDF {
+			t.Errorf("the downloaded PDF at %s is %q (%v)", path, b, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("the stale link downloaded nothing")
+	}
+
 	// The timeline says who attached what.
 	step(t, a, "timeline", waitText(".timeline .event", "attached a photo"))
 

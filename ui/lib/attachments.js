@@ -143,7 +143,8 @@ export function attachments(ctx, owner, opts = {}) {
   }
 
   // Before URLs in use run out, they are renewed: a document's link and the
-  // open photo keep working however long the page stays open.
+  // open photo's download keep working however long the page stays open
+  // (a thumbnail already shown needs its URL no more).
   function scheduleRenew() {
     clearTimeout(renewTimer);
     if (destroyed) return;
@@ -160,7 +161,10 @@ export function attachments(ctx, owner, opts = {}) {
     await Promise.all(due.map(([id]) => signed(id, true).then((u) => items.get(id)?.applyURL(u)).catch(() => {})));
     scheduleRenew();
   }
-  const inUse = (id) => items.has(id) && items.get(id).node.isConnected;
+  const inUse = (id) => {
+    const it = items.get(id);
+    return !!it && it.node.isConnected && (!it.photo || viewer.showing() === id);
+  };
 
   // Items load their URLs when they come near the window.
   const seen = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
@@ -226,7 +230,7 @@ export function attachments(ctx, owner, opts = {}) {
         item.loading = true;
         signed(rec.id).then((u) => { img.src = u.thumbnail_url || u.url; }, () => li.classList.add("failed")).finally(() => { item.loading = false; });
       },
-      applyURL() { /* a loaded thumbnail stays as it is; the viewer asks afresh */ },
+      applyURL(u) { viewer.renewed(rec.id, u); }, // a loaded thumbnail stays as it is
       update(r) {
         item.rec = r;
         name.textContent = r.filename;
@@ -460,7 +464,7 @@ export function attachments(ctx, owner, opts = {}) {
 
   const viewer = photoViewer({
     photos: () => list.filter(isPhoto),
-    signed,
+    signed: (id, fresh) => signed(id, fresh).then((u) => { scheduleRenew(); return u; }),
     returnTo: (id) => items.get(id)?.node.querySelector(".att-open"),
   });
   node.append(viewer.node);
@@ -520,6 +524,14 @@ function photoViewer({ photos, signed, returnTo }) {
   const img = el("img", { class: "att-view-img", alt: "" });
   const status = el("p", { class: "muted att-view-status", role: "status" });
   const download = el("a", { class: "button secondary att-view-download", href: "#", text: "Download" });
+  // A download whose URL ran out (the tablet slept) asks for a fresh one.
+  download.addEventListener("click", (e) => {
+    if (current === null || Date.now() < expires - 5000) return;
+    e.preventDefault();
+    const id = current;
+    signed(id, true).then((u) => { if (current === id) { download.href = u.url; expires = u.expires; } location.assign(u.url); },
+      (err) => { status.textContent = `The photo could not be downloaded: ${err.message}`; });
+  });
   const prev = el("button", { type: "button", class: "secondary", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹ Previous");
   const next = el("button", { type: "button", class: "secondary", "aria-label": "Next photo", onclick: () => step(1) }, "Next ›");
   const close = el("button", { type: "button", class: "quiet att-view-close", text: "Close", onclick: () => node.close() });
@@ -529,6 +541,7 @@ function photoViewer({ photos, signed, returnTo }) {
     el("div", { class: "att-view-foot actions" }, prev, next, download,
       el("span", { class: "muted small att-view-keys", text: "← → to move, Esc to close" })));
   let current = null;
+  let expires = 0; // when the download link's URL runs out
   let token = 0;
 
   node.addEventListener("keydown", (e) => {
@@ -577,6 +590,7 @@ function photoViewer({ photos, signed, returnTo }) {
       if (mine !== token) return;
       img.src = u.url;
       download.href = u.url;
+      expires = u.expires;
     }, (err) => { if (mine === token) status.textContent = `The photo could not be loaded: ${err.message}`; });
   }
   img.addEventListener("load", () => { status.textContent = ""; });
@@ -585,6 +599,8 @@ function photoViewer({ photos, signed, returnTo }) {
   return {
     node,
     show,
+    showing: () => (node.open ? current : null),
+    renewed(id, u) { if (node.open && current === id) { download.href = u.url; expires = u.expires; } },
     // refresh follows the list: the photo shown was deleted → the next one, or closed.
     refresh() {
       if (!node.open || current === null) return;
