@@ -44,7 +44,8 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 	t.Helper()
 	step(t, ctx, "to the top", chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
 	for _, size := range deskSizes {
-		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height))
+		// The tablet and the phone are touch screens (pointer: coarse).
+		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height), touch(size.name != "desk"))
 		if sel != "" {
 			step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 		}
@@ -58,7 +59,7 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 			t.Errorf("%s at %dx%d: elements stick out of the window: %v", name, size.width, size.height, out)
 		}
 	}
-	step(t, ctx, "viewport back", chromedp.EmulateViewport(1440, 900))
+	step(t, ctx, "viewport back", chromedp.EmulateViewport(1440, 900), touch(false))
 	if sel != "" {
 		step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 	}
@@ -71,6 +72,14 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 // settled waits until nothing on the page moves (a flash of a new photo,
 // a thumbnail fading in), so a screenshot shows the page at rest.
 var settled = chromedp.Poll[chromedp.Void](`document.getAnimations().every((a) => a.playState !== "running")`)
+
+// touch switches the emulation of a touch screen on or off.
+func touch(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: on, MaxTouchPoints: 5})
+		return err
+	})
+}
 
 // filesPrint saves the page as printed.
 func filesPrint(t *testing.T, ctx context.Context, name string) {
@@ -420,9 +429,23 @@ func TestFilesInChromium(t *testing.T) {
 	if len(listed) != 4 {
 		t.Errorf("after one delete the ticket has %d attachments, want 4", len(listed))
 	}
+	if n := read(t, a, "docs after the delete", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('%s .att-docs li').length`, sec))); n != 0 {
+		t.Errorf("%d documents listed after the delete", n)
+	}
+	// A text file dropped on the section (a desk with a mouse) is uploaded.
+	step(t, a, "drop",
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+  const s = document.querySelector('%s');
+  const dt = new DataTransfer();
+  dt.items.add(new File(["Customer says the phone fell in water last week."], "customer-notes.txt", {type: "text/plain"}));
+  for (const type of ["dragenter", "dragover", "drop"]) s.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+})()`, sec)),
+		waitText(sec+" .att-docs .att-doc-link", "customer-notes.txt"),
+		waitText(sec+" .att-docs .att-meta", "Text"),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s').classList.contains("dragging")`, sec)))
 	step(t, b, "reload second tab", chromedp.Reload(), waitText(sec+" .att-gallery .att-name", "bench-test.jpg"))
-	if n := read(t, b, "docs in the second tab", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('%s .att-docs li').length`, sec))); n != 0 {
-		t.Errorf("the second tab lists %d documents after the delete", n)
+	if docs := read(t, b, "docs in the second tab", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('%s .att-docs').textContent`, sec))); strings.Contains(docs, "repair-authorisation") || !strings.Contains(docs, "customer-notes.txt") {
+		t.Errorf("the second tab's documents after the delete and the drop: %q", docs)
 	}
 	_ = fromKey
 
