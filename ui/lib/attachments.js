@@ -26,7 +26,8 @@ const renewBefore = 90 * 1000; // a URL is renewed this long before it runs out
 const parallel = 3; // uploads at once
 
 const plural = { ticket: "tickets", proposal: "proposals", device: "devices", customer: "customers" };
-const ownerWords = { ticket: "ticket", proposal: "quote", device: "device", customer: "customer" };
+// What the camera is for, per owner, for the empty state.
+const photoOf = { ticket: "the device as it came in", proposal: "the job to quote", device: "the device", customer: "an ID or a signed form" };
 let seq = 0;
 
 // size is a file's size as people read it: "482 KB", "4.6 MB".
@@ -309,11 +310,14 @@ export function attachments(ctx, owner, opts = {}) {
     const n = list.length;
     summary.textContent = n ? `${photos.length} photo${photos.length === 1 ? "" : "s"} · ${documents.length} document${documents.length === 1 ? "" : "s"}` : "";
     empty.hidden = n > 0;
-    empty.textContent = canWrite
-      ? (matchMedia("(pointer: coarse), (max-width: 800px)").matches
-        ? `No photos or documents yet — press Take photo to photograph the ${ownerWords[owner.type]}.`
-        : `No photos or documents yet — drop files here or press Add files.`)
-      : "No photos or documents yet.";
+    // What to do next depends on the screen: a tablet's camera, a desk's
+    // mouse (CSS shows the one that fits, also after a rotation or resize).
+    if (!empty.childNodes.length) {
+      empty.append(...(canWrite
+        ? [el("span", { class: "att-on-touch", text: `No photos or documents yet — press Take photo to photograph ${photoOf[owner.type]}, or Add files.` }),
+          el("span", { class: "att-on-desk", text: "No photos or documents yet — drop files here or press Add files." })]
+        : ["No photos or documents yet."]));
+    }
     node.classList.toggle("has-visible-photos", list.some((a) => a.customer_visible && isPhoto(a)));
     viewer.refresh();
   }
