@@ -491,6 +491,9 @@ func TestFilesInChromium(t *testing.T) {
 		waitText(dsec+" .att-docs", "repair-authorisation.pdf"))
 	filesShots(t, a, "device", "")
 	audit(t, a, axe, "device")
+	step(t, a, "close the device's files",
+		press(kb.Escape),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("dialog.device-photos[open]") && document.activeElement?.dataset.action === "photos"`))
 	var devFiles []attachment
 	must("GET", fmt.Sprintf("/api/v1/devices/%d/attachments", dev.ID), nil, &devFiles)
 	if len(devFiles) != 2 {
