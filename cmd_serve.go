@@ -230,6 +230,11 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		defer hooksDone.Done()
 		srv.RunClosingTime(hooksCtx) // visitors still in at their location's closing time
 	}()
+	hooksDone.Add(1)
+	go func() {
+		defer hooksDone.Done()
+		srv.RunProposalExpiry(hooksCtx) // quotes past their expires_at
+	}()
 	// Senders, the live feed and the closing-time check-out stop before the stores close; unfinished
 	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()

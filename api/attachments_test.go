@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +165,13 @@ func TestPhotoOnATicketUploadsListsAndDownloadsInline(t *testing.T) {
 	if res, _ := fetch(t, u.URL); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a deleted attachment's URL: %d", res.StatusCode)
 	}
+	// attachment.deleted names the id alone: files.read guards it, and the
+	// owner is not for files.read to learn.
+	var deleted []wireEvent
+	c.get("/events?event=attachment.deleted").ok(http.StatusOK, &deleted)
+	if len(deleted) != 1 || len(deleted[0].Data) != 1 || string(deleted[0].Data["attachment_id"]) != fmt.Sprint(a.ID) {
+		t.Errorf("attachment.deleted events %+v", deleted)
+	}
 }
 
 // Issue 16's proof: HTML renamed photo.jpg is bytes to download, never a page.
@@ -282,4 +291,44 @@ func TestPatchAttachmentChangesFlagAndCleansFilename(t *testing.T) {
 	}
 	c.patch(fmt.Sprintf("/attachments/%d", a.ID), map[string]any{"filename": " / "}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "filename")
 	c.upload("/customers/999", "x.txt", []byte("x")).fail(http.StatusNotFound, "NOT_FOUND")
+}
+
+// A test-mode key's files live apart from live ones, and its URLs name the
+// test store: pointed at live, the signature no longer holds.
+func TestTestModeFilesAndURLsNeverTouchLive(t *testing.T) {
+	t.Parallel()
+	ts, live := newServer(t, internalKey)
+	dev := ts.client(developerKey)
+	liveTicket := live.newTicket(live.newCustomer("Live Customer").ID, nil)
+	testTicket := dev.newTicket(dev.newCustomer("Test Customer").ID, nil)
+	if liveTicket.ID != testTicket.ID {
+		t.Fatalf("ids differ (%d, %d): the test needs the same id in both stores", liveTicket.ID, testTicket.ID)
+	}
+	var la, ta attachment
+	live.upload(fmt.Sprintf("/tickets/%d", liveTicket.ID), "live.txt", []byte("live secret")).ok(http.StatusCreated, &la)
+	dev.upload(fmt.Sprintf("/tickets/%d", testTicket.ID), "test.txt", []byte("test bytes")).ok(http.StatusCreated, &ta)
+	if la.ID != ta.ID {
+		t.Fatalf("attachment ids differ (%d, %d)", la.ID, ta.ID)
+	}
+	var u fileURLs
+	dev.get(fmt.Sprintf("/attachments/%d/url", ta.ID)).ok(http.StatusOK, &u)
+	if !strings.Contains(u.URL, "/files/test/") {
+		t.Fatalf("test-mode URL %s", u.URL)
+	}
+	if res, body := fetch(t, u.URL); res.StatusCode != http.StatusOK || string(body) != "test bytes" {
+		t.Fatalf("test URL: %d %q", res.StatusCode, body)
+	}
+	if res, body := fetch(t, strings.Replace(u.URL, "/files/test/", "/files/live/", 1)); res.StatusCode != http.StatusForbidden ||
+		strings.Contains(string(body), "live secret") {
+		t.Errorf("a test URL pointed at live: %d %q", res.StatusCode, body)
+	}
+	root := filepath.Dir(ts.Live.Path())
+	for mode, sum := range map[string]string{"live": la.SHA256, "test": ta.SHA256} {
+		if _, err := os.Stat(filepath.Join(root, "files", mode, sum[:2], sum)); err != nil {
+			t.Errorf("the %s file is not in files/%s: %v", mode, mode, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "files", "live", ta.SHA256[:2], ta.SHA256)); err == nil {
+		t.Error("a test-mode upload wrote into files/live")
+	}
 }

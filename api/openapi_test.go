@@ -147,6 +147,9 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 	c.post("/locations", map[string]any{"name": "Shop"}).ok(http.StatusCreated, &shop)
 	c.post("/devices", map[string]any{"brand": "Apple", "model": "iPhone", "serial": "S1", "purchase_price": 1,
 		"seller_customer_id": ann.ID, "location_id": shop.ID}).ok(http.StatusCreated, nil) // device 1: its attachments
+	option := map[string]any{"name": "Original", "line_items": []map[string]any{{"description": "Glass", "unit_price": 1}}}
+	c.post("/proposals", map[string]any{"name": "Quote", "customer_id": ann.ID,
+		"areas": []map[string]any{{"name": "Screen", "options": []any{option}}}}).ok(http.StatusCreated, nil) // proposal 1: its attachments
 	c.post("/webhooks", map[string]any{"url": "https://203.0.113.10/hook", "events": []string{"*"}}).ok(http.StatusCreated, nil)
 	var events []wireEvent
 	c.get("/events").ok(http.StatusOK, &events)
@@ -157,6 +160,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"customer_id": fmt.Sprint(ann.ID), "since": events[len(events)-1].EventID, "event": "ticket.*",
 		"events": "ticket.*", "location_id": "1", "host": "1", "date": "2026-03-15", "seller_customer_id": "1",
 		"kind": "part", "supplier_id": "1", "item_id": "1", "low_stock": "true",
+		"ticket_id": fmt.Sprint(tk.ID),
 	}
 	// Where a list takes another value for a shared name (statuses differ).
 	pathSamples := map[string]map[string]string{
@@ -164,6 +168,7 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		"/visitors":        {"status": "expected"},
 		"/purchase_orders": {"status": "ordered"},
 		"/devices":         {"status": "listed"},
+		"/proposals":       {"status": "Submitted"},
 	}
 	doc := loadOpenAPI(t, ts)
 	documented := documentedOperations(t, doc)

@@ -61,6 +61,7 @@ func (s *Server) routes() []route {
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),
 		s.contractorRoutes(), s.evacuationRoutes(), s.kioskRoutes(),
 		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
+		s.proposalRoutes(),
 		s.attachmentRoutes(),
 	} {
 		all = append(all, group...)

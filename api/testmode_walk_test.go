@@ -135,6 +135,12 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /devices/{id}", p("/devices/{device}"), nil},
 		{"PATCH /devices/{id}", p("/devices/{device}"), map[string]any{"status": "testing", "asking_price": 99}},
 		{"POST /devices/{id}/status", p("/devices/{device}/status"), map[string]any{"status": "listed"}},
+		{"GET /proposals", p("/proposals?status=Submitted&customer_id={customer}&q=walk"), nil},
+		{"POST /proposals", "/proposals", map[string]any{"name": "Walk quote", "customer_id": num(ids["customer"]), "ticket_id": num(ids["ticket"]),
+			"areas": []map[string]any{{"name": "Screen", "options": []map[string]any{{"name": "Original", "line_items": []map[string]any{
+				{"catalog_item_id": num(ids["catalog"]), "quantity": 1}, {"kind": "service", "description": "Fitting", "quantity": 0.5, "unit_price": 60}}}}}}}},
+		{"GET /proposals/{id}", p("/proposals/{proposal}"), nil},
+		{"PATCH /proposals/{id}", p("/proposals/{proposal}"), map[string]any{"chosen_options": []int{0}, "status": "Accepted"}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
 		{"GET /kiosks", "/kiosks", nil},
@@ -158,6 +164,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /devices.csv", "/devices.csv?status=acquired&sort=asking_price", nil},
 		{"GET /suppliers.csv", "/suppliers.csv?sort=name", nil},
 		{"GET /purchase_orders.csv", "/purchase_orders.csv?status=draft", nil},
+		{"GET /proposals.csv", "/proposals.csv?status=Accepted&sort=expires_at", nil},
 		{"GET /inventory/adjustments.csv", p("/inventory/adjustments.csv?item_id={catalog}"), nil},
 		{"GET /tickets/{id}/attachments", p("/tickets/{ticket}/attachments"), nil},
 		{"POST /tickets/{id}/attachments", p("/tickets/{ticket}/attachments"), uploadBody("walk.png")},
@@ -165,6 +172,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /customers/{id}/attachments", p("/customers/{customer}/attachments"), uploadBody("walk.pdf")},
 		{"GET /devices/{id}/attachments", p("/devices/{device}/attachments"), nil},
 		{"POST /devices/{id}/attachments", p("/devices/{device}/attachments"), uploadBody("walk.txt")},
+		{"GET /proposals/{id}/attachments", p("/proposals/{proposal}/attachments"), nil},
+		{"POST /proposals/{id}/attachments", p("/proposals/{proposal}/attachments"), uploadBody("walk.jpg")},
 		{"GET /attachments/{id}", p("/attachments/{attachment}"), nil},
 		{"PATCH /attachments/{id}", p("/attachments/{attachment}"), map[string]any{"customer_visible": true, "filename": "walk.png"}},
 		{"GET /attachments/{id}/url", p("/attachments/{attachment}/url"), nil},
@@ -210,6 +219,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		seedCatalog(t, ctx, ts.Test, ids)
 		seedPurchaseOrders(t, ctx, ts.Test, ids)
 		seedDevices(t, ctx, ts.Test, ids)
+		seedProposals(t, ctx, ts.Test, ids)
 		seedAttachments(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
@@ -334,6 +344,8 @@ func seedLive(t *testing.T, ts *testServer) {
 	live.patch(fmt.Sprintf("/users/%d", staffer.User.ID), map[string]any{"host": true}).ok(http.StatusOK, nil)
 	live.post("/visitors/pre-register", map[string]any{"name": liveMark + " Visitor", "host_id": staffer.User.ID, "location_id": site.ID,
 		"expected_at": "2026-03-16T09:00:00Z"}).ok(http.StatusCreated, nil)
+	live.post("/proposals", map[string]any{"name": liveMark + " quote", "customer_id": seller.ID, "areas": []map[string]any{{"name": "Screen",
+		"options": []map[string]any{{"name": "Original", "line_items": []map[string]any{{"description": liveMark, "unit_price": 1}}}}}}}).ok(http.StatusCreated, nil)
 	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
 	live.upload(fmt.Sprintf("/customers/%d", seller.ID), liveMark+".png", pngOf(t, 40, 30)).ok(http.StatusCreated, nil)
 	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
@@ -502,4 +514,23 @@ func btoiID(t *testing.T, id string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// seedProposals makes the Submitted proposal, on the walk's ticket, that the
+// walk accepts (its free-text line goes onto the ticket).
+func seedProposals(t *testing.T, ctx context.Context, s *store.Store, ids map[string]string) {
+	t.Helper()
+	tk := btoiID(t, ids["ticket"])
+	price := store.Money(4500)
+	p, err := s.CreateProposal(ctx, store.ProposalInput{Name: "Walk seed quote", CustomerID: btoiID(t, ids["customer"]), TicketID: &tk,
+		Areas: []store.ProposalAreaInput{{Name: "Battery", Options: []store.ProposalOptionInput{{Name: "Standard",
+			LineItems: []store.LineItemInput{{Kind: "fee", Description: "Call-out", UnitPrice: &price}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitted := store.ProposalSubmitted
+	if _, err := s.UpdateProposal(ctx, p.ID, store.ProposalPatch{Status: &submitted}); err != nil {
+		t.Fatal(err)
+	}
+	ids["proposal"] = fmt.Sprint(p.ID)
 }

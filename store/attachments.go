@@ -14,7 +14,10 @@ import (
 // user gave. The JSON is exactly what the API returns.
 var attachments = declare(Resource[Attachment]{
 	Name: "attachments", Scope: "files",
-	Events: []string{"ticket.attachment_added"},
+	// A ticket's new file is ticket.attachment_added (tickets.read guards
+	// it, as the ticket is in it); attachment.deleted carries only the id,
+	// all that files.read may learn without the owner's scope.
+	Events: []string{"attachment.deleted"},
 	Filters: []Filter[Attachment]{
 		{Name: "owner", Doc: "Only the attachments of this record (ticket:12, customer:7, device:3, proposal:5)",
 			Key: func(a *Attachment) []byte { return ownerKey(a.OwnerType, a.OwnerID) }, Parse: parseOwner,
@@ -72,6 +75,7 @@ var attachmentOwners = []AttachmentOwner{
 	{"ticket", "tickets", tickets.table},
 	{"customer", "customers", customers.table},
 	{"device", "devices", devices.table},
+	{"proposal", "proposals", proposals.table},
 }
 
 // AttachmentOwners lists the kinds of record that take attachments.

@@ -176,23 +176,30 @@ func (s *Store) DeleteAttachment(ctx context.Context, id uint64) error {
 		if err != nil {
 			return err
 		}
-		return deleteAttachment(tx, old)
+		return s.deleteAttachment(tx, old)
 	})
 }
 
-func deleteAttachment(tx *bolt.Tx, a *Attachment) error {
+// deleteAttachment removes the record, uncounts its blobs and records
+// attachment.deleted with the id alone: the owner stays out of the event,
+// which files.read guards.
+func (s *Store) deleteAttachment(tx *bolt.Tx, a *Attachment) error {
 	if err := tx.Bucket(attachments.records).Delete(itob(a.ID)); err != nil {
 		return err
 	}
 	if err := attachments.reindex(tx, a.ID, attachments.index(a), nil); err != nil {
 		return err
 	}
-	return countBlobs(tx, a, -1)
+	if err := countBlobs(tx, a, -1); err != nil {
+		return err
+	}
+	_, err := s.appendEvent(tx, "attachment.deleted", ordered{}.with("attachment_id", a.ID))
+	return err
 }
 
 // deleteOwnerAttachments removes every attachment of a record being
 // deleted, in its transaction (a deleted customer keeps no files).
-func deleteOwnerAttachments(tx *bolt.Tx, ownerType string, ownerID uint64) error {
+func (s *Store) deleteOwnerAttachments(tx *bolt.Tx, ownerType string, ownerID uint64) error {
 	var ids []uint64
 	err := attachments.eachID(tx, "owner", ownerKey(ownerType, ownerID), func(id uint64) error {
 		ids = append(ids, id)
@@ -206,7 +213,7 @@ func deleteOwnerAttachments(tx *bolt.Tx, ownerType string, ownerID uint64) error
 		if err != nil {
 			return err
 		}
-		if err := deleteAttachment(tx, a); err != nil {
+		if err := s.deleteAttachment(tx, a); err != nil {
 			return err
 		}
 	}

@@ -291,7 +291,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id uint64) error {
 			return err
 		}
 		// Its files' records go with it; the bytes are collected later.
-		if err := deleteOwnerAttachments(tx, "customer", id); err != nil {
+		if err := s.deleteOwnerAttachments(tx, "customer", id); err != nil {
 			return err
 		}
 		_, err = s.appendEvent(tx, "customer.deleted", ordered{}.with("customer_id", id).with("customer", old))

@@ -10,13 +10,14 @@ import (
 var EventNames = []string{
 	"ticket.created", "ticket.updated", "ticket.status_changed", "ticket.assigned", "ticket.note_added",
 	"ticket.line_item_added", "ticket.attachment_added", "ticket.closed", "ticket.reopened",
+	"attachment.deleted",
 	"customer.created", "customer.updated", "customer.deleted",
 	"payment.received", "payment.status_changed", "payment.refunded",
 	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
 	"device.received", "device.status_changed", "device.sold", "device.updated",
 	"purchase_order.created", "purchase_order.updated", "purchase_order.status_changed", "purchase_order.received",
 	"supplier.created", "supplier.updated",
-	"proposal.created", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
+	"proposal.created", "proposal.updated", "proposal.status_changed", "proposal.outline_status_changed", "proposal.build_status_changed",
 	"visitor.pre_registered", "visitor.checked_in", "visitor.checked_out", "visitor.cancelled",
 	"contractor.created", "contractor.updated", "contractor.approved", "contractor.rejected",
 	"contractor.checked_in", "contractor.checked_out",
@@ -31,7 +32,7 @@ func KnownEvent(name string) bool { return slices.Contains(EventNames, name) }
 // whose read scope its data needs.
 var eventAreaResource = map[string]string{
 	"ticket": "tickets", "customer": "customers", "payment": "payments", "catalog": "catalog",
-	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "supplier": "purchase_orders", "proposal": "proposals",
+	"inventory": "inventory", "device": "devices", "purchase_order": "purchase_orders", "supplier": "purchase_orders", "proposal": "proposals", "attachment": "files",
 	"visitor": "visitors", "contractor": "contractors", "evacuation": "evacuation", "store": "store", "location": "locations",
 	"plugin": "plugins", "webhook": "webhooks",
 }

@@ -71,18 +71,21 @@ func sniff(head []byte) string {
 // A picture that will not decode, or is too large to, simply has none; only
 // a disk failure is an error.
 func (s *Store) preview(ctx context.Context, f *StoredFile) error {
-	cfg, err := s.blobConfig(f.SHA256, f.ContentType)
+	cfg, orientation, err := s.blobConfig(f.SHA256, f.ContentType)
 	if err != nil {
 		return nil
 	}
 	w, h := cfg.Width, cfg.Height
+	if thumb.Turned(orientation) { // the size as shown, upright
+		w, h = h, w
+	}
 	f.Width, f.Height = &w, &h
 	src, err := s.files.Open(f.SHA256)
 	if err != nil {
 		return s.fileError(err)
 	}
 	defer src.Close()
-	jpg, err := s.thumbs.Make(ctx, src, f.ContentType, cfg)
+	jpg, err := s.thumbs.Make(ctx, src, f.ContentType, cfg, orientation)
 	if err != nil {
 		return ctx.Err() // a picture that does not decode gets no thumbnail; a gone request stops
 	}
@@ -94,13 +97,22 @@ func (s *Store) preview(ctx context.Context, f *StoredFile) error {
 	return nil
 }
 
-func (s *Store) blobConfig(sum, contentType string) (image.Config, error) {
+// blobConfig reads a picture's size and, for a JPEG, its EXIF orientation,
+// from its header alone.
+func (s *Store) blobConfig(sum, contentType string) (image.Config, int, error) {
 	src, err := s.files.Open(sum)
 	if err != nil {
-		return image.Config{}, err
+		return image.Config{}, 0, err
 	}
 	defer src.Close()
-	return thumb.Config(src, contentType)
+	cfg, err := thumb.Config(src, contentType)
+	if err != nil || contentType != "image/jpeg" {
+		return cfg, 1, err
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return cfg, 1, err
+	}
+	return cfg, thumb.Orientation(src), nil
 }
 
 // fileError classifies a failed blob write as the store does a commit: a

@@ -47,6 +47,8 @@ var steps = []step{
 	createTableWith("devices", []string{"status", "location_id", "seller_customer_id"}, []string{"id", "updated_at", "asking_price"},
 		map[string][]string{"seller_customer_id": {"id", "updated_at"}}, "search_devices", "device_codes"),
 	paymentRefundsStep(),
+	createTableWith("proposals", []string{"status", "customer_id", "ticket_id"}, []string{"id", "updated_at", "expires_at"},
+		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
 }
 

@@ -47,11 +47,15 @@ func RoleScopes(role string) []string {
 	case "technician":
 		return []string{"tickets.read", "tickets.write", "customers.read", "catalog.read", "inventory.read",
 			"inventory.write", "devices.read", "devices.write", "store.read", "users.read", "files.read",
-			"files.write", "events.read", "live"}
+			"files.write", "events.read", "live",
+			// A technician reads the quote of the repair in hand; pricing and
+			// sending quotes is the desk's and the managers'.
+			"proposals.read"}
 	case "front_desk": // the desk signs visitors in and, in an emergency, runs the roll call; it sells from the catalog
 		return []string{"tickets.read", "tickets.write", "customers.read", "customers.write", "payments.read",
 			"payments.write", "catalog.read", "inventory.read", "store.read", "users.read", "visitors.read", "visitors.write", "locations.read",
-			"contractors.read", "evacuation.read", "evacuation.write", "files.read", "files.write", "events.read", "live"}
+			"contractors.read", "evacuation.read", "evacuation.write", "files.read", "files.write", "events.read", "live",
+			"proposals.read", "proposals.write"} // the desk quotes the customer in front of it
 	}
 	return nil
 }

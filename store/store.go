@@ -80,11 +80,8 @@ type Store struct {
 	dummyOnce sync.Once
 	dummy     []byte
 
-	files  *blobs.Dir
-	thumbs *thumb.Maker
-	// filesMu keeps collection from removing a blob while a backup copies
-	// the blobs its snapshot counts (read: backups; write: collection).
-	filesMu sync.RWMutex
+	files  *blobs.Dir   // the attachments' bytes (files.go)
+	thumbs *thumb.Maker // their previews, one decode at a time
 }
 
 // Open opens (creating if needed) the store at path and runs pending migrations.

@@ -38,8 +38,10 @@ type NoteInput struct {
 	Author   string `json:"-"`
 }
 
-// Line item kinds.
-var LineItemKinds = []string{"part", "service", "product"}
+// Line item kinds: a fee (a call-out, a disposal charge) is never from the
+// catalog and takes no stock; it came with proposals, whose lines become
+// ticket lines when accepted.
+var LineItemKinds = []string{"part", "service", "product", "fee"}
 
 // LineItem is a billable line of a ticket.
 type LineItem struct {
@@ -217,35 +219,51 @@ func (s *Store) AddLineItem(ctx context.Context, ticketID uint64, in LineItemInp
 		if err != nil {
 			return err
 		}
-		b := tx.Bucket(bucketLineItems)
-		id, err := b.NextSequence()
+		item, err := s.putLineItem(tx, t, li, from)
 		if err != nil {
-			return err
-		}
-		item := li
-		now := s.clock()
-		item.ID, item.TicketID, item.CreatedAt, item.UpdatedAt = id, ticketID, now, now
-		item.Total = mulRound(item.UnitPrice, item.Quantity)
-		if from != nil && from.Stocked() {
-			if item.LocationID, err = stockLocation(tx, t); err != nil {
-				return err
-			}
-			if _, err := s.adjustStock(tx, from.ID, item.LocationID, -int64(item.Quantity/100), "sale", lineRef(item)); err != nil {
-				return err
-			}
-		}
-		if err := putChild(b, ticketID, id, item); err != nil {
 			return err
 		}
 		if err := s.retotal(tx, t); err != nil {
 			return err
 		}
 		out, outTicket = item, *t
-		_, err = s.appendEvent(tx, "ticket.line_item_added", ordered{}.with("ticket_id", ticketID).
-			with("line_item_id", id).with("line_item", item).with("totals", t.Totals))
-		return err
+		return s.lineItemAdded(tx, t, item)
 	})
 	return out, outTicket, err
+}
+
+// putLineItem adds line li (made by newLineItem, from catalog item from when
+// not nil) to ticket t, taking a stocked item's units from the stock of the
+// ticket's location; the caller retotals the ticket and records
+// ticket.line_item_added (lineItemAdded). Accepting a proposal adds its
+// lines through here, so they take stock exactly as lines added one by one.
+func (s *Store) putLineItem(tx *bolt.Tx, t *Ticket, li LineItem, from *CatalogItem) (LineItem, error) {
+	b := tx.Bucket(bucketLineItems)
+	id, err := b.NextSequence()
+	if err != nil {
+		return LineItem{}, err
+	}
+	item := li
+	now := s.clock()
+	item.ID, item.TicketID, item.CreatedAt, item.UpdatedAt = id, t.ID, now, now
+	item.Total = mulRound(item.UnitPrice, item.Quantity)
+	if from != nil && from.Stocked() {
+		if item.LocationID, err = stockLocation(tx, t); err != nil {
+			return LineItem{}, err
+		}
+		if _, err := s.adjustStock(tx, from.ID, item.LocationID, -int64(item.Quantity/100), "sale", lineRef(item)); err != nil {
+			return LineItem{}, err
+		}
+	}
+	return item, putChild(b, t.ID, id, item)
+}
+
+// lineItemAdded records ticket.line_item_added for item, with the ticket's
+// totals as they are now.
+func (s *Store) lineItemAdded(tx *bolt.Tx, t *Ticket, item LineItem) error {
+	_, err := s.appendEvent(tx, "ticket.line_item_added", ordered{}.with("ticket_id", t.ID).
+		with("line_item_id", item.ID).with("line_item", item).with("totals", t.Totals))
+	return err
 }
 
 // newLineItem is the line an input describes, from the catalog item c
@@ -304,7 +322,7 @@ func stockLocation(tx *bolt.Tx, t *Ticket) (uint64, error) {
 
 func (li *LineItem) validate(p *Problems) {
 	if !contains(LineItemKinds, li.Kind) {
-		p.Add("kind", "must be one of part, service, product")
+		p.Add("kind", "must be one of "+strings.Join(LineItemKinds, ", "))
 	}
 	if li.Description == "" || utf8.RuneCountInString(li.Description) > 500 {
 		p.Add("description", "is required (1 to 500 characters)")

@@ -45,9 +45,10 @@ func Config(r io.Reader, contentType string) (image.Config, error) {
 }
 
 // Make decodes the picture in r (contentType image/jpeg or image/png, whose
-// header said cfg) and returns a JPEG at most Size pixels on its longer side.
-// It waits for its turn, or for ctx to end.
-func (m *Maker) Make(ctx context.Context, r io.Reader, contentType string, cfg image.Config) ([]byte, error) {
+// header said cfg) and returns a JPEG at most Size pixels on its longer side,
+// turned upright as EXIF orientation o says (1: as stored). It waits for its
+// turn, or for ctx to end.
+func (m *Maker) Make(ctx context.Context, r io.Reader, contentType string, cfg image.Config, o int) ([]byte, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, ErrTooBig
 	}
@@ -71,7 +72,7 @@ func (m *Maker) Make(ctx context.Context, r io.Reader, contentType string, cfg i
 		return nil, err
 	}
 	var out bytes.Buffer
-	if err := jpeg.Encode(&out, Scale(src, Size), &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpeg.Encode(&out, Upright(Scale(src, Size), o), &jpeg.Options{Quality: 80}); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
