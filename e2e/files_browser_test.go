@@ -415,11 +415,12 @@ func TestFilesInChromium(t *testing.T) {
 	}
 	filesPrint(t, a, "ticket")
 
-	// Delete the PDF, confirmed: gone here, and in the second tab.
+	// Delete the PDF, confirmed: gone here, and live in the second tab.
 	confirms.Add(1)
 	step(t, a, "delete",
 		chromedp.Click(chromedp.CSS(sec+` button[aria-label="Delete repair-authorisation.pdf"]`)),
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s .att-docs li')`, sec)))
+	step(t, b, "deleted live", chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s .att-docs li')`, sec)))
 	must("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), nil, &listed)
 	for _, x := range listed {
 		if x.ID == pdf.ID {

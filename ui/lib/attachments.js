@@ -484,8 +484,14 @@ export function attachments(ctx, owner, opts = {}) {
       : ev.event === `${owner.type}.attachment_added` && (d[`${owner.type}_id`] === owner.id || d[owner.type]?.id === owner.id);
     const gone = /attachment.*(deleted|removed)$/.test(ev.event);
     if (!ours) {
-      // A deletion that names only the id.
-      if (gone && items.has(Number(d.attachment_id))) reloadSoon();
+      // A deletion names only the id (the owner stays out of the event).
+      const id = Number(d.attachment_id);
+      if (gone && items.has(id)) {
+        const rec = items.get(id).rec;
+        list = list.filter((x) => x.id !== id);
+        render();
+        say(`${rec.filename} was deleted.`);
+      }
       return;
     }
     if (a && gone) {
