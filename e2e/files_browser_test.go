@@ -363,7 +363,9 @@ func TestFilesInChromium(t *testing.T) {
 	// Customer can see: the front photo, saved.
 	step(t, a, "customer can see",
 		chromedp.Click(chromedp.CSS(sec+` input[aria-label="Customer can see intake-front.png"]`)),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('%s li.att-photo.visible img[alt="intake-front.png"]') && !document.querySelector('%s input[type=checkbox]:disabled')`, sec, sec)))
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('%s li.att-photo.visible img[alt="intake-front.png"]') && !document.querySelector('%s input[aria-busy]')`, sec, sec)),
+		// The focus stays on the box through its save.
+		chromedp.Poll[chromedp.Void](`document.activeElement?.getAttribute("aria-label") === "Customer can see intake-front.png"`))
 	var front1 attachment
 	must("GET", fmt.Sprintf("/api/v1/attachments/%d", byName["intake-front.png"].ID), nil, &front1)
 	if !front1.CustomerVisible {

@@ -124,6 +124,15 @@ export function attachments(ctx, owner, opts = {}) {
       upload([...e.dataTransfer.files]);
     });
   }
+  // A file dropped just beside the section must not replace the console
+  // with the file (the browser's default): elsewhere on the page it is refused.
+  const dropGuard = (e) => {
+    if (!canWrite || node.contains(e.target) || ![...(e.dataTransfer?.types || [])].includes("Files")) return;
+    e.preventDefault();
+    if (e.type === "dragover") e.dataTransfer.dropEffect = "none";
+  };
+  window.addEventListener("dragover", dropGuard);
+  window.addEventListener("drop", dropGuard);
 
   // --- signed URLs ---------------------------------------------------------
 
@@ -182,12 +191,22 @@ export function attachments(ctx, owner, opts = {}) {
 
   // --- items ---------------------------------------------------------------
 
-  function visibleToggle(rec, label) {
-    if (!canWrite) return el("span", { class: "att-visible-badge", hidden: !rec.customer_visible, text: "Customer can see" });
-    const box = el("input", { type: "checkbox", checked: !!rec.customer_visible, "aria-label": `Customer can see ${label}` });
+  // visibleToggle is "Customer can see" for one item: a checkbox that saves
+  // at once (read-only roles see a badge). It is updated in place, so the
+  // focus stays on it through its own save and through live updates.
+  function visibleToggle(first) {
+    let rec = first;
+    if (!canWrite) {
+      const badge = el("span", { class: "att-visible-badge", text: "Customer can see" });
+      return { node: badge, set(r) { rec = r; badge.hidden = !r.customer_visible; } };
+    }
+    const box = el("input", { type: "checkbox" });
+    let saving = false;
     box.addEventListener("change", async () => {
+      if (saving) { box.checked = !box.checked; return; }
       const want = box.checked;
-      box.disabled = true;
+      saving = true;
+      box.setAttribute("aria-busy", "true");
       error.textContent = "";
       try {
         const r = await call("PATCH", `/api/v1/attachments/${rec.id}`, { customer_visible: want });
@@ -197,10 +216,18 @@ export function attachments(ctx, owner, opts = {}) {
         box.checked = !want;
         error.textContent = `Could not change who can see ${rec.filename}: ${err.message}`;
       } finally {
-        box.disabled = false;
+        saving = false;
+        box.removeAttribute("aria-busy");
       }
     });
-    return el("label", { class: "check att-visible" }, box, " Customer can see");
+    return {
+      node: el("label", { class: "check att-visible" }, box, " Customer can see"),
+      set(r) {
+        rec = r;
+        if (!saving) box.checked = !!r.customer_visible;
+        box.setAttribute("aria-label", `Customer can see ${r.filename}`);
+      },
+    };
   }
 
   function deleteButton(rec) {
@@ -213,7 +240,8 @@ export function attachments(ctx, owner, opts = {}) {
     const img = el("img", { alt: rec.filename, width: 160, height: 160, decoding: "async" });
     const open = el("button", { type: "button", class: "att-open", "aria-label": `View ${rec.filename} larger`, onclick: () => viewer.show(rec.id) }, img);
     const name = el("span", { class: "att-name", title: rec.filename, text: rec.filename });
-    const vis = el("span", { class: "att-vis-slot" });
+    const toggle = visibleToggle(rec);
+    const vis = el("span", { class: "att-vis-slot" }, toggle.node);
     const li = el("li", { class: "att-photo", "data-id": String(rec.id) }, open,
       el("div", { class: "att-caption" }, name, vis, deleteButton(rec)));
     let retried = false;
@@ -239,7 +267,7 @@ export function attachments(ctx, owner, opts = {}) {
         img.alt = r.filename;
         open.setAttribute("aria-label", `View ${r.filename} larger`);
         li.classList.toggle("visible", !!r.customer_visible);
-        vis.replaceChildren(visibleToggle(r, r.filename));
+        toggle.set(r);
       },
     };
     item.update(rec);
@@ -249,7 +277,8 @@ export function attachments(ctx, owner, opts = {}) {
   function docItem(rec) {
     const link = el("a", { class: "att-doc-link", href: "#", download: rec.filename });
     const meta = el("span", { class: "att-meta muted" });
-    const vis = el("span", { class: "att-vis-slot" });
+    const toggle = visibleToggle(rec);
+    const vis = el("span", { class: "att-vis-slot" }, toggle.node);
     const li = el("li", { class: "att-doc", "data-id": String(rec.id) },
       el("span", { class: "att-doc-icon", "aria-hidden": "true" }),
       el("div", { class: "att-doc-main" }, link, meta),
@@ -276,7 +305,7 @@ export function attachments(ctx, owner, opts = {}) {
           el("time", { datetime: r.created_at, title: fullTime(r.created_at), text: when(r.created_at) }),
           r.uploaded_by ? ` · ${r.uploaded_by}` : "");
         li.classList.toggle("visible", !!r.customer_visible);
-        vis.replaceChildren(visibleToggle(r, r.filename));
+        toggle.set(r);
       },
     };
     item.update(rec);
@@ -520,6 +549,8 @@ export function attachments(ctx, owner, opts = {}) {
       clearTimeout(renewTimer);
       seen?.disconnect();
       window.removeEventListener("beforeprint", beforePrint);
+      window.removeEventListener("dragover", dropGuard);
+      window.removeEventListener("drop", dropGuard);
       if (viewer.node.open) viewer.node.close();
     },
   };
@@ -547,7 +578,7 @@ function photoViewer({ photos, signed, returnTo }) {
   const close = el("button", { type: "button", class: "quiet att-view-close", text: "Close", onclick: () => node.close() });
   const node = el("dialog", { class: "att-viewer", "aria-labelledby": title.id },
     el("div", { class: "att-view-head" }, title, counter, close),
-    el("div", { class: "att-view-body" }, img, status),
+    el("div", { class: "att-view-body" }, status),
     el("div", { class: "att-view-foot actions" }, prev, next, download,
       el("span", { class: "muted small att-view-keys", text: "← → to move, Esc to close" })));
   let current = null;
@@ -568,6 +599,7 @@ function photoViewer({ photos, signed, returnTo }) {
     const back = current !== null && returnTo(current);
     current = null;
     img.removeAttribute("src");
+    img.remove(); // no picture in the page while the view is closed
     back?.focus({ preventScroll: true });
   });
 
@@ -591,6 +623,7 @@ function photoViewer({ photos, signed, returnTo }) {
     img.alt = rec.filename;
     if (rec.width && rec.height) { img.width = rec.width; img.height = rec.height; } else { img.removeAttribute("width"); img.removeAttribute("height"); }
     img.removeAttribute("src");
+    if (!img.isConnected) status.before(img);
     status.textContent = "Loading…";
     download.download = rec.filename;
     download.setAttribute("aria-label", `Download ${rec.filename}`);
