@@ -17,7 +17,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -42,7 +44,8 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 	t.Helper()
 	step(t, ctx, "to the top", chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
 	for _, size := range deskSizes {
-		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height))
+		// The tablet and the phone are touch screens (pointer: coarse).
+		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height), touch(size.name != "desk"))
 		if sel != "" {
 			step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 		}
@@ -56,7 +59,7 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 			t.Errorf("%s at %dx%d: elements stick out of the window: %v", name, size.width, size.height, out)
 		}
 	}
-	step(t, ctx, "viewport back", chromedp.EmulateViewport(1440, 900))
+	step(t, ctx, "viewport back", chromedp.EmulateViewport(1440, 900), touch(false))
 	if sel != "" {
 		step(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q)?.scrollIntoView({block: "start"})`, sel)))
 	}
@@ -69,6 +72,14 @@ func filesShots(t *testing.T, ctx context.Context, name, sel string) {
 // settled waits until nothing on the page moves (a flash of a new photo,
 // a thumbnail fading in), so a screenshot shows the page at rest.
 var settled = chromedp.Poll[chromedp.Void](`document.getAnimations().every((a) => a.playState !== "running")`)
+
+// touch switches the emulation of a touch screen on or off.
+func touch(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: on, MaxTouchPoints: 5})
+		return err
+	})
+}
 
 // filesPrint saves the page as printed.
 func filesPrint(t *testing.T, ctx context.Context, name string) {
@@ -164,7 +175,7 @@ func imgLoaded(sel string) chromedp.Action[chromedp.Void] {
 }
 
 func TestFilesInChromium(t *testing.T) {
-	browser := newBrowser(t)
+	chrome := newBrowser(t)
 	axe := axeSource(t)
 	dir := t.TempDir()
 	srv := startServe(t, dir)
@@ -204,7 +215,7 @@ func TestFilesInChromium(t *testing.T) {
 	}
 
 	var confirms atomic.Int32
-	a := tab(t, browser, &confirms)
+	a := tab(t, chrome, &confirms)
 	step(t, a, "setup",
 		chromedp.Navigate(m[0]),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
@@ -215,6 +226,25 @@ func TestFilesInChromium(t *testing.T) {
 		waitText("h1", "About your shop"),
 		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
 		waitText(".live-status", "Live"))
+
+	// Downloads land in a folder of the test's, and say when they are done.
+	downloads := t.TempDir()
+	downloaded := make(chan string, 8)
+	go func() {
+		for ev, err := range chromedp.BrowserEvents(a, browser.DownloadProgress) {
+			if err != nil {
+				return
+			}
+			if ev.State == browser.DownloadProgressStateCompleted {
+				downloaded <- ev.FilePath
+			}
+		}
+	}()
+	yes := true
+	if _, err := chromedp.CallBrowser(a, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
 
 	type rec struct {
 		ID     uint64 `json:"id"`
@@ -238,7 +268,7 @@ func TestFilesInChromium(t *testing.T) {
 	audit(t, a, axe, "ticket-empty")
 
 	// A second tab watches the same ticket.
-	b := tab(t, browser, &confirms)
+	b := tab(t, chrome, &confirms)
 	step(t, b, "second tab", chromedp.Navigate(ticketURL), waitText(".live-status", "Live"), waitText(sec+" .att-empty", "No photos"))
 
 	// Two photos and a PDF through "Add files", several at once.
@@ -269,6 +299,30 @@ func TestFilesInChromium(t *testing.T) {
 	if got != "200 %PDF-1.4" {
 		t.Errorf("the document's link answers %q", got)
 	}
+	// A link whose URL ran out (a tablet that slept through the 15 minutes)
+	// asks for a fresh one when clicked.
+	step(t, a, "stale link",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+  window.urlCalls = 0;
+  const f = window.fetch;
+  window.realFetch = f;
+  window.fetch = (...args) => { if (String(args[0]).endsWith("/url")) window.urlCalls++; return f(...args); };
+  const now = Date.now;
+  window.realNow = now;
+  Date.now = () => now() + 16 * 60 * 1000;
+})()`),
+		chromedp.Click(chromedp.CSS(sec+` .att-docs a.att-doc-link`)),
+		chromedp.Poll[chromedp.Void](`window.urlCalls >= 1`),
+		chromedp.Evaluate[chromedp.Void](`Date.now = window.realNow; window.fetch = window.realFetch`))
+	select {
+	case path := <-downloaded:
+		if b, err := os.ReadFile(path); err != nil || string(b) != minimalPDF {
+			t.Errorf("the downloaded PDF at %s is %q (%v)", path, b, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("the stale link downloaded nothing")
+	}
+
 	// The timeline says who attached what.
 	step(t, a, "timeline", waitText(".timeline .event", "attached a photo"))
 
@@ -309,7 +363,9 @@ func TestFilesInChromium(t *testing.T) {
 	// Customer can see: the front photo, saved.
 	step(t, a, "customer can see",
 		chromedp.Click(chromedp.CSS(sec+` input[aria-label="Customer can see intake-front.png"]`)),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('%s li.att-photo.visible img[alt="intake-front.png"]') && !document.querySelector('%s input[type=checkbox]:disabled')`, sec, sec)))
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('%s li.att-photo.visible img[alt="intake-front.png"]') && !document.querySelector('%s input[aria-busy]')`, sec, sec)),
+		// The focus stays on the box through its save.
+		chromedp.Poll[chromedp.Void](`document.activeElement?.getAttribute("aria-label") === "Customer can see intake-front.png"`))
 	var front1 attachment
 	must("GET", fmt.Sprintf("/api/v1/attachments/%d", byName["intake-front.png"].ID), nil, &front1)
 	if !front1.CustomerVisible {
@@ -361,11 +417,12 @@ func TestFilesInChromium(t *testing.T) {
 	}
 	filesPrint(t, a, "ticket")
 
-	// Delete the PDF, confirmed: gone here, and in the second tab.
+	// Delete the PDF, confirmed: gone here, and live in the second tab.
 	confirms.Add(1)
 	step(t, a, "delete",
 		chromedp.Click(chromedp.CSS(sec+` button[aria-label="Delete repair-authorisation.pdf"]`)),
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s .att-docs li')`, sec)))
+	step(t, b, "deleted live", chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s .att-docs li')`, sec)))
 	must("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), nil, &listed)
 	for _, x := range listed {
 		if x.ID == pdf.ID {
@@ -375,9 +432,23 @@ func TestFilesInChromium(t *testing.T) {
 	if len(listed) != 4 {
 		t.Errorf("after one delete the ticket has %d attachments, want 4", len(listed))
 	}
+	if n := read(t, a, "docs after the delete", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('%s .att-docs li').length`, sec))); n != 0 {
+		t.Errorf("%d documents listed after the delete", n)
+	}
+	// A text file dropped on the section (a desk with a mouse) is uploaded.
+	step(t, a, "drop",
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+  const s = document.querySelector('%s');
+  const dt = new DataTransfer();
+  dt.items.add(new File(["Customer says the phone fell in water last week."], "customer-notes.txt", {type: "text/plain"}));
+  for (const type of ["dragenter", "dragover", "drop"]) s.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+})()`, sec)),
+		waitText(sec+" .att-docs .att-doc-link", "customer-notes.txt"),
+		waitText(sec+" .att-docs .att-meta", "Text"),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.querySelector('%s').classList.contains("dragging")`, sec)))
 	step(t, b, "reload second tab", chromedp.Reload(), waitText(sec+" .att-gallery .att-name", "bench-test.jpg"))
-	if n := read(t, b, "docs in the second tab", chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('%s .att-docs li').length`, sec))); n != 0 {
-		t.Errorf("the second tab lists %d documents after the delete", n)
+	if docs := read(t, b, "docs in the second tab", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('%s .att-docs').textContent`, sec))); strings.Contains(docs, "repair-authorisation") || !strings.Contains(docs, "customer-notes.txt") {
+		t.Errorf("the second tab's documents after the delete and the drop: %q", docs)
 	}
 	_ = fromKey
 
@@ -423,6 +494,9 @@ func TestFilesInChromium(t *testing.T) {
 		waitText(dsec+" .att-docs", "repair-authorisation.pdf"))
 	filesShots(t, a, "device", "")
 	audit(t, a, axe, "device")
+	step(t, a, "close the device's files",
+		press(kb.Escape),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("dialog.device-photos[open]") && document.activeElement?.dataset.action === "photos"`))
 	var devFiles []attachment
 	must("GET", fmt.Sprintf("/api/v1/devices/%d/attachments", dev.ID), nil, &devFiles)
 	if len(devFiles) != 2 {

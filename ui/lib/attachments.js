@@ -26,7 +26,8 @@ const renewBefore = 90 * 1000; // a URL is renewed this long before it runs out
 const parallel = 3; // uploads at once
 
 const plural = { ticket: "tickets", proposal: "proposals", device: "devices", customer: "customers" };
-const ownerWords = { ticket: "ticket", proposal: "quote", device: "device", customer: "customer" };
+// What the camera is for, per owner, for the empty state.
+const photoOf = { ticket: "the device as it came in", proposal: "the job to quote", device: "the device", customer: "an ID or a signed form" };
 let seq = 0;
 
 // size is a file's size as people read it: "482 KB", "4.6 MB".
@@ -123,6 +124,15 @@ export function attachments(ctx, owner, opts = {}) {
       upload([...e.dataTransfer.files]);
     });
   }
+  // A file dropped just beside the section must not replace the console
+  // with the file (the browser's default): elsewhere on the page it is refused.
+  const dropGuard = (e) => {
+    if (!canWrite || node.contains(e.target) || ![...(e.dataTransfer?.types || [])].includes("Files")) return;
+    e.preventDefault();
+    if (e.type === "dragover") e.dataTransfer.dropEffect = "none";
+  };
+  window.addEventListener("dragover", dropGuard);
+  window.addEventListener("drop", dropGuard);
 
   // --- signed URLs ---------------------------------------------------------
 
@@ -143,7 +153,8 @@ export function attachments(ctx, owner, opts = {}) {
   }
 
   // Before URLs in use run out, they are renewed: a document's link and the
-  // open photo keep working however long the page stays open.
+  // open photo's download keep working however long the page stays open
+  // (a thumbnail already shown needs its URL no more).
   function scheduleRenew() {
     clearTimeout(renewTimer);
     if (destroyed) return;
@@ -160,7 +171,10 @@ export function attachments(ctx, owner, opts = {}) {
     await Promise.all(due.map(([id]) => signed(id, true).then((u) => items.get(id)?.applyURL(u)).catch(() => {})));
     scheduleRenew();
   }
-  const inUse = (id) => items.has(id) && items.get(id).node.isConnected;
+  const inUse = (id) => {
+    const it = items.get(id);
+    return !!it && it.node.isConnected && (!it.photo || viewer.showing() === id);
+  };
 
   // Items load their URLs when they come near the window.
   const seen = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
@@ -177,12 +191,22 @@ export function attachments(ctx, owner, opts = {}) {
 
   // --- items ---------------------------------------------------------------
 
-  function visibleToggle(rec, label) {
-    if (!canWrite) return el("span", { class: "att-visible-badge", hidden: !rec.customer_visible, text: "Customer can see" });
-    const box = el("input", { type: "checkbox", checked: !!rec.customer_visible, "aria-label": `Customer can see ${label}` });
+  // visibleToggle is "Customer can see" for one item: a checkbox that saves
+  // at once (read-only roles see a badge). It is updated in place, so the
+  // focus stays on it through its own save and through live updates.
+  function visibleToggle(first) {
+    let rec = first;
+    if (!canWrite) {
+      const badge = el("span", { class: "att-visible-badge", text: "Customer can see" });
+      return { node: badge, set(r) { rec = r; badge.hidden = !r.customer_visible; } };
+    }
+    const box = el("input", { type: "checkbox" });
+    let saving = false;
     box.addEventListener("change", async () => {
+      if (saving) { box.checked = !box.checked; return; }
       const want = box.checked;
-      box.disabled = true;
+      saving = true;
+      box.setAttribute("aria-busy", "true");
       error.textContent = "";
       try {
         const r = await call("PATCH", `/api/v1/attachments/${rec.id}`, { customer_visible: want });
@@ -192,10 +216,18 @@ export function attachments(ctx, owner, opts = {}) {
         box.checked = !want;
         error.textContent = `Could not change who can see ${rec.filename}: ${err.message}`;
       } finally {
-        box.disabled = false;
+        saving = false;
+        box.removeAttribute("aria-busy");
       }
     });
-    return el("label", { class: "check att-visible" }, box, " Customer can see");
+    return {
+      node: el("label", { class: "check att-visible" }, box, " Customer can see"),
+      set(r) {
+        rec = r;
+        if (!saving) box.checked = !!r.customer_visible;
+        box.setAttribute("aria-label", `Customer can see ${r.filename}`);
+      },
+    };
   }
 
   function deleteButton(rec) {
@@ -208,7 +240,8 @@ export function attachments(ctx, owner, opts = {}) {
     const img = el("img", { alt: rec.filename, width: 160, height: 160, decoding: "async" });
     const open = el("button", { type: "button", class: "att-open", "aria-label": `View ${rec.filename} larger`, onclick: () => viewer.show(rec.id) }, img);
     const name = el("span", { class: "att-name", title: rec.filename, text: rec.filename });
-    const vis = el("span", { class: "att-vis-slot" });
+    const toggle = visibleToggle(rec);
+    const vis = el("span", { class: "att-vis-slot" }, toggle.node);
     const li = el("li", { class: "att-photo", "data-id": String(rec.id) }, open,
       el("div", { class: "att-caption" }, name, vis, deleteButton(rec)));
     let retried = false;
@@ -226,7 +259,7 @@ export function attachments(ctx, owner, opts = {}) {
         item.loading = true;
         signed(rec.id).then((u) => { img.src = u.thumbnail_url || u.url; }, () => li.classList.add("failed")).finally(() => { item.loading = false; });
       },
-      applyURL() { /* a loaded thumbnail stays as it is; the viewer asks afresh */ },
+      applyURL(u) { viewer.renewed(rec.id, u); }, // a loaded thumbnail stays as it is
       update(r) {
         item.rec = r;
         name.textContent = r.filename;
@@ -234,7 +267,7 @@ export function attachments(ctx, owner, opts = {}) {
         img.alt = r.filename;
         open.setAttribute("aria-label", `View ${r.filename} larger`);
         li.classList.toggle("visible", !!r.customer_visible);
-        vis.replaceChildren(visibleToggle(r, r.filename));
+        toggle.set(r);
       },
     };
     item.update(rec);
@@ -244,7 +277,8 @@ export function attachments(ctx, owner, opts = {}) {
   function docItem(rec) {
     const link = el("a", { class: "att-doc-link", href: "#", download: rec.filename });
     const meta = el("span", { class: "att-meta muted" });
-    const vis = el("span", { class: "att-vis-slot" });
+    const toggle = visibleToggle(rec);
+    const vis = el("span", { class: "att-vis-slot" }, toggle.node);
     const li = el("li", { class: "att-doc", "data-id": String(rec.id) },
       el("span", { class: "att-doc-icon", "aria-hidden": "true" }),
       el("div", { class: "att-doc-main" }, link, meta),
@@ -271,7 +305,7 @@ export function attachments(ctx, owner, opts = {}) {
           el("time", { datetime: r.created_at, title: fullTime(r.created_at), text: when(r.created_at) }),
           r.uploaded_by ? ` · ${r.uploaded_by}` : "");
         li.classList.toggle("visible", !!r.customer_visible);
-        vis.replaceChildren(visibleToggle(r, r.filename));
+        toggle.set(r);
       },
     };
     item.update(rec);
@@ -305,11 +339,14 @@ export function attachments(ctx, owner, opts = {}) {
     const n = list.length;
     summary.textContent = n ? `${photos.length} photo${photos.length === 1 ? "" : "s"} · ${documents.length} document${documents.length === 1 ? "" : "s"}` : "";
     empty.hidden = n > 0;
-    empty.textContent = canWrite
-      ? (matchMedia("(pointer: coarse), (max-width: 800px)").matches
-        ? `No photos or documents yet — press Take photo to photograph the ${ownerWords[owner.type]}.`
-        : `No photos or documents yet — drop files here or press Add files.`)
-      : "No photos or documents yet.";
+    // What to do next depends on the screen: a tablet's camera, a desk's
+    // mouse (CSS shows the one that fits, also after a rotation or resize).
+    if (!empty.childNodes.length) {
+      empty.append(...(canWrite
+        ? [el("span", { class: "att-on-touch", text: `No photos or documents yet — press Take photo to photograph ${photoOf[owner.type]}, or Add files.` }),
+          el("span", { class: "att-on-desk", text: "No photos or documents yet — drop files here or press Add files." })]
+        : ["No photos or documents yet."]));
+    }
     node.classList.toggle("has-visible-photos", list.some((a) => a.customer_visible && isPhoto(a)));
     viewer.refresh();
   }
@@ -460,7 +497,7 @@ export function attachments(ctx, owner, opts = {}) {
 
   const viewer = photoViewer({
     photos: () => list.filter(isPhoto),
-    signed,
+    signed: (id, fresh) => signed(id, fresh).then((u) => { scheduleRenew(); return u; }),
     returnTo: (id) => items.get(id)?.node.querySelector(".att-open"),
   });
   node.append(viewer.node);
@@ -476,8 +513,14 @@ export function attachments(ctx, owner, opts = {}) {
       : ev.event === `${owner.type}.attachment_added` && (d[`${owner.type}_id`] === owner.id || d[owner.type]?.id === owner.id);
     const gone = /attachment.*(deleted|removed)$/.test(ev.event);
     if (!ours) {
-      // A deletion that names only the id.
-      if (gone && items.has(Number(d.attachment_id))) reloadSoon();
+      // A deletion names only the id (the owner stays out of the event).
+      const id = Number(d.attachment_id);
+      if (gone && items.has(id)) {
+        const rec = items.get(id).rec;
+        list = list.filter((x) => x.id !== id);
+        render();
+        say(`${rec.filename} was deleted.`);
+      }
       return;
     }
     if (a && gone) {
@@ -506,6 +549,8 @@ export function attachments(ctx, owner, opts = {}) {
       clearTimeout(renewTimer);
       seen?.disconnect();
       window.removeEventListener("beforeprint", beforePrint);
+      window.removeEventListener("dragover", dropGuard);
+      window.removeEventListener("drop", dropGuard);
       if (viewer.node.open) viewer.node.close();
     },
   };
@@ -520,15 +565,24 @@ function photoViewer({ photos, signed, returnTo }) {
   const img = el("img", { class: "att-view-img", alt: "" });
   const status = el("p", { class: "muted att-view-status", role: "status" });
   const download = el("a", { class: "button secondary att-view-download", href: "#", text: "Download" });
+  // A download whose URL ran out (the tablet slept) asks for a fresh one.
+  download.addEventListener("click", (e) => {
+    if (current === null || Date.now() < expires - 5000) return;
+    e.preventDefault();
+    const id = current;
+    signed(id, true).then((u) => { if (current === id) { download.href = u.url; expires = u.expires; } location.assign(u.url); },
+      (err) => { status.textContent = `The photo could not be downloaded: ${err.message}`; });
+  });
   const prev = el("button", { type: "button", class: "secondary", "aria-label": "Previous photo", onclick: () => step(-1) }, "‹ Previous");
   const next = el("button", { type: "button", class: "secondary", "aria-label": "Next photo", onclick: () => step(1) }, "Next ›");
   const close = el("button", { type: "button", class: "quiet att-view-close", text: "Close", onclick: () => node.close() });
   const node = el("dialog", { class: "att-viewer", "aria-labelledby": title.id },
     el("div", { class: "att-view-head" }, title, counter, close),
-    el("div", { class: "att-view-body" }, img, status),
+    el("div", { class: "att-view-body" }, status),
     el("div", { class: "att-view-foot actions" }, prev, next, download,
       el("span", { class: "muted small att-view-keys", text: "← → to move, Esc to close" })));
   let current = null;
+  let expires = 0; // when the download link's URL runs out
   let token = 0;
 
   node.addEventListener("keydown", (e) => {
@@ -545,6 +599,7 @@ function photoViewer({ photos, signed, returnTo }) {
     const back = current !== null && returnTo(current);
     current = null;
     img.removeAttribute("src");
+    img.remove(); // no picture in the page while the view is closed
     back?.focus({ preventScroll: true });
   });
 
@@ -568,6 +623,7 @@ function photoViewer({ photos, signed, returnTo }) {
     img.alt = rec.filename;
     if (rec.width && rec.height) { img.width = rec.width; img.height = rec.height; } else { img.removeAttribute("width"); img.removeAttribute("height"); }
     img.removeAttribute("src");
+    if (!img.isConnected) status.before(img);
     status.textContent = "Loading…";
     download.download = rec.filename;
     download.setAttribute("aria-label", `Download ${rec.filename}`);
@@ -577,6 +633,7 @@ function photoViewer({ photos, signed, returnTo }) {
       if (mine !== token) return;
       img.src = u.url;
       download.href = u.url;
+      expires = u.expires;
     }, (err) => { if (mine === token) status.textContent = `The photo could not be loaded: ${err.message}`; });
   }
   img.addEventListener("load", () => { status.textContent = ""; });
@@ -585,6 +642,8 @@ function photoViewer({ photos, signed, returnTo }) {
   return {
     node,
     show,
+    showing: () => (node.open ? current : null),
+    renewed(id, u) { if (node.open && current === id) { download.href = u.url; expires = u.expires; } },
     // refresh follows the list: the photo shown was deleted → the next one, or closed.
     refresh() {
       if (!node.open || current === null) return;

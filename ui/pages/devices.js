@@ -234,15 +234,19 @@ function photosDialog(ctx) {
       el("button", { type: "button", class: "quiet", text: "Close", onclick: () => node.close() })),
     slot);
   let files = null;
+  let shown = null; // the device whose files are open
   node.addEventListener("close", () => {
     files?.destroy();
     files = null;
     slot.replaceChildren();
+    // Back to the card's Photos button, also when the board was redrawn meanwhile.
+    document.querySelector(`.device-card[data-id="${shown}"] [data-action="photos"]`)?.focus({ preventScroll: true });
   });
   return {
     node,
     open(d) {
       files?.destroy();
+      shown = d.id;
       title.textContent = deviceName(d);
       files = attachments(ctx, { type: "device", id: d.id }, { title: "Photos and documents", headingLevel: 3 });
       slot.replaceChildren(files.node);
