@@ -609,7 +609,7 @@ func TestConsoleInChromium(t *testing.T) {
 	step(t, a, "shortcuts", shortcut('?'), chromedp.WaitVisible(chromedp.CSS(`dialog.shortcuts`)))
 	rows := read(t, a, "shortcut rows", chromedp.Evaluate[[]struct{ Keys, What string }](
 		`[...document.querySelectorAll("dialog.shortcuts .shortcut")].map((r) => ({Keys: r.querySelector("dt").textContent, What: r.querySelector("dd").textContent}))`))
-	wantKeys := []string{"/", "n", "g then t", "g then m", "g then c", "g then i", "g then o", "g then d", "g then s", "g then w", "g then e", "g then k", "j / k", "Enter", "p", "Ctrl+Enter", "Esc", "?"}
+	wantKeys := []string{"/", "n", "g then t", "g then m", "g then c", "g then q", "g then i", "g then o", "g then d", "g then s", "g then w", "g then e", "g then k", "j / k", "Enter", "p", "Ctrl+Enter", "Esc", "?"}
 	if len(rows) != len(wantKeys) {
 		t.Errorf("the shortcuts dialog has %d rows, want %d: %v", len(rows), len(wantKeys), rows)
 	}
