@@ -316,13 +316,17 @@ export async function purchaseOrderPage(ctx, [id]) {
     const recv = canReceive();
     receiveForm.classList.toggle("receiving", recv);
     receiveButton.parentElement.hidden = !recv;
+    // A reload (the order's own event, a change elsewhere) keeps what is
+    // being typed, and the focus in it.
+    const typed = new Map([...receiveForm.querySelectorAll("input[data-item]")].map((i) => [i.name, i.value]));
+    const focused = receiveForm.contains(document.activeElement) ? document.activeElement.name : "";
     linesBody.replaceChildren(...(po.lines || []).map((l) => {
       const iid = lineItemId(l);
       const name = l.name || items.name(iid);
       const sku = l.sku || items.item(iid)?.sku;
       const out = outstanding(l);
       const input = recv && out > 0 ? el("input", {
-        name: `receive-${iid}`, inputmode: "numeric", size: 4, value: "", placeholder: "0", "data-outstanding": String(out),
+        name: `receive-${iid}`, inputmode: "numeric", size: 4, value: typed.get(`receive-${iid}`) ?? "", placeholder: "0", "data-outstanding": String(out),
         "data-item": String(iid), "aria-label": `Receive how many of ${name} (${out} outstanding)`,
       }) : null;
       const tr = el("tr", { "data-id": String(iid) },
@@ -338,6 +342,7 @@ export async function purchaseOrderPage(ctx, [id]) {
       seen.set(iid, received(l));
       return tr;
     }));
+    if (focused) receiveForm.querySelector(`input[name="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
   }
 
   function setPO(next, flashLines) {
@@ -363,6 +368,7 @@ export async function purchaseOrderPage(ctx, [id]) {
     busy(receiveButton, async () => {
       try {
         const r = await call("POST", `${base}/receive`, { lines });
+        for (const i of receiveForm.querySelectorAll("input[data-item]")) i.value = "";
         setPO(r.data?.purchase_order || r.data, true);
         notice.hidden = false;
         notice.textContent = `Received ${lines.reduce((a, l) => a + l.quantity, 0)} unit${lines.length === 1 && lines[0].quantity === 1 ? "" : "s"}; stock at ${locations.find((l) => l.id === po.location_id)?.name || "the location"} is updated.`;
