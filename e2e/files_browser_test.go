@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -468,6 +469,39 @@ func TestFilesInChromium(t *testing.T) {
 	if roles["readOnlyPhotos"] != float64(4) || roles["controls"] != float64(0) || roles["noneNode"] != true {
 		t.Errorf("read-only and no-access components: %v", roles)
 	}
+
+	// A slow connection: the upload's progress shows as it goes, then the
+	// file lands (uploads throttled to 256 KB/s for a 1.5 MB file).
+	scan := filepath.Join(files, "board-scan.bin")
+	noise := make([]byte, 3<<19)
+	for i := range noise {
+		noise[i] = byte(i*7 + i/251)
+	}
+	if err := os.WriteFile(scan, noise, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	throttle := func(on bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			rules := []*network.Conditions{}
+			if on {
+				rules = append(rules, &network.Conditions{URLPattern: srv.URL + "/api/v1/tickets/*/attachments", DownloadThroughput: -1, UploadThroughput: 256 << 10})
+			}
+			_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules})
+			return err
+		})
+	}
+	step(t, a, "slow upload",
+		throttle(true),
+		chromedp.SetUploadFiles(chromedp.CSS(sec+` input[type="file"][multiple]`), []string{scan}),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const p = document.querySelector('%s .att-up progress'); return !!p && p.value > 0 && p.value < 100; })()`, sec)))
+	saveShot(t, "files-uploading-desk-1440x900", read(t, a, "uploading", chromedp.CaptureScreenshot()))
+	step(t, a, "landed",
+		waitText(sec+" .att-docs .att-doc-link", "board-scan.bin"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector(".att-up")`),
+		throttle(false))
 
 	// A customer's documents, on their page.
 	uploadFile(t, api, fmt.Sprintf("/api/v1/customers/%d/attachments", ada.ID), "id-check.pdf", []byte(minimalPDF))
