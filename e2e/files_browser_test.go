@@ -536,6 +536,31 @@ func TestFilesInChromium(t *testing.T) {
 	if len(devFiles) != 2 {
 		t.Errorf("the device has %d attachments, want 2", len(devFiles))
 	}
+
+	// Test mode: a test ticket's photo goes to the test store and shows
+	// through a test URL; the live ticket of the same id gains nothing.
+	testTicket := read(t, a, "test ticket", chromedp.Evaluate[float64](`(async () => {
+  const post = (path, body) => fetch(path, {method: "POST", headers: {"Portal-Mode": "test", "Content-Type": "application/json"}, body: JSON.stringify(body)}).then((r) => r.json());
+  const c = await post("/api/v1/customers", {name: "Test Customer"});
+  const tk = await post("/api/v1/tickets", {customer_id: c.data.id, device: {brand: "Google", model: "Pixel 8"}, issue: "Test intake"});
+  return tk.data.id;
+})()`, chromedp.EvalAwaitPromise))
+	tsec := fmt.Sprintf(section, int(testTicket))
+	var before []attachment
+	_, liveErr := api.do("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", int(testTicket)), nil, &before)
+	step(t, a, "test mode ticket",
+		chromedp.Navigate(fmt.Sprintf("%s/test/tickets/%d", srv.URL, int(testTicket))),
+		waitText(".test-banner", "TEST MODE"),
+		waitText(tsec+" .att-empty", "No photos"),
+		chromedp.SetUploadFiles(chromedp.CSS(tsec+` input[type="file"][multiple]`), []string{front}),
+		imgLoaded(tsec+` img[alt="intake-front.png"]`))
+	if src := read(t, a, "test thumbnail", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('%s img[alt="intake-front.png"]').src`, tsec))); !strings.Contains(src, "/test/") {
+		t.Errorf("the test photo's thumbnail is read from %s; want the test store's URL", src)
+	}
+	var after []attachment
+	if _, err := api.do("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", int(testTicket)), nil, &after); (err == nil) != (liveErr == nil) || len(after) != len(before) {
+		t.Errorf("the live ticket %d's attachments changed with the test upload: %d → %d (%v)", int(testTicket), len(before), len(after), err)
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {
