@@ -148,6 +148,11 @@ func TestEveryDeclaredListExports(t *testing.T) {
 	ts, c := newServer(t, internalKey)
 	routes := ts.API.Routes()
 	for _, d := range store.Declared() {
+		if d.Resource == "attachments" {
+			// Listed only under their owner, with the owner's scope too: an
+			// export of them all would show files.read every ticket's files.
+			continue
+		}
 		var found *api.Route
 		for i, rt := range routes {
 			if rt.Method == http.MethodGet && strings.HasSuffix(rt.Path, ".csv") && rt.Scope == d.Scope+".read" {

@@ -207,3 +207,33 @@ func TestSameBytesAreStoredOnce(t *testing.T) {
 		t.Errorf("%d files for one content", n)
 	}
 }
+
+// A phone's portrait photo, stored on its side with EXIF orientation 6, is
+// described as shown: taller than wide, its preview upright.
+func TestPortraitPhotoIsDescribedUpright(t *testing.T) {
+	s := openTest(t)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 800, 600)), nil); err != nil {
+		t.Fatal(err)
+	}
+	tiff := []byte("II\x2a\x00\x08\x00\x00\x00\x01\x00")                            // little-endian, IFD0 at 8, one entry
+	tiff = append(tiff, 0x12, 0x01, 0x03, 0x00, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0) // Orientation = 6
+	seg := append([]byte("Exif\x00\x00"), tiff...)
+	app1 := append([]byte{0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
+	raw := append(append([]byte{0xFF, 0xD8}, app1...), buf.Bytes()[2:]...)
+	f, err := s.PutFile(context.Background(), bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *f.Width != 600 || *f.Height != 800 || f.Thumbnail == "" {
+		t.Fatalf("stored %dx%d, thumbnail %q; want 600x800 as shown", *f.Width, *f.Height, f.Thumbnail)
+	}
+	th, err := s.OpenFile(f.Thumbnail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer th.Close()
+	if cfg, err := jpeg.DecodeConfig(th); err != nil || cfg.Width != 240 || cfg.Height != 320 {
+		t.Errorf("thumbnail %+v %v, want 240x320", cfg, err)
+	}
+}

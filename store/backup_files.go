@@ -33,10 +33,10 @@ func parseBlobEntry(name string) (Mode, string, bool) {
 	return Mode(mode), sum, true
 }
 
-// ArchivePath is where an archive entry goes under a data folder (or a
+// archivePath is where an archive entry goes under a data folder (or a
 // restore's staging folder): data files at the top, a blob in the folder
 // layout its store reads (files/<mode>/<ab>/<sha256>).
-func ArchivePath(dir, name string) string {
+func archivePath(dir, name string) string {
 	if mode, sum, ok := parseBlobEntry(name); ok {
 		return blobs.New(filepath.Join(dir, "files", string(mode))).Path(sum)
 	}

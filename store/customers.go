@@ -273,6 +273,9 @@ func (s *Store) DeleteCustomer(ctx context.Context, id uint64) error {
 		if err := sellerDevicesInStock(tx, id); err != nil {
 			return err
 		}
+		if err := openProposalsOf(tx, id); err != nil {
+			return err
+		}
 		if err := tx.Bucket(customers.records).Delete(itob(id)); err != nil {
 			return err
 		}

@@ -60,10 +60,10 @@ func headerOnly(hdr *tar.Header, _ *tar.Reader) (ManifestFile, error) {
 }
 
 // fileSink creates each file in dir (an attachment's in its folder, see
-// ArchivePath), failing if it exists; done syncs it.
+// archivePath), failing if it exists; done syncs it.
 func fileSink(dir string) sink {
 	return func(name string) (io.Writer, func() error, error) {
-		path := ArchivePath(dir, name)
+		path := archivePath(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, nil, err
 		}

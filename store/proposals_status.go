@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Proposal statuses, as Portal.io names them.
@@ -71,4 +73,29 @@ func (p *Proposal) moveProblem(status string) string {
 // are on the ticket, so the quote must keep saying what was agreed.
 func (p *Proposal) frozen() bool {
 	return p.Status == ProposalAccepted || p.Status == ProposalCompleted
+}
+
+// settled says whether a proposal is over: declined, expired or completed.
+// Any other is still a deal with its customer.
+func settled(status string) bool {
+	return status == ProposalDeclined || status == ProposalExpired || status == ProposalCompleted
+}
+
+// openProposalsOf refuses to delete a customer who has proposals not yet
+// settled (the quote would name nobody), naming the first few; settled
+// ones keep the customer_id as history, as closed tickets do.
+func openProposalsOf(tx *bolt.Tx, customerID uint64) error {
+	var open []string
+	err := proposals.eachID(tx, "customer_id", orderedUint(customerID), func(id uint64) error {
+		p, err := getRecord[Proposal](tx, proposals.records, id, "proposal")
+		if err == nil && !settled(p.Status) {
+			open = append(open, fmt.Sprint(p.Number))
+		}
+		return err
+	})
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	return Conflict("customer has %d open proposal(s) (number %s); decline or complete them before deleting the customer",
+		len(open), strings.Join(open[:min(len(open), 5)], ", "))
 }

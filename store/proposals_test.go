@@ -543,3 +543,24 @@ func TestProposalNumbersAndSearch(t *testing.T) {
 		}
 	}
 }
+
+// A customer with a proposal still open cannot be deleted; once it is
+// settled, they can.
+func TestCustomerWithAnOpenProposalIsKept(t *testing.T) {
+	sh := newProposalShop(t)
+	c := mustCustomer(t, sh.s, CustomerInput{Name: "Grace"})
+	p, err := sh.s.CreateProposal(sh.ctx, ProposalInput{Name: "Quote", CustomerID: c.ID,
+		Areas: []ProposalAreaInput{{Name: "A", Options: []ProposalOptionInput{opt("O")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sh.s.DeleteCustomer(sh.ctx, c.ID)
+	wantConflict(t, err)
+	if !strings.Contains(err.Error(), "1001") {
+		t.Errorf("%v does not name the proposal", err)
+	}
+	sh.mustMove(t, p.ID, ProposalSubmitted, ProposalDeclined)
+	if err := sh.s.DeleteCustomer(sh.ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+}

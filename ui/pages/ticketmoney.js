@@ -104,7 +104,7 @@ export function moneyPanel(ctx, base, ticket, write, changed) {
   let itemForm = null;
   if (canWrite) {
     const description = el("input", { name: "description", autocomplete: "off" });
-    const kind = el("select", { name: "kind" }, ["part", "service", "product"].map((k) => el("option", { value: k, text: k })));
+    const kind = el("select", { name: "kind" }, ["part", "service", "product", "fee"].map((k) => el("option", { value: k, text: k })));
     const quantity = el("input", { name: "quantity", inputmode: "decimal", value: "1", size: 4 });
     const price = el("input", { name: "unit_price", inputmode: "decimal", size: 7 });
     const taxable = el("input", { type: "checkbox", name: "taxable", checked: true, id: "li-taxable" });
