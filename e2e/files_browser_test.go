@@ -133,9 +133,9 @@ type attachment struct {
 	CustomerVisible bool   `json:"customer_visible"`
 }
 
-// uploadFile posts a file to an owner's attachments with the key, as an
+// attachFile posts a file to an owner's attachments with the key, as an
 // integration (or another tab) would.
-func uploadFile(t *testing.T, c *apiClient, path, name string, body []byte) attachment {
+func attachFile(t *testing.T, c *apiClient, path, name string, body []byte) attachment {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -335,7 +335,7 @@ func TestFilesInChromium(t *testing.T) {
 
 	// Another photo, from elsewhere (an integration, another desk): it
 	// appears in both tabs, and this tab tells who added it.
-	fromKey := uploadFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "bench-test.jpg", mustRead(t, camera))
+	fromKey := attachFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "bench-test.jpg", mustRead(t, camera))
 	step(t, a, "added elsewhere", imgLoaded(sec+` img[alt="bench-test.jpg"]`), waitText(".notice", "bench-test.jpg"))
 	step(t, b, "added elsewhere, second tab", imgLoaded(sec+` img[alt="bench-test.jpg"]`))
 
@@ -504,7 +504,7 @@ func TestFilesInChromium(t *testing.T) {
 		throttle(false))
 
 	// A customer's documents, on their page.
-	uploadFile(t, api, fmt.Sprintf("/api/v1/customers/%d/attachments", ada.ID), "id-check.pdf", []byte(minimalPDF))
+	attachFile(t, api, fmt.Sprintf("/api/v1/customers/%d/attachments", ada.ID), "id-check.pdf", []byte(minimalPDF))
 	csec := fmt.Sprintf(`section.attachments[data-owner="customer-%d"]`, ada.ID)
 	step(t, a, "customer page",
 		chromedp.Navigate(fmt.Sprintf("%s/customers/%d", srv.URL, ada.ID)),
