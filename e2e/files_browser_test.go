@@ -349,6 +349,7 @@ func TestFilesInChromium(t *testing.T) {
 	}
 	filesShots(t, a, "ticket-files", sec)
 	audit(t, a, axe, "ticket-files")
+	checkTouch(t, a, "ticket-files")
 	step(t, a, "dismiss", chromedp.Click(chromedp.CSS(sec+` .att-up.failed button`)), chromedp.Poll[chromedp.Void](`!document.querySelector(".att-up")`))
 
 	// On a phone: the camera button, and a photo taken with it.
