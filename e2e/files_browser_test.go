@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -132,9 +133,9 @@ type attachment struct {
 	CustomerVisible bool   `json:"customer_visible"`
 }
 
-// uploadFile posts a file to an owner's attachments with the key, as an
+// attachFile posts a file to an owner's attachments with the key, as an
 // integration (or another tab) would.
-func uploadFile(t *testing.T, c *apiClient, path, name string, body []byte) attachment {
+func attachFile(t *testing.T, c *apiClient, path, name string, body []byte) attachment {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -334,7 +335,7 @@ func TestFilesInChromium(t *testing.T) {
 
 	// Another photo, from elsewhere (an integration, another desk): it
 	// appears in both tabs, and this tab tells who added it.
-	fromKey := uploadFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "bench-test.jpg", mustRead(t, camera))
+	fromKey := attachFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "bench-test.jpg", mustRead(t, camera))
 	step(t, a, "added elsewhere", imgLoaded(sec+` img[alt="bench-test.jpg"]`), waitText(".notice", "bench-test.jpg"))
 	step(t, b, "added elsewhere, second tab", imgLoaded(sec+` img[alt="bench-test.jpg"]`))
 
@@ -348,6 +349,7 @@ func TestFilesInChromium(t *testing.T) {
 	}
 	filesShots(t, a, "ticket-files", sec)
 	audit(t, a, axe, "ticket-files")
+	checkTouch(t, a, "ticket-files")
 	step(t, a, "dismiss", chromedp.Click(chromedp.CSS(sec+` .att-up.failed button`)), chromedp.Poll[chromedp.Void](`!document.querySelector(".att-up")`))
 
 	// On a phone: the camera button, and a photo taken with it.
@@ -469,8 +471,41 @@ func TestFilesInChromium(t *testing.T) {
 		t.Errorf("read-only and no-access components: %v", roles)
 	}
 
+	// A slow connection: the upload's progress shows as it goes, then the
+	// file lands (uploads throttled to 256 KB/s for a 1.5 MB file).
+	scan := filepath.Join(files, "board-scan.bin")
+	noise := make([]byte, 3<<19)
+	for i := range noise {
+		noise[i] = byte(i*7 + i/251)
+	}
+	if err := os.WriteFile(scan, noise, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	throttle := func(on bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			rules := []*network.Conditions{}
+			if on {
+				rules = append(rules, &network.Conditions{URLPattern: srv.URL + "/api/v1/tickets/*/attachments", DownloadThroughput: -1, UploadThroughput: 256 << 10})
+			}
+			_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules})
+			return err
+		})
+	}
+	step(t, a, "slow upload",
+		throttle(true),
+		chromedp.SetUploadFiles(chromedp.CSS(sec+` input[type="file"][multiple]`), []string{scan}),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const p = document.querySelector('%s .att-up progress'); return !!p && p.value > 0 && p.value < 100; })()`, sec)))
+	saveShot(t, "files-uploading-desk-1440x900", read(t, a, "uploading", chromedp.CaptureScreenshot()))
+	step(t, a, "landed",
+		waitText(sec+" .att-docs .att-doc-link", "board-scan.bin"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector(".att-up")`),
+		throttle(false))
+
 	// A customer's documents, on their page.
-	uploadFile(t, api, fmt.Sprintf("/api/v1/customers/%d/attachments", ada.ID), "id-check.pdf", []byte(minimalPDF))
+	attachFile(t, api, fmt.Sprintf("/api/v1/customers/%d/attachments", ada.ID), "id-check.pdf", []byte(minimalPDF))
 	csec := fmt.Sprintf(`section.attachments[data-owner="customer-%d"]`, ada.ID)
 	step(t, a, "customer page",
 		chromedp.Navigate(fmt.Sprintf("%s/customers/%d", srv.URL, ada.ID)),
@@ -501,6 +536,31 @@ func TestFilesInChromium(t *testing.T) {
 	must("GET", fmt.Sprintf("/api/v1/devices/%d/attachments", dev.ID), nil, &devFiles)
 	if len(devFiles) != 2 {
 		t.Errorf("the device has %d attachments, want 2", len(devFiles))
+	}
+
+	// Test mode: a test ticket's photo goes to the test store and shows
+	// through a test URL; the live ticket of the same id gains nothing.
+	testTicket := read(t, a, "test ticket", chromedp.Evaluate[float64](`(async () => {
+  const post = (path, body) => fetch(path, {method: "POST", headers: {"Portal-Mode": "test", "Content-Type": "application/json"}, body: JSON.stringify(body)}).then((r) => r.json());
+  const c = await post("/api/v1/customers", {name: "Test Customer"});
+  const tk = await post("/api/v1/tickets", {customer_id: c.data.id, device: {brand: "Google", model: "Pixel 8"}, issue: "Test intake"});
+  return tk.data.id;
+})()`, chromedp.EvalAwaitPromise))
+	tsec := fmt.Sprintf(section, int(testTicket))
+	var before []attachment
+	_, liveErr := api.do("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", int(testTicket)), nil, &before)
+	step(t, a, "test mode ticket",
+		chromedp.Navigate(fmt.Sprintf("%s/test/tickets/%d", srv.URL, int(testTicket))),
+		waitText(".test-banner", "TEST MODE"),
+		waitText(tsec+" .att-empty", "No photos"),
+		chromedp.SetUploadFiles(chromedp.CSS(tsec+` input[type="file"][multiple]`), []string{front}),
+		imgLoaded(tsec+` img[alt="intake-front.png"]`))
+	if src := read(t, a, "test thumbnail", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('%s img[alt="intake-front.png"]').src`, tsec))); !strings.Contains(src, "/test/") {
+		t.Errorf("the test photo's thumbnail is read from %s; want the test store's URL", src)
+	}
+	var after []attachment
+	if _, err := api.do("GET", fmt.Sprintf("/api/v1/tickets/%d/attachments", int(testTicket)), nil, &after); (err == nil) != (liveErr == nil) || len(after) != len(before) {
+		t.Errorf("the live ticket %d's attachments changed with the test upload: %d → %d (%v)", int(testTicket), len(before), len(after), err)
 	}
 }
 

@@ -91,7 +91,9 @@ export function attachments(ctx, owner, opts = {}) {
   }
 
   const titleId = `${uid}-title`;
-  const heading = el(level, { id: titleId, text: opts.title || "Photos and documents" });
+  // On paper only photos print: the heading drops "and documents" there.
+  const heading = opts.title ? el(level, { id: titleId, text: opts.title })
+    : el(level, { id: titleId }, "Photos", el("span", { class: "att-and-docs", text: " and documents" }));
   const summary = el("span", { class: "muted att-count num" });
   const error = el("p", { class: "error att-error", role: "alert" });
   const uploads = el("ul", { class: "att-uploads", "aria-label": "Uploads" });
@@ -588,6 +590,15 @@ function photoViewer({ photos, signed, returnTo }) {
   node.addEventListener("keydown", (e) => {
     if (e.key === "ArrowLeft") { e.preventDefault(); step(-1); }
     else if (e.key === "ArrowRight") { e.preventDefault(); step(1); }
+  });
+  // A swipe across the photo moves to the next or the previous one.
+  let swipeX = null;
+  node.addEventListener("pointerdown", (e) => { swipeX = e.pointerType === "mouse" ? null : e.clientX; });
+  node.addEventListener("pointerup", (e) => {
+    if (swipeX === null) return;
+    const dx = e.clientX - swipeX;
+    swipeX = null;
+    if (Math.abs(dx) > 60) step(dx < 0 ? 1 : -1);
   });
   // A click on the backdrop (outside the dialog's box) closes it.
   node.addEventListener("click", (e) => {

@@ -248,7 +248,7 @@ function photosDialog(ctx) {
       files?.destroy();
       shown = d.id;
       title.textContent = deviceName(d);
-      files = attachments(ctx, { type: "device", id: d.id }, { title: "Photos and documents", headingLevel: 3 });
+      files = attachments(ctx, { type: "device", id: d.id }, { headingLevel: 3 });
       slot.replaceChildren(files.node);
       node.showModal();
     },
