@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,39 @@ func TestTestModeFilesAndURLsNeverTouchLive(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "files", "live", ta.SHA256[:2], ta.SHA256)); err == nil {
 		t.Error("a test-mode upload wrote into files/live")
+	}
+}
+
+// A ticket's new attachment describes a file, so its event needs files.read
+// as well as tickets.read: a reader of tickets alone neither lists it nor
+// subscribes a webhook to it.
+func TestAttachmentEventNeedsFilesReadToo(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	tk := c.newTicket(c.newCustomer("Ada Lovelace").ID, nil)
+	c.upload(fmt.Sprintf("/tickets/%d", tk.ID), "a.txt", []byte("hello")).ok(http.StatusCreated, nil)
+	events := func(cl *client) []string {
+		var page []struct {
+			Event string `json:"event"`
+		}
+		cl.get("/events?per_page=200").ok(http.StatusOK, &page)
+		var names []string
+		for _, e := range page {
+			names = append(names, e.Event)
+		}
+		return names
+	}
+	ticketsOnly := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"tickets.read", "events.read", "webhooks.write"}})
+	if got := events(ticketsOnly); slices.Contains(got, "ticket.attachment_added") || !slices.Contains(got, "ticket.created") {
+		t.Errorf("a tickets-only reader sees %v; want ticket.created and no ticket.attachment_added", got)
+	}
+	e := ticketsOnly.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"ticket.attachment_added"}}).
+		fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "events")
+	if !strings.Contains(fmt.Sprint(e.Message, e.Details), "files.read") {
+		t.Errorf("the refusal %q %v does not name files.read", e.Message, e.Details)
+	}
+	both := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"tickets.read", "files.read", "events.read"}})
+	if got := events(both); !slices.Contains(got, "ticket.attachment_added") {
+		t.Errorf("a reader of tickets and files sees %v; want ticket.attachment_added", got)
 	}
 }

@@ -41,7 +41,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, p *Principal
 // canSeeEvent: an event carries its record, so reading it takes the
 // record's read scope as well as events.read.
 func (p *Principal) canSeeEvent(name string) bool {
-	return p.Can(store.EventScope(name))
+	_, lacks := store.LackedEventScope(name, p.Can)
+	return !lacks
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, p *Principal) error {

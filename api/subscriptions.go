@@ -34,8 +34,8 @@ func (p *Principal) unreadable(format string, patterns []string) []unreadableEve
 		}
 		one := store.Webhook{Format: format, Events: []string{pattern}}
 		for _, name := range store.EventNames {
-			if hooks.Subscribed(&one, name) && !p.canSeeEvent(name) {
-				out = append(out, unreadableEvent{pattern, store.EventScope(name)})
+			if need, lacks := store.LackedEventScope(name, p.Can); hooks.Subscribed(&one, name) && lacks {
+				out = append(out, unreadableEvent{pattern, need})
 				break
 			}
 		}

@@ -346,8 +346,10 @@ func seedLive(t *testing.T, ts *testServer) {
 		"expected_at": "2026-03-16T09:00:00Z"}).ok(http.StatusCreated, nil)
 	live.post("/proposals", map[string]any{"name": liveMark + " quote", "customer_id": seller.ID, "areas": []map[string]any{{"name": "Screen",
 		"options": []map[string]any{{"name": "Original", "line_items": []map[string]any{{"description": liveMark, "unit_price": 1}}}}}}}).ok(http.StatusCreated, nil)
-	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
+	// The webhook comes last: an event after it would be sent during the walk,
+	// changing live.db's delivery buckets under the walk's digest.
 	live.upload(fmt.Sprintf("/customers/%d", seller.ID), liveMark+".png", pngOf(t, 40, 30)).ok(http.StatusCreated, nil)
+	live.post("/webhooks", map[string]any{"url": publicURL, "events": []string{"*"}, "description": liveMark}).ok(http.StatusCreated, nil)
 	ts.client(keySpec{Type: store.KeyPlugin, Name: liveMark + " plugin", Scopes: []string{"tickets.read"}})
 }
 

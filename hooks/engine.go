@@ -142,7 +142,7 @@ func (e *Engine) schedule(format string) []time.Duration {
 
 // Route matches events to webhooks for the store's fan-out.
 func (e *Engine) Route(w *store.Webhook, event string) int {
-	if !Subscribed(w, event) || !slices.Contains(w.ReadScopes, store.EventScope(event)) {
+	if _, lacks := store.LackedEventScope(event, holds(w.ReadScopes)); !Subscribed(w, event) || lacks {
 		return 0
 	}
 	return e.MaxAttempts(w.Format)

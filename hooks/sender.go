@@ -313,14 +313,21 @@ func (e *Engine) refusal(l store.Leased) string {
 	if l.Delivery.Test {
 		return ""
 	}
-	need := store.EventScope(l.Delivery.Event)
-	if !slices.Contains(l.Webhook.ReadScopes, need) {
+	if need, lacks := store.LackedEventScope(l.Delivery.Event, holds(l.Webhook.ReadScopes)); lacks {
 		return "not sent: this webhook was set up by someone who may not read " + need
 	}
-	if e.cfg.OwnerScopes != nil && !slices.Contains(e.cfg.OwnerScopes(l.Webhook.Owner), need) {
+	if e.cfg.OwnerScopes == nil {
+		return ""
+	}
+	if need, lacks := store.LackedEventScope(l.Delivery.Event, holds(e.cfg.OwnerScopes(l.Webhook.Owner))); lacks {
 		return "not sent: the webhook's owner (" + describeActor(l.Webhook.Owner) + ") may no longer read " + need
 	}
 	return ""
+}
+
+// holds reports whether a scope is in scopes.
+func holds(scopes []string) func(string) bool {
+	return func(s string) bool { return slices.Contains(scopes, s) }
 }
 
 func describeActor(a store.Actor) string {

@@ -14,10 +14,11 @@ import (
 // user gave. The JSON is exactly what the API returns.
 var attachments = declare(Resource[Attachment]{
 	Name: "attachments", Scope: "files",
-	// A ticket's new file is ticket.attachment_added (tickets.read guards
-	// it, as the ticket is in it); attachment.deleted carries only the id,
-	// all that files.read may learn without the owner's scope.
-	Events: []string{"attachment.deleted"},
+	// A new file is <owner>.attachment_added (the owner's read scope and
+	// files.read guard it: eventAlsoNeeds); attachment.updated and
+	// attachment.deleted carry only the id, all that files.read may learn
+	// without the owner's scope.
+	Events: []string{"attachment.updated", "attachment.deleted"},
 	Filters: []Filter[Attachment]{
 		{Name: "owner", Doc: "Only the attachments of this record (ticket:12, customer:7, device:3, proposal:5)",
 			Key: func(a *Attachment) []byte { return ownerKey(a.OwnerType, a.OwnerID) }, Parse: parseOwner,

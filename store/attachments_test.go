@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +237,33 @@ func TestPortraitPhotoIsDescribedUpright(t *testing.T) {
 	defer th.Close()
 	if cfg, err := jpeg.DecodeConfig(th); err != nil || cfg.Width != 240 || cfg.Height != 320 {
 		t.Errorf("thumbnail %+v %v, want 240x320", cfg, err)
+	}
+}
+
+// A customer's new file is customer.attachment_added with the attachment; a
+// change is attachment.updated with the id alone, so files.read learns no
+// owner from it.
+func TestAttachmentEventsNameTheOwnerOnlyWhereItsScopeGuards(t *testing.T) {
+	s, _ := openTestClock(t)
+	c := mustCustomer(t, s, CustomerInput{Name: "Ada"})
+	var a Attachment
+	added := expectEvents(t, s, []string{"customer.attachment_added"}, func() error {
+		a = attachTo(t, s, c.ID, "id.png", []byte("not really a png"))
+		return nil
+	})
+	d := dataOf(t, added[0])
+	if string(d["customer_id"]) != fmt.Sprint(c.ID) || !strings.Contains(string(d["attachment"]), `"filename":"id.png"`) {
+		t.Errorf("customer.attachment_added data %s", added[0].Data)
+	}
+	if got := EventScopes("customer.attachment_added"); !slices.Equal(got, []string{"customers.read", "files.read"}) {
+		t.Errorf("customer.attachment_added is guarded by %v", got)
+	}
+	visible := true
+	changed := expectEvents(t, s, []string{"attachment.updated"}, func() error {
+		_, err := s.UpdateAttachment(context.Background(), a.ID, AttachmentPatch{CustomerVisible: &visible})
+		return err
+	})
+	if got := string(changed[0].Data); got != fmt.Sprintf(`{"attachment_id":%d}`, a.ID) {
+		t.Errorf("attachment.updated data %s, want the id alone", got)
 	}
 }

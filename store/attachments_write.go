@@ -63,7 +63,9 @@ func (s *Store) AddAttachment(ctx context.Context, in AttachmentInput, f StoredF
 		}
 		out = rec
 		if owner.Type != "ticket" {
-			return nil
+			_, err = s.appendEvent(tx, owner.Type+".attachment_added", ordered{}.with(owner.Type+"_id", in.OwnerID).
+				with("attachment_id", id).with("attachment", rec))
+			return err
 		}
 		t, err := getRecord[Ticket](tx, tickets.records, in.OwnerID, "ticket")
 		if err != nil {
@@ -163,7 +165,10 @@ func (s *Store) UpdateAttachment(ctx context.Context, id uint64, p AttachmentPat
 			return err
 		}
 		out = rec
-		return nil
+		// The id alone, as attachment.deleted: files.read guards it, and the
+		// owner's scope is checked when the record is read again.
+		_, err = s.appendEvent(tx, "attachment.updated", ordered{}.with("attachment_id", id))
+		return err
 	})
 	return out, err
 }

@@ -10,7 +10,8 @@ import (
 var EventNames = []string{
 	"ticket.created", "ticket.updated", "ticket.status_changed", "ticket.assigned", "ticket.note_added",
 	"ticket.line_item_added", "ticket.attachment_added", "ticket.closed", "ticket.reopened",
-	"attachment.deleted",
+	"attachment.updated", "attachment.deleted",
+	"customer.attachment_added", "device.attachment_added", "proposal.attachment_added",
 	"customer.created", "customer.updated", "customer.deleted",
 	"payment.received", "payment.status_changed", "payment.refunded",
 	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
@@ -37,12 +38,41 @@ var eventAreaResource = map[string]string{
 	"plugin": "plugins", "webhook": "webhooks",
 }
 
-// EventScope is the read scope an event's data needs ("" for unknown areas,
-// which nobody holds).
-func EventScope(name string) string {
+// eventAlsoNeeds names the second read scope of events whose data holds
+// another resource's record: a ticket's new attachment describes a file,
+// so its readers need files.read as well as tickets.read.
+var eventAlsoNeeds = map[string]string{
+	"ticket.attachment_added":   "files.read",
+	"customer.attachment_added": "files.read",
+	"device.attachment_added":   "files.read",
+	"proposal.attachment_added": "files.read",
+}
+
+// EventScopes are the read scopes an event's data needs, all of them ([""]
+// for unknown areas, which nobody holds).
+func EventScopes(name string) []string {
 	area, _, _ := strings.Cut(name, ".")
-	if r, ok := eventAreaResource[area]; ok {
-		return r + ".read"
+	r, ok := eventAreaResource[area]
+	if !ok {
+		return []string{""}
 	}
-	return ""
+	if also := eventAlsoNeeds[name]; also != "" {
+		return []string{r + ".read", also}
+	}
+	return []string{r + ".read"}
+}
+
+// EventScope is the first read scope an event's data needs, for messages
+// that name one.
+func EventScope(name string) string { return EventScopes(name)[0] }
+
+// LackedEventScope is the first scope an event needs that has does not
+// grant, and whether there is one.
+func LackedEventScope(name string, has func(scope string) bool) (string, bool) {
+	for _, sc := range EventScopes(name) {
+		if !has(sc) {
+			return sc, true
+		}
+	}
+	return "", false
 }

@@ -515,8 +515,10 @@ export function attachments(ctx, owner, opts = {}) {
       : ev.event === `${owner.type}.attachment_added` && (d[`${owner.type}_id`] === owner.id || d[owner.type]?.id === owner.id);
     const gone = /attachment.*(deleted|removed)$/.test(ev.event);
     if (!ours) {
-      // A deletion names only the id (the owner stays out of the event).
+      // A change or a deletion names only the id (the owner stays out of
+      // the event): one of ours is read again or taken away.
       const id = Number(d.attachment_id);
+      if (ev.event === "attachment.updated" && items.has(id)) { reloadSoon(); return; }
       if (gone && items.has(id)) {
         const rec = items.get(id).rec;
         list = list.filter((x) => x.id !== id);

@@ -72,7 +72,10 @@ export function ticketAction(ev, userName) {
     }
     case "ticket.note_added": return d.note?.internal ? "added an internal note" : "added a note";
     case "ticket.line_item_added": return lineChange({ from: null, to: d.line_item || {} });
-    case "ticket.attachment_added": {
+    case "ticket.attachment_added":
+    case "customer.attachment_added":
+    case "device.attachment_added":
+    case "proposal.attachment_added": {
       const a = d.attachment || {};
       return `attached ${String(a.content_type || "").startsWith("image/") ? "a photo" : "a file"}${a.filename ? ` (${a.filename})` : ""}`;
     }
