@@ -50,6 +50,7 @@ var steps = []step{
 	createTableWith("proposals", []string{"status", "customer_id", "ticket_id"}, []string{"id", "updated_at", "expires_at"},
 		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
+	createBuckets("inbound payment events", "inbound_events"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
