@@ -66,7 +66,7 @@ type Proposal struct {
 	// page; null when they said nothing or someone else declined it.
 	DeclineReason *string   `json:"decline_reason"`
 	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time              `json:"updated_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // ProposalArea is one part of the job (a room, a repair), offered as up to
