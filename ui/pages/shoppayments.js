@@ -53,7 +53,7 @@ export function paymentSettings(ctx) {
   const form = el("form", { class: "stack form-wide card-flat", novalidate: true, "aria-labelledby": "shop-payments" },
     el("h2", { id: "shop-payments", text: "Online payments" }),
     el("p", { class: "muted" }, "In Stripe, add a webhook endpoint for ", el("code", { text: location.origin + "/inbound/stripe" }),
-      " with the events payment_intent.succeeded and checkout.session.completed, and put the ticket's id in the payment's metadata as ticket_id.",
+      " with the events payment_intent.succeeded and checkout.session.completed. Stripe must hand back the ticket's id: as ticket_id in the payment's metadata, or, with a Stripe Payment Link, as client_reference_id={ticket_id} in the link below.",
       mode() === "test" ? " This is the test store: use the endpoint's test-mode signing secret." : ""),
     field("Webhook signing secret", secret, "Stripe shows it as whsec_… on the endpoint's page"),
     state,
