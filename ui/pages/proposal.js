@@ -153,6 +153,9 @@ export async function proposalPage(ctx, [id], search) {
   const formError = el("p", { class: "error", role: "alert" });
   const history = el("ol", { class: "quote-history", "aria-label": "Status history" });
   const integration = el("p", { class: "muted small", hidden: true });
+  // answer is the customer's own answer from their page: the typed
+  // signature (with when and from where) or the reason they declined.
+  const answer = el("p", { class: "small quote-answer", hidden: true });
   const sheet = el("article", { class: "quote-sheet", "aria-label": "The quote as the customer sees it" });
   const attachSlot = el("div", { class: "quote-attachments" });
   const form = el("form", { class: "quote-form", novalidate: true, "aria-label": "Quote" },
@@ -161,7 +164,7 @@ export async function proposalPage(ctx, [id], search) {
       el("aside", { class: "col-side quote-side", "aria-labelledby": "quote-summary-title" },
         el("h2", { id: "quote-summary-title", text: "Summary" }), summaryNote, summary,
         actions, formError,
-        el("h2", { text: "Status" }), integration, history,
+        el("h2", { text: "Status" }), integration, answer, history,
         attachSlot)));
   form.addEventListener("submit", (e) => { e.preventDefault(); save(); });
   form.addEventListener("keydown", (e) => {
@@ -593,6 +596,14 @@ export async function proposalPage(ctx, [id], search) {
     const bits = [record.outline_status && `Outline: ${record.outline_status}`, record.build_status && `Build: ${record.build_status}`].filter(Boolean);
     integration.hidden = !bits.length;
     integration.textContent = bits.join(" · ");
+    const a = record.acceptance;
+    if (a) {
+      answer.replaceChildren("Signed by the customer as “", el("strong", { text: a.name }), "” ",
+        el("time", { datetime: a.at, title: fullTime(a.at), text: when(a.at) }), a.ip ? ` from ${a.ip}` : "");
+    } else if (record.decline_reason) {
+      answer.replaceChildren("The customer declined: “", record.decline_reason, "”");
+    }
+    answer.hidden = !a && !record.decline_reason;
   }
 
   // ----- the printed quote -----
