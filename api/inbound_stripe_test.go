@@ -80,6 +80,13 @@ func TestPaymentSettingsSealTheSecretAndValidateTheTemplate(t *testing.T) {
 	if body := c.get("/events?event=store.updated").Body; bytes.Contains(body, []byte(liveSecret)) || !bytes.Contains(body, []byte("stripe_webhook_secret_set")) {
 		t.Errorf("store.updated: %s", body)
 	}
+	// "" removes the secret: every delivery is refused from then on.
+	c.patch("/store/payments", map[string]any{"stripe_webhook_secret": ""}).ok(http.StatusOK, &got)
+	if got["stripe_webhook_secret_set"] != false {
+		t.Errorf("after removing: %v", got)
+	}
+	tk := billedTicket(c)
+	deliver(ts, liveSecret, stripeBody("evt_x", "payment_intent.succeeded", true, intent("pi_x", 100, tk.ID))).fail(http.StatusBadRequest, "BAD_SIGNATURE")
 	raw, err := os.ReadFile(ts.Live.Path())
 	if err != nil {
 		t.Fatal(err)
