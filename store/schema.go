@@ -50,6 +50,7 @@ var steps = []step{
 	createTableWith("proposals", []string{"status", "customer_id", "ticket_id"}, []string{"id", "updated_at", "expires_at"},
 		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
+	{name: "mail queue", run: createMailQueue},
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -379,7 +380,8 @@ func declaredTable(name string) *table {
 func requiredBuckets() [][]byte {
 	list := slices.Clone(allBuckets)
 	list = append(list, webhookBuckets...)
-	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs)
+	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs,
+		bucketMail, bucketMailReady, bucketMailInflight, bucketMailByEvent)
 }
 
 // checkSchema refuses a store that lacks a bucket the code declares — a
