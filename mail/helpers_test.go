@@ -66,7 +66,7 @@ func newRig(t *testing.T, mode store.Mode, customerEmail string) *rig {
 	logs := &bytes.Buffer{}
 	r := &rig{t: t, s: s, smtp: srv, clock: c, sealer: sealer, log: logs}
 	r.m = New(Config{Sealer: sealer, Now: c.Now, Timeout: 5 * time.Second,
-		Log:  slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil)),
+		Log: slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil)),
 		Link: func(mode store.Mode, id uint64) (string, error) {
 			return "https://shop.example/c/" + string(mode) + "-" + strconv.FormatUint(id, 10), nil
 		}})
