@@ -67,6 +67,12 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"PATCH /store", "/store", map[string]any{"name": "Walk Shop", "hours": "Mon–Fri 9–6", "receipt_terms": "Walk terms", "setup_complete": true}},
 		{"GET /store/statuses", "/store/statuses", nil},
 		{"PUT /store/statuses", "/store/statuses", map[string]any{"statuses": store.DefaultStatuses()}},
+		{"GET /store/email", "/store/email", nil},
+		// Port 1 refuses at once: the test email answers the failure (200, sent false).
+		{"PATCH /store/email", "/store/email", map[string]any{"host": "127.0.0.1", "port": 1, "security": "none", "from": "walk@example.com", "password": "walk-pass"}},
+		{"POST /store/email/test", "/store/email/test", map[string]any{"to": "walk@example.com"}},
+		{"GET /emails", "/emails", nil},
+		{"GET /emails/{id}", p("/emails/{email}"), nil},
 		{"GET /store/features", "/store/features", nil},
 		{"GET /users", "/users", nil},
 		{"GET /users/active", "/users/active", nil},
@@ -221,6 +227,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		seedDevices(t, ctx, ts.Test, ids)
 		seedProposals(t, ctx, ts.Test, ids)
 		seedAttachments(t, ctx, ts.Test, ids)
+		seedEmails(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")
