@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
 		s.proposalRoutes(),
 		s.attachmentRoutes(),
+		s.portalLinkRoutes(),
 		s.emailRoutes(),
 	} {
 		all = append(all, group...)
@@ -112,6 +113,7 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindSession(r)
 	s.bindPortalio(r)
 	s.bindFiles(r)
+	s.bindCustomer(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }
