@@ -70,8 +70,12 @@ func serve(ln net.Listener) *Server {
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() error { return s.srv.Close() }
+// Close stops the server. The listener is closed here too: Serve may not
+// have taken it yet when a test closes a server it has just started.
+func (s *Server) Close() error {
+	s.ln.Close()
+	return s.srv.Close()
+}
 
 // RequireAuth makes the server ask for PLAIN auth with these credentials.
 func (s *Server) RequireAuth(user, password string) {
