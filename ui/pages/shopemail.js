@@ -6,7 +6,7 @@
 import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call, get } from "../lib/api.js";
 
-const securities = [["starttls", "STARTTLS (port 587)"], ["tls", "TLS (port 465)"], ["none", "None (a relay on the shop's own network)"]];
+const securities = [["starttls", "STARTTLS"], ["tls", "TLS"], ["none", "None"]];
 
 export async function emailSection(ctx, canWrite) {
   let settings = (await get("/api/v1/store/email")).data;
@@ -37,11 +37,10 @@ export async function emailSection(ctx, canWrite) {
   const saved = el("span", { class: "muted", role: "status" });
   const submit = el("button", { type: "submit", text: "Save email settings" });
   const clear = el("button", { type: "button", class: "secondary", text: "Remove password", hidden: !settings.password_set || !canWrite });
-  const form = el("form", { class: "stack form-wide card-flat", novalidate: true, "aria-labelledby": "email-title" },
-    el("h2", { id: "email-title", text: "Email" }),
+  const form = el("form", { class: "stack", novalidate: true, "aria-labelledby": "email-title" },
     el("p", { class: "muted", text: "Customers get an email when their ticket reaches a status marked \u201cEmails the customer\u201d, when a quote is sent to them, and when a payment is received. Each email carries a link to their repair's page." }),
     el("div", { class: "row" }, field("Mail server", inputs.host, "Your provider's SMTP host, or a relay on your network"),
-      field("Port", inputs.port), field("Security", inputs.security)),
+      field("Port", inputs.port), field("Security", inputs.security, "STARTTLS on 587 is usual, TLS on 465; None only for a relay on your own network")),
     el("div", { class: "row" }, field("Username", inputs.username), field("Password", inputs.password, "Kept encrypted; never shown again"),
       field("From", inputs.from, "The address customers see and reply to")),
     error,
@@ -79,8 +78,8 @@ export async function emailSection(ctx, canWrite) {
   const to = el("input", { name: "to", type: "email", autocomplete: "email", value: ctx.session?.user?.email ?? "", disabled: !canWrite });
   const result = el("p", { class: "muted", role: "status" });
   const send = el("button", { type: "submit", class: "secondary", text: "Send a test email" });
-  const test = el("form", { class: "inline-form", novalidate: true, "aria-label": "Send a test email" },
-    field("Send a test email to", to), send);
+  const test = el("form", { class: "email-test", novalidate: true, "aria-label": "Send a test email" },
+    field("Send a test email to", to), el("div", { class: "actions" }, send));
   test.addEventListener("submit", (e) => {
     e.preventDefault();
     result.textContent = "Sending…";
@@ -96,7 +95,8 @@ export async function emailSection(ctx, canWrite) {
   });
 
   return {
-    node: el("div", { class: "stack" }, form, canWrite ? el("div", { class: "card-flat stack" }, test, result) : null),
+    node: el("section", { class: "stack form-wide card-flat", "aria-labelledby": "email-title" },
+      el("h2", { id: "email-title", text: "Email" }), form, canWrite ? [test, result] : null),
     onEvent(ev) {
       if (ev.event !== "store.updated" || !ev.data?.changes?.email) return;
       get("/api/v1/store/email").then((r) => { settings = r.data; fill(); clear.hidden = !settings.password_set || !canWrite; }).catch(() => {});
