@@ -225,3 +225,34 @@ func awaitAttempt(t *testing.T, c <-chan store.Email) store.Email {
 func plain(data string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(data, "=\r\n", ""), "\r\n", "\n")
 }
+
+func TestSubmittedQuoteEmailsTheCustomerWithoutInternalNotes(t *testing.T) {
+	r := newRig(t, store.Live, "ada@example.com")
+	r.useServer()
+	ctx := context.Background()
+	price := store.Money(8900)
+	p, err := r.s.CreateProposal(ctx, store.ProposalInput{Name: "Screen repair", CustomerID: r.custID, Areas: []store.ProposalAreaInput{{
+		Name: "Screen", Options: []store.ProposalOptionInput{{Name: "Original", ClientDescription: "Apple part",
+			InternalNotes: "SECRET-MARGIN-NOTE", LineItems: []store.LineItemInput{{Kind: "part", Description: "Screen",
+				Quantity: ptr(store.Quantity(100)), UnitPrice: &price, Taxable: ptr(false)}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.step() // a Draft emails nobody
+	if n := len(r.smtp.Messages()); n != 0 {
+		t.Fatalf("a draft sent %d emails", n)
+	}
+	if _, err := r.s.UpdateProposal(ctx, p.ID, store.ProposalPatch{Status: ptr("Submitted")}); err != nil {
+		t.Fatal(err)
+	}
+	r.step()
+	got := r.smtp.Messages()
+	if len(got) != 1 {
+		t.Fatalf("got %d emails, want 1", len(got))
+	}
+	body := plain(got[0].Data)
+	if !strings.Contains(body, "Subject: Your quote from Fix-It Corner: Screen repair") || !strings.Contains(body, "$89.00") ||
+		!strings.Contains(body, "https://shop.example/c/live-1") || strings.Contains(body, "SECRET-MARGIN-NOTE") {
+		t.Fatalf("quote email:\n%s", body)
+	}
+}
