@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"portal/store"
 )
 
 // The customer side's access rules, through real HTTP over real stores.
@@ -112,6 +114,18 @@ func TestExpiredForgedAndRevokedLinksAreRefusedAlike(t *testing.T) {
 	staff.patch("/store", map[string]any{"portal_link_days": 2}).ok(http.StatusOK, nil)
 	staff.patch("/store", map[string]any{"portal_link_days": 0}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_link_days")
 	staff.patch("/store", map[string]any{"portal_link_days": 366}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_link_days")
+	for _, bad := range []string{"repairs.example.com", "ftp://repairs.example.com", "https://repairs.example.com/?a=1", "https://u:p@repairs.example.com"} {
+		staff.patch("/store", map[string]any{"portal_url": bad}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_url")
+	}
+	staff.patch("/store", map[string]any{"portal_url": "https://repairs.example.com/"}).ok(http.StatusOK, nil)
+	var made struct {
+		URL string `json:"url"`
+	}
+	staff.post("/customers/"+itoa(ada.ID)+"/portal-link", nil).ok(http.StatusCreated, &made)
+	emailed, _, err := ts.API.PortalLink("live", ada.ID)
+	if err != nil || !strings.HasPrefix(made.URL, "https://repairs.example.com/c/") || !strings.HasPrefix(emailed, "https://repairs.example.com/c/") {
+		t.Fatalf("with portal_url set, links %q and %q (%v) must start with it", made.URL, emailed, err)
+	}
 
 	path, exp := portalLink(t, staff, ada.ID)
 	if want := start.Add(48 * time.Hour); !exp.Equal(want) {
@@ -161,6 +175,9 @@ func TestExpiredForgedAndRevokedLinksAreRefusedAlike(t *testing.T) {
 	fresh, _ := portalLink(t, staff, ada.ID)
 	ts.openLink(t, fresh).cust("GET", "/me", nil).ok(http.StatusOK, nil)
 
+	// A key that may edit customers but not read tickets cannot read them through a link.
+	editor := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"customers.read", "customers.write"}})
+	editor.post("/customers/"+itoa(ada.ID)+"/portal-link", nil).fail(http.StatusForbidden, "FORBIDDEN")
 	staff.post("/customers/999999/portal-link", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	staff.api("DELETE", "/customers/999999/portal-link", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	// A deleted customer's links die with them.
@@ -263,6 +280,7 @@ func TestSignInByTicketNumberAndContactIsLimitedPerAddressAndPerTicket(t *testin
 func TestATestModeLinkNeverReadsLive(t *testing.T) {
 	t.Parallel()
 	ts, staff := newServer(t, internalKey)
+	runLive(t, ts)
 	dev := ts.client(developerKey)
 	// The same ids and ticket numbers in both stores: only the store tells them apart.
 	var liveAda, testAda customer
@@ -319,6 +337,20 @@ func TestATestModeLinkNeverReadsLive(t *testing.T) {
 	res.ok(http.StatusOK, nil)
 	c.keepCookie(res)
 	check(c)
+	// The feed of a test-mode page hears the test store only: the live
+	// ticket of the same id changes first, and is never sent.
+	conn := dialCustomerLive(t, ts, c)
+	staff.patch("/tickets/"+itoa(liveTk.ID), map[string]any{"status": "In Progress"}).ok(http.StatusOK, nil)
+	dev.patch("/tickets/"+itoa(testTk.ID), map[string]any{"status": "Waiting for Parts"}).ok(http.StatusOK, nil)
+	for {
+		msg := readCustomerMessage(t, conn)
+		if msg.Data.Status == "In Progress" || strings.Contains(msg.raw, "LIVE") {
+			t.Fatalf("a test-mode feed sent a live change: %s", msg.raw)
+		}
+		if msg.Event == "ticket.status_changed" {
+			break
+		}
+	}
 	// Revoking in the test store leaves live links alone, and the reverse.
 	livePath, _ := portalLink(t, staff, liveAda.ID)
 	liveC := ts.openLink(t, livePath)
@@ -399,6 +431,32 @@ func TestTheCustomersLiveFeedSendsOnlyTheirOwnRecordsUntilRevoked(t *testing.T) 
 			break
 		}
 	}
+	// Quotes: Bob's is never sent, nor Ada's while it is a draft; Ada's submitted one is.
+	quote := func(customerID uint64, name string, submit bool) uint64 {
+		t.Helper()
+		price := store.Money(4500)
+		p, err := ts.Live.CreateProposal(t.Context(), store.ProposalInput{Name: name, CustomerID: customerID,
+			Areas: []store.ProposalAreaInput{{Name: "Battery", Options: []store.ProposalOptionInput{{Name: "Standard",
+				LineItems: []store.LineItemInput{{Kind: "fee", Description: "Call-out", UnitPrice: &price}}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if submit {
+			submitted := store.ProposalSubmitted
+			if _, err := ts.Live.UpdateProposal(t.Context(), p.ID, store.ProposalPatch{Status: &submitted}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p.ID
+	}
+	quote(bob.ID, "Bob's quote", true)
+	quote(ada.ID, "Ada's draft", false)
+	adaQuote := quote(ada.ID, "Ada's quote", true)
+	msg := readCustomerMessage(t, conn)
+	if msg.Type != "proposal" || msg.ID != adaQuote || strings.Contains(msg.raw, "Bob") || strings.Contains(msg.raw, "draft") {
+		t.Fatalf("first quote message %s: want Ada's submitted quote", msg.raw)
+	}
+
 	// Revoking closes the feed.
 	staff.api("DELETE", "/customers/"+itoa(ada.ID)+"/portal-link", nil).ok(http.StatusOK, nil)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))

@@ -21,7 +21,10 @@ import (
 func (s *Server) portalLinkRoutes() []route {
 	const res = "customers"
 	return []route{
-		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), handle: s.createPortalLink, status: http.StatusCreated,
+		// A link opens the customer's repairs to whoever holds it, so making
+		// one also needs tickets.read: a key that may only edit customers
+		// must not read tickets through the customer's page.
+		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), also: readScope("tickets"), handle: s.createPortalLink, status: http.StatusCreated,
 			summary: "Make the customer's magic link to their page /c/ (lasts the shop's portal_link_days)", out: portalLinkView{}},
 		{method: "DELETE", path: "/customers/{id}/portal-link", scope: writeScope(res), handle: s.revokePortalLinks,
 			summary: "Revoke every link of the customer and end their signed-in pages (records customer.portal_link_revoked)", out: revokedLinks{}},
@@ -49,7 +52,11 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusCreated, portalLinkView{URL: requestBase(r) + "/c/" + token, ExpiresAt: exp})
+	base, err := portalBase(p.Store, requestBase(r))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, portalLinkView{URL: base + "/c/" + token, ExpiresAt: exp})
 }
 
 func (s *Server) revokePortalLinks(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -84,11 +91,29 @@ func (s *Server) PortalLink(mode string, customerID uint64) (string, time.Time, 
 	if mode != string(store.Live) && mode != string(store.Test) {
 		return "", time.Time{}, validation("mode", "must be live or test")
 	}
-	token, exp, err := s.mintPortalLink(s.storeFor(store.Mode(mode)), mode, customerID)
+	st := s.storeFor(store.Mode(mode))
+	token, exp, err := s.mintPortalLink(st, mode, customerID)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return s.publicBase() + "/c/" + token, exp, nil
+	base, err := portalBase(st, s.publicBase())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return base + "/c/" + token, exp, nil
+}
+
+// portalBase is where customers' links start: the shop's portal_url when
+// it set one, else fallback.
+func portalBase(st *store.Store, fallback string) (string, error) {
+	shop, err := st.Shop()
+	if err != nil {
+		return "", err
+	}
+	if shop.PortalURL != "" {
+		return shop.PortalURL, nil
+	}
+	return fallback, nil
 }
 
 // SetPublicBase is the scheme and host links outside a request start with
