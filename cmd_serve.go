@@ -24,6 +24,7 @@ import (
 	"portal/internal/certs"
 	"portal/internal/datafolder"
 	"portal/internal/retention"
+	"portal/mail"
 	"portal/store"
 )
 
@@ -37,6 +38,10 @@ type serveConfig struct {
 	tlsKey   string
 	retries  []time.Duration // --webhook-retry-schedule; nil: each format's own
 	schedule string          // the schedule as given, for the service's command line
+	// mailRetries are the customer emails' retry delays (--mail-retry-schedule;
+	// nil: mail.DefaultSchedule); mailSchedule is it as given.
+	mailRetries  []time.Duration
+	mailSchedule string
 	// retention is how long the event log keeps events (--event-retention);
 	// retentionArg is it as given, for the service's command line.
 	retention    time.Duration
@@ -57,6 +62,7 @@ func parseServe(args []string) (serveConfig, error) {
 	cert := fs.String("tls-cert", os.Getenv("PORTAL_TLS_CERT"), "TLS certificate file")
 	key := fs.String("tls-key", os.Getenv("PORTAL_TLS_KEY"), "TLS key file")
 	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
+	mailSchedule := fs.String("mail-retry-schedule", os.Getenv("PORTAL_MAIL_RETRY_SCHEDULE"), "retry delays for customer emails, e.g. 1s,5s (tests and demos; default 1m,5m,30m,2h,12h)")
 	keep := fs.String("event-retention", envOr("PORTAL_EVENT_RETENTION", "30d"), "how long the event log keeps events: days (30d) or a duration (720h), at least 1d")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -68,14 +74,12 @@ func parseServe(args []string) (serveConfig, error) {
 	cfg := serveConfig{addr: *addr, data: datafolder.Dir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key,
 		schedule: *schedule, dataSet: os.Getenv("PORTAL_DATA") != ""}
 	fs.Visit(func(f *flag.Flag) { cfg.dataSet = cfg.dataSet || f.Name == "data" })
-	if *schedule != "" {
-		for _, part := range strings.Split(*schedule, ",") {
-			d, err := time.ParseDuration(strings.TrimSpace(part))
-			if err != nil || d <= 0 {
-				return cfg, usageErr("--webhook-retry-schedule: %q is not a positive duration such as 30s or 2h", part)
-			}
-			cfg.retries = append(cfg.retries, d)
-		}
+	if cfg.retries, err = parseSchedule("--webhook-retry-schedule", *schedule); err != nil {
+		return cfg, err
+	}
+	cfg.mailSchedule = *mailSchedule
+	if cfg.mailRetries, err = parseSchedule("--mail-retry-schedule", *mailSchedule); err != nil {
+		return cfg, err
 	}
 	if cfg.retention, err = parseRetention(*keep); err != nil {
 		return cfg, err
@@ -85,6 +89,23 @@ func parseServe(args []string) (serveConfig, error) {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
 	}
 	return cfg, nil
+}
+
+// parseSchedule reads a retry schedule flag: comma-separated positive
+// durations ("" is nil: the default).
+func parseSchedule(flag, s string) ([]time.Duration, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			return nil, usageErr("%s: %q is not a positive duration such as 30s or 2h", flag, part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // parseRetention reads --event-retention: whole days ("30d") or a Go
@@ -174,7 +195,13 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
 	engine := hooks.New(hooks.Config{Sealer: dirs.Sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
 		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.Live.ScopesOf})
-	srv := api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox,
+	var srv *api.Server // the mailer's links come from it, made just below
+	mailer := mail.New(mail.Config{Sealer: dirs.Sealer, Schedule: cfg.mailRetries, Log: log,
+		Link: func(mode store.Mode, customerID uint64) (string, error) {
+			url, _, err := srv.PortalLink(string(mode), customerID)
+			return url, err
+		}})
+	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, Mail: mailer,
 		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -219,6 +246,15 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			}
 		}()
 	}
+	for _, s := range []*store.Store{dirs.Live, dirs.Test} {
+		hooksDone.Add(1)
+		go func() {
+			defer hooksDone.Done()
+			if err := mailer.Run(hooksCtx, s); err != nil {
+				log.Error("mail", "store", s.Mode(), "err", err)
+			}
+		}()
+	}
 	hooksDone.Add(1)
 	go func() {
 		defer hooksDone.Done()
@@ -236,7 +272,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		defer hooksDone.Done()
 		srv.RunProposalExpiry(hooksCtx) // quotes past their expires_at
 	}()
-	// Senders, the live feed and the closing-time check-out stop before the stores close; unfinished
+	// Senders (webhooks and emails), the live feed and the closing-time check-out stop before the stores close; unfinished
 	// deliveries keep their lease and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()

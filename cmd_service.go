@@ -83,6 +83,9 @@ func serviceConfig(args []string, goos string) (sc *service.Config, data string,
 	if cfg.schedule != "" {
 		argv = append(argv, "--webhook-retry-schedule", cfg.schedule)
 	}
+	if cfg.mailSchedule != "" {
+		argv = append(argv, "--mail-retry-schedule", cfg.mailSchedule)
+	}
 	if cfg.retention != store.DefaultRetention {
 		argv = append(argv, "--event-retention", cfg.retentionArg)
 	}

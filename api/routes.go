@@ -66,6 +66,7 @@ func (s *Server) routes() []route {
 		s.portalLinkRoutes(),
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
+		s.emailRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"portal/hooks"
+	"portal/mail"
 	"portal/store"
 )
 
@@ -26,6 +27,7 @@ type Config struct {
 	UI         fs.FS // the embedded console; nil serves no UI
 	Sandbox    bool
 	Hooks      *hooks.Engine // sends "Send test" and "Redeliver" at once
+	Mail       *mail.Mailer  // its timeout bounds "Send a test email"; nil: 20 s
 	// LiveWriteWait is how long a live subscriber may leave a message unread
 	// before it is dropped (default 10 s).
 	LiveWriteWait time.Duration

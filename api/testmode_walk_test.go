@@ -74,6 +74,12 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /store/payments", "/store/payments", nil},
 		{"PATCH /store/payments", "/store/payments", map[string]any{"stripe_webhook_secret": "whsec_walk_0123456789abcdef",
 			"payment_link_template": "https://pay.example.com/shop?ticket={ticket_id}&amount={balance}"}},
+		{"GET /store/email", "/store/email", nil},
+		// Port 1 refuses at once: the test email answers the failure (200, sent false).
+		{"PATCH /store/email", "/store/email", map[string]any{"host": "127.0.0.1", "port": 1, "security": "none", "from": "walk@example.com", "password": "walk-pass"}},
+		{"POST /store/email/test", "/store/email/test", map[string]any{"to": "walk@example.com"}},
+		{"GET /emails", "/emails", nil},
+		{"GET /emails/{id}", p("/emails/{email}"), nil},
 		{"GET /store/features", "/store/features", nil},
 		{"GET /users", "/users", nil},
 		{"GET /users/active", "/users/active", nil},
@@ -228,6 +234,7 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		seedDevices(t, ctx, ts.Test, ids)
 		seedProposals(t, ctx, ts.Test, ids)
 		seedAttachments(t, ctx, ts.Test, ids)
+		seedEmails(t, ctx, ts.Test, ids)
 		for _, step := range testModeWalk(ids) {
 			covered[step.route] = true
 			method, _, _ := strings.Cut(step.route, " ")

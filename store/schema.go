@@ -52,6 +52,7 @@ var steps = []step{
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
 	createBuckets("customer link epochs", "customer_link_epochs"),
 	createBuckets("inbound payment events", "inbound_events"),
+	{name: "mail queue", run: createMailQueue},
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -381,7 +382,8 @@ func declaredTable(name string) *table {
 func requiredBuckets() [][]byte {
 	list := slices.Clone(allBuckets)
 	list = append(list, webhookBuckets...)
-	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs, bucketCustomerLinkEpochs)
+	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs, bucketCustomerLinkEpochs,
+		bucketMail, bucketMailReady, bucketMailInflight, bucketMailByEvent)
 }
 
 // checkSchema refuses a store that lacks a bucket the code declares — a

@@ -13,8 +13,8 @@ func TestDefaultStatusesAreTheRepairWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Status{{"New", false}, {"In Progress", false}, {"Waiting for Parts", false},
-		{"Waiting on Customer", false}, {"Ready for Pickup", false}, {"Resolved", true}, {"Closed", true}}
+	want := []Status{{"New", false, false}, {"In Progress", false, false}, {"Waiting for Parts", false, false},
+		{"Waiting on Customer", false, false}, {"Ready for Pickup", false, true}, {"Resolved", true, false}, {"Closed", true, false}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("statuses = %v, want %v", got, want)
 	}

@@ -13,14 +13,17 @@ import (
 type Status struct {
 	Name   string `json:"name"`
 	Closed bool   `json:"closed"`
+	// NotifyCustomer sends the ticket's customer an email when a ticket
+	// reaches this status (mail/); the shop chooses which statuses do.
+	NotifyCustomer bool `json:"notify_customer"`
 }
 
 // DefaultStatuses is a repair shop's workflow out of the box.
 func DefaultStatuses() []Status {
 	return []Status{
-		{"New", false}, {"In Progress", false}, {"Waiting for Parts", false},
-		{"Waiting on Customer", false}, {"Ready for Pickup", false},
-		{"Resolved", true}, {"Closed", true},
+		{Name: "New"}, {Name: "In Progress"}, {Name: "Waiting for Parts"},
+		{Name: "Waiting on Customer"}, {Name: "Ready for Pickup", NotifyCustomer: true},
+		{Name: "Resolved", Closed: true}, {Name: "Closed", Closed: true},
 	}
 }
 

@@ -32,6 +32,7 @@ import { devicesPage } from "./pages/devices.js";
 import { importPage } from "./pages/import.js";
 import { proposalsPage } from "./pages/proposals.js";
 import { proposalPage } from "./pages/proposal.js";
+import { emailLog } from "./pages/emails.js";
 
 const root = document.getElementById("app");
 
@@ -66,6 +67,7 @@ const screens = [
   { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read", up: () => "/settings/webhooks",
     record: ([id]) => ({ api: `/api/v1/webhooks/${id}`, name: (w) => `The webhook to ${w.url}` }) },
   { path: /^\/settings\/events$/, page: eventStream, scope: "events.read" },
+  { path: /^\/emails$/, page: emailLog, scope: "store.read" },
   { path: /^\/settings\/staff$/, page: staffPage, scope: "users.read" },
   { path: /^\/settings\/appliance$/, page: appliancePage, scope: "backup.read" },
   // Kiosks are the owner's (their routes are owner-only); keys.write is the scope only the owner's role holds.

@@ -8,7 +8,7 @@ import { live } from "./live.js";
 import { shortcutsDialog } from "../pages/shortcuts.js";
 
 // The navigation: the shop's work, then settings, each entry shown to the
-// roles that hold its scope.
+// roles that hold its scope (or every scope of a list).
 const nav = [
   ["Shop", [
     ["Tickets", "/tickets", "tickets.read"],
@@ -31,6 +31,7 @@ const nav = [
     ["Kiosks", "/settings/kiosks", "keys.write"],
     ["Webhooks", "/settings/webhooks", "webhooks.read"],
     ["Events", "/settings/events", "events.read"],
+    ["Emails", "/emails", ["store.read", "customers.read"]], // the log names customers' addresses
     ["Appliance", "/settings/appliance", "backup.read"],
   ]],
 ];
@@ -52,7 +53,7 @@ export function buildShell(root, ctx, { signOut, switchMode }) {
     type: "button", role: "switch", class: "switch", "aria-checked": String(test), onclick: switchMode,
   }, el("span", { class: "knob", "aria-hidden": "true" }), "Test mode");
   const groups = nav.map(([label, entries]) => {
-    const items = entries.filter((n) => ctx.can(n[2])).map((n) => el("li", {}, link(n[1], n[0])));
+    const items = entries.filter((n) => [n[2]].flat().every(ctx.can)).map((n) => el("li", {}, link(n[1], n[0])));
     return items.length ? el("ul", { "aria-label": label }, items) : null;
   });
   const shopName = el("div", { class: "shop-name", text: ctx.shop.name || "Portal" });

@@ -1,12 +1,13 @@
 // Settings → Shop: what receipts and the customer pages say about the shop
 // (name, phone, address, hours, terms), how money and time are counted
-// (currency, tax rate, time zone), and the ticket statuses.
+// (currency, tax rate, time zone), the ticket statuses and the mail server.
 
 import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call } from "../lib/api.js";
 import { parseDecimal } from "../lib/format.js";
 import { statusEditor } from "./statuses.js";
 import { paymentSettings } from "./shoppayments.js";
+import { emailSection } from "./shopemail.js";
 
 // shopFields builds the inputs for the given names, filled from shop: the
 // settings page uses all of them, the setup step the essentials.
@@ -115,11 +116,17 @@ export async function shopPage(ctx) {
 
   const statuses = statusEditor(ctx, canWrite);
   const payments = paymentSettings(ctx);
+  let email;
+  try {
+    email = await emailSection(ctx, canWrite);
+  } catch (err) {
+    email = { node: el("p", { class: "error", role: "alert", text: `The email settings did not load: ${err.message}` }), onEvent() {} };
+  }
   return {
     node: el("section", { class: "page" },
       el("header", { class: "page-head" }, el("h1", { text: "Shop" })),
-      form, statuses.node, payments.node),
+      form, statuses.node, email.node, payments.node),
     title: "Shop",
-    onEvent: (ev) => { statuses.onEvent?.(ev); payments.onEvent(ev); },
+    onEvent(ev) { statuses.onEvent?.(ev); email.onEvent(ev); payments.onEvent(ev); },
   };
 }

@@ -1,6 +1,7 @@
 // The ticket statuses, on Settings → Shop: add, rename, reorder (drag, or
-// the arrow buttons from the keyboard) and mark which close a ticket. A
-// rename keeps the status's tickets: the save sends it as a rename.
+// the arrow buttons from the keyboard), mark which close a ticket and which
+// email the customer. A rename keeps the status's tickets: the save sends it
+// as a rename.
 
 import { el, showErrors, busy } from "../lib/dom.js";
 import { call } from "../lib/api.js";
@@ -9,7 +10,7 @@ let uid = 0;
 
 export function statusEditor(ctx, canWrite) {
   // orig is the name the server knows a row by ("" for a new one).
-  const fromServer = (list) => list.map((s) => ({ key: ++uid, orig: s.name, name: s.name, closed: s.closed }));
+  const fromServer = (list) => list.map((s) => ({ key: ++uid, orig: s.name, name: s.name, closed: s.closed, notify: !!s.notify_customer }));
   let rows = fromServer(ctx.statuses);
   let dirty = false;
   let dragged = -1;
@@ -21,7 +22,7 @@ export function statusEditor(ctx, canWrite) {
   const add = el("button", { type: "button", class: "secondary", text: "+ Add status" });
   const form = el("form", { class: "stack form-wide card-flat", novalidate: true, "aria-labelledby": "statuses-title" },
     el("h2", { id: "statuses-title", text: "Ticket statuses" }),
-    el("p", { class: "muted", text: "New tickets start in the first status. Drag a status, or use its arrows, to change the order. A status tickets are in can be renamed — they move with it — but not removed." }),
+    el("p", { class: "muted", text: "New tickets start in the first status. Drag a status, or use its arrows, to change the order. A status tickets are in can be renamed — they move with it — but not removed. \u201cEmails the customer\u201d sends the ticket's customer an email when a ticket reaches the status (set up the mail server under Email)." }),
     list,
     canWrite ? el("div", { class: "actions" }, add, submit, saved) : null,
     error);
@@ -34,6 +35,8 @@ export function statusEditor(ctx, canWrite) {
       name.addEventListener("input", () => { r.name = name.value; dirty = true; });
       const closed = el("input", { type: "checkbox", id: `${id}-closed`, checked: r.closed, disabled: !canWrite });
       closed.addEventListener("change", () => { r.closed = closed.checked; dirty = true; });
+      const notify = el("input", { type: "checkbox", id: `${id}-notify`, checked: r.notify, disabled: !canWrite });
+      notify.addEventListener("change", () => { r.notify = notify.checked; dirty = true; });
       const button = (text, label, action, disabled, key) => el("button", {
         type: "button", class: "icon", text, "aria-label": label, disabled: !canWrite || disabled, "data-key": key,
         onclick: action,
@@ -43,7 +46,9 @@ export function statusEditor(ctx, canWrite) {
       const grip = el("span", { class: "grip", "aria-hidden": "true", text: "⠿" });
       const li = el("li", { class: "status-row", "data-index": String(i) }, grip,
         el("div", { class: "status-name" }, name, el("p", { class: "field-error", id: `${id}-error`, role: "alert" })),
-        el("label", { class: "check", for: `${id}-closed` }, closed, " Closes the ticket"),
+        el("div", { class: "status-checks" },
+          el("label", { class: "check", for: `${id}-closed` }, closed, " Closes the ticket"),
+          el("label", { class: "check", for: `${id}-notify` }, notify, " Emails the customer")),
         button("↑", `Move ${r.name || "this status"} up`, () => move(i, i - 1, `up-${r.key}`), i === 0, `up-${r.key}`),
         button("↓", `Move ${r.name || "this status"} down`, () => move(i, i + 1, `down-${r.key}`), i === rows.length - 1, `down-${r.key}`),
         button("×", `Remove ${r.name || "this status"}`, () => remove(i), rows.length === 1, `rm-${r.key}`));
@@ -78,7 +83,7 @@ export function statusEditor(ctx, canWrite) {
   }
 
   add.addEventListener("click", () => {
-    rows.push({ key: ++uid, orig: "", name: "", closed: false });
+    rows.push({ key: ++uid, orig: "", name: "", closed: false, notify: false });
     dirty = true;
     render(`[name="statuses[${rows.length - 1}].name"]`);
   });
@@ -88,7 +93,7 @@ export function statusEditor(ctx, canWrite) {
     error.textContent = "";
     saved.textContent = "";
     busy(submit, async () => {
-      const statuses = rows.map((r) => ({ name: r.name.trim(), closed: r.closed }));
+      const statuses = rows.map((r) => ({ name: r.name.trim(), closed: r.closed, notify_customer: r.notify }));
       const renames = {};
       for (const r of rows) if (r.orig && r.orig !== r.name.trim()) renames[r.orig] = r.name.trim();
       try {
