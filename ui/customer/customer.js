@@ -115,12 +115,12 @@ const foot = el("footer", { class: "c-foot" });
 
 function frame() {
   const s = shop();
-  shopHead.replaceChildren(
+  shopHead.replaceChildren(...[
     state.me?.mode === "test" ? el("p", { class: "c-test", text: "Test mode — this is not a real repair." }) : null,
     el("p", { class: "c-shop-name", text: s.name || "Your repair shop" }),
-    customerName() ? el("p", { class: "c-hello", text: `Hello, ${firstName(customerName())}` }) : null);
+    customerName() ? el("p", { class: "c-hello", text: `Hello, ${firstName(customerName())}` }) : null].filter(Boolean));
   const signOut = el("button", { type: "button", class: "c-button c-quiet", "data-action": "sign-out", text: "Sign out", onclick: onSignOut });
-  foot.replaceChildren(
+  foot.replaceChildren(...[
     el("section", { class: "c-contact", "aria-labelledby": "c-contact-h" },
       el("h2", { id: "c-contact-h", text: "Contact the shop" }),
       el("p", { class: "c-shop-line", text: s.name || "" }),
@@ -128,7 +128,7 @@ function frame() {
       s.email ? el("p", {}, el("a", { href: `mailto:${s.email}`, text: s.email })) : null,
       s.address ? el("p", { class: "c-pre", text: s.address }) : null,
       s.hours ? el("div", { class: "c-hours" }, el("h3", { text: "Opening hours" }), el("p", { class: "c-pre", text: s.hours })) : null),
-    signOut);
+    signOut]);
   if (!app.contains(shopHead)) app.replaceChildren(shopHead, main, foot);
 }
 
@@ -378,10 +378,10 @@ function quoteScreen(initial) {
     }
     totals();
     const acc = p.acceptance;
-    result.replaceChildren(
+    result.replaceChildren(...[
       acc ? el("p", { class: "c-done" }, `Accepted and signed by ${acc.name}`, acc.at ? ` on ${dateTime(acc.at)}` : "", ". Thank you — we will get to work.") : null,
       p.status === "Declined" ? el("p", { class: "c-done", text: "You declined this quote. If you change your mind, call the shop." }) : null,
-      p.status === "Expired" ? el("p", { class: "c-done", text: "This quote has expired. Call the shop for a new one." }) : null);
+      p.status === "Expired" ? el("p", { class: "c-done", text: "This quote has expired. Call the shop for a new one." }) : null].filter(Boolean));
     reconcile(actions, waiting ? [acceptButton, declineButton] : []);
   }
 
@@ -561,13 +561,14 @@ function invoiceScreen(ticketID, inv) {
 
 // ——— Sign in and out ———
 
-function signInScreen(notice = "") {
+function signInScreen(notice = "", asNotice = false) {
   quoteView = null;
   cards.clear();
   state.me = null;
   const number = el("input", { id: "c-ticket", name: "ticket_number", class: "c-input", inputmode: "numeric", autocomplete: "off", required: true });
   const contact = el("input", { id: "c-contact", name: "contact", class: "c-input", autocomplete: "email", required: true });
-  const error = el("p", { id: "c-login-error", class: "c-error", role: "alert", text: notice });
+  const error = el("p", { id: "c-login-error", class: "c-error", role: "alert", text: asNotice ? "" : notice });
+  const told = asNotice && notice ? el("p", { class: "c-notice", role: "status", text: notice }) : null;
   number.setAttribute("aria-describedby", "c-login-error");
   contact.setAttribute("aria-describedby", "c-contact-hint c-login-error");
   const submit = el("button", { type: "submit", class: "c-button c-primary", "data-action": "sign-in", text: "Show my repair" });
@@ -604,6 +605,7 @@ function signInScreen(notice = "") {
   app.replaceChildren(main);
   reconcile(main, [el("div", { class: "c-screen c-narrow" },
     el("h1", { id: "c-signin-h", class: "c-title", text: "Follow your repair" }),
+    told,
     el("p", { class: "c-lead", text: "Open the link the shop sent you, or type your ticket number and the phone number or email you gave us." }),
     form)]);
 }
@@ -612,8 +614,9 @@ let signedOutShown = false;
 function signedOut() {
   if (signedOutShown) return;
   signedOutShown = true;
+  const was = state.me;
   stopLive();
-  signInScreen("You are signed out. Your link may have run out: sign in below, or ask the shop for a new link.");
+  signInScreen(was ? "You are signed out. Your link may have run out: sign in below, or ask the shop for a new link." : "", true);
 }
 
 async function onSignOut() {
