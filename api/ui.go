@@ -29,14 +29,10 @@ func (s *Server) uiHandler() http.Handler {
 		last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 		if !strings.Contains(last, ".") {
 			kiosk := r.URL.Path == "/kiosk" || strings.HasPrefix(r.URL.Path, "/kiosk/")
-			customer := r.URL.Path == "/c" || strings.HasPrefix(r.URL.Path, "/c/")
 			r = r.Clone(r.Context())
 			r.URL.Path = "/"
-			switch {
-			case kiosk:
+			if kiosk {
 				r.URL.Path = "/kiosk/" // the visitor kiosk: a page of its own, no staff session
-			case customer:
-				r.URL.Path = "/customer/" // the customer's page: its own bundle, the customer's cookie
 			}
 			h.Set("Cache-Control", "no-store")
 		}
