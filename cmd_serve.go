@@ -188,6 +188,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		log.Info("TLS certificate", "fingerprint", cert.Fingerprint())
 	}
 	base := fmt.Sprintf("%s://%s", scheme, displayAddr(ln.Addr()))
+	srv.SetPublicBase(base) // customer links in emails start here (api.Server.PortalLink)
 
 	admin, err := cfg.data.ListenAdmin()
 	if err != nil {

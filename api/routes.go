@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
 		s.proposalRoutes(),
 		s.attachmentRoutes(),
+		s.portalLinkRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -111,6 +112,7 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindSession(r)
 	s.bindPortalio(r)
 	s.bindFiles(r)
+	s.bindCustomer(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }

@@ -65,6 +65,11 @@ type Server struct {
 	// fileKey signs attachment download URLs (files.go): derived from the
 	// seal key, never the seal key itself.
 	fileKey []byte
+	// custKeys sign customer links and sessions (custportal.go); custGuard
+	// limits sign-in guesses; base starts links made outside a request.
+	custKeys  customerKeys
+	custGuard *customerGuesses
+	base      publicBaseHolder
 }
 
 // New builds the server and its routes.
@@ -79,6 +84,8 @@ func New(cfg Config) *Server {
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.kiosks = newKioskState(cfg.Now)
 	s.fileKey = fileKey(cfg.Sealer)
+	s.custKeys = newCustomerKeys(cfg.Sealer)
+	s.custGuard = newCustomerGuesses(cfg.Now)
 	s.metrics = s.registerMetrics()
 	s.router = s.buildRouter()
 	return s

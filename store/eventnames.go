@@ -12,7 +12,7 @@ var EventNames = []string{
 	"ticket.line_item_added", "ticket.attachment_added", "ticket.closed", "ticket.reopened",
 	"attachment.updated", "attachment.deleted",
 	"customer.attachment_added", "device.attachment_added", "proposal.attachment_added",
-	"customer.created", "customer.updated", "customer.deleted",
+	"customer.created", "customer.updated", "customer.deleted", "customer.portal_link_revoked",
 	"payment.received", "payment.status_changed", "payment.refunded",
 	"catalog.item_created", "catalog.item_updated", "inventory.adjusted", "inventory.low_stock",
 	"device.received", "device.status_changed", "device.sold", "device.updated",

@@ -50,6 +50,7 @@ var steps = []step{
 	createTableWith("proposals", []string{"status", "customer_id", "ticket_id"}, []string{"id", "updated_at", "expires_at"},
 		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
+	createBuckets("customer link epochs", "customer_link_epochs"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
@@ -379,7 +380,7 @@ func declaredTable(name string) *table {
 func requiredBuckets() [][]byte {
 	list := slices.Clone(allBuckets)
 	list = append(list, webhookBuckets...)
-	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs)
+	return append(list, bucketTicketSearch, bucketTicketEvents, bucketAttachmentBlobs, bucketCustomerLinkEpochs)
 }
 
 // checkSchema refuses a store that lacks a bucket the code declares — a

@@ -35,6 +35,9 @@ type Shop struct {
 	// SetupComplete is set once the owner has been through the shop's
 	// essentials; until then the console offers to finish setting up.
 	SetupComplete bool `json:"setup_complete"`
+	// PortalLinkDays is how long a customer's magic link (and the session
+	// a sign-in makes) lasts: 1 to 365 days, 30 until the shop says.
+	PortalLinkDays int `json:"portal_link_days"`
 }
 
 // ShopPatch changes some of the shop's fields.
@@ -50,6 +53,8 @@ type ShopPatch struct {
 	// ReceiptTerms replaces the receipt's terms ("" prints none).
 	ReceiptTerms  *string `json:"receipt_terms"`
 	SetupComplete *bool   `json:"setup_complete"`
+	// PortalLinkDays changes the lifetime of links minted from now on.
+	PortalLinkDays *int `json:"portal_link_days"`
 }
 
 // Features are the shop's feature flags (GET /store/features).
@@ -60,7 +65,22 @@ func defaultFeatures() Features {
 		"inventory": false, "visitors": false, "plugins": false}
 }
 
-func defaultShop() Shop { return Shop{Name: "My Repair Shop", Timezone: "UTC", Currency: "USD"} }
+func defaultShop() Shop {
+	return Shop{Name: "My Repair Shop", Timezone: "UTC", Currency: "USD", PortalLinkDays: DefaultPortalLinkDays}
+}
+
+// DefaultPortalLinkDays is a customer link's lifetime until the shop sets one.
+const DefaultPortalLinkDays = 30
+
+// getShop reads the shop; a shop saved before portal_link_days existed
+// reads as the default.
+func getShop(tx *bolt.Tx) (Shop, error) {
+	shop, err := getJSON(tx, keyShop, defaultShop())
+	if shop.PortalLinkDays == 0 {
+		shop.PortalLinkDays = DefaultPortalLinkDays
+	}
+	return shop, err
+}
 
 func getJSON[T any](tx *bolt.Tx, key []byte, fallback T) (T, error) {
 	v := tx.Bucket(bucketSettings).Get(key)
@@ -83,7 +103,7 @@ func putJSON(tx *bolt.Tx, key []byte, v any) error {
 // Shop returns the shop's information.
 func (s *Store) Shop() (Shop, error) {
 	var out Shop
-	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getJSON(tx, keyShop, defaultShop()); return })
+	err := s.view(func(tx *bolt.Tx) (err error) { out, err = getShop(tx); return })
 	return out, err
 }
 
@@ -94,7 +114,7 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 	}
 	var out Shop
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		shop, err := getJSON(tx, keyShop, defaultShop())
+		shop, err := getShop(tx)
 		if err != nil {
 			return err
 		}
@@ -116,6 +136,10 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 		if p.TaxRate != nil && *p.TaxRate != shop.TaxRate {
 			changes = changes.with("tax_rate", change{shop.TaxRate, *p.TaxRate})
 			shop.TaxRate = *p.TaxRate
+		}
+		if p.PortalLinkDays != nil && *p.PortalLinkDays != shop.PortalLinkDays {
+			changes = changes.with("portal_link_days", change{shop.PortalLinkDays, *p.PortalLinkDays})
+			shop.PortalLinkDays = *p.PortalLinkDays
 		}
 		if p.SetupComplete != nil && *p.SetupComplete != shop.SetupComplete {
 			changes = changes.with("setup_complete", change{shop.SetupComplete, *p.SetupComplete})
@@ -161,6 +185,9 @@ func (p ShopPatch) validate() error {
 	}
 	if p.TaxRate != nil && (*p.TaxRate < 0 || *p.TaxRate > 100000) {
 		pr.Add("tax_rate", "must be a percentage from 0 to 100")
+	}
+	if p.PortalLinkDays != nil && (*p.PortalLinkDays < 1 || *p.PortalLinkDays > 365) {
+		pr.Add("portal_link_days", "must be a whole number of days from 1 to 365")
 	}
 	return pr.Err()
 }

@@ -114,6 +114,8 @@ func TestUpdateShopValidation(t *testing.T) {
 		{"currency too long", ShopPatch{Currency: ptr("EURO")}, "currency"},
 		{"negative tax", ShopPatch{TaxRate: ptr(Percent(-1))}, "tax_rate"},
 		{"tax over 100%", ShopPatch{TaxRate: ptr(Percent(100001))}, "tax_rate"},
+		{"links of no days", ShopPatch{PortalLinkDays: ptr(0)}, "portal_link_days"},
+		{"links over a year", ShopPatch{PortalLinkDays: ptr(366)}, "portal_link_days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +137,7 @@ func TestUpdateShopRecordsChangesOnce(t *testing.T) {
 		shop, err = s.UpdateShop(t.Context(), patch)
 		return err
 	})
-	want := Shop{Name: "Fixit", Email: "hi@fixit.example", Timezone: "Europe/London", Currency: "GBP", TaxRate: 20000}
+	want := Shop{Name: "Fixit", Email: "hi@fixit.example", Timezone: "Europe/London", Currency: "GBP", TaxRate: 20000, PortalLinkDays: DefaultPortalLinkDays}
 	if shop != want {
 		t.Fatalf("shop = %+v, want %+v", shop, want)
 	}
