@@ -64,6 +64,7 @@ func (s *Server) routes() []route {
 		s.proposalRoutes(),
 		s.attachmentRoutes(),
 		s.portalLinkRoutes(), s.portalLinkQRRoutes(),
+		s.paymentSettingsRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -113,6 +114,7 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindPortalio(r)
 	s.bindFiles(r)
 	s.bindCustomer(r)
+	s.bindInbound(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }

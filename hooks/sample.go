@@ -29,7 +29,7 @@ var sampleRecords = map[string]string{
 		`"summary":{"parts":899.00,"labor":120.00,"fees":0.00,"subtotal":1019.00,"tax":90.44,"total":1109.44}}]}],` +
 		`"summary":{"parts":899.00,"labor":120.00,"fees":0.00,"subtotal":1019.00,"tax":90.44,"total":1109.44},` +
 		`"status_history":[{"from":null,"to":"Draft","at":"2026-03-15T14:00:00Z","by":"Sam"},{"from":"Draft","to":"Submitted","at":"2026-03-15T14:10:00Z","by":"Sam"},` +
-		`{"from":"Submitted","to":"Accepted","at":"2026-03-15T14:22:00Z","by":"Sam"}],` +
+		`{"from":"Submitted","to":"Accepted","at":"2026-03-15T14:22:00Z","by":"Sam"}],"acceptance":null,"decline_reason":null,` +
 		`"created_at":"2026-03-15T14:00:00Z","updated_at":"2026-03-15T14:22:00Z"}`,
 	"visitor": `{"id":7,"name":"Ada Lovelace","host":"Grace Hopper","location_id":1,"status":"checked_in",` +
 		`"checked_in_at":"2026-03-15T09:00:00Z","checked_out_at":null}`,

@@ -100,33 +100,41 @@ func (s *Store) AddPayment(ctx context.Context, ticketID uint64, in PaymentInput
 	}
 	var out Payment
 	var outTicket Ticket
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
-		if err != nil {
-			return err
-		}
-		if *in.Amount > t.Totals.Balance {
-			return Conflict("a payment of %s exceeds the ticket's balance of %s", *in.Amount, t.Totals.Balance)
-		}
-		b := tx.Bucket(bucketPayments)
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		pay := Payment{ID: id, TicketID: ticketID, Amount: *in.Amount, Method: in.Method, Reference: in.Reference,
-			Status: PaymentCompleted, CreatedAt: s.clock(), Refunds: []Refund{}}
-		if err := putChild(b, ticketID, id, pay); err != nil {
-			return err
-		}
-		if err := s.retotal(tx, t); err != nil {
-			return err
-		}
-		out, outTicket = pay, *t
-		_, err = s.appendEvent(tx, "payment.received", ordered{}.with("payment_id", id).with("ticket_id", ticketID).
-			with("payment", pay).with("totals", t.Totals))
+	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
+		out, outTicket, err = s.addPaymentTx(tx, ticketID, *in.Amount, in.Method, in.Reference)
 		return err
 	})
 	return out, outTicket, err
+}
+
+// addPaymentTx records a validated payment inside tx: a payment more than the
+// balance is a conflict, checked in the transaction that writes it. Staff
+// payments and the payment provider's (payments_inbound.go) share it, so both
+// fire the same payment.received.
+func (s *Store) addPaymentTx(tx *bolt.Tx, ticketID uint64, amount Money, method, reference string) (Payment, Ticket, error) {
+	t, err := getRecord[Ticket](tx, tickets.records, ticketID, "ticket")
+	if err != nil {
+		return Payment{}, Ticket{}, err
+	}
+	if amount > t.Totals.Balance {
+		return Payment{}, Ticket{}, Conflict("a payment of %s exceeds the ticket's balance of %s", amount, t.Totals.Balance)
+	}
+	b := tx.Bucket(bucketPayments)
+	id, err := b.NextSequence()
+	if err != nil {
+		return Payment{}, Ticket{}, err
+	}
+	pay := Payment{ID: id, TicketID: ticketID, Amount: amount, Method: method, Reference: reference,
+		Status: PaymentCompleted, CreatedAt: s.clock(), Refunds: []Refund{}}
+	if err := putChild(b, ticketID, id, pay); err != nil {
+		return Payment{}, Ticket{}, err
+	}
+	if err := s.retotal(tx, t); err != nil {
+		return Payment{}, Ticket{}, err
+	}
+	_, err = s.appendEvent(tx, "payment.received", ordered{}.with("payment_id", id).with("ticket_id", ticketID).
+		with("payment", pay).with("totals", t.Totals))
+	return pay, *t, err
 }
 
 // payment reads one payment of a ticket inside tx.

@@ -59,8 +59,14 @@ type Proposal struct {
 	// Summary is over each area's chosen option.
 	Summary       ProposalSummary        `json:"summary"`
 	StatusHistory []ProposalStatusChange `json:"status_history"`
-	CreatedAt     time.Time              `json:"created_at"`
-	UpdatedAt     time.Time              `json:"updated_at"`
+	// Acceptance is the customer's signature when they accepted on their
+	// own page (proposals_customer.go); null when staff or a key accepted.
+	Acceptance *ProposalAcceptance `json:"acceptance"`
+	// DeclineReason is what the customer said when declining on their own
+	// page; null when they said nothing or someone else declined it.
+	DeclineReason *string   `json:"decline_reason"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // ProposalArea is one part of the job (a room, a repair), offered as up to
@@ -161,6 +167,9 @@ type ProposalPatch struct {
 	// accepting a proposal that has a ticket is forbidden, as it would put
 	// lines on the ticket (and take stock) that the caller could not add.
 	NoTicketWrites bool `json:"-"`
+	// Customer is set when the proposal's customer acts on their own page
+	// (proposals_customer.go): never from a request body.
+	Customer *CustomerAct `json:"-"`
 }
 
 // Outline and build statuses, as Portal.io names them.

@@ -133,9 +133,14 @@ func (s *Store) UpdateProposal(ctx context.Context, id uint64, patch ProposalPat
 		if err != nil {
 			return err
 		}
+		now := s.clock()
+		if patch.Customer != nil {
+			if err := old.customerMay(*patch.Customer, patch.Status, now); err != nil {
+				return err
+			}
+		}
 		rec := *old
 		rec.Areas = slices.Clone(old.Areas) // chosen options change in the copy
-		now := s.clock()
 		changes, err := rec.applyFields(tx, patch, now)
 		if err != nil {
 			return err
@@ -149,6 +154,9 @@ func (s *Store) UpdateProposal(ctx context.Context, id uint64, patch ProposalPat
 				return Conflict("proposal %d expired at %s: set a later expires_at before submitting it", rec.Number, rec.ExpiresAt.Format(time.RFC3339))
 			}
 			moves = append(moves, rec.move(*patch.Status, now, by))
+			if patch.Customer != nil {
+				patch.Customer.record(&rec)
+			}
 		}
 		if m, ok := sideStatus(&rec.OutlineStatus, patch.OutlineStatus, "proposal.outline_status_changed"); ok {
 			moves = append(moves, m)
@@ -168,6 +176,9 @@ func (s *Store) UpdateProposal(ctx context.Context, id uint64, patch ProposalPat
 				return &ForbiddenError{Msg: fmt.Sprintf("accepting proposal %d puts its lines on ticket %d: this needs the tickets.write scope", rec.Number, *rec.TicketID)}
 			}
 			if added, ticket, err = s.acceptOntoTicket(tx, &rec); err != nil {
+				if patch.Customer != nil {
+					return customerConflict(err)
+				}
 				return err
 			}
 		}

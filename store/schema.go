@@ -51,6 +51,7 @@ var steps = []step{
 		map[string][]string{"customer_id": {"id", "updated_at"}, "ticket_id": {"id", "updated_at"}}, "search_proposals"),
 	createTableWith("attachments", []string{"owner"}, []string{"id", "updated_at"}, nil, "attachment_blobs"),
 	createBuckets("customer link epochs", "customer_link_epochs"),
+	createBuckets("inbound payment events", "inbound_events"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.
