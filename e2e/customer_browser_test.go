@@ -345,4 +345,50 @@ func TestCustomerPageInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[data-action="sign-in"]`)),
 		waitText("h1", "Your repair"),
 		waitText(".c-repair .c-status", "In Progress"))
+
+	// The console's side: on the customer's page a link with its QR code,
+	// and "Revoke every link" (confirmed) ends the customer's signed-in page.
+	qrLoaded := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const i = document.querySelector(%q); return !!i && i.complete && i.naturalWidth > 0; })()`, sel))
+	}
+	step(t, staff, "the customer's page",
+		chromedp.Navigate(fmt.Sprintf("%s/customers/%d", srv.URL, ada.ID)),
+		waitText("h1", "Ada Lovelace"),
+		waitText(".portal-link h2", "Customer portal link"),
+		chromedp.Click(chromedp.CSS(`button[data-action="create-portal-link"]`)),
+		qrLoaded(".portal-link-qr img"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('input[name="portal-url"]').value.includes("/c/")`),
+		waitText(".portal-link", "Works until"))
+	panelURL := read(t, staff, "panel url", chromedp.Evaluate[string](`document.querySelector('input[name="portal-url"]').value`))
+	if res, err := api.http.Get(panelURL); err != nil || res.StatusCode != 200 || res.Request.URL.Path != "/c/" {
+		t.Errorf("the panel's link %q does not open the customer's page: %v %v", panelURL, err, res)
+	}
+	step(t, staff, "scroll to the panel", chromedp.Evaluate[chromedp.Void](`document.querySelector(".portal-link").scrollIntoView()`))
+	saveShot(t, "customer-console-panel-desk-1440x900", read(t, staff, "screenshot panel", chromedp.CaptureScreenshot()))
+	audit(t, staff, axe, "console panel")
+	confirms.Add(1)
+	step(t, staff, "revoke",
+		chromedp.Click(chromedp.CSS(`button[data-action="revoke-portal-links"]`)),
+		waitText(".portal-link", "Every link is revoked"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('input[name="portal-url"]')`))
+	step(t, cust, "revoked: the customer is signed out",
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#invoice/`+fmt.Sprint(ticket.ID)+`"`),
+		waitText("h1", "Follow your repair"),
+		waitText(".c-notice", "signed out"))
+
+	// The intake receipt carries the customer's link as a QR code.
+	step(t, staff, "the receipt",
+		chromedp.Navigate(fmt.Sprintf("%s/tickets/%d/receipt", srv.URL, ticket.ID)),
+		waitText(".receipt", "Follow your repair: scan or visit"),
+		qrLoaded(".receipt-portal img"))
+	receiptPDF, err := chromedp.Call(staff, page.PrintToPDF, page.PrintToPDFParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pdfPage.FindAll(receiptPDF.Data, -1)); n != 1 {
+		t.Errorf("the receipt with the customer's link prints on %d pages, want 1", n)
+	}
+	step(t, staff, "print media", media(emulation.SetEmulatedMediaParams{Media: "print"}), chromedp.EmulateViewport(800, 1100))
+	saveShot(t, "customer-receipt-print", read(t, staff, "screenshot receipt", chromedp.FullScreenshot(100)))
+	step(t, staff, "screen media", media(emulation.SetEmulatedMediaParams{}), chromedp.EmulateViewport(1440, 900))
 }
