@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Helpers for the customer side: a browser-like client that keeps the
@@ -72,3 +75,43 @@ func (ts *testServer) openLink(t *testing.T, path string) *client {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// dialCustomerLive opens GET /c/api/live as the customer's page does.
+func dialCustomerLive(t *testing.T, ts *testServer, c *client) *websocket.Conn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(ts.HTTP.URL, "http") + "/c/api/live"
+	h := http.Header{"Origin": {ts.origin()}, "Cookie": {c.cookie.Name + "=" + c.cookie.Value}}
+	conn, resp, err := websocket.DefaultDialer.Dial(u, h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (%d)", u, err, status)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+type customerMessage struct {
+	Type  string     `json:"type"`
+	Event string     `json:"event"`
+	ID    uint64     `json:"id"`
+	Data  custTicket `json:"data"`
+	raw   string
+}
+
+func readCustomerMessage(t *testing.T, conn *websocket.Conn) customerMessage {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, raw, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("read the customer feed: %v", err)
+	}
+	var m customerMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("message %s: %v", raw, err)
+	}
+	m.raw = string(raw)
+	return m
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -267,11 +266,33 @@ func customerLines(st *store.Store, ticketID uint64) ([]customerLineView, error)
 
 // publicTimeline is the ticket's story as its customer may read it: when it
 // came in, each change of status, and the notes not marked internal, with
-// staff by first name only. Notes are read from the notes themselves (their
-// internal flag as it is now), status changes from the ticket's events.
+// staff by first name only, in the order they happened. Notes are read from
+// the notes themselves (their internal flag as it is now), never from the
+// event's copy.
 func publicTimeline(st *store.Store, ticketID uint64) ([]customerEventView, error) {
+	notes := map[uint64]store.Note{}
+	for page := 1; ; page++ {
+		p, err := st.Notes(ticketID, page, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, raw := range p.Items {
+			var n store.Note
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return nil, err
+			}
+			if !n.Internal {
+				notes[n.ID] = n
+			}
+		}
+		if !p.HasMore {
+			break
+		}
+	}
 	out := []customerEventView{}
-	wanted := func(name string) bool { return name == "ticket.created" || name == "ticket.status_changed" }
+	wanted := func(name string) bool {
+		return name == "ticket.created" || name == "ticket.status_changed" || name == "ticket.note_added"
+	}
 	for page := 1; ; page++ {
 		p, err := st.TicketEvents(ticketID, page, 200, wanted)
 		if err != nil {
@@ -283,6 +304,7 @@ func publicTimeline(st *store.Store, ticketID uint64) ([]customerEventView, erro
 				Timestamp time.Time    `json:"timestamp"`
 				Actor     *store.Actor `json:"actor"`
 				Data      struct {
+					NoteID  uint64 `json:"note_id"`
 					Changes struct {
 						Status struct {
 							To string `json:"to"`
@@ -297,36 +319,21 @@ func publicTimeline(st *store.Store, ticketID uint64) ([]customerEventView, erro
 			switch ev.Event {
 			case "ticket.created":
 				e.Kind, e.Text = "created", "We received your device"
-			default:
+			case "ticket.status_changed":
 				e.Kind, e.Text = "status", statusWords(ev.Data.Changes.Status.To)
+			default:
+				n, ok := notes[ev.Data.NoteID]
+				if !ok {
+					continue // internal, or deleted
+				}
+				e.Kind, e.Text, e.At, e.By = "note", n.Body, n.CreatedAt, authorFirstName(n.Author)
 			}
 			out = append(out, e)
 		}
 		if !p.HasMore {
-			break
+			return out, nil
 		}
 	}
-	for page := 1; ; page++ {
-		p, err := st.Notes(ticketID, page, 200)
-		if err != nil {
-			return nil, err
-		}
-		for _, raw := range p.Items {
-			var n store.Note
-			if err := json.Unmarshal(raw, &n); err != nil {
-				return nil, err
-			}
-			if n.Internal {
-				continue
-			}
-			out = append(out, customerEventView{At: n.CreatedAt, Kind: "note", Text: n.Body, By: authorFirstName(n.Author)})
-		}
-		if !p.HasMore {
-			break
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	return out, nil
 }
 
 // theShop stands for whoever is not a named staff member: a key, a plugin,

@@ -44,6 +44,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /customers/{id}", p("/customers/{customer}"), nil},
 		{"PATCH /customers/{id}", p("/customers/{customer}"), map[string]any{"phone": "+1 555 0100"}},
 		{"GET /customers/{id}/tickets", p("/customers/{customer}/tickets"), nil},
+		{"POST /customers/{id}/portal-link", p("/customers/{customer}/portal-link"), nil},
+		{"DELETE /customers/{id}/portal-link", p("/customers/{customer}/portal-link"), nil},
 		{"GET /tickets", "/tickets?status=New", nil},
 		{"POST /tickets", "/tickets", map[string]any{"customer_id": num(ids["customer"]), "issue": "Walk issue", "assigned_to": num(ids["user"]),
 			"device": map[string]any{"brand": "Apple", "model": "iPhone 15"}}},

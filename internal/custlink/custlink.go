@@ -68,7 +68,9 @@ func Parse(key []byte, token string, now time.Time) (Claims, error) {
 	if len(token) == 0 || len(token) > base64.RawURLEncoding.EncodedLen(maxLen) {
 		return Claims{}, ErrInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: the unused bits of the last character must be zero, so each
+	// token has one spelling.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < 2+3+macSize {
 		return Claims{}, ErrInvalid
 	}
