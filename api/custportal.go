@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -239,9 +238,4 @@ func customerRecord(st *store.Store, id uint64) (store.Customer, error) {
 		return c, err
 	}
 	return c, json.Unmarshal(raw, &c)
-}
-
-// withCustomer is ctx for a write the customer makes.
-func withCustomer(ctx context.Context, c *CustomerPrincipal) context.Context {
-	return store.WithActor(ctx, c.Actor())
 }
