@@ -72,6 +72,7 @@ func (s *Server) portalRoutes() []portalRoute {
 	var all []portalRoute
 	for _, group := range [][]portalRoute{
 		s.portalAccessRoutes(),
+		s.portalDocsRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -65,6 +65,7 @@ func (s *Server) routes() []route {
 		s.attachmentRoutes(),
 		s.portalLinkRoutes(), s.portalLinkQRRoutes(),
 		s.paymentSettingsRoutes(),
+		s.invoiceRoutes(),
 	} {
 		all = append(all, group...)
 	}
