@@ -173,7 +173,7 @@ func TestCustomerPageInChromium(t *testing.T) {
 		waitText(".c-timeline", "We have ordered the screen"),
 		waitText(".c-contact", "+44 20 7946 0000"),
 		waitText(".c-contact", "Mon–Fri 9:00–18:00"),
-		)//TMPQ waitText(".c-quotes", "Waiting for your answer"))
+		waitText(".c-quotes", "Waiting for your answer"))
 	if path := read(t, cust, "path", chromedp.Evaluate[string](`location.pathname`)); path != "/c/" {
 		t.Errorf("the link lands on %q, want /c/ (the token out of the address bar)", path)
 	}

@@ -10,7 +10,7 @@
 // reloads what the page shows and the polite live region says what changed.
 
 import { el, reconcile, debounce } from "../lib/dom.js";
-import { setShop, dateTime, money, device } from "../lib/format.js";
+import { setShop, dateTime, money, device, shopZone } from "../lib/format.js";
 import { proposalSummary, optionSummary, rateOf, toAmount } from "../pages/proposalmath.js";
 
 const app = document.getElementById("c-app");
@@ -90,8 +90,10 @@ function plainStatus(t) {
 }
 
 const answerable = ["Submitted", "ViewedByClient", "Delayed"];
+// canAnswer: the server says whether the quote still takes an answer.
+const canAnswer = (p) => p.can_answer ?? answerable.includes(p.status);
 function quoteWords(p) {
-  if (answerable.includes(p.status)) return "Waiting for your answer";
+  if (canAnswer(p)) return "Waiting for your answer";
   switch (p.status) {
     case "Accepted": case "Completed": return "Accepted";
     case "Declined": return "Declined";
@@ -100,6 +102,7 @@ function quoteWords(p) {
   }
 }
 
+const shortDate = (iso) => new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: shopZone() }).format(new Date(iso));
 const quoteTitle = (p) => p.name || `Quote ${p.number}`;
 const repairTitle = (t) => [device(t.device) || "Your device", t.number ? `#${t.number}` : ""].filter(Boolean).join(" · ");
 
@@ -254,7 +257,7 @@ function repairCard(t) {
 function quoteCard(p) {
   const total = p.summary?.total;
   const id = `c-p-${p.id}`;
-  const waiting = answerable.includes(p.status);
+  const waiting = canAnswer(p);
   return el("article", { class: `c-card c-quote-card${waiting ? " c-waiting" : ""}`, "data-proposal": String(p.id), "aria-labelledby": id },
     el("h3", { id, class: "c-card-title", text: quoteTitle(p) }),
     el("p", { class: "c-status" }, el("span", { class: `c-badge ${waiting ? "st-1" : "st-3"}`, text: quoteWords(p) }),
@@ -291,7 +294,7 @@ function renderHome(focus) {
   reconcile(repairList, sorted.length
     ? sorted.map((t) => keyed(`t${t.id}`, t, repairCard))
     : [el("p", { class: "c-muted", text: "No repairs to show. If you left a device with us, call the shop." })]);
-  const proposals = [...state.proposals].sort((a, b) => Number(answerable.includes(b.status)) - Number(answerable.includes(a.status)));
+  const proposals = [...state.proposals].sort((a, b) => Number(canAnswer(b)) - Number(canAnswer(a)));
   reconcile(quoteList, proposals.map((p) => keyed(`p${p.id}`, p, quoteCard)));
   quotesSection.hidden = !proposals.length;
   reconcile(fileList, fileCards());
@@ -369,7 +372,7 @@ function quoteScreen(initial) {
   function update(next) {
     p = next;
     heading.textContent = quoteTitle(p);
-    const waiting = answerable.includes(p.status);
+    const waiting = canAnswer(p);
     status.replaceChildren(el("span", { class: `c-badge ${waiting ? "st-1" : "st-3"}`, "data-quote-status": p.status, text: quoteWords(p) }),
       p.expires_at && waiting ? ` Please answer by ${dateTime(p.expires_at)}.` : "");
     for (const r of radios) r.disabled = !waiting;
@@ -520,9 +523,9 @@ async function openInvoice(ticketID, focus) {
 
 function invoiceScreen(ticketID, inv) {
   const t = state.tickets.find((x) => String(x.id) === String(ticketID)) || inv.ticket || {};
-  const s = shop();
+  const s = inv.shop || shop();
   const lines = inv.lines || inv.line_items || [];
-  const payments = inv.payments || [];
+  const payments = (inv.payments || []).filter((pay) => pay.status !== "voided" && Number(pay.amount) - Number(pay.refunded || 0) > 0);
   const tot = inv.totals || inv;
   const row = (label, value, cls = "") => el("tr", { class: cls }, el("th", { scope: "row", text: label }), el("td", { class: "c-num", text: money(value) }));
   const pdf = `/c/api/tickets/${ticketID}/invoice.pdf`;
@@ -536,8 +539,8 @@ function invoiceScreen(ticketID, inv) {
           s.phone ? el("p", { class: "c-small", text: s.phone }) : null),
         el("div", { class: "c-inv-meta" },
           el("h1", { id: "c-inv-h", class: "c-title", text: inv.number ? `Invoice ${inv.number}` : `Invoice for repair #${t.number || ticketID}` }),
-          el("p", { class: "c-small", text: [customerName(), repairTitle(t)].filter(Boolean).join(" · ") }),
-          inv.date || inv.issued_at ? el("p", { class: "c-small", text: dateTime(inv.date || inv.issued_at) }) : null)),
+          el("p", { class: "c-small", text: [inv.customer?.name || customerName(), inv.device || device(t.device), `Repair #${inv.ticket_number || t.number}`].filter(Boolean).join(" · ") }),
+          inv.issued_at ? el("p", { class: "c-small", text: `Date: ${shortDate(inv.issued_at)}` }) : null)),
       el("table", { class: "c-inv-lines" },
         el("caption", { class: "c-hidden", text: "Charges" }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Item" }), el("th", { scope: "col", class: "c-num", text: "Qty" }),
@@ -552,7 +555,7 @@ function invoiceScreen(ticketID, inv) {
           row("Subtotal", tot.subtotal),
           row(tot.tax_rate ? `Tax (${tot.tax_rate}%)` : "Tax", tot.tax),
           row("Total", tot.total, "c-strong"),
-          payments.map((pay) => row(`Paid${pay.method ? ` (${pay.method})` : ""}${pay.created_at || pay.paid_at ? `, ${dateTime(pay.created_at || pay.paid_at)}` : ""}`, -Number(pay.amount))),
+          payments.map((pay) => row(`Paid${pay.method ? ` (${pay.method})` : ""}${pay.date ? `, ${shortDate(pay.date)}` : ""}`, -(Number(pay.amount) - Number(pay.refunded || 0)))),
           row("Balance due", tot.balance ?? inv.balance, "c-strong c-balance"))),
       s.receipt_terms ? el("p", { class: "c-small c-pre c-terms", text: s.receipt_terms }) : null),
     el("div", { class: "c-actions c-no-print" },
