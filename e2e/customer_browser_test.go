@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,6 +143,25 @@ func TestCustomerPageInChromium(t *testing.T) {
 					{"kind": "service", "description": "Fitting", "quantity": 0.5, "unit_price": 60}}},
 		}}}}, &quote)
 	must("PATCH", fmt.Sprintf("/api/v1/proposals/%d", quote.ID), map[string]any{"status": "Submitted"}, nil)
+	var battery, tablet rec
+	must("POST", "/api/v1/proposals", map[string]any{"name": "New battery", "customer_id": ada.ID, "ticket_id": ticket.ID,
+		"areas": []map[string]any{{"name": "Battery", "options": []map[string]any{{"name": "Battery", "client_description": "A new battery, 1 year warranty",
+			"line_items": []map[string]any{{"kind": "part", "description": "Battery", "quantity": 1, "unit_price": 49}}}}}}}, &battery)
+	must("PATCH", fmt.Sprintf("/api/v1/proposals/%d", battery.ID), map[string]any{"status": "Submitted"}, nil)
+	// A second repair, already collected: listed after the open one.
+	must("POST", "/api/v1/tickets", map[string]any{"customer_id": ada.ID, "device": map[string]any{"brand": "Samsung", "model": "Galaxy Tab S9"},
+		"issue": "Charging port loose"}, &tablet)
+	must("PATCH", fmt.Sprintf("/api/v1/tickets/%d", tablet.ID), map[string]any{"status": "Closed"}, nil)
+	// Photos and documents: what the shop made visible, and nothing else.
+	pics := t.TempDir()
+	writeImage(t, filepath.Join(pics, "intake.png"), 640, 480, color.RGBA{40, 120, 200, 255})
+	writeImage(t, filepath.Join(pics, "bench.png"), 320, 240, color.RGBA{200, 60, 40, 255})
+	visible := func(a attachment) {
+		must("PATCH", fmt.Sprintf("/api/v1/attachments/%d", a.ID), map[string]any{"customer_visible": true}, nil)
+	}
+	visible(attachFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "intake.png", mustRead(t, filepath.Join(pics, "intake.png"))))
+	visible(attachFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "estimate.pdf", []byte(minimalPDF)))
+	attachFile(t, api, fmt.Sprintf("/api/v1/tickets/%d/attachments", ticket.ID), "bench-SECRET-INTERNAL.png", mustRead(t, filepath.Join(pics, "bench.png")))
 	var link struct {
 		URL       string `json:"url"`
 		ExpiresAt string `json:"expires_at"`
@@ -173,7 +193,17 @@ func TestCustomerPageInChromium(t *testing.T) {
 		waitText(".c-timeline", "We have ordered the screen"),
 		waitText(".c-contact", "+44 20 7946 0000"),
 		waitText(".c-contact", "Mon–Fri 9:00–18:00"),
-		waitText(".c-quotes", "Waiting for your answer"))
+		waitText(".c-quotes", "Waiting for your answer"),
+		waitText("h1", "Your repairs"),
+		waitText(fmt.Sprintf(`.c-repair[data-ticket="%d"]`, tablet.ID), "Collected"),
+		imgLoaded(".c-photos img"),
+		waitText(".c-docs", "estimate.pdf"))
+	if order := read(t, cust, "order", chromedp.Evaluate[[]string](`[...document.querySelectorAll(".c-repair")].map((c) => c.dataset.ticket)`)); len(order) != 2 || order[0] != fmt.Sprint(ticket.ID) {
+		t.Errorf("the repairs are listed as %v, want the open one (%d) first", order, ticket.ID)
+	}
+	if n := read(t, cust, "photos", chromedp.Evaluate[int](`document.querySelectorAll(".c-photos img").length`)); n != 1 {
+		t.Errorf("the page shows %d photos, want the one the shop made visible", n)
+	}
 	if path := read(t, cust, "path", chromedp.Evaluate[string](`location.pathname`)); path != "/c/" {
 		t.Errorf("the link lands on %q, want /c/ (the token out of the address bar)", path)
 	}
@@ -263,6 +293,31 @@ func TestCustomerPageInChromium(t *testing.T) {
 	}
 	customerShots(t, cust, "accepted", false)
 	customerAudit(t, cust, axe, "accepted")
+
+	// The battery quote: declined, with a reason.
+	step(t, cust, "decline the other quote",
+		chromedp.Click(chromedp.CSS(`.c-back`)),
+		waitText("h1", "Your repairs"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[data-open-quote="%d"]`, battery.ID))),
+		waitText("h1", "New battery"),
+		waitText(".c-chosen-total", "$53.04"), // 49 × 1.0825 = 53.0425
+		chromedp.Click(chromedp.CSS(`button[data-action="decline"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] #c-reason`)))
+	customerAudit(t, cust, axe, "decline dialog")
+	step(t, cust, "decline",
+		chromedp.SendKeys(chromedp.CSS(`#c-reason`), "I will keep the old one for now"),
+		chromedp.Click(chromedp.CSS(`button[data-action="confirm-decline"]`)),
+		waitText(".c-result", "You declined this quote"),
+		waitText(".c-quote .c-status", "Declined"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("dialog")`))
+	var declined struct {
+		Status        string  `json:"status"`
+		DeclineReason *string `json:"decline_reason"`
+	}
+	must("GET", fmt.Sprintf("/api/v1/proposals/%d", battery.ID), nil, &declined)
+	if declined.Status != "Declined" {
+		t.Errorf("the declined quote is %+v", declined)
+	}
 
 	// The invoice: the ticket's lines (the quote's now among them), tax,
 	// the payment and the balance; Pay, the PDF, and one printed page.
