@@ -58,6 +58,7 @@ const state = {
   attachments: [],
   invoices: new Map(), // ticket id → invoice, loaded when shown
   open: new Set(), // ticket ids whose updates are unfolded
+  unfolded: false, // the first open repair was unfolded
 };
 
 const shop = () => state.me?.shop || {};
@@ -290,6 +291,8 @@ function renderHome(focus) {
   homeHead.id = "c-title";
   homeHead.textContent = state.tickets.length > 1 ? "Your repairs" : "Your repair";
   const open = state.tickets.filter((t) => stage(t) < 3);
+  // The first open repair shows its updates unfolded, once.
+  if (!state.unfolded && open.length) { state.open.add(open[0].id); state.unfolded = true; }
   const sorted = [...open, ...state.tickets.filter((t) => stage(t) === 3)];
   reconcile(repairList, sorted.length
     ? sorted.map((t) => keyed(`t${t.id}`, t, repairCard))
