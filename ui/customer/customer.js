@@ -519,8 +519,12 @@ async function openInvoice(ticketID, focus) {
     show([back(), el("h1", { class: "c-title", text: "Invoice" }), el("p", { class: "c-error", text: err.message })], focus);
     return;
   }
+  const before = state.invoices.get(String(ticketID));
   state.invoices.set(String(ticketID), inv);
   if (route().name !== "invoice" || route().id !== String(ticketID)) return;
+  // Unchanged (a live event about something else): the buttons stay put.
+  const same = (a, b) => JSON.stringify({ ...a, issued_at: 0 }) === JSON.stringify({ ...b, issued_at: 0 });
+  if (before && same(before, inv) && main.querySelector(".c-invoice-screen")) return;
   show([invoiceScreen(ticketID, inv)], focus);
 }
 
