@@ -431,6 +431,20 @@ func TestCustomerPageInChromium(t *testing.T) {
 		waitText("h1", "Follow your repair"),
 		waitText(".c-notice", "signed out"))
 
+	// Guessing is limited: after a few wrong tries the form says, in the
+	// API's words, to wait.
+	step(t, cust, "guess",
+		chromedp.SendKeys(chromedp.CSS(`#c-ticket`), fmt.Sprint(ticket.Number)),
+		chromedp.SendKeys(chromedp.CSS(`#c-contact`), "guess@example.com"))
+	for i := 0; i < 6; i++ {
+		step(t, cust, "wrong again",
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#c-login-error").textContent = ""`),
+			chromedp.Click(chromedp.CSS(`button[data-action="sign-in"]`)),
+			chromedp.Poll[chromedp.Void](`!!document.querySelector("#c-login-error").textContent.trim() && !document.querySelector('button[data-action="sign-in"]').disabled`))
+	}
+	step(t, cust, "rate limited", waitText("#c-login-error", "Too many wrong tries"))
+	saveShot(t, "customer-signin-limited-phone-390x844", read(t, cust, "screenshot limited", chromedp.CaptureScreenshot()))
+
 	// The intake receipt carries the customer's link as a QR code.
 	step(t, staff, "the receipt",
 		chromedp.Navigate(fmt.Sprintf("%s/tickets/%d/receipt", srv.URL, ticket.ID)),
