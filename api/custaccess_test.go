@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"portal/store"
 )
 
 // The customer side's access rules, through real HTTP over real stores.
@@ -161,6 +163,9 @@ func TestExpiredForgedAndRevokedLinksAreRefusedAlike(t *testing.T) {
 	fresh, _ := portalLink(t, staff, ada.ID)
 	ts.openLink(t, fresh).cust("GET", "/me", nil).ok(http.StatusOK, nil)
 
+	// A key that may edit customers but not read tickets cannot read them through a link.
+	editor := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"customers.read", "customers.write"}})
+	editor.post("/customers/"+itoa(ada.ID)+"/portal-link", nil).fail(http.StatusForbidden, "FORBIDDEN")
 	staff.post("/customers/999999/portal-link", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	staff.api("DELETE", "/customers/999999/portal-link", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	// A deleted customer's links die with them.

@@ -21,7 +21,10 @@ import (
 func (s *Server) portalLinkRoutes() []route {
 	const res = "customers"
 	return []route{
-		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), handle: s.createPortalLink, status: http.StatusCreated,
+		// A link opens the customer's repairs to whoever holds it, so making
+		// one also needs tickets.read: a key that may only edit customers
+		// must not read tickets through the customer's page.
+		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), also: readScope("tickets"), handle: s.createPortalLink, status: http.StatusCreated,
 			summary: "Make the customer's magic link to their page /c/ (lasts the shop's portal_link_days)", out: portalLinkView{}},
 		{method: "DELETE", path: "/customers/{id}/portal-link", scope: writeScope(res), handle: s.revokePortalLinks,
 			summary: "Revoke every link of the customer and end their signed-in pages (records customer.portal_link_revoked)", out: revokedLinks{}},
