@@ -181,7 +181,7 @@ func (s *Server) getCustomerProposal(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	p, err := c.Store.ViewProposalAsCustomer(withCustomer(r.Context(), c), id, c.CustomerID)
+	p, err := c.Store.ViewProposalAsCustomer(r.Context(), id, c.CustomerID)
 	if err != nil {
 		return customerProposalErr(err)
 	}
@@ -197,7 +197,7 @@ func (s *Server) acceptCustomerProposal(w http.ResponseWriter, r *http.Request, 
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := c.Store.AcceptProposalAsCustomer(withCustomer(r.Context(), c), id, c.CustomerID, in, clientAddress(r))
+	p, err := c.Store.AcceptProposalAsCustomer(r.Context(), id, c.CustomerID, in, clientAddress(r))
 	if err != nil {
 		return customerProposalErr(err)
 	}
@@ -213,7 +213,7 @@ func (s *Server) declineCustomerProposal(w http.ResponseWriter, r *http.Request,
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
-	p, err := c.Store.DeclineProposalAsCustomer(withCustomer(r.Context(), c), id, c.CustomerID, in)
+	p, err := c.Store.DeclineProposalAsCustomer(r.Context(), id, c.CustomerID, in)
 	if err != nil {
 		return customerProposalErr(err)
 	}

@@ -187,3 +187,37 @@ func TestStripeTestEventsNeverTouchLive(t *testing.T) {
 		t.Errorf("live events changed")
 	}
 }
+
+// Stripe may deliver one event on several connections at once: the event id
+// is checked and kept in the payment's own transaction, so one payment lands.
+func TestConcurrentDeliveriesOfOneEventRecordOnePayment(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	c.patch("/store/payments", map[string]any{"stripe_webhook_secret": liveSecret}).ok(http.StatusOK, nil)
+	tk := billedTicket(c)
+	body := stripeBody("evt_race", "payment_intent.succeeded", true, intent("pi_race", 1000, tk.ID))
+	sig := stripesig.Sign(liveSecret, body, ts.Clock.Now())
+	const n = 8
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, ts.HTTP.URL+"/inbound/stripe", bytes.NewReader(body))
+			req.Header.Set("Stripe-Signature", sig)
+			res, err := ts.HTTP.Client().Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	for range n {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("a delivery answered %d", s)
+		}
+	}
+	if pays := paymentsOf(c, tk.ID); len(pays) != 1 {
+		t.Fatalf("%d payments from one event", len(pays))
+	}
+}

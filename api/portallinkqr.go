@@ -15,7 +15,7 @@ import (
 
 func (s *Server) portalLinkQRRoutes() []route {
 	return []route{
-		{method: "POST", path: "/customers/{id}/portal-link/qr", scope: writeScope("customers"), handle: s.createPortalLinkQR, status: http.StatusCreated,
+		{method: "POST", path: "/customers/{id}/portal-link/qr", scope: writeScope("customers"), also: readScope("tickets"), handle: s.createPortalLinkQR, status: http.StatusCreated,
 			summary: "Make the customer's magic link, with its QR code as a PNG data: URL (qr_png), for the console and the intake receipt", out: portalLinkQRView{}},
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // The console's "Create link" (and the intake receipt) get a new link and
 // its QR code in one answer: the code holds exactly the address shown, the
-// address opens the customer's page, and only customers.write may ask.
+// address opens the customer's page, and only customers.write with tickets.read may ask.
 func TestPortalLinkQRHoldsTheLinkItShows(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -51,6 +51,9 @@ func TestPortalLinkQRHoldsTheLinkItShows(t *testing.T) {
 	c.cust("GET", "/me", nil).ok(http.StatusOK, nil)
 
 	staff.post("/customers/999/portal-link/qr", nil).fail(http.StatusNotFound, "NOT_FOUND")
-	reader := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: []string{"customers.read"}})
-	reader.post("/customers/"+itoa(ada.ID)+"/portal-link/qr", nil).fail(http.StatusForbidden, "FORBIDDEN")
+	// A key that may only edit customers cannot read their tickets through a link.
+	for _, scopes := range [][]string{{"customers.read"}, {"customers.read", "customers.write"}} {
+		k := ts.client(keySpec{Type: store.KeyPlugin, Scopes: scopes, Tier: "unlimited"})
+		k.post("/customers/"+itoa(ada.ID)+"/portal-link/qr", nil).fail(http.StatusForbidden, "FORBIDDEN")
+	}
 }

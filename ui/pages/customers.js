@@ -131,7 +131,7 @@ export async function customerPage(ctx, [id]) {
 
   // Their documents (ID, signed forms) and photos.
   const files = attachments(ctx, { type: "customer", id: customer.id });
-  const portal = portalLinkPanel(ctx, customer); // customers.write only
+  const portal = portalLinkPanel(ctx, customer); // customers.write and tickets.read only
   const newTicketLink = ctx.can("tickets.write") ? link(`/tickets/new?customer_id=${id}`, "+ New ticket for this customer", { class: "button" }) : null;
   return {
     node: el("section", { class: "page" },

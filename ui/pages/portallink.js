@@ -1,4 +1,5 @@
-// "Customer portal link" on a customer's page (customers.write): create a
+// "Customer portal link" on a customer's page (customers.write and
+// tickets.read, as the API asks: the link opens their tickets): create a
 // magic link to the customer's own page (/c/…) — the address to copy and its
 // QR code to show on a phone — and revoke every link the customer has.
 // Links are not stored: each "Create link" mints a fresh one, and revoking
@@ -14,8 +15,11 @@ export async function mintPortalLink(customerID) {
   return (await call("POST", `/api/v1/customers/${customerID}/portal-link/qr`)).data;
 }
 
+// canMint says whether the signed-in member may make a customer's link.
+export const canMint = (ctx) => ctx.can("customers.write") && ctx.can("tickets.read");
+
 export function portalLinkPanel(ctx, customer) {
-  if (!ctx.can("customers.write")) return { node: null };
+  if (!canMint(ctx)) return { node: null };
   const shown = el("div", { class: "portal-link-shown" });
   const status = el("p", { class: "muted", role: "status" });
   const error = el("p", { class: "error", role: "alert" });

@@ -6,15 +6,16 @@
 import { el, link } from "../lib/dom.js";
 import { get, dataURL, mode } from "../lib/api.js";
 import { device, dateTime } from "../lib/format.js";
-import { mintPortalLink } from "./portallink.js";
+import { mintPortalLink, canMint } from "./portallink.js";
 
 export async function receiptPage(ctx, [id]) {
   const ticket = (await get(`/api/v1/tickets/${id}`)).data;
-  // The customer's own link when the shop may mint one (customers.write);
+  // The customer's own link when the member may mint one (customers.write
+  // and tickets.read);
   // otherwise, or when minting fails, the ticket's QR for staff as before.
   const [customer, portal] = await Promise.all([
     get(`/api/v1/customers/${ticket.customer_id}`).then((r) => r.data).catch(() => null),
-    ctx.can("customers.write") ? mintPortalLink(ticket.customer_id).catch(() => null) : null,
+    canMint(ctx) ? mintPortalLink(ticket.customer_id).catch(() => null) : null,
   ]);
   const qr = portal?.qr_png ? "" : await dataURL(`/api/v1/tickets/${id}/qr.png`).catch(() => "");
   const shop = ctx.shop;
