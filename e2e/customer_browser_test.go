@@ -420,6 +420,12 @@ func TestCustomerPageInChromium(t *testing.T) {
 	}
 	step(t, staff, "scroll to the panel", chromedp.Evaluate[chromedp.Void](`document.querySelector(".portal-link").scrollIntoView()`))
 	saveShot(t, "customer-console-panel-desk-1440x900", read(t, staff, "screenshot panel", chromedp.CaptureScreenshot()))
+	step(t, staff, "panel on a phone", chromedp.EmulateViewport(390, 844), chromedp.Evaluate[chromedp.Void](`document.querySelector(".portal-link").scrollIntoView()`))
+	saveShot(t, "customer-console-panel-phone-390x844", read(t, staff, "screenshot panel phone", chromedp.CaptureScreenshot()))
+	if over := read(t, staff, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
+		t.Errorf("the customer's page in the console on a phone is %d px wider than the window", over)
+	}
+	step(t, staff, "desk again", chromedp.EmulateViewport(1440, 900))
 	customerAudit(t, staff, axe, "console panel")
 	confirms.Add(1)
 	step(t, staff, "revoke",
