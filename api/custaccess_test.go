@@ -268,6 +268,7 @@ func TestSignInByTicketNumberAndContactIsLimitedPerAddressAndPerTicket(t *testin
 func TestATestModeLinkNeverReadsLive(t *testing.T) {
 	t.Parallel()
 	ts, staff := newServer(t, internalKey)
+	runLive(t, ts)
 	dev := ts.client(developerKey)
 	// The same ids and ticket numbers in both stores: only the store tells them apart.
 	var liveAda, testAda customer
@@ -324,6 +325,20 @@ func TestATestModeLinkNeverReadsLive(t *testing.T) {
 	res.ok(http.StatusOK, nil)
 	c.keepCookie(res)
 	check(c)
+	// The feed of a test-mode page hears the test store only: the live
+	// ticket of the same id changes first, and is never sent.
+	conn := dialCustomerLive(t, ts, c)
+	staff.patch("/tickets/"+itoa(liveTk.ID), map[string]any{"status": "In Progress"}).ok(http.StatusOK, nil)
+	dev.patch("/tickets/"+itoa(testTk.ID), map[string]any{"status": "Waiting for Parts"}).ok(http.StatusOK, nil)
+	for {
+		msg := readCustomerMessage(t, conn)
+		if msg.Data.Status == "In Progress" || strings.Contains(msg.raw, "LIVE") {
+			t.Fatalf("a test-mode feed sent a live change: %s", msg.raw)
+		}
+		if msg.Event == "ticket.status_changed" {
+			break
+		}
+	}
 	// Revoking in the test store leaves live links alone, and the reverse.
 	livePath, _ := portalLink(t, staff, liveAda.ID)
 	liveC := ts.openLink(t, livePath)
@@ -404,6 +419,32 @@ func TestTheCustomersLiveFeedSendsOnlyTheirOwnRecordsUntilRevoked(t *testing.T) 
 			break
 		}
 	}
+	// Quotes: Bob's is never sent, nor Ada's while it is a draft; Ada's submitted one is.
+	quote := func(customerID uint64, name string, submit bool) uint64 {
+		t.Helper()
+		price := store.Money(4500)
+		p, err := ts.Live.CreateProposal(t.Context(), store.ProposalInput{Name: name, CustomerID: customerID,
+			Areas: []store.ProposalAreaInput{{Name: "Battery", Options: []store.ProposalOptionInput{{Name: "Standard",
+				LineItems: []store.LineItemInput{{Kind: "fee", Description: "Call-out", UnitPrice: &price}}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if submit {
+			submitted := store.ProposalSubmitted
+			if _, err := ts.Live.UpdateProposal(t.Context(), p.ID, store.ProposalPatch{Status: &submitted}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p.ID
+	}
+	quote(bob.ID, "Bob's quote", true)
+	quote(ada.ID, "Ada's draft", false)
+	adaQuote := quote(ada.ID, "Ada's quote", true)
+	msg := readCustomerMessage(t, conn)
+	if msg.Type != "proposal" || msg.ID != adaQuote || strings.Contains(msg.raw, "Bob") || strings.Contains(msg.raw, "draft") {
+		t.Fatalf("first quote message %s: want Ada's submitted quote", msg.raw)
+	}
+
 	// Revoking closes the feed.
 	staff.api("DELETE", "/customers/"+itoa(ada.ID)+"/portal-link", nil).ok(http.StatusOK, nil)
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
