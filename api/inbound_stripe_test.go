@@ -221,3 +221,12 @@ func TestConcurrentDeliveriesOfOneEventRecordOnePayment(t *testing.T) {
 		t.Fatalf("%d payments from one event", len(pays))
 	}
 }
+
+// The endpoint takes no key, so its body is capped like every other: 413.
+func TestStripeWebhookRefusesAHugeBody(t *testing.T) {
+	t.Parallel()
+	ts, _ := newServer(t, internalKey)
+	huge := append([]byte(`{"id":"evt_big","type":"payment_intent.succeeded","pad":"`), bytes.Repeat([]byte("x"), 2<<20)...)
+	huge = append(huge, `"}`...)
+	deliver(ts, liveSecret, huge).fail(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
+}

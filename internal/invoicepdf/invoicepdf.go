@@ -184,7 +184,7 @@ func payments(pdf *fpdf.Fpdf, inv store.Invoice, tr func(string) string, money f
 	pdf.CellFormat(width, lineH, "Payments", "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
 	for _, p := range inv.Payments {
-		text := date(p.Date) + "  " + p.Method
+		text := date(p.Date) + "   " + methodName(p.Method)
 		if p.Refunded > 0 {
 			text += ", refunded " + formatMoney(p.Refunded, inv.Currency)
 		}
@@ -214,4 +214,12 @@ func quantity(q store.Quantity) string {
 func percent(p store.Percent) string {
 	b, _ := p.MarshalJSON()
 	return string(b) + "%"
+}
+
+// methodName is a payment method as a bill writes it ("card" → "Card").
+func methodName(m string) string {
+	if m == "" {
+		return m
+	}
+	return strings.ToUpper(m[:1]) + m[1:]
 }
