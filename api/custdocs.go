@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -259,10 +258,4 @@ func (s *Server) listCustomerAttachments(w http.ResponseWriter, r *http.Request,
 			URL: u.URL, ThumbnailURL: u.ThumbnailURL, ExpiresAt: u.ExpiresAt})
 	}
 	return ok(w, http.StatusOK, out)
-}
-
-// withCustomer is ctx for a write the customer makes (the router already
-// records the customer as the actor; kept for the handlers above).
-func withCustomer(ctx context.Context, c *CustomerPrincipal) context.Context {
-	return store.WithActor(ctx, c.Actor())
 }
