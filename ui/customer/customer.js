@@ -283,6 +283,14 @@ const isPhoto = (a) => String(a.content_type || "").startsWith("image/");
 const size = (n) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
 const homeHead = el("h1", { class: "c-title" });
+// waitingNote points to the quotes when one waits for an answer (they sit
+// below the repairs, perhaps out of sight on a phone).
+const waitingText = el("span");
+const waitingNote = el("p", { class: "c-notice c-waiting-note" }, waitingText, " ", el("a", { href: "#c-quotes-h", onclick: (e) => {
+  e.preventDefault(); // the hash names screens
+  document.getElementById("c-quotes-h")?.scrollIntoView({ block: "start" });
+  quoteList.querySelector("a")?.focus({ preventScroll: true });
+}, text: "See the quotes" }));
 const quotesSection = el("section", { class: "c-section", "aria-labelledby": "c-quotes-h" }, el("h2", { id: "c-quotes-h", text: "Quotes" }), quoteList);
 const filesSection = el("section", { class: "c-section", "aria-labelledby": "c-files-h" }, el("h2", { id: "c-files-h", text: "Photos and documents" }), fileList);
 const repairsSection = el("section", { class: "c-section", "aria-labelledby": "c-title" }, repairList);
@@ -302,7 +310,9 @@ function renderHome(focus) {
   quotesSection.hidden = !proposals.length;
   reconcile(fileList, fileCards());
   filesSection.hidden = !state.attachments.length;
-  show([homeHead, repairsSection, quotesSection, filesSection], focus);
+  const waiting = proposals.filter(canAnswer).length;
+  waitingText.textContent = waiting === 1 ? "The shop sent you a quote to answer." : `The shop sent you ${waiting} quotes to answer.`;
+  show([homeHead, waiting ? waitingNote : null, repairsSection, quotesSection, filesSection].filter(Boolean), focus);
 }
 
 // ——— A quote ———
