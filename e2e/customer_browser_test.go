@@ -466,6 +466,22 @@ func TestCustomerPageInChromium(t *testing.T) {
 	step(t, staff, "print media", media(emulation.SetEmulatedMediaParams{Media: "print"}), chromedp.EmulateViewport(800, 1100))
 	saveShot(t, "customer-receipt-print", read(t, staff, "screenshot receipt", chromedp.FullScreenshot(100)))
 	step(t, staff, "screen media", media(emulation.SetEmulatedMediaParams{}), chromedp.EmulateViewport(1440, 900))
+
+	// A link made in test mode (the console in test mode) opens the test
+	// store's page, which says so.
+	testURL := read(t, staff, "test-mode link", chromedp.Evaluate[string](`(async () => {
+  const h = {"Portal-Mode": "test", "Content-Type": "application/json"};
+  const c = (await (await fetch("/api/v1/customers", {method: "POST", headers: h, body: JSON.stringify({name: "Tess Test", email: "tess@example.com"})})).json()).data;
+  await fetch("/api/v1/tickets", {method: "POST", headers: h, body: JSON.stringify({customer_id: c.id, issue: "Test repair", device: {brand: "Nokia", model: "3310"}})});
+  return (await (await fetch("/api/v1/customers/" + c.id + "/portal-link/qr", {method: "POST", headers: h})).json()).data.url;
+})()`, chromedp.EvalAwaitPromise))
+	step(t, cust, "a test-mode link",
+		chromedp.Navigate(srv.URL+testURL[strings.Index(testURL, "/c/"):]),
+		afterLoad(waitText("h1", "Your repair")),
+		waitText(".c-test", "Test mode"),
+		waitText(".c-repair", "Nokia 3310"),
+		chromedp.Poll[chromedp.Void](`!document.body.innerText.includes("iPhone 13")`))
+	saveShot(t, "customer-testmode-phone-390x844", read(t, cust, "screenshot test mode", chromedp.CaptureScreenshot()))
 }
 
 // customerAudit runs axe once nothing moves: a colour still fading after the
