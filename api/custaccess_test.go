@@ -114,6 +114,18 @@ func TestExpiredForgedAndRevokedLinksAreRefusedAlike(t *testing.T) {
 	staff.patch("/store", map[string]any{"portal_link_days": 2}).ok(http.StatusOK, nil)
 	staff.patch("/store", map[string]any{"portal_link_days": 0}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_link_days")
 	staff.patch("/store", map[string]any{"portal_link_days": 366}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_link_days")
+	for _, bad := range []string{"repairs.example.com", "ftp://repairs.example.com", "https://repairs.example.com/?a=1", "https://u:p@repairs.example.com"} {
+		staff.patch("/store", map[string]any{"portal_url": bad}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "portal_url")
+	}
+	staff.patch("/store", map[string]any{"portal_url": "https://repairs.example.com/"}).ok(http.StatusOK, nil)
+	var made struct {
+		URL string `json:"url"`
+	}
+	staff.post("/customers/"+itoa(ada.ID)+"/portal-link", nil).ok(http.StatusCreated, &made)
+	emailed, _, err := ts.API.PortalLink("live", ada.ID)
+	if err != nil || !strings.HasPrefix(made.URL, "https://repairs.example.com/c/") || !strings.HasPrefix(emailed, "https://repairs.example.com/c/") {
+		t.Fatalf("with portal_url set, links %q and %q (%v) must start with it", made.URL, emailed, err)
+	}
 
 	path, exp := portalLink(t, staff, ada.ID)
 	if want := start.Add(48 * time.Hour); !exp.Equal(want) {

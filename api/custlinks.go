@@ -52,7 +52,11 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusCreated, portalLinkView{URL: requestBase(r) + "/c/" + token, ExpiresAt: exp})
+	base, err := portalBase(p.Store, requestBase(r))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, portalLinkView{URL: base + "/c/" + token, ExpiresAt: exp})
 }
 
 func (s *Server) revokePortalLinks(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -87,11 +91,29 @@ func (s *Server) PortalLink(mode string, customerID uint64) (string, time.Time, 
 	if mode != string(store.Live) && mode != string(store.Test) {
 		return "", time.Time{}, validation("mode", "must be live or test")
 	}
-	token, exp, err := s.mintPortalLink(s.storeFor(store.Mode(mode)), mode, customerID)
+	st := s.storeFor(store.Mode(mode))
+	token, exp, err := s.mintPortalLink(st, mode, customerID)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return s.publicBase() + "/c/" + token, exp, nil
+	base, err := portalBase(st, s.publicBase())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return base + "/c/" + token, exp, nil
+}
+
+// portalBase is where customers' links start: the shop's portal_url when
+// it set one, else fallback.
+func portalBase(st *store.Store, fallback string) (string, error) {
+	shop, err := st.Shop()
+	if err != nil {
+		return "", err
+	}
+	if shop.PortalURL != "" {
+		return shop.PortalURL, nil
+	}
+	return fallback, nil
 }
 
 // SetPublicBase is the scheme and host links outside a request start with

@@ -22,8 +22,9 @@ const customerPolicy = "default-src 'none'; script-src 'self'; style-src 'self';
 
 func (s *Server) bindCustomerPage(r *mux.Router) {
 	r.Handle("/c", http.RedirectHandler("/c/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
-	// A token is base64url with no dot, so /c/customer.js never matches.
-	r.HandleFunc("/c/{token:[A-Za-z0-9_-]{16,128}}", s.openCustomerLink).Methods(http.MethodGet, http.MethodHead)
+	// A token is 35 or more base64url characters with no dot, so neither
+	// /c/customer.js nor a short page name ever matches.
+	r.HandleFunc("/c/{token:[A-Za-z0-9_-]{30,128}}", s.openCustomerLink).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/c/").Handler(s.customerPage())
 }
 

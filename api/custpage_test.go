@@ -65,7 +65,7 @@ func TestTheCustomerPageIsItsOwnBundleUnderAStrictPolicy(t *testing.T) {
 	if res, _ := get("/c/app.js"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /c/app.js: %d, want 404", res.StatusCode)
 	}
-	res, body := get("/c/AAAAAAAAAAAAAAAAAAAAAAAA")
+	res, body := get("/c/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "no longer works") || res.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("a bad link: %d %q", res.StatusCode, body)
 	}

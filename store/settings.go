@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type Shop struct {
 	// PortalLinkDays is how long a customer's magic link (and the session
 	// a sign-in makes) lasts: 1 to 365 days, 30 until the shop says.
 	PortalLinkDays int `json:"portal_link_days"`
+	// PortalURL is where customers reach the appliance
+	// (https://repairs.example.com): their links start with it. Empty: a
+	// link made in the console starts with the console's own address.
+	PortalURL string `json:"portal_url"`
 }
 
 // ShopPatch changes some of the shop's fields.
@@ -55,6 +60,8 @@ type ShopPatch struct {
 	SetupComplete *bool   `json:"setup_complete"`
 	// PortalLinkDays changes the lifetime of links minted from now on.
 	PortalLinkDays *int `json:"portal_link_days"`
+	// PortalURL sets where customers reach the appliance ("" forgets it).
+	PortalURL *string `json:"portal_url"`
 }
 
 // Features are the shop's feature flags (GET /store/features).
@@ -133,6 +140,10 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 		set("currency", &shop.Currency, p.Currency)
 		set("hours", &shop.Hours, p.Hours)
 		set("receipt_terms", &shop.ReceiptTerms, p.ReceiptTerms)
+		if p.PortalURL != nil {
+			u := strings.TrimRight(strings.TrimSpace(*p.PortalURL), "/")
+			set("portal_url", &shop.PortalURL, &u)
+		}
 		if p.TaxRate != nil && *p.TaxRate != shop.TaxRate {
 			changes = changes.with("tax_rate", change{shop.TaxRate, *p.TaxRate})
 			shop.TaxRate = *p.TaxRate
@@ -186,10 +197,24 @@ func (p ShopPatch) validate() error {
 	if p.TaxRate != nil && (*p.TaxRate < 0 || *p.TaxRate > 100000) {
 		pr.Add("tax_rate", "must be a percentage from 0 to 100")
 	}
+	if p.PortalURL != nil && !validPortalURL(strings.TrimSpace(*p.PortalURL)) {
+		pr.Add("portal_url", "must be an http or https address with a host and no query, such as https://repairs.example.com")
+	}
 	if p.PortalLinkDays != nil && (*p.PortalLinkDays < 1 || *p.PortalLinkDays > 365) {
 		pr.Add("portal_link_days", "must be a whole number of days from 1 to 365")
 	}
 	return pr.Err()
+}
+
+// validPortalURL accepts "" (none) or an absolute http(s) URL with a host,
+// perhaps a path, and nothing after it.
+func validPortalURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= 200 && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.User == nil && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(s, " \t\n")
 }
 
 // Features returns the feature flags.
