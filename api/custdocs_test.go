@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"portal/store"
 )
@@ -335,5 +336,33 @@ func TestATestModeCustomerNeverReadsLive(t *testing.T) {
 	}
 	if after := live.get("/events?per_page=100").Body; !bytes.Equal(before, after) {
 		t.Error("the live store changed")
+	}
+}
+
+// A quote past its expiry cannot be accepted, even before the clock has
+// moved it to Expired: the customer is told so, and nothing is written.
+func TestAnExpiredQuoteCannotBeAccepted(t *testing.T) {
+	t.Parallel()
+	ts, staff := newServer(t, internalKey)
+	ada := staff.newCustomer("Ada Lovelace")
+	tk := staff.newTicket(ada.ID, nil)
+	p := quoteFor(staff, ada.ID, tk.ID)
+	staff.patch(fmt.Sprintf("/proposals/%d", p.ID), map[string]any{"expires_at": ts.Clock.Now().Add(time.Hour)}).ok(http.StatusOK, nil)
+	adaPath, _ := portalLink(t, staff, ada.ID)
+	c := ts.openLink(t, adaPath)
+	ts.Clock.Advance(2 * time.Hour)
+	var got custProposal
+	c.cust("GET", fmt.Sprintf("/proposals/%d", p.ID), nil).ok(http.StatusOK, &got)
+	if got.CanAnswer {
+		t.Errorf("an expired quote offers an answer: %+v", got)
+	}
+	e := c.cust("POST", fmt.Sprintf("/proposals/%d/accept", p.ID), map[string]any{"signature_name": "Ada Lovelace"}).fail(http.StatusConflict, "CONFLICT")
+	if !strings.Contains(e.Message, "expired") || strings.Contains(e.Message, "ViewedByClient") {
+		t.Errorf("409 says %q", e.Message)
+	}
+	var lines []any
+	staff.get(fmt.Sprintf("/tickets/%d/line_items", tk.ID)).ok(http.StatusOK, &lines)
+	if len(lines) != 0 {
+		t.Errorf("lines written: %v", lines)
 	}
 }

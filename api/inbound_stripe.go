@@ -59,6 +59,10 @@ type stripeObject struct {
 	PaymentStatus  string            `json:"payment_status"` // checkout session: paid|unpaid|no_payment_required
 	PaymentIntent  json.RawMessage   `json:"payment_intent"` // checkout session: an id, or the expanded object
 	Metadata       map[string]string `json:"metadata"`
+	// ClientReferenceID is how a Stripe Payment Link carries the ticket: a
+	// link opened as …?client_reference_id={ticket_id} hands it back on
+	// the checkout session (metadata cannot be set from a link's URL).
+	ClientReferenceID string `json:"client_reference_id"`
 }
 
 // inboundResult is the 200's data.
@@ -166,9 +170,13 @@ func (s *Server) stripePayment(st *store.Store, ev stripeEvent) (store.InboundPa
 	if obj.ID == "" || minor == nil {
 		return in, "the event carries no payment object or amount"
 	}
-	id, err := strconv.ParseUint(strings.TrimSpace(obj.Metadata["ticket_id"]), 10, 64)
+	ref := strings.TrimSpace(obj.Metadata["ticket_id"])
+	if ref == "" && ev.Type != "payment_intent.succeeded" {
+		ref = strings.TrimSpace(obj.ClientReferenceID)
+	}
+	id, err := strconv.ParseUint(ref, 10, 64)
 	if err != nil || id == 0 {
-		return in, "the payment's metadata names no ticket_id"
+		return in, "the payment names no ticket (metadata.ticket_id, or a checkout session's client_reference_id)"
 	}
 	in.TicketID = id
 	shop, err := st.Shop()

@@ -157,6 +157,19 @@ func TestStripeWebhookRecordsOnePaymentPerEvent(t *testing.T) {
 	if len(pays) != 2 || pays[1].Reference != "cs_8" || pays[1].Amount != "30.00" {
 		t.Fatalf("after the session: %+v", pays)
 	}
+	// A Stripe Payment Link names the ticket in client_reference_id.
+	link := map[string]any{"id": "cs_10", "object": "checkout.session", "amount_total": 500, "currency": "usd",
+		"payment_status": "paid", "payment_intent": map[string]any{"id": "pi_10"}, "client_reference_id": fmt.Sprint(tk.ID), "metadata": map[string]any{}}
+	deliver(ts, liveSecret, stripeBody("evt_10", "checkout.session.completed", true, link)).ok(http.StatusOK, &res)
+	if res["recorded"] != true {
+		t.Fatalf("client_reference_id: %v", res)
+	}
+	// An unpaid session (a bank debit still pending) records nothing yet.
+	link["id"], link["payment_status"] = "cs_11", "unpaid"
+	deliver(ts, liveSecret, stripeBody("evt_11", "checkout.session.completed", true, link)).ok(http.StatusOK, &res)
+	if pays := paymentsOf(c, tk.ID); len(pays) != 3 || pays[2].Reference != "cs_10" {
+		t.Fatalf("after the link's session: %+v", pays)
+	}
 }
 
 // A test event (livemode false) is verified with the test store's secret and

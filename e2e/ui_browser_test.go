@@ -750,6 +750,31 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("after the rename and the move the statuses are %v (%v)", statuses, err)
 	}
 
+	// Online payments: the Stripe secret is typed once and never shown back;
+	// the form says it is set, and a bad payment link is refused on its field.
+	step(t, b, "online payments",
+		chromedp.Navigate(srv.URL+"/settings/shop"),
+		waitText(`form[aria-labelledby="shop-payments"] [role="status"]`, "No signing secret yet"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="payment_link_template"]`), "http://pay.example.com/?t={ticket_id}"),
+		chromedp.Click(chromedp.Search(`//button[text()="Save online payments"]`)),
+		waitText(`input[name="payment_link_template"] ~ .field-error`, "https://"),
+		clearField(`input[name="payment_link_template"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="payment_link_template"]`), "https://pay.example.com/?t={ticket_id}&a={balance}"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="stripe_webhook_secret"]`), "whsec_console_0123456789abcdef"),
+		chromedp.Click(chromedp.Search(`//button[text()="Save online payments"]`)),
+		waitText(`form[aria-labelledby="shop-payments"] [role="status"]`, "A signing secret is set"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('input[name="stripe_webhook_secret"]').value === ""`))
+	audit(t, b, axe, "shop-payments")
+	step(t, b, "to payments", chromedp.Evaluate[chromedp.Void](`document.getElementById("shop-payments").scrollIntoView()`))
+	saveShot(t, "shop-payments", read(t, b, "screenshot shop-payments", chromedp.CaptureScreenshot()))
+	var pay struct {
+		Template string `json:"payment_link_template"`
+		Set      bool   `json:"stripe_webhook_secret_set"`
+	}
+	if _, err := api.do("GET", "/api/v1/store/payments", nil, &pay); err != nil || !pay.Set || pay.Template != "https://pay.example.com/?t={ticket_id}&a={balance}" {
+		t.Errorf("payment settings after the console saved them: %+v (%v)", pay, err)
+	}
+
 	// The server restarts: the open queue says it is reconnecting, comes back
 	// by itself, and shows a change made while it was away.
 	step(t, b, "queue before restart", chromedp.Navigate(srv.URL+"/tickets"), waitText(".live-status", "Live"),

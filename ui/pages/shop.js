@@ -6,6 +6,7 @@ import { el, field, showErrors, busy } from "../lib/dom.js";
 import { call } from "../lib/api.js";
 import { parseDecimal } from "../lib/format.js";
 import { statusEditor } from "./statuses.js";
+import { paymentSettings } from "./shoppayments.js";
 
 // shopFields builds the inputs for the given names, filled from shop: the
 // settings page uses all of them, the setup step the essentials.
@@ -113,11 +114,12 @@ export async function shopPage(ctx) {
   });
 
   const statuses = statusEditor(ctx, canWrite);
+  const payments = paymentSettings(ctx);
   return {
     node: el("section", { class: "page" },
       el("header", { class: "page-head" }, el("h1", { text: "Shop" })),
-      form, statuses.node),
+      form, statuses.node, payments.node),
     title: "Shop",
-    onEvent: statuses.onEvent,
+    onEvent: (ev) => { statuses.onEvent?.(ev); payments.onEvent(ev); },
   };
 }
