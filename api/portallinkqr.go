@@ -36,7 +36,11 @@ func (s *Server) createPortalLinkQR(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	url := requestBase(r) + "/c/" + token
+	base, err := portalBase(p.Store, requestBase(r)) // the shop's portal_url when set
+	if err != nil {
+		return err
+	}
+	url := base + "/c/" + token
 	png, err := qrcode.Encode(url, qrcode.Medium, qrSize)
 	if err != nil {
 		return err

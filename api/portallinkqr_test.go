@@ -50,6 +50,13 @@ func TestPortalLinkQRHoldsTheLinkItShows(t *testing.T) {
 	c := ts.openLink(t, u.Path)
 	c.cust("GET", "/me", nil).ok(http.StatusOK, nil)
 
+	// With the shop's portal_url set, the link (and so its code) starts with it.
+	staff.patch("/store", map[string]any{"portal_url": "https://repairs.example.com/"}).ok(http.StatusOK, nil)
+	staff.post("/customers/"+itoa(ada.ID)+"/portal-link/qr", nil).ok(http.StatusCreated, &out)
+	if !strings.HasPrefix(out.URL, "https://repairs.example.com/c/") {
+		t.Errorf("with portal_url set, the link is %q", out.URL)
+	}
+
 	staff.post("/customers/999/portal-link/qr", nil).fail(http.StatusNotFound, "NOT_FOUND")
 	// A key that may only edit customers cannot read their tickets through a link.
 	for _, scopes := range [][]string{{"customers.read"}, {"customers.read", "customers.write"}} {
