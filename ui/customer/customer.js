@@ -353,6 +353,8 @@ function quoteScreen(initial) {
   const result = el("div", { class: "c-result" });
   const error = el("p", { class: "c-error", role: "alert" });
   const radios = [];
+  const lead = el("p", { class: "c-lead" });
+  const choosing = p.areas.some((a) => a.options.length > 1);
 
   const areas = p.areas.map((area, i) => {
     const single = area.options.length === 1;
@@ -389,6 +391,8 @@ function quoteScreen(initial) {
     status.replaceChildren(el("span", { class: `c-badge ${waiting ? "st-1" : "st-3"}`, "data-quote-status": p.status, text: quoteWords(p) }),
       p.expires_at && waiting ? ` Please answer by ${dateTime(p.expires_at)}.` : "");
     for (const r of radios) r.disabled = !waiting;
+    lead.textContent = !waiting ? (p.status === "Accepted" || p.status === "Completed" ? "What you chose:" : "What we proposed:")
+      : choosing ? "Choose one option for each part of the job. Your total updates as you choose." : "Here is what we propose.";
     if (!waiting) {
       // The answer given: the options as chosen.
       p.areas.forEach((a, i) => { chosen[i] = a.chosen_option || 0; });
@@ -482,9 +486,7 @@ function quoteScreen(initial) {
 
   const node = el("div", { class: "c-screen c-quote", "data-quote": String(p.id) },
     back(), heading, status, result,
-    el("p", { class: "c-lead", text: areas.length > 1 || p.areas.some((a) => a.options.length > 1)
-      ? "Choose one option for each part of the job. Your total updates as you choose."
-      : "Here is what we propose." }),
+    lead,
     el("form", { class: "c-quote-form", novalidate: true, "aria-label": "Your choices", onsubmit: (e) => e.preventDefault() }, areas),
     el("div", { class: "c-sticky" }, totalLine, taxLine, actions, error));
   update(p);
