@@ -63,7 +63,7 @@ func (s *Server) routes() []route {
 		s.paymentRoutes(), s.importRoutes(), s.catalogRoutes(), s.inventoryRoutes(), s.supplierRoutes(), s.purchaseOrderRoutes(), s.deviceRoutes(),
 		s.proposalRoutes(),
 		s.attachmentRoutes(),
-		s.portalLinkRoutes(),
+		s.portalLinkRoutes(), s.portalLinkQRRoutes(),
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
 		s.emailRoutes(),

@@ -53,6 +53,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"GET /tickets/{id}", p("/tickets/{ticket}"), nil},
 		{"PATCH /tickets/{id}", p("/tickets/{ticket}"), map[string]any{"status": "In Progress", "assigned_to": num(ids["user"])}},
 		{"GET /tickets/{id}/qr.png", p("/tickets/{ticket}/qr.png"), nil},
+		{"POST /customers/{id}/portal-link/qr", p("/customers/{customer}/portal-link/qr"), nil},
 		{"GET /tickets/{id}/invoice", p("/tickets/{ticket}/invoice"), nil},
 		{"GET /tickets/{id}/invoice.pdf", p("/tickets/{ticket}/invoice.pdf"), nil},
 		{"GET /tickets/{id}/notes", p("/tickets/{ticket}/notes"), nil},

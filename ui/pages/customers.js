@@ -8,6 +8,7 @@ import { when, device, statusClass } from "../lib/format.js";
 import { rememberCustomer } from "../lib/customers.js";
 import { exportButton } from "../lib/stock.js";
 import { attachments } from "../lib/attachments.js";
+import { portalLinkPanel } from "./portallink.js";
 
 const perPage = 50;
 
@@ -130,6 +131,7 @@ export async function customerPage(ctx, [id]) {
 
   // Their documents (ID, signed forms) and photos.
   const files = attachments(ctx, { type: "customer", id: customer.id });
+  const portal = portalLinkPanel(ctx, customer); // customers.write and tickets.read only
   const newTicketLink = ctx.can("tickets.write") ? link(`/tickets/new?customer_id=${id}`, "+ New ticket for this customer", { class: "button" }) : null;
   return {
     node: el("section", { class: "page" },
@@ -140,7 +142,7 @@ export async function customerPage(ctx, [id]) {
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
           el("div", { class: "table-wrap" }, el("table", { class: "rows customer-tickets" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
           files.node),
-        el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form))),
+        el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form, portal.node))),
     title: customer.name,
     onEvent(ev) {
       files.onEvent(ev);

@@ -6,13 +6,18 @@
 import { el, link } from "../lib/dom.js";
 import { get, dataURL, mode } from "../lib/api.js";
 import { device, dateTime } from "../lib/format.js";
+import { mintPortalLink, canMint } from "./portallink.js";
 
 export async function receiptPage(ctx, [id]) {
   const ticket = (await get(`/api/v1/tickets/${id}`)).data;
-  const [customer, qr] = await Promise.all([
+  // The customer's own link when the member may mint one (customers.write
+  // and tickets.read);
+  // otherwise, or when minting fails, the ticket's QR for staff as before.
+  const [customer, portal] = await Promise.all([
     get(`/api/v1/customers/${ticket.customer_id}`).then((r) => r.data).catch(() => null),
-    dataURL(`/api/v1/tickets/${id}/qr.png`).catch(() => ""),
+    canMint(ctx) ? mintPortalLink(ticket.customer_id).catch(() => null) : null,
   ]);
+  const qr = portal?.qr_png ? "" : await dataURL(`/api/v1/tickets/${id}/qr.png`).catch(() => "");
   const shop = ctx.shop;
   const line = (label, value) => (value ? [el("dt", { text: label }), el("dd", { text: value })] : null);
 
@@ -35,7 +40,11 @@ export async function receiptPage(ctx, [id]) {
           line("Device", device(ticket.device) || "Not recorded"),
           line("Serial", ticket.device.serial),
           line("IMEI", ticket.device.imei))),
-      qr ? el("figure", { class: "receipt-qr" },
+      portal?.qr_png ? el("figure", { class: "receipt-qr receipt-portal" },
+        el("img", { src: portal.qr_png, alt: "QR code of your repair's page", width: 140, height: 140 }),
+        el("figcaption", { class: "receipt-follow" }, "Follow your repair: scan or visit ",
+          el("span", { class: "receipt-url", text: portal.url }))) : null,
+      !portal?.qr_png && qr ? el("figure", { class: "receipt-qr" },
         el("img", { src: qr, alt: `QR code of ticket ${ticket.number}`, width: 140, height: 140 }),
         el("figcaption", { text: "Scan to open this ticket" })) : null),
     el("section", { class: "receipt-issue" }, el("h2", { text: "What is wrong" }), el("p", { class: "pre", text: ticket.issue })),
