@@ -387,6 +387,9 @@ func TestConsoleInChromium(t *testing.T) {
 		clearField(`input[name="tax_rate"]`),
 		chromedp.SendKeys(chromedp.CSS(`input[name="tax_rate"]`), "8,875"),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name="receipt_terms"]`), "Devices left over 90 days are recycled."),
+		chromedp.SendKeys(chromedp.CSS(`input[name="portal_url"]`), "https://repairs.example.com"),
+		clearField(`input[name="portal_link_days"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="portal_link_days"]`), "14"),
 		chromedp.Click(chromedp.Search(`//button[text()="Save shop details"]`)),
 		waitText(`[role="status"]`, "Saved."),
 		waitText(".shop-name", "Fix-It Corner"))
@@ -394,8 +397,11 @@ func TestConsoleInChromium(t *testing.T) {
 		TaxRate       float64 `json:"tax_rate"`
 		SetupComplete bool    `json:"setup_complete"`
 		ReceiptTerms  string  `json:"receipt_terms"`
+		PortalURL     string  `json:"portal_url"`
+		LinkDays      int     `json:"portal_link_days"`
 	}
-	if _, err := api.do("GET", "/api/v1/store", nil, &shop); err != nil || shop.TaxRate != 8.875 || !shop.SetupComplete || shop.ReceiptTerms == "" {
+	if _, err := api.do("GET", "/api/v1/store", nil, &shop); err != nil || shop.TaxRate != 8.875 || !shop.SetupComplete || shop.ReceiptTerms == "" ||
+		shop.PortalURL != "https://repairs.example.com" || shop.LinkDays != 14 {
 		t.Fatalf("after Settings → Shop the shop is %+v (%v)", shop, err)
 	}
 	step(t, a, "add a status",

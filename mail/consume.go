@@ -17,15 +17,25 @@ import (
 // consumeBatch is how many events one enqueue transaction covers.
 const consumeBatch = 256
 
+// persistEvery is how far the cursor may run ahead in memory over events
+// that email nobody before it is written down. Most events email nobody;
+// writing the cursor after each would add a commit (and an fsync) to every
+// change in the shop, and re-reading them after a crash costs nothing.
+const persistEvery = 4096
+
 // consume turns the events after the store's mail cursor into emails until
 // it is caught up. Nothing is sent here: the emails wait in the queue.
 func (m *Mailer) consume(ctx context.Context, s *store.Store) error {
 	for ctx.Err() == nil {
 		cursor, last, err := s.MailCursor()
-		if err != nil || cursor >= last {
+		if err != nil {
 			return err
 		}
-		events, err := s.EventsAfter(cursor, consumeBatch)
+		from := max(cursor, m.readThrough(s))
+		if from >= last {
+			return nil
+		}
+		events, err := s.EventsAfter(from, consumeBatch)
 		if err != nil {
 			return err
 		}
@@ -43,11 +53,34 @@ func (m *Mailer) consume(ctx context.Context, s *store.Store) error {
 				emails = append(emails, e)
 			}
 		}
+		if len(emails) == 0 && through-cursor < persistEvery {
+			m.setReadThrough(s, through)
+			continue
+		}
+		// The durable cursor moves from where it is written: the events
+		// between it and from emailed nobody.
 		if err := s.EnqueueEmails(ctx, cursor, through, emails); err != nil {
 			return err
 		}
+		m.setReadThrough(s, through)
 	}
 	return ctx.Err()
+}
+
+// readThrough is how far this process has read s's log (0: not yet).
+func (m *Mailer) readThrough(s *store.Store) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.read[s]
+}
+
+func (m *Mailer) setReadThrough(s *store.Store, seq uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.read == nil {
+		m.read = map[*store.Store]uint64{}
+	}
+	m.read[s] = seq
 }
 
 // eventEnvelope is the part of an event every rule reads.

@@ -44,6 +44,7 @@ type Mailer struct {
 	cfg   Config
 	mu    sync.Mutex
 	kicks []chan struct{}
+	read  map[*store.Store]uint64 // how far each store's log was read: consume.go
 }
 
 // New builds a mailer.

@@ -4,7 +4,7 @@
 // either stops them checking in. Approve or reject, check in at a location
 // and out, add and edit.
 
-import { el, field, showErrors, busy, debounce, flash, renderPager } from "../lib/dom.js";
+import { el, field, showErrors, busy, debounce, flash, reconcile, renderPager } from "../lib/dom.js";
 import { call, get, query, listSorts } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
 import { shopZone } from "../lib/format.js";
@@ -91,11 +91,24 @@ export async function contractorsPage(ctx, _params, search) {
       (p) => { state.page = p; syncURL(); reloadNow(); });
   }
 
+  const shownRows = new Map(); // contractor id → {sig, tr}
   function render(list) {
     const t = today();
     const focused = document.activeElement?.closest?.("tr[data-id]")?.dataset.id;
     const focusedAction = document.activeElement?.dataset?.action;
-    body.replaceChildren(...list.map((c) => row(c, t)));
+    // A row whose contractor did not change keeps its node (and a place
+    // chosen in its select), so a reload never pulls it from under a click.
+    const rows = list.map((c) => {
+      const sig = JSON.stringify([c, t, locations.length]);
+      let shown = shownRows.get(c.id);
+      if (changed.has(c.id) || shown?.sig !== sig) {
+        shown = { sig, tr: row(c, t) };
+        shownRows.set(c.id, shown);
+      }
+      return shown.tr;
+    });
+    for (const id of [...shownRows.keys()]) if (!list.some((c) => c.id === id)) shownRows.delete(id);
+    reconcile(body, rows);
     changed.clear();
     table.hidden = !list.length;
     empty.hidden = !!list.length;

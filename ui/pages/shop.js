@@ -25,6 +25,9 @@ export function shopFields(initial, names, disabled = false) {
     currency: () => field("Currency", choice("currency", currencies(shop.currency), disabled)),
     tax_rate: () => field("Tax rate (%)", text("tax_rate", { inputmode: "decimal" }), "For example 8.875 or 20. Tickets opened from now on use it"),
     receipt_terms: () => field("Receipt terms", area("receipt_terms", 5), "Printed on every intake receipt, above the customer's signature"),
+    portal_url: () => field("Customer page address", text("portal_url", { type: "url", inputmode: "url", placeholder: "https://repairs.example.com" }),
+      "Where customers reach this appliance; links in emails and on receipts start with it"),
+    portal_link_days: () => field("Customer links last (days)", text("portal_link_days", { inputmode: "numeric", size: 4 }), "From 1 to 365"),
   };
   const nodes = Object.fromEntries(names.map((n) => [n, all[n]()]));
   const inputs = Object.fromEntries(names.map((n) => [n, nodes[n].querySelector(`[name="${n}"]`)]));
@@ -45,6 +48,10 @@ export function shopFields(initial, names, disabled = false) {
         v = v.trim() === "" ? 0 : parseDecimal(v, 3);
         if (typeof v === "string") { details.push({ field: n, message: "Type a percentage such as 8.875 or 8,875" }); continue; }
         if (Number(v) === Number(shop.tax_rate)) continue;
+      } else if (n === "portal_link_days") {
+        if (!/^\s*\d+\s*$/.test(v)) { details.push({ field: n, message: "Type a whole number of days, from 1 to 365" }); continue; }
+        v = Number(v);
+        if (v === Number(shop[n])) continue;
       } else if (v === (shop[n] ?? "")) continue;
       patch[n] = v;
     }
@@ -80,7 +87,7 @@ function currencies(current) {
 
 export async function shopPage(ctx) {
   const canWrite = ctx.can("store.write");
-  const f = shopFields(ctx.shop, ["name", "phone", "email", "address", "hours", "timezone", "currency", "tax_rate", "receipt_terms"], !canWrite);
+  const f = shopFields(ctx.shop, ["name", "phone", "email", "address", "hours", "timezone", "currency", "tax_rate", "receipt_terms", "portal_url", "portal_link_days"], !canWrite);
   const saved = el("span", { class: "muted", role: "status" });
   const error = el("p", { class: "error", role: "alert" });
   const submit = el("button", { type: "submit", text: "Save shop details" });
@@ -90,6 +97,7 @@ export async function shopPage(ctx) {
     el("div", { class: "row" }, f.nodes.address, f.nodes.hours),
     el("div", { class: "row" }, f.nodes.timezone, f.nodes.currency, f.nodes.tax_rate),
     f.nodes.receipt_terms,
+    el("div", { class: "row" }, f.nodes.portal_url, f.nodes.portal_link_days),
     error,
     canWrite ? el("div", { class: "actions" }, submit, saved) : el("p", { class: "muted", text: "Only the owner or a manager can change these." }));
   form.addEventListener("submit", (e) => {
