@@ -34,8 +34,9 @@ func AccessKinds() []AccessKind {
 			case rt.OwnerOnly:
 				return role == "owner"
 			}
-			return (rt.Scope == "" || slices.Contains(store.RoleScopes(role), rt.Scope)) &&
-				(rt.Also == "" || slices.Contains(store.RoleScopes(role), rt.Also))
+			has := store.RoleScopes(role)
+			return (rt.Scope == "" || slices.Contains(has, rt.Scope)) &&
+				!slices.ContainsFunc(rt.Also, func(sc string) bool { return !slices.Contains(has, sc) })
 		}})
 	}
 	// A kiosk's cookie opens the kiosk routes and nothing else; no key or
@@ -57,8 +58,8 @@ func (s *Server) AccessMatrix() string {
 	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(kinds)) + "\n")
 	for _, rt := range s.Routes() {
 		scope := "`" + rt.Scope + "`"
-		if rt.Also != "" {
-			scope += " + `" + rt.Also + "`"
+		for _, sc := range rt.Also {
+			scope += " + `" + sc + "`"
 		}
 		switch {
 		case rt.Kiosk && rt.Path == APIPrefix+"/kiosk/pair":

@@ -65,9 +65,7 @@ func TestAccessMatrixHoldsForRealPrincipals(t *testing.T) {
 		for _, k := range kinds {
 			var spec keySpec
 			scopes := []string{rt.Scope}
-			if rt.Also != "" {
-				scopes = append(scopes, rt.Also)
-			}
+			scopes = append(scopes, rt.Also...)
 			switch {
 			case k.Name == "internal key":
 				spec = internalKey

@@ -27,9 +27,9 @@ func (s *Server) attachmentRoutes() []route {
 	for _, o := range store.AttachmentOwners() {
 		base := "/" + o.Resource + "/{id}/attachments"
 		out = append(out,
-			route{method: "GET", path: base, scope: readScope(res), also: readScope(o.Resource), handle: s.listAttachments(o.Type),
+			route{method: "GET", path: base, scope: readScope(res), also: alsoRead(o.Resource), handle: s.listAttachments(o.Type),
 				summary: "List the " + o.Type + "'s attachments, newest first (needs " + readScope(o.Resource) + " too)", out: []store.Attachment{}, list: attachmentList},
-			route{method: "POST", path: base, scope: writeScope(res), also: readScope(o.Resource), handle: s.uploadAttachment(o.Type),
+			route{method: "POST", path: base, scope: writeScope(res), also: alsoRead(o.Resource), handle: s.uploadAttachment(o.Type),
 				summary: "Attach a file (multipart/form-data: the file in part file, optional customer_visible=true; at most 20 MiB, 413 beyond; the content type is sniffed from the bytes; needs " + readScope(o.Resource) + " too)",
 				upload:  "multipart/form-data", out: store.Attachment{}, status: http.StatusCreated, maxBody: uploadBodyLimit},
 		)
@@ -116,12 +116,24 @@ func (s *Server) uploadAttachment(ownerType string) handlerFunc {
 		if file == nil {
 			return validation("file", "is required: the file in a multipart part named file")
 		}
+		if err := mayShowCustomer(p, ownerType, in.CustomerVisible); err != nil {
+			return err // the stored bytes, counted by no record, are collected
+		}
 		a, err := p.Store.AddAttachment(r.Context(), in, *file)
 		if err != nil {
 			return err
 		}
 		return ok(w, http.StatusCreated, a)
 	}
+}
+
+// mayShowCustomer: showing a file to the customer publishes part of its
+// owner, so it takes the owner's write scope, not only its read scope.
+func mayShowCustomer(p *Principal, ownerType string, show bool) error {
+	if need := writeScope(store.OwnerResource(ownerType)); show && !p.Can(need) {
+		return forbidden(need)
+	}
+	return nil
 }
 
 // uploadError maps a failed read of an upload: too large is a 413 (the file
@@ -169,6 +181,9 @@ func (s *Server) updateAttachment(w http.ResponseWriter, r *http.Request, p *Pri
 	}
 	var patch store.AttachmentPatch
 	if err := decode(r, &patch); err != nil {
+		return err
+	}
+	if err := mayShowCustomer(p, a.OwnerType, patch.CustomerVisible != nil && *patch.CustomerVisible); err != nil {
 		return err
 	}
 	out, err := p.Store.UpdateAttachment(r.Context(), a.ID, patch)

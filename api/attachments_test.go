@@ -367,3 +367,22 @@ func TestAttachmentEventNeedsFilesReadToo(t *testing.T) {
 		t.Errorf("a reader of tickets and files sees %v; want ticket.attachment_added", got)
 	}
 }
+
+// Showing a file to the customer publishes part of its owner: it takes the
+// owner's write scope, on upload and on a change.
+func TestShowingAFileToTheCustomerNeedsTheOwnersWriteScope(t *testing.T) {
+	t.Parallel()
+	ts, c := newServer(t, internalKey)
+	tk := c.newTicket(c.newCustomer("Ada Lovelace").ID, nil)
+	var a attachment
+	c.upload(fmt.Sprintf("/tickets/%d", tk.ID), "bench.txt", []byte("internal")).ok(http.StatusCreated, &a)
+	reader := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"files.read", "files.write", "tickets.read"}})
+	reader.patch(fmt.Sprintf("/attachments/%d", a.ID), map[string]any{"customer_visible": true}).fail(http.StatusForbidden, "FORBIDDEN")
+	reader.upload(fmt.Sprintf("/tickets/%d", tk.ID), "b.txt", []byte("x"), "customer_visible", "true").fail(http.StatusForbidden, "FORBIDDEN")
+	reader.upload(fmt.Sprintf("/tickets/%d", tk.ID), "c.txt", []byte("x")).ok(http.StatusCreated, nil)
+	writer := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"files.read", "files.write", "tickets.read", "tickets.write"}})
+	writer.patch(fmt.Sprintf("/attachments/%d", a.ID), map[string]any{"customer_visible": true}).ok(http.StatusOK, &a)
+	if !a.CustomerVisible {
+		t.Error("the ticket's writer could not show the file")
+	}
+}

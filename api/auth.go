@@ -27,6 +27,16 @@ type Principal struct {
 // Can reports whether the principal holds scope.
 func (p *Principal) Can(scope string) bool { return slices.Contains(p.Scopes, scope) }
 
+// lacking is the first of scopes the principal does not hold, or "".
+func (p *Principal) lacking(scopes []string) string {
+	for _, sc := range scopes {
+		if !p.Can(sc) {
+			return sc
+		}
+	}
+	return ""
+}
+
 // covers reports whether the principal holds every one of scopes.
 func (p *Principal) covers(scopes []string) bool {
 	for _, sc := range scopes {

@@ -18,13 +18,17 @@ import (
 // portal_link_days). The appliance keeps no list of links: revoking bumps
 // the epoch, which kills every link and every session made from one.
 
+// portalLinkScopes are what a customer's page reaches: their tickets,
+// payments, files and quotes, and accepting a quote (which adds lines to
+// the ticket). A link gives its holder all of that, so making one, or
+// choosing where links and customer emails point (the shop's portal_url,
+// its mail server), needs every one of them.
+var portalLinkScopes = []string{"customers.write", "tickets.read", "tickets.write", "payments.read", "files.read", "proposals.read", "proposals.write"}
+
 func (s *Server) portalLinkRoutes() []route {
 	const res = "customers"
 	return []route{
-		// A link opens the customer's repairs to whoever holds it, so making
-		// one also needs tickets.read: a key that may only edit customers
-		// must not read tickets through the customer's page.
-		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), also: readScope("tickets"), handle: s.createPortalLink, status: http.StatusCreated,
+		{method: "POST", path: "/customers/{id}/portal-link", scope: writeScope(res), also: portalLinkScopes[1:], handle: s.createPortalLink, status: http.StatusCreated,
 			summary: "Make the customer's magic link to their page /c/ (lasts the shop's portal_link_days)", out: portalLinkView{}},
 		{method: "DELETE", path: "/customers/{id}/portal-link", scope: writeScope(res), handle: s.revokePortalLinks,
 			summary: "Revoke every link of the customer and end their signed-in pages (records customer.portal_link_revoked)", out: revokedLinks{}},
@@ -44,19 +48,29 @@ type revokedLinks struct {
 }
 
 func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := idParam(r, "id")
+	link, err := s.newPortalLink(r, p)
 	if err != nil {
 		return err
+	}
+	return ok(w, http.StatusCreated, link)
+}
+
+// newPortalLink makes a link for the customer in the path, starting with
+// the shop's portal_url when set, else with this request's own address.
+func (s *Server) newPortalLink(r *http.Request, p *Principal) (portalLinkView, error) {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return portalLinkView{}, err
 	}
 	token, exp, err := s.mintPortalLink(p.Store, string(p.Mode), id)
 	if err != nil {
-		return err
+		return portalLinkView{}, err
 	}
 	base, err := portalBase(p.Store, requestBase(r))
 	if err != nil {
-		return err
+		return portalLinkView{}, err
 	}
-	return ok(w, http.StatusCreated, portalLinkView{URL: base + "/c/" + token, ExpiresAt: exp})
+	return portalLinkView{URL: base + "/c/" + token, ExpiresAt: exp}, nil
 }
 
 func (s *Server) revokePortalLinks(w http.ResponseWriter, r *http.Request, p *Principal) error {

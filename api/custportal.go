@@ -139,7 +139,9 @@ func (s *Server) customerGuard(rt portalRoute) http.Handler {
 		if !rt.public {
 			var err error
 			if c, err = s.customerSession(r); err != nil {
-				s.clearCustomerCookie(w, r)
+				if errors.Is(err, errCustomerSignedOut) { // a failing store (a 503) keeps the session
+					s.clearCustomerCookie(w, r)
+				}
 				fail(w, r, err)
 				return
 			}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"portal/internal/custlink"
@@ -31,64 +30,6 @@ const (
 // ticket exists or the contact was wrong.
 var errNoRepairMatches = newError(http.StatusNotFound, "NOT_FOUND",
 	"No repair matches that ticket number and phone or email; check both and try again")
-
-// customerGuesses counts wrong sign-ins per key in fixed windows. An
-// attempt is charged before it is checked (so attempts sent together cannot
-// slip past the limit) and refunded when it was right.
-type customerGuesses struct {
-	now func() time.Time
-	mu  sync.Mutex
-	by  map[string]*guessWindow
-}
-
-type guessWindow struct {
-	start time.Time
-	used  int
-}
-
-func newCustomerGuesses(now func() time.Time) *customerGuesses {
-	return &customerGuesses{now: now, by: map[string]*guessWindow{}}
-}
-
-// take charges an attempt to key; over the limit it sets Retry-After and
-// returns a 429.
-func (g *customerGuesses) take(w http.ResponseWriter, key string) error {
-	now := g.now()
-	g.mu.Lock()
-	wd := g.by[key]
-	if wd == nil || !now.Before(wd.start.Add(customerGuessWindow)) {
-		if wd == nil && len(g.by) >= customerGuessMemory {
-			for k, old := range g.by { // forget the windows that are over
-				if !now.Before(old.start.Add(customerGuessWindow)) {
-					delete(g.by, k)
-				}
-			}
-		}
-		wd = &guessWindow{start: now}
-		g.by[key] = wd
-	}
-	allowed := wd.used < customerWrongGuesses
-	if allowed {
-		wd.used++
-	}
-	end := wd.start.Add(customerGuessWindow)
-	g.mu.Unlock()
-	if allowed {
-		return nil
-	}
-	wait := max(1, int64(end.Sub(now).Seconds()+0.999))
-	w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
-	return newError(http.StatusTooManyRequests, "RATE_LIMITED",
-		"Too many wrong tries; wait "+strconv.FormatInt(wait, 10)+" seconds and try again")
-}
-
-func (g *customerGuesses) refund(key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if wd := g.by[key]; wd != nil && wd.used > 0 {
-		wd.used--
-	}
-}
 
 // customerSignInInput is POST /c/api/login's body. The ticket number may be sent as
 // a number or as text ("#1042").
@@ -146,12 +87,12 @@ func (s *Server) customerSignIn(w http.ResponseWriter, r *http.Request, _ *Custo
 	if contact == "" || len(contact) > 200 {
 		return validation("contact", "must be the phone number or email address the shop has for you")
 	}
-	addrKey := "addr " + clientAddress(r)
+	addrKey := "addr " + guessKey(r)
 	ticketKey := "ticket " + string(mode) + " " + strconv.FormatUint(number, 10)
-	if err := s.custGuard.take(w, addrKey); err != nil {
+	if err := s.custGuard.take(w, addrKey, "tries"); err != nil {
 		return err
 	}
-	if err := s.custGuard.take(w, ticketKey); err != nil {
+	if err := s.custGuard.take(w, ticketKey, "tries"); err != nil {
 		return err
 	}
 	st := s.storeFor(mode)

@@ -20,11 +20,13 @@ func (s *Server) emailRoutes() []route {
 	const res = "store"
 	return []route{
 		{method: "GET", path: "/store/email", scope: readScope(res), handle: s.getEmailSettings, summary: "The shop's mail server (the password is never shown: password_set says whether there is one)", out: store.EmailSettings{}},
-		{method: "PATCH", path: "/store/email", scope: writeScope(res), handle: s.updateEmailSettings, summary: "Change the shop's mail server (password: write-only, sealed; \"\" removes it)", in: store.EmailSettingsPatch{}, out: store.EmailSettings{}},
+		// Whoever picks the mail server reads every customer email and the
+		// links in them: as much as making those links takes.
+		{method: "PATCH", path: "/store/email", scope: writeScope(res), also: portalLinkScopes, handle: s.updateEmailSettings, summary: "Change the shop's mail server (password: write-only, sealed; \"\" removes it)", in: store.EmailSettingsPatch{}, out: store.EmailSettings{}},
 		{method: "POST", path: "/store/email/test", scope: writeScope(res), handle: s.sendTestEmail, summary: "Send a test email now through the shop's mail server; answers the server's reply or what failed", in: testEmailInput{}, out: testEmailResult{}},
 		// The log names customers' addresses: customers.read as well as store.read.
-		{method: "GET", path: "/emails", scope: readScope(res), also: readScope("customers"), handle: s.listEmails, summary: "The email log, newest first: each email to a customer with its attempts and the server's replies", out: []store.Email{}, list: &listSpec{}},
-		{method: "GET", path: "/emails/{id}", scope: readScope(res), also: readScope("customers"), handle: s.getEmail, summary: "One email of the log with every attempt", out: store.Email{}},
+		{method: "GET", path: "/emails", scope: readScope(res), also: alsoRead("customers"), handle: s.listEmails, summary: "The email log, newest first: each email to a customer with its attempts and the server's replies", out: []store.Email{}, list: &listSpec{}},
+		{method: "GET", path: "/emails/{id}", scope: readScope(res), also: alsoRead("customers"), handle: s.getEmail, summary: "One email of the log with every attempt", out: store.Email{}},
 	}
 }
 

@@ -105,11 +105,13 @@ func (s *Server) handleStripe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	log := loggerOf(r).With("provider", "stripe", "mode", string(mode), "event_id", ev.ID, "event_type", ev.Type)
+	log := loggerOf(r).With("provider", "stripe", "mode", string(mode))
 	if err := stripesig.Verify(secret, r.Header.Get("Stripe-Signature"), body, s.cfg.Now()); err != nil {
+		// Nothing of an unsigned body reaches the log: anyone may post one.
 		log.Warn("inbound payment refused", "reason", err.Error())
 		return errBadSignature
 	}
+	log = log.With("event_id", ev.ID, "event_type", ev.Type)
 	in, why := s.stripePayment(st, ev)
 	if why != "" {
 		if why != ignoredType {

@@ -72,7 +72,10 @@ func TestPaymentSettingsSealTheSecretAndValidateTheTemplate(t *testing.T) {
 	if body := c.get("/store/payments").Body; bytes.Contains(body, []byte(liveSecret)) || !bytes.Contains(body, []byte(`"stripe_webhook_secret_set":true`)) {
 		t.Fatalf("GET shows %s", body)
 	}
-	for _, bad := range []string{"http://pay.example.com/?t={ticket_id}", "https://pay.example.com/?t={ticket}", "https://pay.example.com/fixed", "{ticket_id}"} {
+	// A link naming only the number would have the payment come back naming a
+	// ticket id equal to that number: another ticket.
+	for _, bad := range []string{"http://pay.example.com/?t={ticket_id}", "https://pay.example.com/?t={ticket}", "https://pay.example.com/fixed", "{ticket_id}",
+		"https://pay.example.com/?n={ticket_number}"} {
 		c.patch("/store/payments", map[string]any{"payment_link_template": bad}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "payment_link_template")
 	}
 	c.patch("/store/payments", map[string]any{"stripe_webhook_secret": "short"}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "stripe_webhook_secret")

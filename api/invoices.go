@@ -13,12 +13,16 @@ import (
 // A ticket's invoice: the same store.Invoice for staff and for the ticket's
 // customer, as JSON (the customer page draws it) and as a PDF.
 
+// invoiceScopes: an invoice shows payments and the customer's contact details.
+var invoiceScopes = []string{"payments.read", "customers.read"}
+
 func (s *Server) invoiceRoutes() []route {
 	const res = "tickets"
 	return []route{
-		{method: "GET", path: "/tickets/{id}/invoice", scope: readScope(res), handle: s.getInvoice,
+		// An invoice holds the payments and the customer's contact details.
+		{method: "GET", path: "/tickets/{id}/invoice", scope: readScope(res), also: invoiceScopes, handle: s.getInvoice,
 			summary: "The ticket's invoice: shop, customer, lines, subtotal, tax, total, payments, balance, pay_url (the shop's payment link when something is due)", out: store.Invoice{}},
-		{method: "GET", path: "/tickets/{id}/invoice.pdf", scope: readScope(res), handle: s.getInvoicePDF,
+		{method: "GET", path: "/tickets/{id}/invoice.pdf", scope: readScope(res), also: invoiceScopes, handle: s.getInvoicePDF,
 			summary: "The ticket's invoice as a PDF (A4, one page for a normal ticket)", file: "application/pdf"},
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"portal/store"
@@ -53,7 +51,7 @@ type kioskState struct {
 }
 
 func newKioskState(now func() time.Time) *kioskState {
-	return &kioskState{limiter: newRateLimiter(now), wrong: newFailGuard(now, kioskWrongCodes, kioskGuardMemory)}
+	return &kioskState{limiter: newRateLimiter(now), wrong: newFailGuard(now, time.Minute, kioskWrongCodes, kioskGuardMemory)}
 }
 
 func (s *Server) kioskRoutes() []route {
@@ -197,7 +195,7 @@ func (s *Server) pairKiosk(w http.ResponseWriter, r *http.Request, _ *Principal)
 	if code == "" {
 		return validation("code", "is required: the pairing code the owner was shown")
 	}
-	guard := "pair " + clientAddress(r)
+	guard := "pair " + guessKey(r)
 	if err := s.kiosks.wrong.take(w, guard, "pairing codes from this address"); err != nil {
 		return err
 	}
@@ -234,65 +232,6 @@ func clientAddress(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// failGuard counts wrong attempts per key in fixed one-minute windows. An
-// attempt is charged before it is checked (so attempts sent together cannot
-// slip past the limit) and refunded when it was right.
-type failGuard struct {
-	now    func() time.Time
-	limit  int
-	memory int
-	mu     sync.Mutex
-	by     map[string]*window
-}
-
-func newFailGuard(now func() time.Time, limit, memory int) *failGuard {
-	return &failGuard{now: now, limit: limit, memory: memory, by: map[string]*window{}}
-}
-
-// take charges an attempt to key; over the limit it returns a 429 (with
-// Retry-After set) that says what was limited.
-func (g *failGuard) take(w http.ResponseWriter, key, what string) error {
-	now := g.now()
-	minute := now.Unix() / 60
-	g.mu.Lock()
-	wd := g.by[key]
-	if wd == nil {
-		if len(g.by) >= g.memory {
-			for k, old := range g.by {
-				if old.start != minute {
-					delete(g.by, k)
-				}
-			}
-		}
-		wd = &window{start: minute}
-		g.by[key] = wd
-	}
-	if wd.start != minute {
-		wd.start, wd.used = minute, 0
-	}
-	allowed := wd.used < g.limit
-	if allowed {
-		wd.used++
-	}
-	g.mu.Unlock()
-	if allowed {
-		return nil
-	}
-	wait := max(1, (minute+1)*60-now.Unix())
-	w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
-	return newError(http.StatusTooManyRequests, "RATE_LIMITED",
-		"Too many wrong "+what+"; wait "+strconv.FormatInt(wait, 10)+" seconds and try again")
-}
-
-// refund takes back an attempt that was right.
-func (g *failGuard) refund(key string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if wd := g.by[key]; wd != nil && wd.used > 0 {
-		wd.used--
-	}
 }
 
 // kioskFirstName is how the screen greets someone: never their full name.

@@ -84,8 +84,8 @@ func (s *Server) guarded(rt route) http.Handler {
 			fail(w, r, forbidden(rt.scope))
 			return
 		}
-		if rt.also != "" && !p.Can(rt.also) {
-			fail(w, r, forbidden(rt.also))
+		if lack := p.lacking(rt.also); lack != "" {
+			fail(w, r, forbidden(lack))
 			return
 		}
 		if rt.liveOnly && p.Mode != store.Live {

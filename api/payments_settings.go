@@ -17,7 +17,7 @@ func (s *Server) paymentSettingsRoutes() []route {
 			summary: "The shop's online-payment settings (the webhook secret only as stripe_webhook_secret_set)", out: store.PaymentSettings{}},
 		// also payments.write: whoever sets the webhook secret can sign
 		// events that record payments, which store.write alone may not do.
-		{method: "PATCH", path: "/store/payments", scope: writeScope(res), also: writeScope("payments"), handle: s.updatePaymentSettings,
+		{method: "PATCH", path: "/store/payments", scope: writeScope(res), also: []string{writeScope("payments")}, handle: s.updatePaymentSettings,
 			summary: "Set the Stripe webhook signing secret (sealed, write-only; \"\" removes it) and the payment link template (https, placeholders {ticket_id} {ticket_number} {balance} {currency})",
 			in:      store.PaymentSettingsPatch{}, out: store.PaymentSettings{}},
 	}

@@ -15,7 +15,7 @@ import (
 
 func (s *Server) portalLinkQRRoutes() []route {
 	return []route{
-		{method: "POST", path: "/customers/{id}/portal-link/qr", scope: writeScope("customers"), also: readScope("tickets"), handle: s.createPortalLinkQR, status: http.StatusCreated,
+		{method: "POST", path: "/customers/{id}/portal-link/qr", scope: writeScope("customers"), also: portalLinkScopes[1:], handle: s.createPortalLinkQR, status: http.StatusCreated,
 			summary: "Make the customer's magic link, with its QR code as a PNG data: URL (qr_png), for the console and the intake receipt", out: portalLinkQRView{}},
 	}
 }
@@ -28,22 +28,13 @@ type portalLinkQRView struct {
 }
 
 func (s *Server) createPortalLinkQR(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := idParam(r, "id")
+	link, err := s.newPortalLink(r, p)
 	if err != nil {
 		return err
 	}
-	token, exp, err := s.mintPortalLink(p.Store, string(p.Mode), id)
+	png, err := qrcode.Encode(link.URL, qrcode.Medium, qrSize)
 	if err != nil {
 		return err
 	}
-	base, err := portalBase(p.Store, requestBase(r)) // the shop's portal_url when set
-	if err != nil {
-		return err
-	}
-	url := base + "/c/" + token
-	png, err := qrcode.Encode(url, qrcode.Medium, qrSize)
-	if err != nil {
-		return err
-	}
-	return ok(w, http.StatusCreated, portalLinkQRView{URL: url, ExpiresAt: exp, QRPNG: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
+	return ok(w, http.StatusCreated, portalLinkQRView{URL: link.URL, ExpiresAt: link.ExpiresAt, QRPNG: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
 }

@@ -18,9 +18,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal) erro
 type route struct {
 	method, path string
 	scope        string
-	// also is a second scope the route needs: the owner's read scope on
-	// an attachment route (files.read AND tickets.read).
-	also    string
+	// also are further scopes the route needs: the owner's read scope on
+	// an attachment route (files.read AND tickets.read), or everything a
+	// customer's page reaches on the routes that make its links.
+	also    []string
 	handle  handlerFunc
 	summary string
 	in      any       // request body type, for the document
@@ -164,10 +165,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Route is a public view of the route table, for tests and documentation.
 type Route struct {
 	Method, Path, Scope string
-	Also                string // a second scope it needs (the owner's, on attachment routes)
-	LiveOnly            bool   // test-mode principals are refused
-	OwnerOnly           bool   // only the owner's full power (or an internal key)
-	Kiosk               bool   // a paired kiosk's cookie only, never a key or a session
+	Also                []string // further scopes it needs (the owner's, on attachment routes)
+	LiveOnly            bool     // test-mode principals are refused
+	OwnerOnly           bool     // only the owner's full power (or an internal key)
+	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
@@ -178,6 +179,9 @@ func (s *Server) Routes() []Route {
 	}
 	return out
 }
+
+// alsoRead is one further scope on a route: the read scope of resource.
+func alsoRead(resource string) []string { return []string{readScope(resource)} }
 
 // readScope and writeScope name a resource's scopes.
 func readScope(resource string) string  { return resource + ".read" }

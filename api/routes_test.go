@@ -81,9 +81,7 @@ func TestEveryRouteAdmitsAKeyWithOnlyItsScope(t *testing.T) {
 			continue
 		}
 		scopes := []string{rt.Scope}
-		if rt.Also != "" { // an attachment route: files.* and the owner's read scope
-			scopes = append(scopes, rt.Also)
-		}
+		scopes = append(scopes, rt.Also...) // an attachment route: files.* and the owner's read scope
 		c := keys[strings.Join(scopes, ",")]
 		if c == nil {
 			spec := keySpec{Type: store.KeyPlugin, Scopes: scopes, Tier: "unlimited"}

@@ -70,7 +70,7 @@ type Server struct {
 	// custKeys sign customer links and sessions (custportal.go); custGuard
 	// limits sign-in guesses; base starts links made outside a request.
 	custKeys  customerKeys
-	custGuard *customerGuesses
+	custGuard *failGuard
 	base      publicBaseHolder
 }
 
@@ -87,7 +87,7 @@ func New(cfg Config) *Server {
 	s.kiosks = newKioskState(cfg.Now)
 	s.fileKey = fileKey(cfg.Sealer)
 	s.custKeys = newCustomerKeys(cfg.Sealer)
-	s.custGuard = newCustomerGuesses(cfg.Now)
+	s.custGuard = newFailGuard(cfg.Now, customerGuessWindow, customerWrongGuesses, customerGuessMemory)
 	s.metrics = s.registerMetrics()
 	s.router = s.buildRouter()
 	return s

@@ -37,6 +37,11 @@ func (s *Server) updateShop(w http.ResponseWriter, r *http.Request, p *Principal
 	if err := decode(r, &patch); err != nil {
 		return err
 	}
+	// Every customer link starts with portal_url: whoever sets it could
+	// collect the links, so it takes what making them takes.
+	if lack := p.lacking(portalLinkScopes); patch.PortalURL != nil && lack != "" {
+		return forbidden(lack)
+	}
 	shop, err := p.Store.UpdateShop(r.Context(), patch)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package mail
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +17,10 @@ import (
 
 // consumeBatch is how many events one enqueue transaction covers.
 const consumeBatch = 256
+
+// errUnreadableEvent marks an event whose JSON is not what its name says:
+// it is skipped, where a failing store is retried.
+var errUnreadableEvent = errors.New("unreadable event")
 
 // persistEvery is how far the cursor may run ahead in memory over events
 // that email nobody before it is written down. Most events email nobody;
@@ -46,6 +51,11 @@ func (m *Mailer) consume(ctx context.Context, s *store.Store) error {
 		}
 		for _, ev := range events {
 			e, ok, err := m.emailFor(s, ev)
+			if errors.Is(err, errUnreadableEvent) {
+				// One event we cannot read must not stop every email after it.
+				m.cfg.Log.Error("mail: an event that cannot be read emails nobody", "store", s.Mode(), "seq", ev.Seq, "event", ev.Name, "err", err)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Name, err)
 			}
@@ -107,7 +117,7 @@ func (t ticketFields) device() string {
 func (m *Mailer) emailFor(s *store.Store, ev store.StoredEvent) (store.NewEmail, bool, error) {
 	var env eventEnvelope
 	if err := json.Unmarshal(ev.JSON, &env); err != nil {
-		return store.NewEmail{}, false, err
+		return store.NewEmail{}, false, fmt.Errorf("%w: %v", errUnreadableEvent, err)
 	}
 	data := map[string]string{}
 	var kind string
@@ -123,7 +133,7 @@ func (m *Mailer) emailFor(s *store.Store, ev store.StoredEvent) (store.NewEmail,
 			Ticket ticketFields `json:"ticket"`
 		}
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return store.NewEmail{}, false, err
+			return store.NewEmail{}, false, fmt.Errorf("%w: %v", errUnreadableEvent, err)
 		}
 		notify, err := notifies(s, d.Changes.Status.To)
 		if err != nil || !notify {
@@ -146,7 +156,7 @@ func (m *Mailer) emailFor(s *store.Store, ev store.StoredEvent) (store.NewEmail,
 			} `json:"proposal"`
 		}
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return store.NewEmail{}, false, err
+			return store.NewEmail{}, false, fmt.Errorf("%w: %v", errUnreadableEvent, err)
 		}
 		if d.To != "Submitted" {
 			return store.NewEmail{}, false, nil
@@ -167,7 +177,7 @@ func (m *Mailer) emailFor(s *store.Store, ev store.StoredEvent) (store.NewEmail,
 			} `json:"totals"`
 		}
 		if err := json.Unmarshal(env.Data, &d); err != nil {
-			return store.NewEmail{}, false, err
+			return store.NewEmail{}, false, fmt.Errorf("%w: %v", errUnreadableEvent, err)
 		}
 		t, err := ticketOf(s, d.TicketID)
 		if err != nil {

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -56,27 +54,4 @@ func (s *Store) RevokeCustomerLinks(ctx context.Context, customerID uint64) (uin
 		return err
 	})
 	return out, err
-}
-
-// TicketByNumber finds a ticket by the number on its receipt.
-func (s *Store) TicketByNumber(number uint64) (Ticket, error) {
-	n := strconv.FormatUint(number, 10)
-	for page := 1; ; page++ {
-		p, err := s.SearchTickets(ListQuery{Page: page, PerPage: 100}, n)
-		if err != nil {
-			return Ticket{}, err
-		}
-		for _, raw := range p.Items {
-			var t Ticket
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return Ticket{}, err
-			}
-			if t.Number == number {
-				return t, nil
-			}
-		}
-		if !p.HasMore {
-			return Ticket{}, notFound("ticket")
-		}
-	}
 }

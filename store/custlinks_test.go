@@ -41,4 +41,11 @@ func TestRevokingCustomerLinksBumpsTheirEpochOnly(t *testing.T) {
 	if _, err := s.TicketByNumber(tk.Number % 100); !errors.As(err, &nf) { // the last digits find a ticket in search, not here
 		t.Fatalf("TicketByNumber(last digits): %v", err)
 	}
+	// Numbers never given out are not looked for at all: "1" would match
+	// nearly every ticket by prefix.
+	for _, n := range []uint64{1, tk.Number + 1000} {
+		if _, err := s.TicketByNumber(n); !errors.As(err, &nf) {
+			t.Fatalf("TicketByNumber(%d), never given out: %v", n, err)
+		}
+	}
 }

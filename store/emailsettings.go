@@ -128,6 +128,13 @@ func (s *Store) UpdateEmailSettings(ctx context.Context, p EmailSettingsPatch, s
 			changes = changes.with("port", change{r.Port, *p.Port})
 			r.Port = *p.Port
 		}
+		// The password belongs to the server and login it was given for: a
+		// new server or login without a new password drops it, so nobody can
+		// point the appliance at their own server and collect it.
+		if p.Password == nil && r.PasswordSet && len(changes) > 0 && !onlyFromChanged(changes) {
+			empty := ""
+			p.Password = &empty
+		}
 		if p.Password != nil {
 			r.Sealed = sealed // nil when "" clears it
 			changes = changes.with("password_set", change{r.PasswordSet, len(sealed) > 0})
@@ -147,6 +154,17 @@ func (s *Store) UpdateEmailSettings(ctx context.Context, p EmailSettingsPatch, s
 		return err
 	})
 	return out, err
+}
+
+// onlyFromChanged reports whether the sender address is all that changed:
+// it does not move the password anywhere.
+func onlyFromChanged(changes ordered) bool {
+	for _, kv := range changes {
+		if kv.k != "from" {
+			return false
+		}
+	}
+	return true
 }
 
 func (p EmailSettingsPatch) validate() error {

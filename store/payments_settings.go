@@ -75,8 +75,11 @@ func checkLinkTemplate(tpl string) string {
 			return "has an unknown placeholder " + ph + "; use {ticket_id}, {ticket_number}, {balance} or {currency}"
 		}
 	}
-	if !strings.Contains(tpl, "{ticket_id}") && !strings.Contains(tpl, "{ticket_number}") {
-		return "must name the ticket with {ticket_id} or {ticket_number}"
+	// The payment comes back naming a ticket id (metadata.ticket_id or
+	// client_reference_id): a link that named only the number would have the
+	// money recorded on whichever ticket has that number as its id.
+	if !strings.Contains(tpl, "{ticket_id}") {
+		return "must name the ticket with {ticket_id}, which the payment comes back with"
 	}
 	u, err := url.Parse(ExpandPaymentLink(tpl, 1, 1, 100, "USD"))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {

@@ -324,6 +324,11 @@ func (p *Proposal) applyFields(tx *bolt.Tx, patch ProposalPatch, now time.Time) 
 		}
 	}
 	if err := p.checkRefs(tx); err != nil {
+		if patch.Customer != nil {
+			// The shop moved the ticket or customer under the quote; the
+			// reason names records that are not the customer's to see.
+			return nil, customerConflict(Conflict("%v", err))
+		}
 		return nil, err
 	}
 	return changes, p.summarize()

@@ -19,6 +19,12 @@ import (
 // 12 to 48), about 200 MB as RGBA, decoded one at a time.
 const MaxPixels = 50_000_000
 
+// MaxDecodedBytes bounds what decoding one picture may hold: pixels times
+// what the picture's colour model keeps per pixel, so a 16-bit PNG or a
+// progressive JPEG (which keeps its coefficients as well) counts for what it
+// costs, not only for its pixel count.
+const MaxDecodedBytes = 300 << 20
+
 // Size is the longer side of a thumbnail, in pixels.
 const Size = 320
 
@@ -44,12 +50,34 @@ func Config(r io.Reader, contentType string) (image.Config, error) {
 	return image.Config{}, errors.New("thumb: not a JPEG or PNG")
 }
 
+// bytesPerPixel is what decoding keeps per pixel, at worst. A JPEG's header
+// does not say whether it is progressive, so every JPEG counts as one: its
+// YCbCr samples (up to 3 bytes) and its 16-bit coefficients (up to 6).
+func bytesPerPixel(cfg image.Config, contentType string) int64 {
+	if contentType == "image/jpeg" {
+		return 9
+	}
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := cfg.ColorModel.(color.Palette); ok {
+		return 1
+	}
+	return 4
+}
+
 // Make decodes the picture in r (contentType image/jpeg or image/png, whose
 // header said cfg) and returns a JPEG at most Size pixels on its longer side,
 // turned upright as EXIF orientation o says (1: as stored). It waits for its
 // turn, or for ctx to end.
 func (m *Maker) Make(ctx context.Context, r io.Reader, contentType string, cfg image.Config, o int) ([]byte, error) {
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	if cfg.Width <= 0 || cfg.Height <= 0 || pixels > MaxPixels || pixels*bytesPerPixel(cfg, contentType) > MaxDecodedBytes {
 		return nil, ErrTooBig
 	}
 	select {

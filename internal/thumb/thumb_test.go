@@ -105,3 +105,18 @@ func TestMakeDecodesOnePictureAtATime(t *testing.T) {
 		t.Errorf("a huge picture: %v", err)
 	}
 }
+
+// A picture is bounded by what decoding it holds, not only by its pixel
+// count: 40 megapixels of 16-bit PNG (320 MB) gets no thumbnail, where the
+// same size at 8 bits is decoded.
+func TestDecodeBudgetCountsBytesPerPixel(t *testing.T) {
+	m := New()
+	deep := image.Config{ColorModel: color.NRGBA64Model, Width: 8000, Height: 5000}
+	if _, err := m.Make(context.Background(), bytes.NewReader(nil), "image/png", deep, 1); !errors.Is(err, ErrTooBig) {
+		t.Errorf("a 16-bit 40 MP PNG: %v, want ErrTooBig", err)
+	}
+	flat := image.Config{ColorModel: color.NRGBAModel, Width: 8000, Height: 5000}
+	if _, err := m.Make(context.Background(), bytes.NewReader(nil), "image/png", flat, 1); err == nil || errors.Is(err, ErrTooBig) {
+		t.Errorf("an 8-bit 40 MP PNG: %v, want it tried (and failing on no bytes)", err)
+	}
+}

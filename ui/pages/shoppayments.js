@@ -57,7 +57,7 @@ export function paymentSettings(ctx) {
       mode() === "test" ? " This is the test store: use the endpoint's test-mode signing secret." : ""),
     field("Webhook signing secret", secret, "Stripe shows it as whsec_… on the endpoint's page"),
     state,
-    field("Payment link", template, "Customers see a Pay button on their invoice while something is due. Use {ticket_id} or {ticket_number}, and {balance} and {currency} as you need"),
+    field("Payment link", template, "Customers see a Pay button on their invoice while something is due. It must hold {ticket_id} (the payment comes back with it); {ticket_number}, {balance} and {currency} as you need"),
     error,
     canWrite ? el("div", { class: "actions" }, submit, remove, saved)
       : el("p", { class: "muted", text: "Only the owner or a manager can change these." }));
