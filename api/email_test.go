@@ -67,7 +67,9 @@ func TestTestEmailInTestModeNeverUsesTheLiveSettings(t *testing.T) {
 	owner := ts.client(internalKey)
 	owner.api("PATCH", "/store/email", map[string]any{"host": live.Host, "port": live.Port, "security": "none", "from": "shop@fixit.example"}).ok(http.StatusOK, nil)
 
-	dev := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: []string{"store.read", "store.write"}})
+	// Choosing the mail server takes every scope a customer's link reaches.
+	dev := ts.client(keySpec{Type: store.KeyDeveloper, Scopes: []string{"store.read", "store.write", "customers.write",
+		"tickets.read", "tickets.write", "payments.read", "files.read", "proposals.read", "proposals.write"}})
 	dev.api("POST", "/store/email/test", map[string]any{"to": "me@example.com"}).fail(http.StatusConflict, "CONFLICT")
 	dev.api("PATCH", "/store/email", map[string]any{"host": test.Host, "port": test.Port, "security": "none", "from": "test@fixit.example"}).ok(http.StatusOK, nil)
 	var out struct {
