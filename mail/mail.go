@@ -91,8 +91,9 @@ func (m *Mailer) newKick() chan struct{} {
 // idleWait is how long an idle loop sleeps with nothing due; commits and
 // kicks wake it sooner. retryWait follows a failure of the store (a full disk).
 const (
-	idleWait  = time.Hour
-	retryWait = 5 * time.Second
+	idleWait       = time.Hour
+	retryWait      = 5 * time.Second
+	commitCoalesce = 100 * time.Millisecond
 )
 
 // Run consumes s's events and sends its emails until ctx ends. An email
@@ -123,6 +124,13 @@ func (m *Mailer) Run(ctx context.Context, s *store.Store) error {
 		case <-ctx.Done():
 			return nil
 		case <-committed:
+			// A busy shop commits often and an email can wait a moment: the
+			// commits of the next instant are read together.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(commitCoalesce):
+			}
 		case <-kick:
 		case <-timer.C:
 		}
