@@ -52,6 +52,10 @@ type serveConfig struct {
 	// started, when set, receives the base URL once the server serves
 	// (the service wrapper and its tests wait on it).
 	started chan<- string
+
+	// pluginCatalog is a local plugin catalog file (--plugin-catalog), read
+	// when the shop names no plugin_catalog_url.
+	pluginCatalog string
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -61,6 +65,7 @@ func parseServe(args []string) (serveConfig, error) {
 	sandbox := fs.Bool("sandbox", envBool("PORTAL_SANDBOX"), "developer sandbox: demo data, loopback webhooks")
 	cert := fs.String("tls-cert", os.Getenv("PORTAL_TLS_CERT"), "TLS certificate file")
 	key := fs.String("tls-key", os.Getenv("PORTAL_TLS_KEY"), "TLS key file")
+	pluginCatalog := fs.String("plugin-catalog", os.Getenv("PORTAL_PLUGIN_CATALOG"), "a local plugin catalog (JSON) for Settings → Plugins, when the shop names no plugin_catalog_url")
 	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
 	mailSchedule := fs.String("mail-retry-schedule", os.Getenv("PORTAL_MAIL_RETRY_SCHEDULE"), "retry delays for customer emails, e.g. 1s,5s (tests and demos; default 1m,5m,30m,2h,12h)")
 	keep := fs.String("event-retention", envOr("PORTAL_EVENT_RETENTION", "30d"), "how long the event log keeps events: days (30d) or a duration (720h), at least 1d")
@@ -72,7 +77,7 @@ func parseServe(args []string) (serveConfig, error) {
 		return serveConfig{}, usageErr("serve takes no arguments, got %q", rest[0])
 	}
 	cfg := serveConfig{addr: *addr, data: datafolder.Dir(*data), sandbox: *sandbox, tlsCert: *cert, tlsKey: *key,
-		schedule: *schedule, dataSet: os.Getenv("PORTAL_DATA") != ""}
+		schedule: *schedule, dataSet: os.Getenv("PORTAL_DATA") != "", pluginCatalog: *pluginCatalog}
 	fs.Visit(func(f *flag.Flag) { cfg.dataSet = cfg.dataSet || f.Name == "data" })
 	if cfg.retries, err = parseSchedule("--webhook-retry-schedule", *schedule); err != nil {
 		return cfg, err
@@ -201,7 +206,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			url, _, err := srv.PortalLink(string(mode), customerID)
 			return url, err
 		}})
-	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, Mail: mailer,
+	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, PluginCatalog: cfg.pluginCatalog, Mail: mailer,
 		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics})
 
 	ln, err := net.Listen("tcp", cfg.addr)

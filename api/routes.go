@@ -57,6 +57,7 @@ const APIPrefix = "/api/v1"
 func (s *Server) routes() []route {
 	var all []route
 	for _, group := range [][]route{
+		s.pluginCatalogRoutes(), // before any /plugins/{id}
 		s.customerRoutes(), s.ticketRoutes(), s.ticketPartRoutes(), s.shopRoutes(),
 		s.userRoutes(), s.eventRoutes(), s.keyRoutes(), s.webhookRoutes(), s.liveRoutes(),
 		s.backupRoutes(), s.locationRoutes(), s.visitorRoutes(),

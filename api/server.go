@@ -42,6 +42,10 @@ type Config struct {
 	// GET /api/v1/backup and the admin socket; nil: the server makes none.
 	Backup func(ctx context.Context, w io.Writer) error
 
+	// PluginCatalog is a local catalog file (serve --plugin-catalog), read
+	// when the shop names no plugin_catalog_url.
+	PluginCatalog string
+
 	// Metrics is the registry GET /metrics serves; New adds the server's
 	// collectors to it (metrics.go). Nil: no metrics, /metrics is 404.
 	Metrics *prometheus.Registry

@@ -87,6 +87,7 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"POST /users", "/users", map[string]any{"name": "Walk Staffer", "email": "walk-staff-" + ids["n"] + "@example.com", "role": "technician"}},
 		{"PATCH /users/{id}", p("/users/{user}"), map[string]any{"name": "Sam R."}},
 		{"GET /keys", "/keys", nil},
+		{"GET /plugins/catalog", "/plugins/catalog", nil},
 		{"POST /keys", "/keys", map[string]any{"type": "developer", "name": "walk", "scopes": []string{"tickets.read"}}},
 		{"DELETE /keys/{id}", p("/keys/{key}"), nil},
 		{"GET /webhooks", "/webhooks", nil},

@@ -43,6 +43,9 @@ type Shop struct {
 	// (https://repairs.example.com): their links start with it. Empty: a
 	// link made in the console starts with the console's own address.
 	PortalURL string `json:"portal_url"`
+	// PluginCatalogURL is where Settings → Plugins reads the catalog of
+	// known plugins (JSON, fetched through the webhook guard); "" for none.
+	PluginCatalogURL string `json:"plugin_catalog_url"`
 }
 
 // ShopPatch changes some of the shop's fields.
@@ -62,6 +65,8 @@ type ShopPatch struct {
 	PortalLinkDays *int `json:"portal_link_days"`
 	// PortalURL sets where customers reach the appliance ("" forgets it).
 	PortalURL *string `json:"portal_url"`
+	// PluginCatalogURL sets the plugin catalog's address ("" forgets it).
+	PluginCatalogURL *string `json:"plugin_catalog_url"`
 }
 
 // Features are the shop's feature flags (GET /store/features).
@@ -144,6 +149,10 @@ func (s *Store) UpdateShop(ctx context.Context, p ShopPatch) (Shop, error) {
 			u := strings.TrimRight(strings.TrimSpace(*p.PortalURL), "/")
 			set("portal_url", &shop.PortalURL, &u)
 		}
+		if p.PluginCatalogURL != nil {
+			u := strings.TrimSpace(*p.PluginCatalogURL)
+			set("plugin_catalog_url", &shop.PluginCatalogURL, &u)
+		}
 		if p.TaxRate != nil && *p.TaxRate != shop.TaxRate {
 			changes = changes.with("tax_rate", change{shop.TaxRate, *p.TaxRate})
 			shop.TaxRate = *p.TaxRate
@@ -200,6 +209,9 @@ func (p ShopPatch) validate() error {
 	if p.PortalURL != nil && !validPortalURL(strings.TrimSpace(*p.PortalURL)) {
 		pr.Add("portal_url", "must be an http or https address with a host and no query, such as https://repairs.example.com")
 	}
+	if p.PluginCatalogURL != nil && !validCatalogURL(strings.TrimSpace(*p.PluginCatalogURL)) {
+		pr.Add("plugin_catalog_url", "must be an http or https address with a host, such as https://plugins.example.com/catalog.json")
+	}
 	if p.PortalLinkDays != nil && (*p.PortalLinkDays < 1 || *p.PortalLinkDays > 365) {
 		pr.Add("portal_link_days", "must be a whole number of days from 1 to 365")
 	}
@@ -215,6 +227,17 @@ func validPortalURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && len(s) <= 200 && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
 		u.User == nil && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(s, " \t\n")
+}
+
+// validCatalogURL accepts "" (none) or an absolute http(s) URL with a host
+// and no credentials.
+func validCatalogURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= 500 && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.User == nil && u.Fragment == "" && !strings.ContainsAny(s, " \t\n")
 }
 
 // Features returns the feature flags.

@@ -18,6 +18,7 @@ import { receiptPage } from "./pages/receipt.js";
 import { customerList, customerPage } from "./pages/customers.js";
 import { shopPage } from "./pages/shop.js";
 import { keysPage } from "./pages/keys.js";
+import { pluginsPage } from "./pages/plugins.js";
 import { webhookList, webhookPage } from "./pages/webhooks.js";
 import { eventStream } from "./pages/events.js";
 import { staffPage } from "./pages/staff.js";
@@ -63,6 +64,7 @@ const screens = [
   { path: /^\/evacuation$/, page: evacuationPage, scope: "evacuation.read" },
   { path: /^\/settings\/shop$/, page: shopPage, scope: "store.read" },
   { path: /^\/settings\/keys$/, page: keysPage, scope: "keys.read" },
+  { path: /^\/(settings\/)?plugins$/, page: pluginsPage, scope: "plugins.read" },
   { path: /^\/settings\/webhooks$/, page: webhookList, scope: "webhooks.read" },
   { path: /^\/settings\/webhooks\/(\d+)$/, page: webhookPage, scope: "webhooks.read", up: () => "/settings/webhooks",
     record: ([id]) => ({ api: `/api/v1/webhooks/${id}`, name: (w) => `The webhook to ${w.url}` }) },

@@ -29,6 +29,7 @@ const nav = [
     ["Staff", "/settings/staff", "users.write"],
     ["API keys", "/settings/keys", "keys.read"],
     ["Kiosks", "/settings/kiosks", "keys.write"],
+    ["Plugins", "/settings/plugins", "plugins.read"],
     ["Webhooks", "/settings/webhooks", "webhooks.read"],
     ["Events", "/settings/events", "events.read"],
     ["Emails", "/emails", ["store.read", "customers.read"]], // the log names customers' addresses
