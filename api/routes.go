@@ -118,6 +118,7 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindFiles(r)
 	s.bindCustomer(r)
 	s.bindInbound(r)
+	s.bindOAuth(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }
