@@ -120,6 +120,7 @@ func (s *Server) buildRouter() *mux.Router {
 	s.bindCustomer(r)
 	s.bindInbound(r)
 	s.bindSandboxSite(r) // the sample plugin, serve --sandbox only
+	s.bindOAuth(r)
 	r.PathPrefix("/").Handler(s.uiHandler())
 	return r
 }

@@ -76,6 +76,7 @@ type Server struct {
 	custKeys  customerKeys
 	custGuard *failGuard
 	base      publicBaseHolder
+	oauth     *oauthState // OAuth install consents and codes (oauth.go)
 }
 
 // New builds the server and its routes.
@@ -89,6 +90,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.kiosks = newKioskState(cfg.Now)
+	s.oauth = newOAuthState()
 	s.fileKey = fileKey(cfg.Sealer)
 	s.custKeys = newCustomerKeys(cfg.Sealer)
 	s.custGuard = newFailGuard(cfg.Now, customerGuessWindow, customerWrongGuesses, customerGuessMemory)

@@ -56,6 +56,7 @@ type APIKey struct {
 	Mode      Mode       `json:"mode"`
 	UserID    uint64     `json:"user_id,omitempty"`
 	AppID     string     `json:"app_id,omitempty"`
+	PluginID  string     `json:"plugin_id,omitempty"` // a plugin key's plugin (its manifest id)
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 }
