@@ -2,14 +2,12 @@ package api
 
 import (
 	"encoding/json"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
 	"portal/hooks"
-	"portal/sandbox"
 )
 
 // catalogLimit bounds a plugin catalog's size.
@@ -46,7 +44,7 @@ func (s *Server) pluginCatalogRoutes() []route {
 func (s *Server) pluginCatalog(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var out []CatalogEntry
 	if s.cfg.Sandbox {
-		if e, err := sandboxCatalogEntry(); err == nil {
+		if e, err := sandboxCatalogEntry(r); err == nil {
 			out = append(out, e)
 		}
 	}
@@ -131,8 +129,8 @@ func parseCatalog(raw []byte, base *url.URL) ([]CatalogEntry, error) {
 }
 
 // sandboxCatalogEntry is the sample plugin, its manifest inline.
-func sandboxCatalogEntry() (CatalogEntry, error) {
-	raw, err := fs.ReadFile(sandbox.Files(), "plugins/hello/portal-plugin.json")
+func sandboxCatalogEntry(r *http.Request) (CatalogEntry, error) {
+	raw, err := sandboxManifest("plugins/hello/portal-plugin.json", r)
 	if err != nil {
 		return CatalogEntry{}, err
 	}
@@ -145,5 +143,12 @@ func sandboxCatalogEntry() (CatalogEntry, error) {
 		return CatalogEntry{}, err
 	}
 	return CatalogEntry{ID: m.ID, Name: m.Name, Description: m.Description, Category: m.Category, Pricing: m.Pricing,
-		Scopes: m.Scopes, Manifest: raw}, nil
+		Scopes: m.Scopes, Manifest: raw, ManifestURL: manifestOrigin(r) + SandboxPluginURL + "portal-plugin.json"}, nil
+}
+
+func manifestOrigin(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }

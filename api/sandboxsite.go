@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -39,8 +40,34 @@ func (s *Server) bindSandboxSite(r *mux.Router) {
 				return
 			}
 		}
+		if strings.HasSuffix(r.URL.Path, "/portal-plugin.json") {
+			raw, err := sandboxManifest(strings.TrimPrefix(r.URL.Path, "/"), r)
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			h.Set("Content-Type", "application/json")
+			w.Write(raw)
+			return
+		}
 		files.ServeHTTP(w, r)
 	})))
+}
+
+// sandboxManifest is a sample plugin's manifest with its URLs made absolute
+// on the address the request came to ("{origin}" in the embedded file), as
+// a manifest's URLs must be.
+func sandboxManifest(name string, r *http.Request) ([]byte, error) {
+	raw, err := fs.ReadFile(sandbox.Files(), name)
+	if err != nil {
+		return nil, err
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	origin, _ := json.Marshal(scheme + "://" + r.Host)
+	return []byte(strings.ReplaceAll(string(raw), "{origin}", strings.Trim(string(origin), `"`))), nil
 }
 
 // SandboxPluginURL is where serve --sandbox serves the sample plugin.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"portal/store"
 )
 
 // The sample plugin's site is served in sandbox mode only, with a policy
@@ -42,9 +44,16 @@ func TestSandboxPluginSite(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &m); err != nil {
 			t.Fatal(err)
 		}
+		var pm store.PluginManifest
+		if err := json.Unmarshal([]byte(body), &pm); err != nil {
+			t.Fatal(err)
+		}
+		if err := pm.Validate(); err != nil {
+			t.Fatalf("the sample manifest does not validate: %v", err)
+		}
 		if m.ManifestVersion != 1 || m.ID != "hello" || strings.Join(m.Scopes, " ") != "tickets.read tickets.write customers.read" ||
 			len(m.Widgets) != 1 || m.Widgets[0].Location != "ticket_sidebar" || m.Widgets[0].Height != 200 ||
-			m.Widgets[0].URL != "/sandbox/plugins/hello/widget.html" || len(m.OAuth.RedirectURIs) != 1 {
+			m.Widgets[0].URL != ts.HTTP.URL+"/sandbox/plugins/hello/widget.html" || len(m.OAuth.RedirectURIs) != 1 {
 			t.Fatalf("manifest = %+v", m)
 		}
 		for _, p := range []string{"/sandbox/plugins/hello/", "/sandbox/plugins/hello/widget.html", "/sandbox/plugins/hello/widget.js",
