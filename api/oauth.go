@@ -70,8 +70,7 @@ type oauthRequest struct {
 type oauthConsent struct {
 	req      oauthRequest
 	userID   uint64
-	manifest oauthManifest
-	raw      json.RawMessage
+	manifest store.PluginManifest
 	expires  time.Time
 }
 
@@ -82,32 +81,13 @@ type oauthCode struct {
 	expires                          time.Time
 }
 
-// oauthManifest is the part of a plugin manifest the consent page shows and
-// the redirect check reads.
-type oauthManifest struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Author  struct {
-		Name    string `json:"name"`
-		Website string `json:"website"`
-	} `json:"author"`
-	Description string `json:"description"`
-	Pricing     *struct {
-		Model     string  `json:"model"`
-		Price     float64 `json:"price"`
-		TrialDays int     `json:"trial_days"`
-	} `json:"pricing"`
-	Scopes []string `json:"scopes"`
-	OAuth  struct {
-		RedirectURIs []string `json:"redirect_uris"`
-	} `json:"oauth"`
-	InstallCallback string `json:"install_callback"`
-}
-
-// lists reports whether the manifest names uri exactly as a redirect URI.
-func (m oauthManifest) lists(uri string) bool {
-	for _, u := range append(append([]string{}, m.OAuth.RedirectURIs...), m.InstallCallback) {
+// listsRedirect reports whether the manifest names uri exactly as one of its
+// oauth.redirect_uris.
+func listsRedirect(m store.PluginManifest, uri string) bool {
+	if m.OAuth == nil {
+		return false
+	}
+	for _, u := range m.OAuth.RedirectURIs {
 		if u != "" && subtle.ConstantTimeCompare([]byte(u), []byte(uri)) == 1 {
 			return true
 		}
@@ -152,40 +132,43 @@ func (s *Server) oauthUser(r *http.Request) (store.User, error) {
 
 // readAuthorize checks the request's parameters, fetches the manifest and
 // checks the client and redirect URI against it.
-func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest, oauthManifest, json.RawMessage, error) {
+func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest, store.PluginManifest, error) {
 	req := oauthRequest{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 		Challenge: q.Get("code_challenge"), State: q.Get("state"), ManifestURL: q.Get("manifest_url")}
-	var m oauthManifest
+	var m store.PluginManifest
 	switch {
 	case req.ClientID == "":
-		return req, m, nil, pageErr(http.StatusBadRequest, "The plugin's link names no client_id.")
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no client_id.")
 	case req.RedirectURI == "":
-		return req, m, nil, pageErr(http.StatusBadRequest, "The plugin's link names no redirect_uri.")
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no redirect_uri.")
 	case req.ManifestURL == "":
-		return req, m, nil, pageErr(http.StatusBadRequest, "The plugin's link names no manifest_url: Portal cannot tell what it is.")
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no manifest_url: Portal cannot tell what it is.")
 	}
 	if err := s.checkRedirectURI(req.RedirectURI); err != nil {
-		return req, m, nil, err
+		return req, m, err
 	}
 	mu, err := url.Parse(req.ManifestURL)
 	if err != nil || (mu.Scheme != "https" && !(s.cfg.Sandbox && mu.Scheme == "http")) || mu.Host == "" {
-		return req, m, nil, pageErr(http.StatusBadRequest, "The manifest_url must be an https:// address.")
+		return req, m, pageErr(http.StatusBadRequest, "The manifest_url must be an https:// address.")
 	}
 	raw, err := s.oauth.fetch(ctx, req.ManifestURL, s.cfg.Sandbox)
 	if err != nil {
-		return req, m, nil, pageErr(http.StatusBadGateway, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
+		return req, m, pageErr(http.StatusBadGateway, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return req, m, nil, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid JSON.", mu.Host)
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid JSON.", mu.Host)
 	}
 	if m.ID == "" || subtle.ConstantTimeCompare([]byte(m.ID), []byte(req.ClientID)) != 1 {
-		return req, m, nil, pageErr(http.StatusBadRequest, "The client_id %q is not the id of the manifest at %s.", req.ClientID, mu.Host)
+		return req, m, pageErr(http.StatusBadRequest, "The client_id %q is not the id of the manifest at %s.", req.ClientID, mu.Host)
 	}
-	if !m.lists(req.RedirectURI) {
-		return req, m, nil, pageErr(http.StatusBadRequest, "The redirect_uri is not one the plugin's manifest lists (oauth.redirect_uris).")
+	if err := m.Validate(); err != nil {
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid: %v", mu.Host, err)
+	}
+	if !listsRedirect(m, req.RedirectURI) {
+		return req, m, pageErr(http.StatusBadRequest, "The redirect_uri is not one the plugin's manifest lists (oauth.redirect_uris).")
 	}
 	// From here on errors can go back to the plugin: its redirect URI is known good.
-	return req, m, raw, nil
+	return req, m, nil
 }
 
 // checkRedirectURI: absolute, https (http too in the sandbox), no fragment.
@@ -214,7 +197,7 @@ func redirectBack(w http.ResponseWriter, r *http.Request, redirectURI string, pa
 
 func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req, m, raw, err := s.readAuthorize(r.Context(), q)
+	req, m, err := s.readAuthorize(r.Context(), q)
 	if err != nil {
 		s.oauthPage(w, err, nil)
 		return
@@ -238,7 +221,7 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	id := randomToken(16)
 	s.oauth.mu.Lock()
 	s.oauth.sweep(s.cfg.Now())
-	s.oauth.consents[id] = &oauthConsent{req: req, userID: u.ID, manifest: m, raw: raw, expires: s.cfg.Now().Add(oauthConsentTTL)}
+	s.oauth.consents[id] = &oauthConsent{req: req, userID: u.ID, manifest: m, expires: s.cfg.Now().Add(oauthConsentTTL)}
 	s.oauth.mu.Unlock()
 	s.oauthPage(w, nil, &consentView{ID: id, M: m, Host: hostOf(req.ManifestURL), Redirect: hostOf(req.RedirectURI),
 		Scopes: scopeSentences(m.Scopes), Pricing: pricingSentence(m)})
@@ -273,7 +256,7 @@ func (s *Server) oauthDecide(w http.ResponseWriter, r *http.Request) {
 		redirectBack(w, r, c.req.RedirectURI, url.Values{"error": {"access_denied"}, "state": {c.req.State}})
 		return
 	}
-	scopes, secret, err := s.installForOAuth(r.Context(), c.raw, store.Actor{Type: store.ActorUser, ID: u.ID, Name: u.Name})
+	scopes, secret, err := s.installForOAuth(r.Context(), c.manifest, store.Actor{Type: store.ActorUser, ID: u.ID, Name: u.Name})
 	if err != nil {
 		s.oauthPage(w, pageErr(http.StatusConflict, "The plugin could not be installed: %v", err), nil)
 		return
@@ -535,7 +518,7 @@ func scopeSentences(scopes []string) []string {
 	return out
 }
 
-func pricingSentence(m oauthManifest) string {
+func pricingSentence(m store.PluginManifest) string {
 	p := m.Pricing
 	if p == nil || p.Model == "" || p.Model == "free" || p.Price == 0 {
 		return "Free"
@@ -557,7 +540,7 @@ func pricingSentence(m oauthManifest) string {
 
 type consentView struct {
 	ID       string
-	M        oauthManifest
+	M        store.PluginManifest
 	Host     string
 	Redirect string
 	Scopes   []string

@@ -2,23 +2,29 @@ package api
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 
 	"portal/store"
 )
 
-// installForOAuth installs the manifest the owner approved and answers the
-// scopes granted and the plugin's pk_live_ secret.
-//
-// Until the plugin store lands this mints the plugin's key directly.
-func (s *Server) installForOAuth(ctx context.Context, raw json.RawMessage, by store.Actor) ([]string, string, error) {
-	var m oauthManifest
-	if err := json.Unmarshal(raw, &m); err != nil {
+// installForOAuth installs the manifest the owner approved, as the owner,
+// and answers the scopes granted and the plugin's pk_live_ secret. A plugin
+// already installed is refused here: its key exists already and upgrades
+// are approved in Settings → Plugins, so an OAuth flow never hands out a
+// second key nor a code that opens nothing.
+func (s *Server) installForOAuth(ctx context.Context, m store.PluginManifest, by store.Actor) ([]string, string, error) {
+	if p, err := s.cfg.Live.Plugin(m.ID); err == nil {
+		return nil, "", fmt.Errorf("%s is already installed (version %s); uninstall it first, or upgrade it in Settings → Plugins", p.Name, p.Version)
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, "", err
 	}
-	k, err := s.cfg.Live.CreateKey(ctx, store.KeyInput{Type: store.KeyPlugin, Name: m.Name, Scopes: m.Scopes}, s.cfg.Sealer)
+	p, secret, err := s.cfg.Live.InstallPlugin(store.WithActor(ctx, by), m, s.cfg.Sealer)
 	if err != nil {
 		return nil, "", err
 	}
-	return k.Scopes, k.Secret, nil
+	if secret == "" {
+		return nil, "", errors.New("the plugin store issued no key")
+	}
+	return p.Scopes, secret, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -137,8 +138,13 @@ func (f *oauthFlow) decide(c *client, consent, decision string) url.Values {
 	return loc.Query()
 }
 
+// code runs the flow to a code; a plugin a step before installed is
+// uninstalled first, since the flow installs a plugin only once.
 func (f *oauthFlow) code() string {
 	f.t.Helper()
+	if err := f.ts.Live.UninstallPlugin(context.Background(), "quickbooks-sync"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		f.t.Fatal(err)
+	}
 	q := f.decide(f.browser, f.authorize(f.browser, f.params()), "approve")
 	if q.Get("state") != "xyz-123" || q.Get("code") == "" {
 		f.t.Fatalf("redirect query %v", q)
@@ -203,6 +209,17 @@ func TestOAuthInstallWholeFlow(t *testing.T) {
 
 	// The code is single use: the second exchange gets nothing.
 	f.wantTokenError(f.tokenForm(code), "invalid_grant")
+
+	p, err := f.ts.Live.Plugin("quickbooks-sync")
+	if err != nil || p.KeyID != k.ID || p.InstalledBy.Name != "Olive Owner" {
+		t.Fatalf("installed plugin %+v %v", p, err)
+	}
+	// Installed already: the flow again is an error page, no second key.
+	consent := f.authorize(f.browser, f.params())
+	res, page := f.raw(f.browser, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
+	if res.StatusCode != http.StatusConflict || res.Header.Get("Location") != "" || !strings.Contains(page, "already installed") {
+		t.Fatalf("installing twice: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
 }
 
 func TestOAuthTokenRefusals(t *testing.T) {
@@ -295,10 +312,18 @@ func TestOAuthBadClientOrRedirectIsAPage(t *testing.T) {
 		}
 	}
 
+	// A manifest the plugin store would refuse is never shown for approval.
+	f.site.manifest["scopes"] = []string{"everything"}
+	res, page := f.raw(f.browser, "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	if res.StatusCode != http.StatusBadRequest || strings.Contains(page, `name="consent"`) || !strings.Contains(page, "scopes") {
+		t.Errorf("invalid manifest: %d %s", res.StatusCode, page)
+	}
+	f.site.manifest["scopes"] = []string{"tickets.read"}
+
 	// A listed redirect URI gets protocol errors back by redirect.
 	p := f.params()
 	p.Set("code_challenge_method", "plain")
-	res, _ := f.raw(f.browser, "GET", "/oauth/authorize?"+p.Encode(), nil)
+	res, _ = f.raw(f.browser, "GET", "/oauth/authorize?"+p.Encode(), nil)
 	loc, _ := url.Parse(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusFound || loc.Query().Get("error") != "invalid_request" || loc.Query().Get("state") != "xyz-123" {
 		t.Errorf("plain PKCE: %d %q", res.StatusCode, res.Header.Get("Location"))
