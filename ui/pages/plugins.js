@@ -6,7 +6,7 @@
 import { el, field, showErrors, busy, reconcile } from "../lib/dom.js";
 import { call } from "../lib/api.js";
 import { when } from "../lib/format.js";
-import { scopeSentence } from "../lib/scopewords.js";
+import { scopeSentences } from "../lib/scopewords.js";
 
 // Plugins belong to the live shop: this page always speaks to the live side.
 const live = { mode: "live" };
@@ -14,7 +14,7 @@ const live = { mode: "live" };
 function scopeList(scopes, label) {
   if (!scopes || !scopes.length) return el("p", { class: "muted small", text: "Asks for no access to your data." });
   return el("ul", { class: "scope-words", "aria-label": label },
-    scopes.map((s) => el("li", { "data-scope": s }, el("span", { text: scopeSentence(s) }), " ", el("span", { class: "muted small mono", text: s }))));
+    scopeSentences(scopes).map(([s, words]) => el("li", { "data-scope": s, text: `${words}.` })));
 }
 
 function pricing(p) {
