@@ -7,6 +7,7 @@ import { el, field, showErrors, busy, reconcile } from "../lib/dom.js";
 import { call } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { scopeSentences } from "../lib/scopewords.js";
+import { secretReveal } from "./secret.js";
 
 // Plugins belong to the live shop: this page always speaks to the live side.
 const live = { mode: "live" };
@@ -29,22 +30,21 @@ export async function pluginsPage(ctx) {
   const installed = el("div", { class: "plugin-list", "data-list": "installed" });
   const catalog = el("div", { class: "plugin-list", "data-list": "catalog" });
   const catalogNote = el("p", { class: "muted" });
+  const shown = el("div"); // what an install answered, its key once
   const rows = new Map(); // plugin id → its card, kept across reloads
   let plugins = [];
 
   async function deliveriesOf(p) {
-    // The plugin's webhooks are the ones it owns; their newest deliveries.
-    let hooks = [];
-    try {
-      hooks = (await call("GET", "/api/v1/webhooks?per_page=200", undefined, live)).data
-        .filter((w) => w.owner && w.owner.type === "plugin" && (w.owner.name === p.name || (p.key_id && w.owner.id === p.key_id)));
-    } catch {
-      return null; // no webhooks.read: the section says nothing
-    }
+    // The plugin's own webhooks (it owns them); their newest deliveries.
+    if (!ctx.can("webhooks.read")) return null;
     const out = [];
-    for (const w of hooks) {
-      const ds = (await call("GET", `/api/v1/webhooks/${w.id}/deliveries?per_page=5`, undefined, live)).data;
-      out.push(...ds.map((d) => ({ ...d, hook: w })));
+    for (const id of p.webhook_ids || []) {
+      try {
+        const ds = (await call("GET", `/api/v1/webhooks/${id}/deliveries?per_page=5`, undefined, live)).data;
+        out.push(...ds);
+      } catch {
+        // a webhook removed meanwhile: nothing to show for it
+      }
     }
     return out.sort((a, b) => (a.created_at < b.created_at ? 1 : -1)).slice(0, 5);
   }
@@ -144,9 +144,11 @@ export async function pluginsPage(ctx) {
 
   async function install(body, errorNode, form) {
     try {
-      const res = await call("POST", "/api/v1/plugins", body, live);
-      const p = res.data?.plugin || res.data || {};
-      errorNode.textContent = `Installed ${p.name || p.id || "the plugin"}.`;
+      const p = (await call("POST", "/api/v1/plugins", body, live)).data || {};
+      errorNode.textContent = "";
+      shown.replaceChildren(p.key
+        ? secretReveal(`${p.name} ${p.pending ? "has a newer version waiting for your approval" : p.upgraded ? "upgraded" : "installed"}`, [["Its key (give it to the plugin's server)", p.key]])
+        : el("p", { role: "status", text: `${p.name} ${p.pending ? "has a newer version waiting for your approval" : "installed"}.` }));
       await load();
       return true;
     } catch (err) {
@@ -159,6 +161,7 @@ export async function pluginsPage(ctx) {
   const node = el("section", { class: "page" },
     el("header", { class: "page-head" }, el("h1", { text: "Plugins" })),
     el("p", { class: "muted", text: "Plugins add to Portal: widgets in its pages and webhooks for what happens in the shop. Each may do only what you granted it when you installed it." }),
+    shown,
     el("h2", { text: "Installed" }),
     installed,
     canWrite ? installForm(install) : null,
