@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// Plugins in a real Chromium against `portal serve --sandbox`: the sample
+// plugin Hello (served by the sandbox at /sandbox/plugins/hello/) is
+// installed by OAuth with PKCE — its page starts the flow, the owner
+// approves on Portal's page, the callback exchanges the code and says
+// "Installed". Settings → Plugins lists it with its scopes in plain words;
+// uninstalling (confirmed) removes it. Every screen is audited with axe-core
+// and photographed at 1440×900, 820×1180, 390×844, on paper and dark
+// (artifacts/screenshots/plugins-*).
+
+func pluginShots(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	step(t, ctx, "to the top", chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`))
+	for _, size := range deskSizes {
+		step(t, ctx, "viewport", chromedp.EmulateViewport(size.width, size.height))
+		png := read(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+		saveShot(t, fmt.Sprintf("plugins-%s-%s-%dx%d", name, size.name, size.width, size.height), png)
+		if over := read(t, ctx, "overflow", chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`)); over > 0 {
+			t.Errorf("%s at %dx%d is %d px wider than the window", name, size.width, size.height, over)
+		}
+	}
+	step(t, ctx, "print", chromedp.EmulateViewport(800, 1100), media(emulation.SetEmulatedMediaParams{Media: "print"}))
+	saveShot(t, "plugins-"+name+"-print", read(t, ctx, "screenshot "+name+" printed", chromedp.FullScreenshot(100)))
+	step(t, ctx, "screen again", media(emulation.SetEmulatedMediaParams{}), chromedp.EmulateViewport(1440, 900))
+	darkShot(t, ctx, "plugins-"+name)
+}
+
+// navigateBy clicks sel, which leaves the page (a link, a form), and waits
+// for text in the page it lands on; a poll cut short by the navigation
+// ("Cannot find context", "Inspected target navigated") is tried again on
+// the new page.
+func navigateBy(t *testing.T, ctx context.Context, what, sel, waitSel, text string) {
+	t.Helper()
+	step(t, ctx, what, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`setTimeout(() => document.querySelector(%q).click(), 0)`, sel)))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := chromedp.Do(c, waitText(waitSel, text))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			step(t, ctx, what, waitText(waitSel, text)) // fails with the page's text
+			return
+		}
+		// The old page's context is gone before the new one is announced.
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestPluginsInChromium(t *testing.T) {
+	browser := newBrowser(t)
+	axe := axeSource(t)
+	dir := t.TempDir()
+	srv := startServe(t, dir, "--sandbox")
+	m := setupLink.FindStringSubmatch(srv.Stdout)
+	if m == nil {
+		t.Fatalf("no setup link in:\n%s", srv.Stdout)
+	}
+	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "plugins test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newClient(srv.URL, strings.TrimSpace(key))
+
+	var confirms atomic.Int32
+	a := tab(t, browser, &confirms)
+	step(t, a, "setup",
+		chromedp.Navigate(m[0]),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Sam Owner"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "sam@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		waitText("h1", "About your shop"),
+		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
+		waitText(".live-status", "Live"))
+
+	// The plugins page before: nothing installed, the sample in the catalog.
+	step(t, a, "plugins page, empty",
+		chromedp.Navigate(srv.URL+"/settings/plugins"),
+		waitText("h1", "Plugins"),
+		waitText(`[data-list="installed"]`, "No plugins installed"),
+		waitText(`[data-catalog="hello"]`, "Hello"),
+		waitText(`[data-catalog="hello"]`, "Read your tickets and their customers"))
+	pluginShots(t, a, "empty")
+	audit(t, a, axe, "plugins-empty")
+
+	// The plugin's own site starts the OAuth flow; the owner approves.
+	step(t, a, "the plugin's page",
+		chromedp.Navigate(srv.URL+"/sandbox/plugins/hello/"),
+		waitText("h1", "Hello"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("install").dataset.ready === "true"`))
+	audit(t, a, axe, "sample-plugin")
+	navigateBy(t, a, "to Portal's approval", "#install", "h1", "Install Hello")
+	step(t, a, "the approval page", waitText("body", "Read your tickets and their customers"))
+	pluginShots(t, a, "approve")
+	audit(t, a, axe, "approve")
+	navigateBy(t, a, "approve", `button[value="approve"]`, "#status", "Installed")
+	if url := read(t, a, "callback url", chromedp.Evaluate[string](`location.pathname`)); url != "/sandbox/plugins/hello/callback.html" {
+		t.Errorf("landed on %s, want the callback", url)
+	}
+	pluginShots(t, a, "installed")
+	audit(t, a, axe, "callback")
+
+	var plugins []struct {
+		ID     string   `json:"id"`
+		Scopes []string `json:"scopes"`
+	}
+	if _, err := api.do("GET", "/api/v1/plugins", nil, &plugins); err != nil {
+		t.Fatal(err)
+	}
+	if len(plugins) != 1 || plugins[0].ID != "hello" || strings.Join(plugins[0].Scopes, " ") != "tickets.read tickets.write customers.read" {
+		t.Fatalf("installed plugins = %+v", plugins)
+	}
+
+	// Settings → Plugins lists it with its scopes in words.
+	step(t, a, "plugins page, installed",
+		chromedp.Navigate(srv.URL+"/settings/plugins"),
+		waitText(`[data-plugin="hello"] h3`, "Hello"),
+		waitText(`[data-plugin="hello"]`, "Version 1.0.0"),
+		waitText(`[data-plugin="hello"]`, "Read your tickets and their customers."),
+		waitText(`[data-plugin="hello"]`, "Create and change tickets and add notes."),
+		waitText(`[data-catalog="hello"]`, "Installed."))
+	pluginShots(t, a, "list")
+	audit(t, a, axe, "plugins-list")
+
+	// Uninstall, confirmed: gone from the page and the API.
+	confirms.Add(1)
+	step(t, a, "uninstall",
+		chromedp.Click(chromedp.CSS(`[data-plugin="hello"] button[aria-label="Uninstall Hello"]`)),
+		waitText(`[data-list="installed"]`, "No plugins installed"))
+	if _, err := api.do("GET", "/api/v1/plugins", nil, &plugins); err != nil {
+		t.Fatal(err)
+	}
+	if len(plugins) != 0 {
+		t.Fatalf("after uninstall: %+v", plugins)
+	}
+}
