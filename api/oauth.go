@@ -196,6 +196,13 @@ func redirectBack(w http.ResponseWriter, r *http.Request, redirectURI string, pa
 }
 
 func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
+	// Only the owner's session gets as far as fetching a manifest: nobody
+	// else can make the appliance fetch anything.
+	u, err := s.oauthUser(r)
+	if err != nil {
+		s.oauthPage(w, err, nil)
+		return
+	}
 	q := r.URL.Query()
 	req, m, err := s.readAuthorize(r.Context(), q)
 	if err != nil {
@@ -211,11 +218,6 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 		redirectBack(w, r, req.RedirectURI, url.Values{"error": {"invalid_request"},
 			"error_description": {"code_challenge (43 characters, base64url SHA-256) and code_challenge_method=S256 are required"},
 			"state":             {req.State}})
-		return
-	}
-	u, err := s.oauthUser(r)
-	if err != nil {
-		s.oauthPage(w, err, nil)
 		return
 	}
 	id := randomToken(16)
@@ -550,10 +552,10 @@ type consentView struct {
 var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if .C}}Install {{.C.M.Name}}{{else}}Plugin install{{end}} · Portal</title>
-<link rel="stylesheet" href="/styles.css">
+<link rel="stylesheet" href="/style.css">
 <style>main{max-width:34rem;margin:2rem auto;padding:0 1rem;font-family:system-ui,sans-serif;line-height:1.5}
-.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}button{font:inherit;padding:.5rem 1rem}
-.muted{opacity:.8}ul{padding-left:1.25rem}</style></head>
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}
+.muted{color:var(--muted)}ul{padding-left:1.25rem}</style></head>
 <body><main>
 {{if .Err}}<h1>Plugin install</h1><p role="alert">{{.Err}}</p><p><a href="/">Back to the console</a></p>
 {{else}}{{with .C}}<h1>Install {{.M.Name}}?</h1>
@@ -566,7 +568,7 @@ var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="consent" value="{{.ID}}">
 <div class="actions"><button type="submit" name="decision" value="approve">Approve and install</button>
-<button type="submit" name="decision" value="cancel">Cancel</button></div>
+<button type="submit" class="secondary" name="decision" value="cancel">Cancel</button></div>
 </form>{{end}}{{end}}
 </main></body></html>`))
 

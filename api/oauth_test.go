@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 type pluginSite struct {
 	*httptest.Server
 	manifest map[string]any
+	fetched  atomic.Int32 // manifest requests served
 }
 
 func newPluginSite(t *testing.T) *pluginSite {
@@ -33,6 +35,7 @@ func newPluginSite(t *testing.T) *pluginSite {
 			http.NotFound(w, r)
 			return
 		}
+		ps.fetched.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(ps.manifest)
 	}))
@@ -361,6 +364,9 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Only the owner can install plugins") {
 		t.Fatalf("manager sees %d %s", res.StatusCode, page)
 	}
+	if n := f.site.fetched.Load(); n != 0 {
+		t.Fatalf("a manager's visit fetched the manifest %d times", n)
+	}
 	// Nor can a manager post the owner's consent.
 	consent := f.authorize(f.browser, f.params())
 	res, _ = f.raw(manager, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
@@ -368,9 +374,10 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 		t.Fatalf("manager approving: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	// Nobody signed in: a page asking to sign in.
+	before := f.site.fetched.Load()
 	res, _ = f.raw(f.ts.anonymous(), "GET", "/oauth/authorize?"+f.params().Encode(), nil)
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("anonymous: %d", res.StatusCode)
+	if res.StatusCode != http.StatusUnauthorized || f.site.fetched.Load() != before {
+		t.Fatalf("anonymous: %d, fetched the manifest: %v", res.StatusCode, f.site.fetched.Load() != before)
 	}
 	// A cross-site POST (no same Origin) is refused even with the owner's cookie.
 	cross := *f.browser
