@@ -68,6 +68,7 @@ func (s *Server) routes() []route {
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
 		s.emailRoutes(),
+		s.pluginRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -90,6 +91,7 @@ func (s *Server) buildRouter() *mux.Router {
 		api.Handle(rt.path, s.guard(rt)).Methods(rt.method)
 	}
 	api.HandleFunc("/openapi.json", s.serveOpenAPI).Methods(http.MethodGet)
+	api.HandleFunc("/plugin-manifest.schema.json", s.servePluginManifestSchema).Methods(http.MethodGet)
 	// gorilla/mux reports a wrong method inside a path-prefix subrouter as
 	// not found (a later route's prefix match clears the mismatch), so the
 	// one handler tells the two apart from the router's own patterns.

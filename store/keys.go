@@ -254,6 +254,11 @@ func (s *Store) RevokeKey(ctx context.Context, id uint64) (APIKey, error) {
 		if err != nil {
 			return err
 		}
+		if r.PluginID != "" && r.RevokedAt == nil {
+			if _, err := getPlugin(tx, r.PluginID); err == nil {
+				return Conflict("this key belongs to the plugin %s; uninstall the plugin (DELETE /api/v1/plugins/%s) to revoke it with its webhooks", r.Name, r.PluginID)
+			}
+		}
 		if r.RevokedAt == nil {
 			now := s.clock()
 			r.RevokedAt = &now
