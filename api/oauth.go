@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -10,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"portal/hooks"
 	"portal/store"
 )
 
@@ -45,7 +42,6 @@ const (
 	oauthCodeTTL    = 60 * time.Second
 	oauthConsentTTL = 10 * time.Minute
 	oauthMaxPending = 1000 // consents and codes held at most; older ones go first
-	manifestMaxSize = 256 << 10
 )
 
 // oauthState is the server's memory of consents being shown and codes not
@@ -55,11 +51,10 @@ type oauthState struct {
 	mu       sync.Mutex
 	consents map[string]*oauthConsent // by consent id
 	codes    map[string]*oauthCode    // by hex SHA-256 of the code
-	fetch    func(ctx context.Context, url string, sandbox bool) ([]byte, error)
 }
 
 func newOAuthState() *oauthState {
-	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}, fetch: fetchManifest}
+	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}}
 }
 
 // oauthRequest is what the plugin asked for in /oauth/authorize.
@@ -132,7 +127,7 @@ func (s *Server) oauthUser(r *http.Request) (store.User, error) {
 
 // readAuthorize checks the request's parameters, fetches the manifest and
 // checks the client and redirect URI against it.
-func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest, store.PluginManifest, error) {
+func (s *Server) readAuthorize(r *http.Request, q url.Values) (oauthRequest, store.PluginManifest, error) {
 	req := oauthRequest{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 		Challenge: q.Get("code_challenge"), State: q.Get("state"), ManifestURL: q.Get("manifest_url")}
 	var m store.PluginManifest
@@ -151,17 +146,18 @@ func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest,
 	if err != nil || (mu.Scheme != "https" && !(s.cfg.Sandbox && mu.Scheme == "http")) || mu.Host == "" {
 		return req, m, pageErr(http.StatusBadRequest, "The manifest_url must be an https:// address.")
 	}
-	raw, err := s.oauth.fetch(ctx, req.ManifestURL, s.cfg.Sandbox)
+	// The same fetch, decoding and address checks as POST /plugins.
+	m, err = s.fetchManifest(r, req.ManifestURL)
 	if err != nil {
-		return req, m, pageErr(http.StatusBadGateway, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid JSON.", mu.Host)
+		return req, m, pageErr(http.StatusBadRequest, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
 	}
 	if m.ID == "" || subtle.ConstantTimeCompare([]byte(m.ID), []byte(req.ClientID)) != 1 {
 		return req, m, pageErr(http.StatusBadRequest, "The client_id %q is not the id of the manifest at %s.", req.ClientID, mu.Host)
 	}
 	if err := m.Validate(); err != nil {
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid: %v", mu.Host, err)
+	}
+	if err := s.checkManifestURLs(r, &m); err != nil {
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid: %v", mu.Host, err)
 	}
 	if !listsRedirect(m, req.RedirectURI) {
@@ -204,7 +200,7 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req, m, err := s.readAuthorize(r.Context(), q)
+	req, m, err := s.readAuthorize(r, q)
 	if err != nil {
 		s.oauthPage(w, err, nil)
 		return
@@ -454,11 +450,6 @@ func hostOf(raw string) string {
 		return u.Host
 	}
 	return raw
-}
-
-// fetchManifest reads a manifest through the webhook engine's SSRF guard.
-func fetchManifest(ctx context.Context, raw string, sandbox bool) ([]byte, error) {
-	return hooks.GuardedGet(ctx, raw, sandbox, manifestMaxSize)
 }
 
 // scopeWords says in plain words what each resource's scopes let a plugin do.
