@@ -582,7 +582,9 @@ func (s *Server) oauthPage(w http.ResponseWriter, err error, c *consentView) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY") // no clickjacking of the Approve button
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer a browser sends
+	// "Origin: null" with the form's POST, which sameOrigin refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = oauthTmpl.Execute(w, data)
 }
