@@ -136,6 +136,8 @@ func (s *Server) readAuthorize(r *http.Request, q url.Values) (oauthRequest, sto
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no client_id.")
 	case req.RedirectURI == "":
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no redirect_uri.")
+	case len(req.State) > 512 || len(req.ClientID) > 200 || len(req.RedirectURI) > 2000:
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's link is too long (state at most 512 characters).")
 	case req.ManifestURL == "":
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no manifest_url: Portal cannot tell what it is.")
 	}

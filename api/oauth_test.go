@@ -185,7 +185,11 @@ func (f *oauthFlow) wantTokenError(form url.Values, code string) {
 func TestOAuthInstallWholeFlow(t *testing.T) {
 	t.Parallel()
 	f := newOAuthFlow(t)
-	_, page := f.raw(f.browser, "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	res, page := f.raw(f.browser, "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	if h := res.Header; h.Get("X-Frame-Options") != "DENY" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("consent page headers %v", h)
+	}
 	for _, want := range []string{"QuickBooks Sync", "RepairTech Solutions", "9.99 a month, free for the first 14 days",
 		"Read your tickets and their customers", "Read your shop&#39;s details and settings", "Approve and install", "Cancel"} {
 		if !strings.Contains(page, want) {
@@ -219,7 +223,7 @@ func TestOAuthInstallWholeFlow(t *testing.T) {
 	}
 	// Installed already: the flow again is an error page, no second key.
 	consent := f.authorize(f.browser, f.params())
-	res, page := f.raw(f.browser, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
+	res, page = f.raw(f.browser, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
 	if res.StatusCode != http.StatusConflict || res.Header.Get("Location") != "" || !strings.Contains(page, "already installed") {
 		t.Fatalf("installing twice: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -300,6 +304,7 @@ func TestOAuthBadClientOrRedirectIsAPage(t *testing.T) {
 		"javascript redirect":   func(p url.Values) { p.Set("redirect_uri", "javascript:alert(1)") },
 		"redirect with a frag":  func(p url.Values) { p.Set("redirect_uri", f.site.URL+"/callback#x") },
 		"no client":             func(p url.Values) { p.Del("client_id") },
+		"state too long":        func(p url.Values) { p.Set("state", strings.Repeat("s", 600)) },
 		"manifest not https":    func(p url.Values) { p.Set("manifest_url", "ftp://example.com/x.json") },
 		"manifest from private": func(p url.Values) { p.Set("manifest_url", "http://10.0.0.1/portal-plugin.json") },
 	}
