@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -10,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"portal/hooks"
 	"portal/store"
 )
 
@@ -45,7 +42,6 @@ const (
 	oauthCodeTTL    = 60 * time.Second
 	oauthConsentTTL = 10 * time.Minute
 	oauthMaxPending = 1000 // consents and codes held at most; older ones go first
-	manifestMaxSize = 256 << 10
 )
 
 // oauthState is the server's memory of consents being shown and codes not
@@ -55,11 +51,10 @@ type oauthState struct {
 	mu       sync.Mutex
 	consents map[string]*oauthConsent // by consent id
 	codes    map[string]*oauthCode    // by hex SHA-256 of the code
-	fetch    func(ctx context.Context, url string, sandbox bool) ([]byte, error)
 }
 
 func newOAuthState() *oauthState {
-	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}, fetch: fetchManifest}
+	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}}
 }
 
 // oauthRequest is what the plugin asked for in /oauth/authorize.
@@ -132,7 +127,7 @@ func (s *Server) oauthUser(r *http.Request) (store.User, error) {
 
 // readAuthorize checks the request's parameters, fetches the manifest and
 // checks the client and redirect URI against it.
-func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest, store.PluginManifest, error) {
+func (s *Server) readAuthorize(r *http.Request, q url.Values) (oauthRequest, store.PluginManifest, error) {
 	req := oauthRequest{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
 		Challenge: q.Get("code_challenge"), State: q.Get("state"), ManifestURL: q.Get("manifest_url")}
 	var m store.PluginManifest
@@ -141,6 +136,8 @@ func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest,
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no client_id.")
 	case req.RedirectURI == "":
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no redirect_uri.")
+	case len(req.State) > 512 || len(req.ClientID) > 200 || len(req.RedirectURI) > 2000:
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's link is too long (state at most 512 characters).")
 	case req.ManifestURL == "":
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's link names no manifest_url: Portal cannot tell what it is.")
 	}
@@ -151,17 +148,18 @@ func (s *Server) readAuthorize(ctx context.Context, q url.Values) (oauthRequest,
 	if err != nil || (mu.Scheme != "https" && !(s.cfg.Sandbox && mu.Scheme == "http")) || mu.Host == "" {
 		return req, m, pageErr(http.StatusBadRequest, "The manifest_url must be an https:// address.")
 	}
-	raw, err := s.oauth.fetch(ctx, req.ManifestURL, s.cfg.Sandbox)
+	// The same fetch, decoding and address checks as POST /plugins.
+	m, err = s.fetchManifest(r, req.ManifestURL)
 	if err != nil {
-		return req, m, pageErr(http.StatusBadGateway, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid JSON.", mu.Host)
+		return req, m, pageErr(http.StatusBadRequest, "Portal could not read the plugin's manifest at %s: %v", mu.Host, err)
 	}
 	if m.ID == "" || subtle.ConstantTimeCompare([]byte(m.ID), []byte(req.ClientID)) != 1 {
 		return req, m, pageErr(http.StatusBadRequest, "The client_id %q is not the id of the manifest at %s.", req.ClientID, mu.Host)
 	}
 	if err := m.Validate(); err != nil {
+		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid: %v", mu.Host, err)
+	}
+	if err := s.checkManifestURLs(r, &m); err != nil {
 		return req, m, pageErr(http.StatusBadRequest, "The plugin's manifest at %s is not valid: %v", mu.Host, err)
 	}
 	if !listsRedirect(m, req.RedirectURI) {
@@ -196,8 +194,15 @@ func redirectBack(w http.ResponseWriter, r *http.Request, redirectURI string, pa
 }
 
 func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
+	// Only the owner's session gets as far as fetching a manifest: nobody
+	// else can make the appliance fetch anything.
+	u, err := s.oauthUser(r)
+	if err != nil {
+		s.oauthPage(w, err, nil)
+		return
+	}
 	q := r.URL.Query()
-	req, m, err := s.readAuthorize(r.Context(), q)
+	req, m, err := s.readAuthorize(r, q)
 	if err != nil {
 		s.oauthPage(w, err, nil)
 		return
@@ -211,11 +216,6 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 		redirectBack(w, r, req.RedirectURI, url.Values{"error": {"invalid_request"},
 			"error_description": {"code_challenge (43 characters, base64url SHA-256) and code_challenge_method=S256 are required"},
 			"state":             {req.State}})
-		return
-	}
-	u, err := s.oauthUser(r)
-	if err != nil {
-		s.oauthPage(w, err, nil)
 		return
 	}
 	id := randomToken(16)
@@ -454,11 +454,6 @@ func hostOf(raw string) string {
 	return raw
 }
 
-// fetchManifest reads a manifest through the webhook engine's SSRF guard.
-func fetchManifest(ctx context.Context, raw string, sandbox bool) ([]byte, error) {
-	return hooks.GuardedGet(ctx, raw, sandbox, manifestMaxSize)
-}
-
 // scopeWords says in plain words what each resource's scopes let a plugin do.
 var scopeWords = map[string][2]string{
 	"tickets":         {"Read your tickets and their notes", "Create and change tickets and add notes"},
@@ -550,10 +545,10 @@ type consentView struct {
 var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if .C}}Install {{.C.M.Name}}{{else}}Plugin install{{end}} · Portal</title>
-<link rel="stylesheet" href="/styles.css">
+<link rel="stylesheet" href="/style.css">
 <style>main{max-width:34rem;margin:2rem auto;padding:0 1rem;font-family:system-ui,sans-serif;line-height:1.5}
-.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}button{font:inherit;padding:.5rem 1rem}
-.muted{opacity:.8}ul{padding-left:1.25rem}</style></head>
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}
+.muted{color:var(--muted)}ul{padding-left:1.25rem}</style></head>
 <body><main>
 {{if .Err}}<h1>Plugin install</h1><p role="alert">{{.Err}}</p><p><a href="/">Back to the console</a></p>
 {{else}}{{with .C}}<h1>Install {{.M.Name}}?</h1>
@@ -566,7 +561,7 @@ var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="consent" value="{{.ID}}">
 <div class="actions"><button type="submit" name="decision" value="approve">Approve and install</button>
-<button type="submit" name="decision" value="cancel">Cancel</button></div>
+<button type="submit" class="secondary" name="decision" value="cancel">Cancel</button></div>
 </form>{{end}}{{end}}
 </main></body></html>`))
 
@@ -589,7 +584,9 @@ func (s *Server) oauthPage(w http.ResponseWriter, err error, c *consentView) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY") // no clickjacking of the Approve button
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer a browser sends
+	// "Origin: null" with the form's POST, which sameOrigin refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = oauthTmpl.Execute(w, data)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 type pluginSite struct {
 	*httptest.Server
 	manifest map[string]any
+	fetched  atomic.Int32 // manifest requests served
 }
 
 func newPluginSite(t *testing.T) *pluginSite {
@@ -33,6 +35,7 @@ func newPluginSite(t *testing.T) *pluginSite {
 			http.NotFound(w, r)
 			return
 		}
+		ps.fetched.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(ps.manifest)
 	}))
@@ -182,7 +185,11 @@ func (f *oauthFlow) wantTokenError(form url.Values, code string) {
 func TestOAuthInstallWholeFlow(t *testing.T) {
 	t.Parallel()
 	f := newOAuthFlow(t)
-	_, page := f.raw(f.browser, "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	res, page := f.raw(f.browser, "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	if h := res.Header; h.Get("X-Frame-Options") != "DENY" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("consent page headers %v", h)
+	}
 	for _, want := range []string{"QuickBooks Sync", "RepairTech Solutions", "9.99 a month, free for the first 14 days",
 		"Read your tickets and their customers", "Read your shop&#39;s details and settings", "Approve and install", "Cancel"} {
 		if !strings.Contains(page, want) {
@@ -216,7 +223,7 @@ func TestOAuthInstallWholeFlow(t *testing.T) {
 	}
 	// Installed already: the flow again is an error page, no second key.
 	consent := f.authorize(f.browser, f.params())
-	res, page := f.raw(f.browser, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
+	res, page = f.raw(f.browser, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
 	if res.StatusCode != http.StatusConflict || res.Header.Get("Location") != "" || !strings.Contains(page, "already installed") {
 		t.Fatalf("installing twice: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -297,6 +304,7 @@ func TestOAuthBadClientOrRedirectIsAPage(t *testing.T) {
 		"javascript redirect":   func(p url.Values) { p.Set("redirect_uri", "javascript:alert(1)") },
 		"redirect with a frag":  func(p url.Values) { p.Set("redirect_uri", f.site.URL+"/callback#x") },
 		"no client":             func(p url.Values) { p.Del("client_id") },
+		"state too long":        func(p url.Values) { p.Set("state", strings.Repeat("s", 600)) },
 		"manifest not https":    func(p url.Values) { p.Set("manifest_url", "ftp://example.com/x.json") },
 		"manifest from private": func(p url.Values) { p.Set("manifest_url", "http://10.0.0.1/portal-plugin.json") },
 	}
@@ -361,6 +369,9 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Only the owner can install plugins") {
 		t.Fatalf("manager sees %d %s", res.StatusCode, page)
 	}
+	if n := f.site.fetched.Load(); n != 0 {
+		t.Fatalf("a manager's visit fetched the manifest %d times", n)
+	}
 	// Nor can a manager post the owner's consent.
 	consent := f.authorize(f.browser, f.params())
 	res, _ = f.raw(manager, "POST", "/oauth/authorize", url.Values{"consent": {consent}, "decision": {"approve"}})
@@ -368,9 +379,10 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 		t.Fatalf("manager approving: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	// Nobody signed in: a page asking to sign in.
+	before := f.site.fetched.Load()
 	res, _ = f.raw(f.ts.anonymous(), "GET", "/oauth/authorize?"+f.params().Encode(), nil)
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("anonymous: %d", res.StatusCode)
+	if res.StatusCode != http.StatusUnauthorized || f.site.fetched.Load() != before {
+		t.Fatalf("anonymous: %d, fetched the manifest: %v", res.StatusCode, f.site.fetched.Load() != before)
 	}
 	// A cross-site POST (no same Origin) is refused even with the owner's cookie.
 	cross := *f.browser
