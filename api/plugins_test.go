@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -320,5 +323,29 @@ func TestPluginInstallFromManifestURL(t *testing.T) {
 	sb.client(internalKey).post("/plugins", map[string]any{"manifest_url": srv.URL + "/portal-plugin.json"}).ok(http.StatusCreated, &got)
 	if got.ID != "walk-plugin" || got.Key == "" {
 		t.Fatalf("installed %+v", got)
+	}
+}
+
+// The plugin's webhook is delivered, signed with the secret the install
+// showed, while the plugin holds the scopes its events need.
+func TestPluginWebhookIsDelivered(t *testing.T) {
+	t.Parallel()
+	_, internal := newHookServer(t, internalKey)
+	rcv := newReceiver(t, http.StatusOK, "ok")
+	m := withField(t, walkManifest(), "webhooks", []any{map[string]any{"event": "ticket.created", "url": rcv.URL}})
+	m = withField(t, m, "scopes", []string{"tickets.read", "customers.read"})
+	var got installed
+	internal.post("/plugins", map[string]any{"manifest": m}).ok(http.StatusCreated, &got)
+	c := internal.newCustomer("Hook Customer")
+	internal.newTicket(c.ID, nil)
+	h := rcv.next(t)
+	if h.Header.Get("X-Portal-Event") != "ticket.created" || !strings.HasPrefix(h.Header.Get("X-Portal-Signature"), "sha256=") {
+		t.Fatalf("delivery headers %v", h.Header)
+	}
+	secret := got.WebhookSecrets[fmt.Sprint(got.WebhookIDs[0])]
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(h.Header.Get("X-Portal-Timestamp") + "." + string(h.Body)))
+	if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); !hmac.Equal([]byte(want), []byte(h.Header.Get("X-Portal-Signature"))) {
+		t.Fatalf("signature %s, want %s", h.Header.Get("X-Portal-Signature"), want)
 	}
 }
