@@ -240,6 +240,13 @@ func TestPluginInstallUpgradeUninstall(t *testing.T) {
 		t.Fatalf("approved %+v", up)
 	}
 	owner.post("/plugins/quickbooks-sync/approve", nil).fail(http.StatusConflict, "CONFLICT")
+	var note struct {
+		Author string `json:"author"`
+	}
+	plugin.post(fmt.Sprintf("/tickets/%d/notes", tk.ID), map[string]any{"body": "synced"}).ok(http.StatusCreated, &note)
+	if note.Author != "QuickBooks Sync" {
+		t.Fatalf("note by %q, want the plugin's name", note.Author)
+	}
 	internal.get(hookPath).ok(http.StatusOK, &hook) // the same webhook, its secret kept
 	if !slices.Equal(hook.ReadScopes, []string{"tickets.read", "customers.read", "store.read"}) {
 		t.Fatalf("webhook after upgrade %+v", hook)
