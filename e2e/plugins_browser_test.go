@@ -17,7 +17,8 @@ import (
 // installed by OAuth with PKCE — its page starts the flow, the owner
 // approves on Portal's page, the callback exchanges the code and says
 // "Installed". Settings → Plugins lists it with its scopes in plain words;
-// uninstalling (confirmed) removes it. Every screen is audited with axe-core
+// uninstalling (confirmed) removes it; the catalog installs it again in one
+// click. Every screen is audited with axe-core
 // and photographed at 1440×900, 820×1180, 390×844, on paper and dark
 // (artifacts/screenshots/plugins-*).
 
@@ -149,5 +150,18 @@ func TestPluginsInChromium(t *testing.T) {
 	}
 	if len(plugins) != 0 {
 		t.Fatalf("after uninstall: %+v", plugins)
+	}
+
+	// One click in the catalog installs it again; its key is shown once.
+	step(t, a, "install from the catalog",
+		chromedp.Click(chromedp.CSS(`[data-catalog="hello"] button`)),
+		waitText(".secret-panel", "Hello installed"),
+		waitText(`[data-plugin="hello"]`, "Read your tickets and their customers."),
+		waitText(`[data-catalog="hello"]`, "Installed."))
+	if _, err := api.do("GET", "/api/v1/plugins", nil, &plugins); err != nil {
+		t.Fatal(err)
+	}
+	if len(plugins) != 1 || plugins[0].ID != "hello" {
+		t.Fatalf("after the catalog's install: %+v", plugins)
 	}
 }
