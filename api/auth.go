@@ -77,8 +77,8 @@ func (p *Principal) editor() store.Editor {
 
 // author names the principal on notes and in logs.
 func (p *Principal) author() string {
-	if p.Session {
-		return p.Name
+	if p.Session || p.PluginID != "" {
+		return p.Name // a plugin's notes read "by <plugin name>"
 	}
 	return p.Name + " (API key)"
 }
