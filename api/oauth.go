@@ -100,19 +100,20 @@ func (s *Server) bindOAuth(r *mux.Router) {
 type oauthPageError struct {
 	status int
 	msg    string
+	cont   string // a same-site link to continue by, when the cookie did not come along
 }
 
 func (e *oauthPageError) Error() string { return e.msg }
 
 func pageErr(status int, format string, a ...any) error {
-	return &oauthPageError{status, fmt.Sprintf(format, a...)}
+	return &oauthPageError{status: status, msg: fmt.Sprintf(format, a...)}
 }
 
 // oauthUser is the signed-in staff member, or a page error saying what is missing.
 func (s *Server) oauthUser(r *http.Request) (store.User, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return store.User{}, pageErr(http.StatusUnauthorized, "Sign in to the console as the shop's owner, then open this link again.")
+		return store.User{}, pageErr(http.StatusUnauthorized, "Sign in to the console as the shop's owner, then continue.")
 	}
 	u, err := s.cfg.Live.SessionUser(c.Value)
 	if err != nil {
@@ -198,6 +199,14 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	// else can make the appliance fetch anything.
 	u, err := s.oauthUser(r)
 	if err != nil {
+		var pe *oauthPageError
+		if errors.As(err, &pe) && pe.status == http.StatusUnauthorized {
+			// The session cookie is SameSite=Strict: a link from the
+			// plugin's site arrives without it. Following this page's own
+			// link to the same address is a same-site navigation, which
+			// carries it.
+			pe.cont = "/oauth/authorize?" + r.URL.RawQuery
+		}
 		s.oauthPage(w, err, nil)
 		return
 	}
@@ -550,7 +559,9 @@ var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 .actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:1.5rem}
 .muted{color:var(--muted)}ul{padding-left:1.25rem}</style></head>
 <body><main>
-{{if .Err}}<h1>Plugin install</h1><p role="alert">{{.Err}}</p><p><a href="/">Back to the console</a></p>
+{{if .Err}}<h1>Plugin install</h1><p role="alert">{{.Err}}</p>
+{{if .Continue}}<p>Signed in already? <a href="{{.Continue}}">Continue to the plugin's request</a></p>{{end}}
+<p><a href="/">Back to the console</a></p>
 {{else}}{{with .C}}<h1>Install {{.M.Name}}?</h1>
 <p>{{if .M.Author.Name}}By {{.M.Author.Name}}{{end}}{{if .M.Version}} · version {{.M.Version}}{{end}} · manifest from <strong>{{.Host}}</strong></p>
 {{if .M.Description}}<p>{{.M.Description}}</p>{{end}}
@@ -569,15 +580,16 @@ var oauthTmpl = template.Must(template.New("oauth").Parse(`<!doctype html>
 func (s *Server) oauthPage(w http.ResponseWriter, err error, c *consentView) {
 	status := http.StatusOK
 	data := struct {
-		Err string
-		C   *consentView
+		Err      string
+		Continue string
+		C        *consentView
 	}{C: c}
 	if err != nil {
 		var pe *oauthPageError
 		if !errors.As(err, &pe) {
-			pe = &oauthPageError{http.StatusInternalServerError, "Something went wrong."}
+			pe = &oauthPageError{status: http.StatusInternalServerError, msg: "Something went wrong."}
 		}
-		status, data.Err = pe.status, pe.msg
+		status, data.Err, data.Continue = pe.status, pe.msg, pe.cont
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

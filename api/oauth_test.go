@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -380,9 +381,19 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 	}
 	// Nobody signed in: a page asking to sign in.
 	before := f.site.fetched.Load()
-	res, _ = f.raw(f.ts.anonymous(), "GET", "/oauth/authorize?"+f.params().Encode(), nil)
+	res, page = f.raw(f.ts.anonymous(), "GET", "/oauth/authorize?"+f.params().Encode(), nil)
 	if res.StatusCode != http.StatusUnauthorized || f.site.fetched.Load() != before {
 		t.Fatalf("anonymous: %d, fetched the manifest: %v", res.StatusCode, f.site.fetched.Load() != before)
+	}
+	// A cross-site link arrives without the Strict cookie: the page links
+	// to the same request, a same-site navigation that carries it.
+	cont := regexp.MustCompile(`href="(/oauth/authorize\?[^"]+)"`).FindStringSubmatch(page)
+	if cont == nil {
+		t.Fatalf("no continue link: %s", page)
+	}
+	res, _ = f.raw(f.browser, "GET", html.UnescapeString(cont[1]), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("continuing: %d", res.StatusCode)
 	}
 	// A cross-site POST (no same Origin) is refused even with the owner's cookie.
 	cross := *f.browser
