@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,5 +166,40 @@ func TestPluginsInChromium(t *testing.T) {
 	}
 	if len(plugins) != 1 || plugins[0].ID != "hello" {
 		t.Fatalf("after the catalog's install: %+v", plugins)
+	}
+
+	// A newer version asks for more: it waits on the page, in words, until
+	// the owner approves it there.
+	res, err := http.Get(srv.URL + "/sandbox/plugins/hello/portal-plugin.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest map[string]any
+	err = json.NewDecoder(res.Body).Decode(&manifest)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest["version"] = "1.1.0"
+	manifest["scopes"] = []string{"tickets.read", "tickets.write", "customers.read", "customers.write"}
+	if _, err := api.do("POST", "/api/v1/plugins", map[string]any{"manifest": manifest}, nil); err != nil {
+		t.Fatal(err)
+	}
+	step(t, a, "the upgrade waits",
+		chromedp.Reload(),
+		waitText(`[data-plugin="hello"] .plugin-upgrade`, "Version 1.1.0 asks for more"),
+		waitText(`[data-plugin="hello"] .plugin-upgrade`, "Create and change customers."),
+		waitText(`[data-plugin="hello"]`, "Version 1.0.0"))
+	pluginShots(t, a, "upgrade")
+	audit(t, a, axe, "plugins-upgrade")
+	step(t, a, "approve the upgrade",
+		chromedp.Click(chromedp.CSS(`[data-plugin="hello"] .plugin-upgrade button`)),
+		waitText(`[data-plugin="hello"]`, "Version 1.1.0"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('[data-plugin="hello"] .plugin-upgrade')`))
+	if _, err := api.do("GET", "/api/v1/plugins", nil, &plugins); err != nil {
+		t.Fatal(err)
+	}
+	if len(plugins) != 1 || !slices.Contains(plugins[0].Scopes, "customers.write") {
+		t.Fatalf("after approving the upgrade: %+v", plugins)
 	}
 }
