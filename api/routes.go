@@ -38,6 +38,10 @@ type route struct {
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
+	// staff routes take a staff member's console session or user key and no
+	// other key (widgets: a person is looking at them); pluginKey routes take
+	// a plugin's key and nothing else (widgets.go).
+	staff, pluginKey bool
 	// upload is a request body's content type when it is not JSON (text/csv).
 	upload string
 	// query names the query parameters of a route that is not a list.
@@ -68,6 +72,7 @@ func (s *Server) routes() []route {
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
 		s.emailRoutes(),
+		s.widgetRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -169,13 +174,15 @@ type Route struct {
 	LiveOnly            bool     // test-mode principals are refused
 	OwnerOnly           bool     // only the owner's full power (or an internal key)
 	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
+	Staff               bool     // a staff member's session or user key only
+	PluginKey           bool     // a plugin's key only
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.staff, rt.pluginKey})
 	}
 	return out
 }

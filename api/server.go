@@ -72,6 +72,8 @@ type Server struct {
 	custKeys  customerKeys
 	custGuard *failGuard
 	base      publicBaseHolder
+	// widgets hold widget tokens and the bridge's action limits (widgets.go).
+	widgets *widgetState
 }
 
 // New builds the server and its routes.
@@ -85,6 +87,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.Now), reqPfx: requestIDPrefix(), signins: newSigninGuard(cfg.Now),
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.kiosks = newKioskState(cfg.Now)
+	s.widgets = newWidgetState(cfg.Now)
 	s.fileKey = fileKey(cfg.Sealer)
 	s.custKeys = newCustomerKeys(cfg.Sealer)
 	s.custGuard = newFailGuard(cfg.Now, customerGuessWindow, customerWrongGuesses, customerGuessMemory)
