@@ -22,14 +22,18 @@ type AccessKind struct {
 // user keys hold their role's scopes.
 func AccessKinds() []AccessKind {
 	kinds := []AccessKind{
-		{"internal key", func(rt Route) bool { return !rt.Kiosk }},
-		{"plugin key (if granted)", func(rt Route) bool { return rt.Scope != store.BackupScope && !rt.OwnerOnly && !rt.Kiosk }},
-		{"developer key, test (if granted)", func(rt Route) bool { return !rt.LiveOnly && !rt.OwnerOnly && !rt.Kiosk }},
+		{"internal key", func(rt Route) bool { return !rt.Kiosk && !rt.Staff && !rt.PluginKey }},
+		{"plugin key (if granted)", func(rt Route) bool {
+			return rt.Scope != store.BackupScope && !rt.OwnerOnly && !rt.Kiosk && !rt.Staff
+		}},
+		{"developer key, test (if granted)", func(rt Route) bool {
+			return !rt.LiveOnly && !rt.OwnerOnly && !rt.Kiosk && !rt.Staff && !rt.PluginKey
+		}},
 	}
 	for _, role := range store.Roles {
 		kinds = append(kinds, AccessKind{role, func(rt Route) bool {
 			switch {
-			case rt.Kiosk:
+			case rt.Kiosk, rt.PluginKey:
 				return false
 			case rt.Approval:
 				return false // a user key, even the owner's: the owner's session only
@@ -60,6 +64,9 @@ func (s *Server) AccessMatrix() string {
 	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(kinds)) + "\n")
 	for _, rt := range s.Routes() {
 		scope := "`" + rt.Scope + "`"
+		if rt.Scope == "" {
+			scope = "none"
+		}
 		for _, sc := range rt.Also {
 			scope += " + `" + sc + "`"
 		}
@@ -77,6 +84,12 @@ func (s *Server) AccessMatrix() string {
 			scope += " (the owner's session or an internal key)"
 		case rt.OwnerOnly:
 			scope += " (owner only)"
+		}
+		if rt.Staff {
+			scope += " (staff only)"
+		}
+		if rt.PluginKey {
+			scope += " (plugin key only)"
 		}
 		fmt.Fprintf(&b, "| `%s %s` | %s |", rt.Method, strings.TrimPrefix(rt.Path, APIPrefix), scope)
 		for _, k := range kinds {

@@ -100,6 +100,14 @@ func (s *Server) guarded(rt route) http.Handler {
 			fail(w, r, errApproval)
 			return
 		}
+		if rt.staff && !p.Session && p.Type != store.KeyUser {
+			fail(w, r, errStaffOnly)
+			return
+		}
+		if rt.pluginKey && (p.Session || p.Type != store.KeyPlugin) {
+			fail(w, r, errPluginKeyOnly)
+			return
+		}
 		ctx := store.WithActor(r.Context(), p.actor())
 		r = r.WithContext(ctx)
 		serve := func(w http.ResponseWriter) {

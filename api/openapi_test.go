@@ -177,10 +177,14 @@ func TestEveryDocumentedQueryParameterIsAccepted(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	staff := map[string]bool{} // a person's routes (widgets): widgets_test walks their parameters
+	for _, rt := range ts.API.Routes() {
+		staff[routeName(rt)] = rt.Staff
+	}
 	checked := 0
 	for _, name := range names {
 		method, path, _ := strings.Cut(name, " ")
-		if method != http.MethodGet {
+		if method != http.MethodGet || staff[name] {
 			continue
 		}
 		path = strings.TrimPrefix(pathParam.ReplaceAllString(path, "1"), api.APIPrefix)

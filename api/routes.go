@@ -42,6 +42,10 @@ type route struct {
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
+	// staff routes take a staff member's console session or user key and no
+	// other key (widgets: a person is looking at them); pluginKey routes take
+	// a plugin's key and nothing else (widgets.go).
+	staff, pluginKey bool
 	// upload is a request body's content type when it is not JSON (text/csv).
 	upload string
 	// query names the query parameters of a route that is not a list.
@@ -74,6 +78,7 @@ func (s *Server) routes() []route {
 		s.invoiceRoutes(),
 		s.emailRoutes(),
 		s.pluginRoutes(),
+		s.widgetRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -179,13 +184,15 @@ type Route struct {
 	OwnerOnly           bool     // only the owner's full power (or an internal key)
 	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
 	Approval            bool     // the owner's session or an internal key only (installing plugins)
+	Staff               bool     // a staff member's session or user key only
+	PluginKey           bool     // a plugin's key only
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.approval})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.approval, rt.staff, rt.pluginKey})
 	}
 	return out
 }

@@ -16,12 +16,17 @@ var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 // with the reason. (GET /api/v1/openapi.json needs no key at all and is not
 // in the table.)
 var unscopedRoutes = map[string]string{
-	"POST /api/v1/kiosk/pair":      "the kiosk page trades a pairing code for its cookie; every key is refused (403)",
-	"GET /api/v1/kiosk/session":    "a paired kiosk's cookie only; every key is refused (403)",
-	"GET /api/v1/kiosk/hosts":      "a paired kiosk's cookie only; every key is refused (403)",
-	"POST /api/v1/kiosk/check-in":  "a paired kiosk's cookie only; every key is refused (403)",
-	"POST /api/v1/kiosk/walk-in":   "a paired kiosk's cookie only; every key is refused (403)",
-	"POST /api/v1/kiosk/check-out": "a paired kiosk's cookie only; every key is refused (403)",
+	"GET /api/v1/widgets":               "staff only: a session or user key; what each place shows",
+	"POST /api/v1/widgets/token":        "staff only; the record's own read scope is checked by the handler",
+	"GET /api/v1/widgets/data":          "staff only; bounded by both the plugin's and the staff member's scopes",
+	"POST /api/v1/widgets/actions":      "staff only; bounded by both the plugin's and the staff member's scopes",
+	"POST /api/v1/widgets/verify-token": "a plugin's own key only: it redeems its own tokens",
+	"POST /api/v1/kiosk/pair":           "the kiosk page trades a pairing code for its cookie; every key is refused (403)",
+	"GET /api/v1/kiosk/session":         "a paired kiosk's cookie only; every key is refused (403)",
+	"GET /api/v1/kiosk/hosts":           "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/check-in":       "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/walk-in":        "a paired kiosk's cookie only; every key is refused (403)",
+	"POST /api/v1/kiosk/check-out":      "a paired kiosk's cookie only; every key is refused (403)",
 }
 
 func routeName(rt api.Route) string { return rt.Method + " " + rt.Path }

@@ -77,6 +77,8 @@ type Server struct {
 	custGuard *failGuard
 	base      publicBaseHolder
 	oauth     *oauthState // OAuth install consents and codes (oauth.go)
+	// widgets hold widget tokens and the bridge's action limits (widgets.go).
+	widgets *widgetState
 }
 
 // New builds the server and its routes.
@@ -91,6 +93,7 @@ func New(cfg Config) *Server {
 		liveHubs: map[store.Mode]*liveHub{store.Live: newLiveHub(cfg.Live), store.Test: newLiveHub(cfg.Test)}}
 	s.kiosks = newKioskState(cfg.Now)
 	s.oauth = newOAuthState()
+	s.widgets = newWidgetState(cfg.Now)
 	s.fileKey = fileKey(cfg.Sealer)
 	s.custKeys = newCustomerKeys(cfg.Sealer)
 	s.custGuard = newFailGuard(cfg.Now, customerGuessWindow, customerWrongGuesses, customerGuessMemory)

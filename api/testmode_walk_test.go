@@ -198,6 +198,12 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"PATCH /attachments/{id}", p("/attachments/{attachment}"), map[string]any{"customer_visible": true, "filename": "walk.png"}},
 		{"GET /attachments/{id}/url", p("/attachments/{attachment}/url"), nil},
 		{"DELETE /attachments/{id}", p("/attachments/{attachment}"), nil},
+		{"GET /widgets", "/widgets?location=ticket_sidebar", nil},
+		{"POST /widgets/token", "/widgets/token", map[string]any{"plugin_id": "walk-widgets", "location": "ticket_sidebar", "resource_id": num(ids["ticket"])}},
+		{"POST /widgets/verify-token", "/widgets/verify-token", map[string]any{"token": "wt_walk"}}, // a plugin's key only: 403 here
+		{"GET /widgets/data", p("/widgets/data?plugin_id=walk-widgets&location=ticket_sidebar&resource_id={ticket}"), nil},
+		{"POST /widgets/actions", "/widgets/actions", map[string]any{"plugin_id": "walk-widgets", "location": "ticket_sidebar",
+			"resource_id": num(ids["ticket"]), "action": "add_note", "data": map[string]any{"text": "Walk widget note"}}},
 		{"DELETE /tickets/{id}/line_items/{item_id}", p("/tickets/{ticket}/line_items/{item}"), nil},
 		{"DELETE /webhooks/{id}", p("/webhooks/{webhook}"), nil},
 		{"DELETE /customers/{id}", p("/customers/{spare}"), nil},
@@ -232,6 +238,14 @@ func TestTestModeWalkLeavesTheLiveStoreUntouched(t *testing.T) {
 		{"dk_test_ key", dev, nil},
 		{"console in test mode", session, []string{"Portal-Mode", "test"}},
 	}
+	// A plugin with a ticket widget, installed in the test store only.
+	ts.API.SetWidgetPlugins(func(st *store.Store) []api.WidgetPlugin {
+		if st != ts.Test {
+			return nil
+		}
+		return []api.WidgetPlugin{{ID: "walk-widgets", Name: "Walk Widgets", Scopes: []string{"tickets.read", "tickets.write"},
+			Widgets: []api.WidgetSpec{{ID: "w", Location: "ticket_sidebar", URL: "https://widgets.example.com/w", Height: 120}}}}
+	})
 	covered := map[string]bool{}
 	for i, pr := range principals {
 		ids := seedTestStore(t, ctx, ts, rcv.URL, i)

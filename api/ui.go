@@ -6,8 +6,11 @@ import (
 )
 
 // contentSecurityPolicy forbids inline script: data reaches the page only as text.
+// frame-src lets in plugins' widgets (any https page, or the appliance's own
+// sandbox plugin): each is an iframe sandboxed without allow-same-origin, so
+// it runs in an opaque origin and reaches the console only by postMessage.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	"connect-src 'self'; frame-src 'self' https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // uiHandler serves the embedded console. Paths without a file extension are
 // screens of the single-page console and get index.html.
