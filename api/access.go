@@ -35,6 +35,8 @@ func AccessKinds() []AccessKind {
 			switch {
 			case rt.Kiosk, rt.PluginKey:
 				return false
+			case rt.Approval:
+				return false // a user key, even the owner's: the owner's session only
 			case rt.OwnerOnly:
 				return role == "owner"
 			}
@@ -77,7 +79,10 @@ func (s *Server) AccessMatrix() string {
 		if rt.LiveOnly {
 			scope += " (live only)"
 		}
-		if rt.OwnerOnly {
+		switch {
+		case rt.Approval:
+			scope += " (the owner's session or an internal key)"
+		case rt.OwnerOnly:
 			scope += " (owner only)"
 		}
 		if rt.Staff {

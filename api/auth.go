@@ -17,7 +17,9 @@ type Principal struct {
 	Tier   string
 	Mode   store.Mode
 	UserID uint64
-	Scopes []string // a short list, read without building a set per request
+	// PluginID is the installed plugin a plugin key belongs to ("" otherwise).
+	PluginID string
+	Scopes   []string // a short list, read without building a set per request
 	// Session is true for console requests authenticated by cookie.
 	Session bool
 	// Store is the only data store this principal's handlers may touch.
@@ -53,6 +55,9 @@ func (p *Principal) actor() store.Actor {
 	switch {
 	case p.Session:
 		return store.Actor{Type: store.ActorUser, ID: p.UserID, Name: p.Name}
+	case p.PluginID != "":
+		// A plugin is its key, under the plugin's name: "by <plugin name>".
+		return store.Actor{Type: store.ActorPlugin, ID: p.KeyID, Name: p.Name}
 	case p.KeyID != 0:
 		return store.Actor{Type: store.ActorKey, ID: p.KeyID, Name: p.Name}
 	}
@@ -72,8 +77,8 @@ func (p *Principal) editor() store.Editor {
 
 // author names the principal on notes and in logs.
 func (p *Principal) author() string {
-	if p.Session {
-		return p.Name
+	if p.Session || p.PluginID != "" {
+		return p.Name // a plugin's notes read "by <plugin name>"
 	}
 	return p.Name + " (API key)"
 }
@@ -91,7 +96,7 @@ func presentedKey(r *http.Request) string {
 // keyPrincipal is who an API key speaks for, with the store its mode sees.
 func (s *Server) keyPrincipal(k store.APIKey) *Principal {
 	return &Principal{KeyID: k.ID, Type: k.Type, Name: k.Name, Tier: k.Tier, Mode: k.Mode,
-		UserID: k.UserID, Scopes: k.Scopes, Store: s.storeFor(k.Mode)}
+		UserID: k.UserID, PluginID: k.PluginID, Scopes: k.Scopes, Store: s.storeFor(k.Mode)}
 }
 
 // authenticate resolves the request's principal, or returns errUnauthorized.

@@ -218,6 +218,10 @@ func (s *Server) OpenAPI() map[string]any {
 		"operationId": "getOpenapi", "summary": "This document", "tags": []string{"meta"}, "security": []any{},
 		"responses": map[string]any{"200": map[string]any{"description": "The OpenAPI document"}},
 	}}
+	paths["/plugin-manifest.schema.json"] = map[string]any{"get": map[string]any{
+		"operationId": "getPluginManifestSchema", "summary": "The JSON Schema of a plugin's portal-plugin.json manifest (no key)", "tags": []string{"meta"}, "security": []any{},
+		"responses": map[string]any{"200": map[string]any{"description": "A JSON Schema (draft 2020-12)"}},
+	}}
 	ss.schema(reflect.TypeFor[listMeta]())
 	ss.schema(reflect.TypeFor[apiError]())
 	return map[string]any{

@@ -35,6 +35,10 @@ type route struct {
 	// ownerOnly routes also need the owner's full power: an owner's session
 	// or user key, or an internal key (never a plugin or developer key).
 	ownerOnly bool
+	// approval routes are an approval only a person gives: the owner's
+	// console session, or an internal key (never a user key, which a script
+	// holds). They are ownerOnly too.
+	approval bool
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
@@ -73,6 +77,7 @@ func (s *Server) routes() []route {
 		s.invoiceRoutes(),
 		s.emailRoutes(),
 		s.widgetRoutes(),
+		s.pluginRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -95,6 +100,7 @@ func (s *Server) buildRouter() *mux.Router {
 		api.Handle(rt.path, s.guard(rt)).Methods(rt.method)
 	}
 	api.HandleFunc("/openapi.json", s.serveOpenAPI).Methods(http.MethodGet)
+	api.HandleFunc("/plugin-manifest.schema.json", s.servePluginManifestSchema).Methods(http.MethodGet)
 	// gorilla/mux reports a wrong method inside a path-prefix subrouter as
 	// not found (a later route's prefix match clears the mismatch), so the
 	// one handler tells the two apart from the router's own patterns.
@@ -176,13 +182,14 @@ type Route struct {
 	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
 	Staff               bool     // a staff member's session or user key only
 	PluginKey           bool     // a plugin's key only
+	Approval            bool     // the owner's session or an internal key only (installing plugins)
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.staff, rt.pluginKey})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.staff, rt.pluginKey, rt.approval})
 	}
 	return out
 }

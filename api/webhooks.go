@@ -102,6 +102,9 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
+	if err := s.checkPluginWebhook(p, id); err != nil {
+		return err
+	}
 	var patch store.WebhookPatch
 	if err := decode(r, &patch); err != nil {
 		return err
@@ -149,6 +152,9 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
+	if err := s.checkPluginWebhook(p, id); err != nil {
+		return err
+	}
 	if err := p.Store.DeleteWebhook(r.Context(), id); err != nil {
 		return err
 	}
@@ -158,6 +164,9 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *Princi
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := idParam(r, "id")
 	if err != nil {
+		return err
+	}
+	if err := s.checkPluginWebhook(p, id); err != nil {
 		return err
 	}
 	var in rotateInput
@@ -191,6 +200,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, p *Princip
 func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := idParam(r, "id")
 	if err != nil {
+		return err
+	}
+	if err := s.checkPluginWebhook(p, id); err != nil {
 		return err
 	}
 	hook, err := p.Store.RevealWebhookSecret(r.Context(), id, s.cfg.Sealer)

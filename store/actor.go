@@ -55,7 +55,7 @@ func (s *Store) ScopesOf(a Actor) []string {
 	switch a.Type {
 	case ActorSystem, "": // "": an owner recorded before owners were (read as the appliance's)
 		return AllScopes()
-	case ActorKey, ActorUser:
+	case ActorKey, ActorUser, ActorPlugin: // a plugin is its key
 	default:
 		return nil
 	}

@@ -56,6 +56,7 @@ type APIKey struct {
 	Mode      Mode       `json:"mode"`
 	UserID    uint64     `json:"user_id,omitempty"`
 	AppID     string     `json:"app_id,omitempty"`
+	PluginID  string     `json:"plugin_id,omitempty"` // a plugin key's plugin (its manifest id)
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 }
@@ -252,6 +253,11 @@ func (s *Store) RevokeKey(ctx context.Context, id uint64) (APIKey, error) {
 		r, err := getRecord[keyRecord](tx, bucketKeys, id, "key")
 		if err != nil {
 			return err
+		}
+		if r.PluginID != "" && r.RevokedAt == nil {
+			if _, err := getPlugin(tx, r.PluginID); err == nil {
+				return Conflict("this key belongs to the plugin %s; uninstall the plugin (DELETE /api/v1/plugins/%s) to revoke it with its webhooks", r.Name, r.PluginID)
+			}
 		}
 		if r.RevokedAt == nil {
 			now := s.clock()

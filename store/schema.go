@@ -53,6 +53,7 @@ var steps = []step{
 	createBuckets("customer link epochs", "customer_link_epochs"),
 	createBuckets("inbound payment events", "inbound_events"),
 	{name: "mail queue", run: createMailQueue},
+	createBuckets("plugins", "plugins"),
 }
 
 // step is one schema change: run in one transaction, or a backfill.

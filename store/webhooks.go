@@ -412,7 +412,12 @@ func (s *Store) RevealWebhookSecret(ctx context.Context, id uint64, sealer *Seal
 // DeleteWebhook removes a subscription. Its deliveries stay readable by id;
 // queued ones end as failed ("webhook deleted").
 func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.update(ctx, func(tx *bolt.Tx) error { return s.deleteWebhookTx(tx, id) })
+}
+
+// deleteWebhookTx is DeleteWebhook inside the caller's transaction.
+func (s *Store) deleteWebhookTx(tx *bolt.Tx, id uint64) error {
+	{
 		if _, err := s.getWebhook(tx, id); err != nil {
 			return err
 		}
@@ -436,5 +441,5 @@ func (s *Store) DeleteWebhook(ctx context.Context, id uint64) error {
 			}
 		}
 		return tx.Bucket(bucketWebhooks).Delete(itob(id))
-	})
+	}
 }
