@@ -96,16 +96,16 @@ func (s *Server) guarded(rt route) http.Handler {
 			fail(w, r, errOwnerOnly)
 			return
 		}
-		if rt.approval && !p.Session && p.Type != store.KeyInternal {
-			fail(w, r, errApproval)
-			return
-		}
 		if rt.staff && !p.Session && p.Type != store.KeyUser {
 			fail(w, r, errStaffOnly)
 			return
 		}
 		if rt.pluginKey && (p.Session || p.Type != store.KeyPlugin) {
 			fail(w, r, errPluginKeyOnly)
+			return
+		}
+		if rt.approval && !p.Session && p.Type != store.KeyInternal {
+			fail(w, r, errApproval)
 			return
 		}
 		ctx := store.WithActor(r.Context(), p.actor())

@@ -77,8 +77,8 @@ func (s *Server) routes() []route {
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
 		s.emailRoutes(),
-		s.pluginRoutes(),
 		s.widgetRoutes(),
+		s.pluginRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -183,16 +183,16 @@ type Route struct {
 	LiveOnly            bool     // test-mode principals are refused
 	OwnerOnly           bool     // only the owner's full power (or an internal key)
 	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
-	Approval            bool     // the owner's session or an internal key only (installing plugins)
 	Staff               bool     // a staff member's session or user key only
 	PluginKey           bool     // a plugin's key only
+	Approval            bool     // the owner's session or an internal key only (installing plugins)
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.approval, rt.staff, rt.pluginKey})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.staff, rt.pluginKey, rt.approval})
 	}
 	return out
 }

@@ -73,7 +73,8 @@ type WidgetSpec struct {
 // WidgetPluginSource lists a store's installed plugins (a handful).
 type WidgetPluginSource func(st *store.Store) []WidgetPlugin
 
-// SetWidgetPlugins sets where the widget routes find installed plugins.
+// SetWidgetPlugins sets where the widget routes find installed plugins
+// (the store's, unless a test says otherwise).
 func (s *Server) SetWidgetPlugins(src WidgetPluginSource) { s.widgets.setSource(src) }
 
 type widgetGrant struct {
@@ -94,7 +95,24 @@ type widgetState struct {
 }
 
 func newWidgetState(now func() time.Time) *widgetState {
-	return &widgetState{now: now, tokens: map[[32]byte]widgetGrant{}, actions: map[string]*window{}}
+	return &widgetState{now: now, source: installedPlugins, tokens: map[[32]byte]widgetGrant{}, actions: map[string]*window{}}
+}
+
+// installedPlugins is the store's installed plugins, as the widget routes see them.
+func installedPlugins(st *store.Store) []WidgetPlugin {
+	list, err := st.ListPlugins()
+	if err != nil {
+		return nil
+	}
+	out := make([]WidgetPlugin, 0, len(list))
+	for _, pl := range list {
+		wp := WidgetPlugin{ID: pl.ID, Name: pl.Name, KeyID: pl.KeyID, Scopes: pl.Scopes}
+		for _, w := range pl.Manifest.Widgets {
+			wp.Widgets = append(wp.Widgets, WidgetSpec{ID: w.ID, Location: w.Location, URL: w.URL, Height: w.Height})
+		}
+		out = append(out, wp)
+	}
+	return out
 }
 
 func (ws *widgetState) setSource(src WidgetPluginSource) {
@@ -496,7 +514,7 @@ func (s *Server) widgetAction(w http.ResponseWriter, r *http.Request, p *Princip
 		w.Header().Set("Retry-After", strconv.FormatInt(60-s.cfg.Now().Unix()%60, 10))
 		return newError(http.StatusTooManyRequests, "RATE_LIMITED", "This plugin has done "+strconv.Itoa(widgetActionsPerMinute)+" actions for you this minute")
 	}
-	ctx := store.WithActor(r.Context(), store.Actor{Type: store.ActorPlugin, ID: pl.KeyID, Name: pl.Name})
+	ctx := store.WithActor(r.Context(), store.Plugin{ID: pl.ID, Name: pl.Name, KeyID: pl.KeyID}.PluginActor())
 	var data struct {
 		Text   *string `json:"text"`
 		Status *string `json:"status"`

@@ -220,3 +220,45 @@ func TestWidgetActionsAreRateLimitedPerPluginAndUser(t *testing.T) {
 	f.ts.Clock.Advance(time.Minute)
 	f.owner.post("/widgets/actions", note).ok(http.StatusCreated, nil)
 }
+
+// The seed's plugin, installed for real: its ticket_sidebar widget gets a
+// token, its own key redeems it, and uninstalling ends its widgets.
+func TestInstalledPluginsWidgets(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner, _ := signedIn(t, ts)
+	var got struct {
+		Key string `json:"key"`
+	}
+	owner.post("/plugins", map[string]any{"manifest": seedManifest(t)}).ok(http.StatusCreated, &got)
+	plugin := ts.anonymous()
+	plugin.key = got.Key
+	var c struct{ ID uint64 }
+	owner.post("/customers", map[string]any{"name": "Ada"}).ok(http.StatusCreated, &c)
+	var tk struct{ ID uint64 }
+	owner.post("/tickets", map[string]any{"customer_id": c.ID, "issue": "Screen"}).ok(http.StatusCreated, &tk)
+
+	var list []api.WidgetSummary
+	owner.get("/widgets?location=ticket_sidebar").ok(http.StatusOK, &list)
+	if len(list) != 1 || list[0].PluginID != "quickbooks-sync" || list[0].Height != 120 {
+		t.Fatalf("widgets %+v", list)
+	}
+	var tok api.WidgetToken
+	owner.post("/widgets/token", map[string]any{"plugin_id": "quickbooks-sync", "location": "ticket_sidebar", "resource_id": tk.ID}).
+		ok(http.StatusCreated, &tok)
+	var ctx api.WidgetContext
+	plugin.post("/widgets/verify-token", map[string]any{"token": tok.Token}).ok(http.StatusOK, &ctx)
+	if ctx.PluginID != "quickbooks-sync" || ctx.ResourceID != tk.ID {
+		t.Errorf("context %+v", ctx)
+	}
+	// The seed plugin reads tickets but never writes them: no note through its widget.
+	if res := owner.post("/widgets/actions", map[string]any{"plugin_id": "quickbooks-sync", "location": "ticket_sidebar",
+		"resource_id": tk.ID, "action": "add_note", "data": map[string]any{"text": "x"}}); res.Status != http.StatusForbidden {
+		t.Errorf("a note without tickets.write: %d", res.Status)
+	}
+	owner.api(http.MethodDelete, "/plugins/quickbooks-sync", nil).ok(http.StatusOK, nil)
+	owner.get("/widgets?location=ticket_sidebar").ok(http.StatusOK, &list)
+	if len(list) != 0 {
+		t.Errorf("an uninstalled plugin's widgets: %+v", list)
+	}
+}
