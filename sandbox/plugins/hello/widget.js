@@ -9,6 +9,7 @@
   var button = document.getElementById("note");
   var said = document.getElementById("said");
   var ticket = null;
+  var adding = false; // a note asked for, its answer not yet in
 
   function post(message) {
     // The frame is sandboxed (opaque origin), so the parent's origin cannot be
@@ -20,6 +21,11 @@
     if (event.source !== window.parent) return; // only Portal, the frame's parent
     var msg = event.data || {};
     if (msg.type !== "portal:response") return;
+    if (adding && (msg.action === "add_note" || !(msg.data && msg.data.number !== undefined))) {
+      adding = false;
+      said.textContent = msg.error || msg.ok === false ? "The note was not added: " + ((msg.error && msg.error.message) || msg.error || "refused") : "Note added.";
+      return;
+    }
     if (msg.error) {
       ticketLine.textContent = "Portal said: " + (msg.error.message || msg.error);
       ticketLine.className = "error";
@@ -30,13 +36,12 @@
       ticketLine.textContent = "Hello, ticket #" + ticket.number + " (" + ticket.status + ")";
       ticketLine.className = "";
       button.disabled = false;
-    } else if (msg.action === "add_note") {
-      said.textContent = msg.ok === false ? "The note was not added." : "Note added.";
     }
   });
 
   button.addEventListener("click", function () {
     if (!ticket) return;
+    adding = true;
     post({ type: "portal:action", action: "add_note", data: { text: "Hello from the Hello plugin 👋" } });
     said.textContent = "Adding the note…";
   });
