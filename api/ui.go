@@ -19,9 +19,13 @@ func (s *Server) uiHandler() http.Handler {
 		return http.NotFoundHandler()
 	}
 	files := http.FileServerFS(s.cfg.UI)
+	csp := contentSecurityPolicy
+	if s.cfg.Sandbox { // the sandbox's plugins may serve their widgets from this machine over plain http
+		csp = strings.Replace(csp, "frame-src 'self' https:", "frame-src 'self' https: http://127.0.0.1:* http://localhost:*", 1)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -1,6 +1,7 @@
 // Customers: a searchable list, and one customer's page with their details
 // and tickets.
 
+import { widgetPlace } from "../lib/widgets.js";
 import { el, link, field, showErrors, busy, debounce, flash, renderPager } from "../lib/dom.js";
 import { call, get, query } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
@@ -132,6 +133,7 @@ export async function customerPage(ctx, [id]) {
   // Their documents (ID, signed forms) and photos.
   const files = attachments(ctx, { type: "customer", id: customer.id });
   const portal = portalLinkPanel(ctx, customer); // customers.write and tickets.read only
+  const widgets = widgetPlace("customer_sidebar", customer.id); // plugins' widgets (ui/lib/widgets.js)
   const newTicketLink = ctx.can("tickets.write") ? link(`/tickets/new?customer_id=${id}`, "+ New ticket for this customer", { class: "button" }) : null;
   return {
     node: el("section", { class: "page" },
@@ -142,7 +144,7 @@ export async function customerPage(ctx, [id]) {
         el("section", { class: "col-main", "aria-label": "Tickets" }, el("h2", { text: "Tickets" }),
           el("div", { class: "table-wrap" }, el("table", { class: "rows customer-tickets" }, el("thead", {}, el("tr", {}, ["#", "Device", "Issue", "Status", "Updated"].map((h) => el("th", { scope: "col", text: h })))), body)),
           files.node),
-        el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form, portal.node))),
+        el("aside", { class: "col-side", "aria-label": "Details" }, el("h2", { text: "Details" }), form, portal.node, widgets.node))),
     title: customer.name,
     onEvent(ev) {
       files.onEvent(ev);
@@ -160,6 +162,6 @@ export async function customerPage(ctx, [id]) {
       if (ev.event.startsWith("ticket.") && d.ticket?.customer_id === customer.id) reloadTickets();
     },
     onResync: () => { reloadTickets(); files.refresh(); },
-    destroy: () => { reloadTickets.cancel(); files.destroy(); },
+    destroy: () => { reloadTickets.cancel(); files.destroy(); widgets.destroy(); },
   };
 }

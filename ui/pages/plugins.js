@@ -8,6 +8,7 @@ import { call } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { scopeSentences } from "../lib/scopewords.js";
 import { secretReveal } from "./secret.js";
+import { widgetPlace } from "../lib/widgets.js";
 
 // Plugins belong to the live shop: this page always speaks to the live side.
 const live = { mode: "live" };
@@ -85,7 +86,6 @@ export async function pluginsPage(ctx) {
       el("p", { class: "muted small", text: `Installed ${when(p.created_at)}${p.installed_by?.name ? ` by ${p.installed_by.name}` : ""}.` }),
       el("h4", { text: "Last webhook deliveries" }),
       deliveryTable(await deliveriesOf(p)),
-      el("div", { class: "plugin-settings", "data-widgets": "settings_panel", "data-plugin-id": p.id }),
       ...actions);
     return node;
   }
@@ -158,18 +158,20 @@ export async function pluginsPage(ctx) {
     }
   }
 
+  const settings = widgetPlace("settings_panel"); // each plugin's own settings panel (ui/lib/widgets.js)
   const node = el("section", { class: "page" },
     el("header", { class: "page-head" }, el("h1", { text: "Plugins" })),
     el("p", { class: "muted", text: "Plugins add to Portal: widgets in its pages and webhooks for what happens in the shop. Each may do only what you granted it when you installed it." }),
     shown,
     el("h2", { text: "Installed" }),
     installed,
+    settings.node,
     canWrite ? installForm(install) : null,
     el("h2", { text: "Catalog" }),
     catalogNote,
     catalog);
   await load();
-  return { node, title: "Plugins" };
+  return { node, title: "Plugins", destroy: () => settings.destroy() };
 }
 
 function installForm(install) {

@@ -8,6 +8,7 @@ import { when, fullTime, money, device, statusClass, ago, toShopTime, fromShopTi
 import { ticketAction, actorName, derived } from "../lib/describe.js";
 import { moneyPanel } from "./ticketmoney.js";
 import { attachments } from "../lib/attachments.js";
+import { widgetPlace } from "../lib/widgets.js";
 
 export async function ticketPage(ctx, [id]) {
   const base = `/api/v1/tickets/${id}`;
@@ -181,11 +182,14 @@ export async function ticketPage(ctx, [id]) {
   const receipt = link(`/tickets/${ticket.id}/receipt`, "", { class: "button secondary", title: "Print the intake receipt (P)" });
   receipt.append("Receipt ", el("kbd", { text: "P" }));
   const quote = ctx.can("proposals.write") ? link(`/proposals/new?customer_id=${ticket.customer_id}&ticket_id=${ticket.id}`, "Quote", { class: "button secondary" }) : null;
+  const sideWidgets = widgetPlace("ticket_sidebar", ticket.id); // plugins' widgets (ui/lib/widgets.js)
+  const toolWidgets = widgetPlace("ticket_toolbar", ticket.id);
+  panel.node.append(sideWidgets.node);
   const node = el("section", { class: "page ticket" },
     el("header", { class: "ticket-head" },
       el("div", { class: "head-row" },
         el("p", { class: "crumbs" }, link("/tickets", "Tickets"), " / ", el("span", { class: "num", text: `#${ticket.number}` })),
-        el("div", { class: "actions" }, quote, receipt)),
+        el("div", { class: "actions" }, toolWidgets.node, quote, receipt)),
       title, meta, balance, controls, headError),
     notice,
     el("div", { class: "columns" },
@@ -219,7 +223,7 @@ export async function ticketPage(ctx, [id]) {
       ctx.navigate(`/tickets/${ticket.id}/receipt`);
       return true;
     },
-    destroy: () => { savers.forEach((s) => s.cancel()); files.destroy(); },
+    destroy: () => { savers.forEach((s) => s.cancel()); files.destroy(); sideWidgets.destroy(); toolWidgets.destroy(); },
   };
 
   function handle(ev) {

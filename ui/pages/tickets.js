@@ -2,6 +2,7 @@
 // search, sort and pages; rows change in place as the shop works. Below
 // 600 px each row is a card; a whole row (or card) opens its ticket.
 
+import { widgetPlace } from "../lib/widgets.js";
 import { el, link, debounce, flash, keepFocus, renderPager } from "../lib/dom.js";
 import { get, query, listSorts } from "../lib/api.js";
 import { replaceURL } from "../lib/mode.js";
@@ -54,8 +55,12 @@ export async function ticketQueue(ctx, _params, search) {
     : null;
   newButton?.append("+ New ticket ", el("kbd", { text: "N" }));
 
+  const banner = widgetPlace("queue_banner"); // plugins' widgets (ui/lib/widgets.js): the queue's top
+  const cards = widgetPlace("dashboard_card");
   const node = el("section", { class: "page", "aria-labelledby": "queue-title" },
+    banner.node,
     el("header", { class: "page-head" }, el("h1", { id: "queue-title", text: "Tickets" }), searchBox, newButton),
+    cards.node,
     counts,
     el("div", { class: "toolbar" }, mine, assignee, sort,
       exportButton("Export CSV", "/api/v1/tickets.csv", () => ({ status: state.status, assigned_to: state.assigned_to, q: state.q }), "tickets.csv",
@@ -216,7 +221,7 @@ export async function ticketQueue(ctx, _params, search) {
       reloadNow();
       return true;
     },
-    destroy() { reload.cancel(); onSearch.cancel(); loadSeq++; },
+    destroy() { reload.cancel(); onSearch.cancel(); loadSeq++; banner.destroy(); cards.destroy(); },
   };
 }
 
