@@ -66,6 +66,34 @@ func navigateBy(t *testing.T, ctx context.Context, what, sel, waitSel, text stri
 	}
 }
 
+// widgetFrame is a context in the widget's frame (a sandboxed frame may run
+// in its own process: a target of its own).
+func widgetFrame(t *testing.T, ctx context.Context, path string) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		targets, err := chromedp.Targets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range targets {
+			if ti.Type == "iframe" && strings.Contains(ti.URL, path) {
+				w, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+				t.Cleanup(cancel)
+				// Attach now, on this long-lived context: a step's own
+				// (cancelled when the step ends) would detach it.
+				if err := chromedp.Do(w); err != nil {
+					t.Fatal(err)
+				}
+				return w
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no frame target for %s", path)
+	return nil
+}
+
 func TestPluginsInChromium(t *testing.T) {
 	browser := newBrowser(t)
 	axe := axeSource(t)
@@ -130,6 +158,64 @@ func TestPluginsInChromium(t *testing.T) {
 	}
 	if len(plugins) != 1 || plugins[0].ID != "hello" || strings.Join(plugins[0].Scopes, " ") != "tickets.read tickets.write customers.read" {
 		t.Fatalf("installed plugins = %+v", plugins)
+	}
+
+	// A ticket: the Hello widget in its sidebar asks for the ticket, shows its
+	// number, and adds a note through the bridge that appears live by Hello.
+	var ticket struct {
+		ID     uint64 `json:"id"`
+		Number uint64 `json:"number"`
+	}
+	var customer struct {
+		ID uint64 `json:"id"`
+	}
+	if _, err := api.do("POST", "/api/v1/customers", map[string]any{"name": "Ada Lovelace"}, &customer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.do("POST", "/api/v1/tickets", map[string]any{"customer_id": customer.ID, "issue": "Cracked screen"}, &ticket); err != nil {
+		t.Fatal(err)
+	}
+	step(t, a, "the ticket with Hello's widget",
+		chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", srv.URL, ticket.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`.widgets-ticket_sidebar iframe[sandbox="allow-scripts allow-forms"]`)),
+		waitText(".widgets-ticket_sidebar .widget-head", "Hello"))
+	w := widgetFrame(t, a, "/sandbox/plugins/hello/widget.html")
+	step(t, w, "the widget shows its ticket",
+		waitText("#ticket", fmt.Sprintf("Hello, ticket #%d", ticket.Number)),
+		chromedp.Poll[chromedp.Void](`!document.getElementById("note").disabled`))
+	step(t, w, "add a hello note", chromedp.Click(chromedp.CSS(`#note`)))
+	step(t, w, "the widget hears back", waitText("#said", "Note added"))
+	step(t, a, "the note, live, by Hello",
+		waitText(".timeline", "Hello from the Hello plugin"),
+		waitText(".timeline", "Hello"))
+	pluginShots(t, a, "ticket-widget")
+	audit(t, a, axe, "ticket-widget")
+
+	// Another frame in the page posts an action: the bridge ignores it.
+	step(t, a, "a forged frame",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const f = document.createElement("iframe");
+			f.title = "forger";
+			f.src = "/sandbox/plugins/hello/portal-plugin.json";
+			f.onload = () => f.contentWindow.eval ? null : null;
+			document.body.append(f);
+			window.__forged = new Promise((done) => f.addEventListener("load", () => {
+				// The frame's own window sends the message: its source is the frame, not Hello's widget.
+				f.contentWindow.postMessage.call(window, {type: "portal:action", action: "add_note", data: {text: "FORGED note"}}, "*");
+				f.contentWindow.parent.postMessage({type: "portal:action", action: "add_note", data: {text: "FORGED too"}}, "*");
+				done();
+			}));
+		})()`),
+		chromedp.Poll[chromedp.Void](`window.__forged.then(() => true)`))
+	var notes []struct {
+		Body   string `json:"body"`
+		Author string `json:"author"`
+	}
+	if _, err := api.do("GET", fmt.Sprintf("/api/v1/tickets/%d/notes", ticket.ID), nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || notes[0].Author != "Hello" {
+		t.Errorf("notes after the widget and a forged frame: %+v", notes)
 	}
 
 	// Settings → Plugins lists it with its scopes in words.

@@ -9,7 +9,6 @@
   var button = document.getElementById("note");
   var said = document.getElementById("said");
   var ticket = null;
-  var adding = false; // a note asked for, its answer not yet in
 
   function post(message) {
     // The frame is sandboxed (opaque origin), so the parent's origin cannot be
@@ -20,12 +19,11 @@
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent) return; // only Portal, the frame's parent
     var msg = event.data || {};
-    if (msg.type !== "portal:response") return;
-    if (adding && (msg.action === "add_note" || !(msg.data && msg.data.number !== undefined))) {
-      adding = false;
-      said.textContent = msg.error || msg.ok === false ? "The note was not added: " + ((msg.error && msg.error.message) || msg.error || "refused") : "Note added.";
+    if (msg.type === "portal:action_result") { // {action, ok, error?}
+      said.textContent = msg.ok ? "Note added." : "The note was not added: " + ((msg.error && msg.error.message) || "refused");
       return;
     }
+    if (msg.type !== "portal:response") return; // {resource, data} or {error}
     if (msg.error) {
       ticketLine.textContent = "Portal said: " + (msg.error.message || msg.error);
       ticketLine.className = "error";
@@ -41,7 +39,6 @@
 
   button.addEventListener("click", function () {
     if (!ticket) return;
-    adding = true;
     post({ type: "portal:action", action: "add_note", data: { text: "Hello from the Hello plugin 👋" } });
     said.textContent = "Adding the note…";
   });
