@@ -245,8 +245,19 @@ func TestPluginsInChromium(t *testing.T) {
 		t.Fatalf("after uninstall: %+v", plugins)
 	}
 
+	// Uninstalled, its widget is gone from the ticket.
+	step(t, a, "the ticket without Hello",
+		chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", srv.URL, ticket.ID)),
+		waitText(".timeline", "Hello from the Hello plugin"),
+		chromedp.Poll[chromedp.Void](`performance.getEntriesByType("resource").some((e) => e.name.includes("/api/v1/widgets?location=ticket_sidebar") && e.responseEnd > 0)`))
+	if n := read(t, a, "widgets", chromedp.Evaluate[int](`document.querySelectorAll(".widgets-ticket_sidebar iframe").length`)); n != 0 {
+		t.Errorf("%d widget frames on the ticket after uninstalling", n)
+	}
+
 	// One click in the catalog installs it again; its key is shown once.
 	step(t, a, "install from the catalog",
+		chromedp.Navigate(srv.URL+"/settings/plugins"),
+		waitText(`[data-catalog="hello"] button`, "Install Hello"),
 		chromedp.Click(chromedp.CSS(`[data-catalog="hello"] button`)),
 		waitText(".secret-panel", "Hello installed"),
 		waitText(`[data-plugin="hello"]`, "Read your tickets and their customers."),
