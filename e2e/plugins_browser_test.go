@@ -201,11 +201,25 @@ func TestPluginsInChromium(t *testing.T) {
 			document.body.append(f);
 		})()`),
 		chromedp.Poll[chromedp.Void](`document.querySelector('iframe[title="forger"]').contentDocument?.readyState === "complete"`))
-	forger := read(t, a, "the forger's frame", chromedp.Nodes(chromedp.CSS(`iframe[title="forger"]`)))
-	step(t, a, "the forger posts",
-		chromedp.Poll[chromedp.Void](`(parent.postMessage({type: "portal:action", action: "add_note", data: {text: "FORGED note"}}, "*"), true)`,
-			chromedp.WithPollingInFrame(forger[0])),
-	)
+	// chromedp learns of the frame's script context a moment after it loads:
+	// the post is tried until the frame can run it.
+	var forgeErr error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c, cancel := context.WithTimeout(a, 5*time.Second)
+		var forger []*chromedp.Node
+		forger, forgeErr = chromedp.Run(c, chromedp.Nodes(chromedp.CSS(`iframe[title="forger"]`)))
+		if forgeErr == nil {
+			_, forgeErr = chromedp.Run(c, chromedp.Poll[chromedp.Void](`(parent.postMessage({type: "portal:action", action: "add_note", data: {text: "FORGED note"}}, "*"), true)`,
+				chromedp.WithPollingInFrame(forger[0])))
+		}
+		cancel()
+		if forgeErr == nil {
+			break
+		}
+	}
+	if forgeErr != nil {
+		t.Fatalf("the forger posts: %v", forgeErr)
+	}
 	// The widget's own second note, posted after the forgery, is the signal
 	// that the bridge has read the forged message before it.
 	step(t, w, "a second note", chromedp.Click(chromedp.CSS(`#note`)))
