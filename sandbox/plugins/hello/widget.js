@@ -39,7 +39,7 @@
 
   button.addEventListener("click", function () {
     if (!ticket) return;
-    post({ type: "portal:action", action: "add_note", data: { text: "Hello from the Hello plugin 👋" } });
+    post({ type: "portal:action", action: "add_note", data: { text: "Hello from the Hello plugin." } });
     said.textContent = "Adding the note…";
   });
 
