@@ -31,6 +31,8 @@ func AccessKinds() []AccessKind {
 			switch {
 			case rt.Kiosk:
 				return false
+			case rt.Approval:
+				return false // a user key, even the owner's: the owner's session only
 			case rt.OwnerOnly:
 				return role == "owner"
 			}
@@ -70,7 +72,10 @@ func (s *Server) AccessMatrix() string {
 		if rt.LiveOnly {
 			scope += " (live only)"
 		}
-		if rt.OwnerOnly {
+		switch {
+		case rt.Approval:
+			scope += " (the owner's session or an internal key)"
+		case rt.OwnerOnly:
 			scope += " (owner only)"
 		}
 		fmt.Fprintf(&b, "| `%s %s` | %s |", rt.Method, strings.TrimPrefix(rt.Path, APIPrefix), scope)

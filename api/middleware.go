@@ -96,6 +96,10 @@ func (s *Server) guarded(rt route) http.Handler {
 			fail(w, r, errOwnerOnly)
 			return
 		}
+		if rt.approval && !p.Session && p.Type != store.KeyInternal {
+			fail(w, r, errApproval)
+			return
+		}
 		ctx := store.WithActor(r.Context(), p.actor())
 		r = r.WithContext(ctx)
 		serve := func(w http.ResponseWriter) {

@@ -39,10 +39,10 @@ func (s *Server) pluginRoutes() []route {
 	const res = "plugins"
 	return []route{
 		{method: "GET", path: "/plugins", scope: readScope(res), handle: s.listPlugins, summary: "Installed plugins, with their granted scopes and any newer version waiting for approval", out: []store.Plugin{}, list: &listSpec{}, liveOnly: true},
-		{method: "POST", path: "/plugins", scope: writeScope(res), handle: s.installPlugin, summary: "Install a plugin from {\"manifest\"} or {\"manifest_url\"} (the owner's session or an internal key: the request is the approval); answers its pk_live_ key and webhook secrets, shown once. A newer version upgrades it: at once, or pending POST /plugins/{id}/approve when it asks for more scopes", in: pluginInstallInput{}, out: store.InstalledPlugin{}, status: http.StatusCreated, liveOnly: true, ownerOnly: true},
+		{method: "POST", path: "/plugins", scope: writeScope(res), handle: s.installPlugin, summary: "Install a plugin from {\"manifest\"} or {\"manifest_url\"} (the owner's session or an internal key: the request is the approval); answers its pk_live_ key and webhook secrets, shown once. A newer version upgrades it: at once, or pending POST /plugins/{id}/approve when it asks for more scopes", in: pluginInstallInput{}, out: store.InstalledPlugin{}, status: http.StatusCreated, liveOnly: true, ownerOnly: true, approval: true},
 		{method: "GET", path: "/plugins/{id}", scope: readScope(res), handle: s.getPlugin, summary: "One installed plugin", out: store.Plugin{}, liveOnly: true},
-		{method: "DELETE", path: "/plugins/{id}", scope: writeScope(res), handle: s.uninstallPlugin, summary: "Uninstall a plugin: its key is revoked and its webhooks removed, in one step", out: deletedPlugin{}, liveOnly: true, ownerOnly: true},
-		{method: "POST", path: "/plugins/{id}/approve", scope: writeScope(res), handle: s.approvePlugin, summary: "Approve the newer version waiting: its scopes and webhooks replace the old version's", out: store.InstalledPlugin{}, liveOnly: true, ownerOnly: true},
+		{method: "DELETE", path: "/plugins/{id}", scope: writeScope(res), handle: s.uninstallPlugin, summary: "Uninstall a plugin: its key is revoked and its webhooks removed, in one step", out: deletedPlugin{}, liveOnly: true, ownerOnly: true, approval: true},
+		{method: "POST", path: "/plugins/{id}/approve", scope: writeScope(res), handle: s.approvePlugin, summary: "Approve the newer version waiting: its scopes and webhooks replace the old version's", out: store.InstalledPlugin{}, liveOnly: true, ownerOnly: true, approval: true},
 	}
 }
 

@@ -80,6 +80,7 @@ var badManifests = []struct {
 }{
 	{"manifest_version", 2, "manifest_version", false},
 	{"id", "Quick Books", "id", false},
+	{"id", "catalog", "id", true},
 	{"name", "", "name", false},
 	{"version", "1.2", "version", false},
 	{"description", strings.Repeat("x", 501), "description", false},
@@ -179,6 +180,8 @@ func TestPluginInstallUpgradeUninstall(t *testing.T) {
 		fail(http.StatusForbidden, "FORBIDDEN")
 	ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"plugins.read"}}).post("/plugins", map[string]any{"manifest": seed}).
 		fail(http.StatusForbidden, "FORBIDDEN")
+	// Not even the owner's user key: a script holds it, and installing is a person's approval.
+	ts.client(keySpec{Type: store.KeyUser}).post("/plugins", map[string]any{"manifest": seed}).fail(http.StatusForbidden, "FORBIDDEN")
 	owner.post("/plugins", map[string]any{}).fail(http.StatusUnprocessableEntity, "VALIDATION_ERROR", "manifest")
 
 	var got installed

@@ -32,6 +32,7 @@ var (
 	errTooLarge     = tooLarge(maxBody)
 	errRouteMissing = newError(http.StatusNotFound, "NOT_FOUND", "No such route")
 	errOwnerOnly    = newError(http.StatusForbidden, "FORBIDDEN", "Only the shop's owner (or an internal key) may do this")
+	errApproval     = newError(http.StatusForbidden, "FORBIDDEN", "Only the owner, signed in to the console, or an internal key may approve this")
 	errLiveOnly     = newError(http.StatusForbidden, "FORBIDDEN",
 		"This route reaches the live appliance (API keys, backups): test-mode keys and the console's test mode cannot use it")
 )

@@ -35,6 +35,10 @@ type route struct {
 	// ownerOnly routes also need the owner's full power: an owner's session
 	// or user key, or an internal key (never a plugin or developer key).
 	ownerOnly bool
+	// approval routes are an approval only a person gives: the owner's
+	// console session, or an internal key (never a user key, which a script
+	// holds). They are ownerOnly too.
+	approval bool
 	// kiosk routes take a paired kiosk's cookie and nothing else (POST
 	// /kiosk/pair: a pairing code); keys are refused (kiosk.go).
 	kiosk bool
@@ -172,13 +176,14 @@ type Route struct {
 	LiveOnly            bool     // test-mode principals are refused
 	OwnerOnly           bool     // only the owner's full power (or an internal key)
 	Kiosk               bool     // a paired kiosk's cookie only, never a key or a session
+	Approval            bool     // the owner's session or an internal key only (installing plugins)
 }
 
 // Routes lists every guarded /api/v1 route with its scope.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes() {
-		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk})
+		out = append(out, Route{rt.method, APIPrefix + rt.path, rt.scope, rt.also, rt.liveOnly, rt.ownerOnly, rt.kiosk, rt.approval})
 	}
 	return out
 }

@@ -75,6 +75,9 @@ var WidgetLocationNames = []string{"ticket_sidebar", "ticket_toolbar", "customer
 // PricingModels are the manifest's pricing models.
 var PricingModels = []string{"free", "one_time", "monthly", "yearly"}
 
+// reservedPluginIDs are paths beside /plugins/{id} (GET /plugins/catalog).
+var reservedPluginIDs = []string{"catalog", "install", "approve", "schema"}
+
 // pluginForbiddenScopes are never a plugin's: backups carry the sealing key,
 // and a plugin minting keys or installing plugins would outgrow its approval.
 var pluginForbiddenScopes = []string{BackupScope, "keys.write", "plugins.write"}
@@ -125,8 +128,11 @@ func (m *PluginManifest) Validate() error {
 	if m.ManifestVersion != 1 {
 		p.Add("manifest_version", "must be 1")
 	}
-	if !pluginIDPattern.MatchString(m.ID) {
+	switch {
+	case !pluginIDPattern.MatchString(m.ID):
 		p.Add("id", "must be 3 to 64 lowercase letters, digits and inner hyphens (e.g. quickbooks-sync)")
+	case contains(reservedPluginIDs, m.ID):
+		p.Add("id", m.ID+" is reserved (a path under /plugins)")
 	}
 	textField(&p, "name", m.Name, true, 100)
 	if !versionPattern.MatchString(m.Version) {
