@@ -51,10 +51,14 @@ type oauthState struct {
 	mu       sync.Mutex
 	consents map[string]*oauthConsent // by consent id
 	codes    map[string]*oauthCode    // by hex SHA-256 of the code
+	// undelivered are plugins this flow installed whose key no code has
+	// delivered yet (plugin id → key id): approving the plugin again
+	// replaces that install rather than leaving it keyless for good.
+	undelivered map[string]uint64
 }
 
 func newOAuthState() *oauthState {
-	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}}
+	return &oauthState{consents: map[string]*oauthConsent{}, codes: map[string]*oauthCode{}, undelivered: map[string]uint64{}}
 }
 
 // oauthRequest is what the plugin asked for in /oauth/authorize.
@@ -278,6 +282,12 @@ func (s *Server) oauthDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	s.oauth.mu.Lock()
 	s.oauth.sweep(now)
+	for k, old := range s.oauth.codes { // an earlier code for this plugin opens a replaced key: gone
+		if old.clientID == c.req.ClientID {
+			clear(old.sealed)
+			delete(s.oauth.codes, k)
+		}
+	}
 	s.oauth.codes[codeHash(code)] = &oauthCode{clientID: c.req.ClientID, redirectURI: c.req.RedirectURI,
 		challenge: c.req.Challenge, scopes: scopes, sealed: sealed, expires: now.Add(oauthCodeTTL)}
 	s.oauth.mu.Unlock()
@@ -358,6 +368,9 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
+	s.oauth.mu.Lock()
+	delete(s.oauth.undelivered, g.clientID)
+	s.oauth.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]string{"access_token": secret, "token_type": "bearer",
 		"scope": strings.Join(g.scopes, " ")})
 }

@@ -409,3 +409,31 @@ func TestOAuthOnlyTheOwnerApproves(t *testing.T) {
 		t.Fatalf("a consent used twice: %d", res.StatusCode)
 	}
 }
+
+// A key no code delivered (the code expired) does not block the plugin for
+// good: approving it again installs it afresh, and the first key is dead.
+func TestOAuthUndeliveredInstallIsReplaced(t *testing.T) {
+	t.Parallel()
+	f := newOAuthFlow(t)
+	first := f.code()
+	p1, err := f.ts.Live.Plugin("quickbooks-sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ts.Clock.Advance(2 * time.Minute)
+	f.wantTokenError(f.tokenForm(first), "invalid_grant")
+
+	// Approve again without uninstalling (not through f.code, which uninstalls).
+	q := f.decide(f.browser, f.authorize(f.browser, f.params()), "approve")
+	status, out, _ := f.token(f.tokenForm(q.Get("code")))
+	if status != http.StatusOK {
+		t.Fatalf("second install: %d %v", status, out)
+	}
+	p2, err := f.ts.Live.Plugin("quickbooks-sync")
+	if err != nil || p2.KeyID == p1.KeyID {
+		t.Fatalf("the plugin keeps its undelivered key: %+v %v", p2, err)
+	}
+	if k, err := f.ts.Live.Authenticate(out["access_token"]); err != nil || k.ID != p2.KeyID {
+		t.Fatalf("delivered key %+v %v", k, err)
+	}
+}
