@@ -58,6 +58,11 @@ func (s *Server) pluginCatalog(w http.ResponseWriter, r *http.Request, p *Princi
 	)
 	switch {
 	case shop.PluginCatalogURL != "":
+		// Entries become one-click installs: over plain http anyone on the
+		// path could add their own, so http is for the sandbox only.
+		if u, perr := url.Parse(shop.PluginCatalogURL); perr != nil || (u.Scheme != "https" && !s.cfg.Sandbox) {
+			return newError(http.StatusBadGateway, "CATALOG_UNREACHABLE", "The plugin catalog must be an https:// address")
+		}
 		raw, err = hooks.GuardedGet(r.Context(), shop.PluginCatalogURL, s.cfg.Sandbox, catalogLimit)
 		if err != nil {
 			return newError(http.StatusBadGateway, "CATALOG_UNREACHABLE", "The plugin catalog at "+shop.PluginCatalogURL+" could not be read: "+err.Error())
@@ -114,6 +119,18 @@ func parseCatalog(raw []byte, base *url.URL) ([]CatalogEntry, error) {
 		e.ID = strings.TrimSpace(e.ID)
 		if e.ID == "" || len(e.ID) > 100 || (e.ManifestURL == "" && len(e.Manifest) == 0) {
 			continue
+		}
+		if len(e.Manifest) > 0 {
+			// An inline manifest is the truth: the card shows its own id
+			// and scopes, never what the entry around it claims.
+			var m struct {
+				ID     string   `json:"id"`
+				Scopes []string `json:"scopes"`
+			}
+			if json.Unmarshal(e.Manifest, &m) != nil || m.ID == "" {
+				continue
+			}
+			e.ID, e.Scopes = m.ID, m.Scopes
 		}
 		if e.ManifestURL != "" && base != nil {
 			if u, err := base.Parse(e.ManifestURL); err == nil {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -49,6 +51,13 @@ func (s *Server) pluginRoutes() []route {
 type pluginInstallInput struct {
 	Manifest    *store.PluginManifest `json:"manifest"`
 	ManifestURL string                `json:"manifest_url"`
+	// Expect is what the owner was shown (a catalog card): the manifest
+	// must be that plugin asking for exactly those scopes, or nothing is
+	// installed.
+	Expect *struct {
+		ID     string   `json:"id"`
+		Scopes []string `json:"scopes"`
+	} `json:"expect"`
 }
 
 type deletedPlugin struct {
@@ -162,6 +171,10 @@ func (s *Server) installPlugin(w http.ResponseWriter, r *http.Request, p *Princi
 	if err := s.checkManifestURLs(r, &m); err != nil {
 		return err
 	}
+	if e := in.Expect; e != nil && (e.ID != m.ID || !sameScopes(e.Scopes, m.Scopes)) {
+		return newError(http.StatusConflict, "CONFLICT", fmt.Sprintf("The manifest is %q asking for %s, not what was shown (%q asking for %s); nothing was installed",
+			m.ID, strings.Join(m.Scopes, ", "), e.ID, strings.Join(e.Scopes, ", ")))
+	}
 	out, err := p.Store.InstallPluginDetail(r.Context(), m, s.cfg.Sealer)
 	if err != nil {
 		return err
@@ -205,4 +218,12 @@ func (s *Server) checkPluginWebhook(p *Principal, id uint64) error {
 	}
 	return newError(http.StatusForbidden, "FORBIDDEN",
 		"This webhook belongs to the plugin "+hook.Owner.Name+"; only the plugin may change it, and uninstalling the plugin removes it")
+}
+
+// sameScopes reports whether a and b hold the same scopes, in any order.
+func sameScopes(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }

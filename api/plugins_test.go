@@ -359,3 +359,24 @@ func TestPluginWebhookIsDelivered(t *testing.T) {
 		t.Fatalf("signature %s, want %s", h.Header.Get("X-Portal-Signature"), want)
 	}
 }
+
+// What the owner was shown is what gets installed: a catalog card's id and
+// scopes sent as expect must match the manifest, or nothing is installed;
+// and only the owner chooses the catalog.
+func TestCatalogInstallMustMatchWhatWasShown(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	owner := ts.client(internalKey)
+	m := seedManifest(t)
+	owner.post("/plugins", map[string]any{"manifest": m, "expect": map[string]any{"id": m["id"], "scopes": []string{"tickets.read"}}}).
+		fail(http.StatusConflict, "CONFLICT")
+	var list []map[string]any
+	owner.get("/plugins").ok(http.StatusOK, &list)
+	if len(list) != 0 {
+		t.Fatalf("a refused install left %v", list)
+	}
+	owner.post("/plugins", map[string]any{"manifest": m, "expect": map[string]any{"id": m["id"], "scopes": m["scopes"]}}).ok(http.StatusCreated, nil)
+	writer := ts.client(keySpec{Type: store.KeyPlugin, Scopes: []string{"store.read", "store.write"}})
+	writer.patch("/store", map[string]any{"plugin_catalog_url": "https://catalog.example/plugins.json"}).fail(http.StatusForbidden, "FORBIDDEN")
+	owner.patch("/store", map[string]any{"plugin_catalog_url": "https://catalog.example/plugins.json"}).ok(http.StatusOK, nil)
+}

@@ -42,6 +42,11 @@ func (s *Server) updateShop(w http.ResponseWriter, r *http.Request, p *Principal
 	if lack := p.lacking(portalLinkScopes); patch.PortalURL != nil && lack != "" {
 		return forbidden(lack)
 	}
+	// The catalog is where the owner installs plugins with one click: only
+	// the owner chooses it, never a plugin or a key holding store.write.
+	if patch.PluginCatalogURL != nil && !p.hasOwnerPower() {
+		return errOwnerOnly
+	}
 	shop, err := p.Store.UpdateShop(r.Context(), patch)
 	if err != nil {
 		return err

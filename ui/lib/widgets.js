@@ -85,6 +85,11 @@ export function widgetPlace(location, resourceId = 0) {
       const entry = { widget: w, iframe, name, max };
       const timer = setTimeout(() => { frames.delete(entry); placeholder(); }, LOAD_TIMEOUT);
       iframe.addEventListener("load", () => clearTimeout(timer), { once: true });
+      // The bridge knows a frame by its window, which stays the same when
+      // the frame navigates: a second page loaded in it (a redirect, a link)
+      // is not the widget that was given the token, so it loses the bridge.
+      let loads = 0;
+      iframe.addEventListener("load", () => { if (++loads > 1) frames.delete(entry); });
       iframe.addEventListener("error", () => { clearTimeout(timer); frames.delete(entry); placeholder(); }, { once: true });
       box.append(iframe);
       frames.add(entry);

@@ -119,7 +119,7 @@ export async function pluginsPage(ctx) {
         el("p", { class: "small" }, el("strong", { text: pricing(c.pricing) }), trial ? ` · ${trial}` : ""),
         c.scopes ? scopeList(c.scopes, `What ${c.name || c.id} asks for`) : null,
         have ? el("p", { class: "muted small", text: "Installed." })
-          : canWrite ? el("button", { type: "button", text: `Install ${c.name || c.id}`, onclick: (e) => busy(e.target, () => install(c.manifest ? { manifest: c.manifest } : { manifest_url: c.manifest_url }, catalogNote)) }) : null);
+          : canWrite ? el("button", { type: "button", text: `Install ${c.name || c.id}`, onclick: (e) => busy(e.target, () => install({ ...(c.manifest ? { manifest: c.manifest } : { manifest_url: c.manifest_url }), expect: { id: c.id, scopes: c.scopes || [] } }, catalogNote)) }) : null);
     }));
   }
 
