@@ -54,10 +54,13 @@ type pluginInstallInput struct {
 	// Expect is what the owner was shown (a catalog card): the manifest
 	// must be that plugin asking for exactly those scopes, or nothing is
 	// installed.
-	Expect *struct {
-		ID     string   `json:"id"`
-		Scopes []string `json:"scopes"`
-	} `json:"expect"`
+	Expect *shownPlugin `json:"expect"`
+}
+
+// shownPlugin is the plugin and scopes a catalog card showed the owner.
+type shownPlugin struct {
+	ID     string   `json:"id"`
+	Scopes []string `json:"scopes"`
 }
 
 type deletedPlugin struct {
