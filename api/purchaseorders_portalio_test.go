@@ -47,12 +47,12 @@ func TestPortalioSubscriptionReceivesOrderStatusChange(t *testing.T) {
 	ordered := c.patch(fmt.Sprintf("/purchase_orders/%d", po.ID), map[string]any{"status": "ordered"})
 	ordered.ok(http.StatusOK, nil)
 	first := rcv.next(t)
-	checkOrderStatusChange(t, ts, s.SecretKey, first, ordered.envelope().Data)
+	checkPortalioDelivery(t, ts, s.SecretKey, first, "OrderStatusChange", ordered.envelope().Data)
 
 	received := c.post(fmt.Sprintf("/purchase_orders/%d/receive", po.ID), map[string]any{"lines": []map[string]any{{"item_id": item.ID, "quantity": 2}}})
 	received.ok(http.StatusOK, nil)
 	second := rcv.next(t)
-	checkOrderStatusChange(t, ts, s.SecretKey, second, received.envelope().Data)
+	checkPortalioDelivery(t, ts, s.SecretKey, second, "OrderStatusChange", received.envelope().Data)
 	if pioID(t, first.Body) == pioID(t, second.Body) {
 		t.Fatal("two events with one id")
 	}
@@ -68,9 +68,9 @@ func TestPortalioSubscriptionReceivesOrderStatusChange(t *testing.T) {
 	rcv.idle(t)
 }
 
-// checkOrderStatusChange verifies a portalio request and checks its body:
-// {"id", "type": "OrderStatusChange", "created", "data": the order}.
-func checkOrderStatusChange(t *testing.T, ts *testServer, secret string, h hit, record json.RawMessage) {
+// checkPortalioDelivery verifies a portalio request and checks its body:
+// {"id", "type": typ, "created", "data": the record as the API answered it}.
+func checkPortalioDelivery(t *testing.T, ts *testServer, secret string, h hit, typ string, record json.RawMessage) {
 	t.Helper()
 	if err := hooks.VerifyPortalio(secret, h.Header, h.Body, 0, ts.Clock.Now()); err != nil {
 		t.Fatalf("VerifyPortalio: %v\n%v\n%s", err, h.Header, h.Body)
@@ -90,8 +90,8 @@ func checkOrderStatusChange(t *testing.T, ts *testServer, secret string, h hit, 
 	if err := json.Unmarshal(record, &want); err != nil {
 		t.Fatal(err)
 	}
-	if body.Type != "OrderStatusChange" || !strings.HasPrefix(body.ID, "evt_") || !reflect.DeepEqual(body.Data, want) {
-		t.Fatalf("body %s\nwant the order %s", h.Body, record)
+	if body.Type != typ || !strings.HasPrefix(body.ID, "evt_") || !reflect.DeepEqual(body.Data, want) {
+		t.Fatalf("body %s\nwant a %s carrying %s", h.Body, typ, record)
 	}
 }
 
