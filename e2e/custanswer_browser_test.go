@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -19,16 +18,7 @@ func TestCustomerSignatureShowsLiveInTheConsole(t *testing.T) {
 	browser := newBrowser(t)
 	axe := axeSource(t)
 	dir := t.TempDir()
-	srv := startServe(t, dir)
-	m := setupLink.FindStringSubmatch(srv.Stdout)
-	if m == nil {
-		t.Fatalf("no setup link in:\n%s", srv.Stdout)
-	}
-	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "signature test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := newClient(srv.URL, strings.TrimSpace(key))
+	srv, m, api := serveForOwner(t, dir, "signature test")
 	must := func(method, path string, body, out any) {
 		t.Helper()
 		if _, err := api.do(method, path, body, out); err != nil {
@@ -48,16 +38,7 @@ func TestCustomerSignatureShowsLiveInTheConsole(t *testing.T) {
 
 	var confirms atomic.Int32
 	a := tab(t, browser, &confirms)
-	step(t, a, "setup",
-		chromedp.Navigate(m[0]),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Sam Owner"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "sam@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		waitText("h1", "About your shop"),
-		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
-		waitText(".live-status", "Live"))
+	signUpOwner(t, a, m[0])
 	step(t, a, "the quote", chromedp.Navigate(fmt.Sprintf("%s/proposals/%d", srv.URL, quote.ID)),
 		waitText("h1", "Submitted"), waitText(".live-status", "Live"),
 		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))

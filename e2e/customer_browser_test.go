@@ -86,16 +86,7 @@ func TestCustomerPageInChromium(t *testing.T) {
 	browser := newBrowser(t)
 	axe := axeSource(t)
 	dir := t.TempDir()
-	srv := startServe(t, dir)
-	m := setupLink.FindStringSubmatch(srv.Stdout)
-	if m == nil {
-		t.Fatalf("no setup link in:\n%s", srv.Stdout)
-	}
-	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "customer page test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := newClient(srv.URL, strings.TrimSpace(key))
+	srv, m, api := serveForOwner(t, dir, "customer page test")
 	must := func(method, path string, body, out any) {
 		t.Helper()
 		if _, err := api.do(method, path, body, out); err != nil {
@@ -106,17 +97,8 @@ func TestCustomerPageInChromium(t *testing.T) {
 	// The staff console, at a desk, signed in as the owner.
 	var confirms atomic.Int32
 	staff := tab(t, browser, &confirms)
-	step(t, staff, "setup",
-		chromedp.EmulateViewport(1440, 900),
-		chromedp.Navigate(m[0]),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Sam Owner"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "sam@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		waitText("h1", "About your shop"),
-		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
-		waitText(".live-status", "Live"))
+	step(t, staff, "desk size", chromedp.EmulateViewport(1440, 900))
+	signUpOwner(t, staff, m[0])
 
 	type rec struct {
 		ID     uint64 `json:"id"`

@@ -48,16 +48,7 @@ func TestKioskInChromium(t *testing.T) {
 	browser := newBrowser(t)
 	axe := axeSource(t)
 	dir := t.TempDir()
-	srv := startServe(t, dir)
-	m := setupLink.FindStringSubmatch(srv.Stdout)
-	if m == nil {
-		t.Fatalf("no setup link in:\n%s", srv.Stdout)
-	}
-	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "kiosk test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := newClient(srv.URL, strings.TrimSpace(key))
+	srv, m, api := serveForOwner(t, dir, "kiosk test")
 	must := func(method, path string, body, out any) {
 		t.Helper()
 		if status, err := api.do(method, path, body, out); err != nil || status >= 300 {

@@ -333,16 +333,7 @@ func TestConsoleInChromium(t *testing.T) {
 	axe := axeSource(t)
 	dir := t.TempDir()
 	// Sandbox mode lets webhooks reach the loopback receiver below.
-	srv := startServe(t, dir, "--sandbox")
-	m := setupLink.FindStringSubmatch(srv.Stdout)
-	if m == nil {
-		t.Fatalf("no setup link in:\n%s", srv.Stdout)
-	}
-	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "browser test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := newClient(srv.URL, strings.TrimSpace(key))
+	srv, m, api := serveForOwner(t, dir, "browser test", "--sandbox")
 
 	var received atomic.Int32
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -832,4 +823,37 @@ func TestConsoleInChromium(t *testing.T) {
 		afterLoad(waitText(".test-banner", "TEST MODE")),
 		chromedp.Poll[chromedp.Void](`location.pathname === "/test/tickets/3"`),
 		waitText("h1", "#1003"))
+}
+
+// signUpOwner finishes the owner's setup through the link serve printed,
+// skips the shop step, and waits for the console's live feed.
+func signUpOwner(t *testing.T, ctx context.Context, setupURL string) {
+	t.Helper()
+	step(t, ctx, "setup",
+		chromedp.Navigate(setupURL),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Sam Owner"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "sam@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		waitText("h1", "About your shop"),
+		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
+		waitText(".live-status", "Live"))
+}
+
+// serveForOwner starts `portal serve` on dir with args and makes an
+// internal key named keyName: the appliance, the owner's setup link (m[0])
+// and an API client for the records a test puts in place.
+func serveForOwner(t *testing.T, dir, keyName string, args ...string) (*child, []string, *apiClient) {
+	t.Helper()
+	srv := startServe(t, dir, args...)
+	m := setupLink.FindStringSubmatch(srv.Stdout)
+	if m == nil {
+		t.Fatalf("no setup link in:\n%s", srv.Stdout)
+	}
+	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", keyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, m, newClient(srv.URL, strings.TrimSpace(key))
 }
