@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ func isNotFound(err error) bool {
 func (s *Server) setCustomerCookie(w http.ResponseWriter, r *http.Request, claims custlink.Claims) {
 	http.SetCookie(w, &http.Cookie{
 		Name: customerCookie, Value: custlink.Mint(s.custKeys.session, claims), Path: customerCookiePath,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.customerCookieSecure(r, store.Mode(claims.Mode)),
 		Expires: claims.Expires, MaxAge: max(1, int(claims.Expires.Sub(s.cfg.Now()).Seconds())),
 	})
 }
@@ -231,6 +232,22 @@ func (s *Server) clearCustomerCookie(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: customerCookie, Value: "", Path: customerCookiePath,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: -1})
+}
+
+// customerCookieSecure says whether the customer's browser reached us over
+// TLS: our own, or a proxy's in front of us at the shop's https portal_url
+// (the request names its host). Behind such a proxy r.TLS is nil, and a
+// cookie without Secure would also be sent over plain http to that host.
+func (s *Server) customerCookieSecure(r *http.Request, mode store.Mode) bool {
+	if r.TLS != nil {
+		return true
+	}
+	shop, err := s.storeFor(mode).Shop()
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(shop.PortalURL)
+	return err == nil && u.Scheme == "https" && strings.EqualFold(u.Host, r.Host)
 }
 
 // customerRecord reads a customer as the store holds it.

@@ -115,3 +115,26 @@ func readCustomerMessage(t *testing.T, conn *websocket.Conn) customerMessage {
 	m.raw = string(raw)
 	return m
 }
+
+// Behind a proxy that ends TLS for the shop's https portal_url, the request
+// reaches us in plain http, yet the customer's browser is on https: the
+// session cookie must be Secure, or the browser would also send it over
+// plain http to that host. Another host (a LAN address) keeps it plain.
+func TestTheCustomerCookieIsSecureBehindTheShopsHTTPSAddress(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	staff := ts.client(internalKey)
+	ada := staff.newCustomer("Ada Lovelace")
+	host := strings.TrimPrefix(ts.HTTP.URL, "http://")
+	for _, tc := range []struct {
+		portalURL string
+		secure    bool
+	}{{"", false}, {"https://repairs.example.com", false}, {"https://" + host, true}, {"http://" + host, false}} {
+		staff.api("PATCH", "/store", map[string]any{"portal_url": tc.portalURL}).ok(http.StatusOK, nil)
+		path, _ := portalLink(t, staff, ada.ID)
+		c := ts.openLink(t, path)
+		if c.cookie.Secure != tc.secure || !c.cookie.HttpOnly {
+			t.Errorf("portal_url %q: the cookie is Secure=%v HttpOnly=%v, want Secure=%v", tc.portalURL, c.cookie.Secure, c.cookie.HttpOnly, tc.secure)
+		}
+	}
+}
