@@ -89,6 +89,12 @@ func (c *Contractor) datesProblem(today string) string {
 	return strings.Join(out, "; ")
 }
 
+// contractorWrites creates and updates contractors (kitwrites.go).
+var contractorWrites = kitWrites[Contractor, *Contractor]{d: contractors, one: "contractor", put: putContractor}
+
+func (c *Contractor) created(id uint64, at time.Time) { c.ID, c.CreatedAt, c.UpdatedAt = id, at, at }
+func (c *Contractor) touched(at time.Time)            { c.UpdatedAt = at }
+
 // CreateContractor adds a pending contractor and records contractor.created.
 func (s *Store) CreateContractor(ctx context.Context, in ContractorInput) (Contractor, error) {
 	c := Contractor{Company: in.Company, Name: in.Name, Email: in.Email, Phone: in.Phone,
@@ -96,36 +102,14 @@ func (s *Store) CreateContractor(ctx context.Context, in ContractorInput) (Contr
 	if err := c.validate(); err != nil {
 		return Contractor{}, err
 	}
-	var out Contractor
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		rec := c
-		id, err := tx.Bucket(contractors.records).NextSequence()
-		if err != nil {
-			return err
-		}
-		now := s.clock()
-		rec.ID, rec.CreatedAt, rec.UpdatedAt = id, now, now
-		if err := putContractor(tx, nil, &rec); err != nil {
-			return err
-		}
-		out = rec
-		_, err = s.appendEvent(tx, "contractor.created", ordered{}.with("contractor_id", id).with("contractor", rec))
-		return err
-	})
-	return out, err
+	return contractorWrites.create(ctx, s, c)
 }
 
 // UpdateContractor applies a patch in one transaction and records
 // contractor.updated. An approved contractor stays approved when a date
 // changes: check-in checks the dates again.
 func (s *Store) UpdateContractor(ctx context.Context, id uint64, p ContractorPatch) (Contractor, error) {
-	var out Contractor
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getRecord[Contractor](tx, contractors.records, id, "contractor")
-		if err != nil {
-			return err
-		}
-		c := *old
+	return contractorWrites.update(ctx, s, id, func(c *Contractor) (ordered, error) {
 		changes := ordered{}
 		changes.text("company", &c.Company, p.Company)
 		changes.text("name", &c.Name, p.Name)
@@ -133,22 +117,8 @@ func (s *Store) UpdateContractor(ctx context.Context, id uint64, p ContractorPat
 		changes.text("phone", &c.Phone, p.Phone)
 		changes.text("induction_expires_on", &c.InductionExpiresOn, p.InductionExpiresOn)
 		changes.text("insurance_expires_on", &c.InsuranceExpiresOn, p.InsuranceExpiresOn)
-		if err := c.validate(); err != nil {
-			return err
-		}
-		out = c
-		if len(changes) == 0 {
-			return nil
-		}
-		c.UpdatedAt = s.clock()
-		if err := putContractor(tx, old, &c); err != nil {
-			return err
-		}
-		out = c
-		_, err = s.appendEvent(tx, "contractor.updated", ordered{}.with("contractor_id", id).with("changes", changes).with("contractor", c))
-		return err
+		return changes, c.validate()
 	})
-	return out, err
 }
 
 // ApproveContractor approves a pending or rejected contractor whose

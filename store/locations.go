@@ -87,40 +87,24 @@ func (l *Location) validate() error {
 	return p.Err()
 }
 
+// locationWrites creates and updates locations (kitwrites.go).
+var locationWrites = kitWrites[Location, *Location]{d: locations, one: "location", put: putLocation}
+
+func (l *Location) created(id uint64, at time.Time) { l.ID, l.CreatedAt, l.UpdatedAt = id, at, at }
+func (l *Location) touched(at time.Time)            { l.UpdatedAt = at }
+
 // CreateLocation adds a location and records location.created.
 func (s *Store) CreateLocation(ctx context.Context, in LocationInput) (Location, error) {
 	l := Location{Name: in.Name, Address: in.Address, Timezone: in.Timezone, Capacity: in.Capacity, OpensAt: in.OpensAt, ClosesAt: in.ClosesAt}
 	if err := l.validate(); err != nil {
 		return Location{}, err
 	}
-	var out Location
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		rec := l
-		id, err := tx.Bucket(locations.records).NextSequence()
-		if err != nil {
-			return err
-		}
-		now := s.clock()
-		rec.ID, rec.CreatedAt, rec.UpdatedAt = id, now, now
-		if err := putLocation(tx, nil, &rec); err != nil {
-			return err
-		}
-		out = rec
-		_, err = s.appendEvent(tx, "location.created", ordered{}.with("location_id", id).with("location", rec))
-		return err
-	})
-	return out, err
+	return locationWrites.create(ctx, s, l)
 }
 
 // UpdateLocation applies a patch in one transaction and records location.updated.
 func (s *Store) UpdateLocation(ctx context.Context, id uint64, p LocationPatch) (Location, error) {
-	var out Location
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getRecord[Location](tx, locations.records, id, "location")
-		if err != nil {
-			return err
-		}
-		l := *old
+	return locationWrites.update(ctx, s, id, func(l *Location) (ordered, error) {
 		changes := ordered{}
 		changes.text("name", &l.Name, p.Name)
 		changes.text("address", &l.Address, p.Address)
@@ -131,22 +115,8 @@ func (s *Store) UpdateLocation(ctx context.Context, id uint64, p LocationPatch) 
 			changes = changes.with("capacity", change{l.Capacity, *p.Capacity})
 			l.Capacity = *p.Capacity
 		}
-		if err := l.validate(); err != nil {
-			return err
-		}
-		out = l
-		if len(changes) == 0 {
-			return nil
-		}
-		l.UpdatedAt = s.clock()
-		if err := putLocation(tx, old, &l); err != nil {
-			return err
-		}
-		out = l
-		_, err = s.appendEvent(tx, "location.updated", ordered{}.with("location_id", id).with("changes", changes).with("location", l))
-		return err
+		return changes, l.validate()
 	})
-	return out, err
 }
 
 // putLocation writes the record with its index entries.

@@ -92,62 +92,34 @@ func (s *Supplier) tokens() []string {
 	return set.list()
 }
 
+// supplierWrites creates and updates suppliers (kitwrites.go).
+var supplierWrites = kitWrites[Supplier, *Supplier]{d: suppliers, one: "supplier", put: putSupplier}
+
+func (sup *Supplier) created(id uint64, at time.Time) {
+	sup.ID, sup.CreatedAt, sup.UpdatedAt = id, at, at
+}
+func (sup *Supplier) touched(at time.Time) { sup.UpdatedAt = at }
+
 // CreateSupplier adds a supplier and records supplier.created.
 func (s *Store) CreateSupplier(ctx context.Context, in SupplierInput) (Supplier, error) {
 	sup := Supplier{Name: in.Name, Contact: in.Contact, Email: in.Email, Phone: in.Phone, Notes: in.Notes}
 	if err := sup.validate(); err != nil {
 		return Supplier{}, err
 	}
-	var out Supplier
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		rec := sup
-		id, err := tx.Bucket(suppliers.records).NextSequence()
-		if err != nil {
-			return err
-		}
-		now := s.clock()
-		rec.ID, rec.CreatedAt, rec.UpdatedAt = id, now, now
-		if err := putSupplier(tx, nil, &rec); err != nil {
-			return err
-		}
-		out = rec
-		_, err = s.appendEvent(tx, "supplier.created", ordered{}.with("supplier_id", id).with("supplier", rec))
-		return err
-	})
-	return out, err
+	return supplierWrites.create(ctx, s, sup)
 }
 
 // UpdateSupplier applies a patch in one transaction and records supplier.updated.
 func (s *Store) UpdateSupplier(ctx context.Context, id uint64, p SupplierPatch) (Supplier, error) {
-	var out Supplier
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getRecord[Supplier](tx, suppliers.records, id, "supplier")
-		if err != nil {
-			return err
-		}
-		sup := *old
+	return supplierWrites.update(ctx, s, id, func(sup *Supplier) (ordered, error) {
 		changes := ordered{}
 		changes.text("name", &sup.Name, p.Name)
 		changes.text("contact", &sup.Contact, p.Contact)
 		changes.text("email", &sup.Email, p.Email)
 		changes.text("phone", &sup.Phone, p.Phone)
 		changes.text("notes", &sup.Notes, p.Notes)
-		if err := sup.validate(); err != nil {
-			return err
-		}
-		out = sup
-		if len(changes) == 0 {
-			return nil
-		}
-		sup.UpdatedAt = s.clock()
-		if err := putSupplier(tx, old, &sup); err != nil {
-			return err
-		}
-		out = sup
-		_, err = s.appendEvent(tx, "supplier.updated", ordered{}.with("supplier_id", id).with("changes", changes).with("supplier", sup))
-		return err
+		return changes, sup.validate()
 	})
-	return out, err
 }
 
 // putSupplier writes the record with its indexes and search tokens.
