@@ -204,7 +204,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		nats.Name("portal chain publisher"),
 		nats.Timeout(connectWait),
 		// A hub gone silent is noticed within a minute even when idle.
-		nats.PingInterval(20*time.Second),
+		nats.PingInterval(20 * time.Second),
 		nats.MaxPingsOutstanding(3),
 		// The publisher reconnects itself (reconciling the cursor first) and
 		// never buffers while the hub is away: the log is the buffer.
