@@ -29,7 +29,7 @@ type Options struct {
 // Tuning. A batch is published asynchronously as a whole, then every ack is
 // awaited; the cursor moves over the acknowledged prefix in one commit.
 const (
-	batchSize   = 1024
+	batchSize   = 1024 // events per batch (tests make it smaller)
 	ackWait     = 10 * time.Second // an ack not back by then fails the batch (the connection is redone)
 	connectWait = 5 * time.Second
 	backoffMin  = 200 * time.Millisecond
@@ -60,6 +60,8 @@ type Publisher struct {
 	errAt      *time.Time
 	lastPub    map[store.Mode]time.Time
 
+	batch int // events per batch: batchSize
+
 	// beforeCursor, set by tests, runs after a batch's acks and before the
 	// cursor write; an error drops the write as a crash there would.
 	beforeCursor func(m store.Mode, through uint64) error
@@ -73,7 +75,7 @@ func New(o Options) *Publisher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &Publisher{o: o, wake: make(chan struct{}, 1), state: StateOff, lastPub: map[store.Mode]time.Time{}}
+	p := &Publisher{o: o, wake: make(chan struct{}, 1), state: StateOff, lastPub: map[store.Mode]time.Time{}, batch: batchSize}
 	if o.Metrics != nil {
 		p.metrics = newMetrics(p, o.Metrics)
 	}
@@ -225,7 +227,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		return false, fmt.Errorf("cannot connect: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*batchSize), jetstream.WithPublishAsyncTimeout(ackWait))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*p.batch), jetstream.WithPublishAsyncTimeout(ackWait))
 	if err != nil {
 		return false, err
 	}
@@ -336,7 +338,7 @@ func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Confi
 	read := cursor // the last event published (acknowledged or not)
 	var out *batch
 	for {
-		events, err := s.EventsAfter(read, batchSize)
+		events, err := s.EventsAfter(read, p.batch)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ import (
 func TestMirrorsInOrderOnceEach(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, batchSize+500)
+	addEvents(t, live, testBatch+500)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
 	waitFor(t, "the backlog", caughtUp(t, live))
 	for range 20 {
@@ -73,16 +73,16 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 3*batchSize)
+	addEvents(t, live, 3*testBatch)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the first batch", func() bool { c, _, _ := live.NATSCursor(); return c >= batchSize })
+	waitFor(t, "the first batch", func() bool { c, _, _ := live.NATSCursor(); return c >= testBatch })
 	srv.Stop()
 	waitFor(t, "disconnected", func() bool { return p.Status().State == StateDisconnected })
 	for range 10 {
 		addEvents(t, live, 40)
 	}
 	cursor, last, _ := live.NATSCursor()
-	t.Logf("stopped with %d of %d events acknowledged", cursor, 3*batchSize)
+	t.Logf("stopped with %d of %d events acknowledged", cursor, 3*testBatch)
 	st := p.Status()
 	if st.Error == "" || st.ErrorAt == nil || st.Stores[0].LagEvents != last-cursor || st.Stores[0].LagSeconds < 0 {
 		t.Fatalf("status while the hub is away: %+v", st)
@@ -122,15 +122,16 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 2*batchSize+100)
+	addEvents(t, live, 2*testBatch+100)
 	cfg := Config{URL: srv.URL, Shop: "downtown", Stream: "HUB"}
 
 	p1 := New(Options{Live: live})
+	p1.batch = testBatch
 	p1.Configure(cfg)
 	runCtx, crash := context.WithCancel(ctx)
 	var crashedAt atomic.Uint64
 	p1.beforeCursor = func(m store.Mode, through uint64) error {
-		if through > batchSize { // the second batch: acknowledged, not recorded
+		if through > testBatch { // the second batch: acknowledged, not recorded
 			crashedAt.Store(through)
 			crash()
 			return errCrash
@@ -141,7 +142,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	cursor, _, _ := live.NATSCursor()
-	if cursor != batchSize || crashedAt.Load() != 2*batchSize {
+	if cursor != testBatch || crashedAt.Load() != 2*testBatch {
 		t.Fatalf("cursor %d, crashed at %d", cursor, crashedAt.Load())
 	}
 	if st := p1.Status(); !strings.Contains(st.Error, "duplicates only 100ms") {
@@ -150,7 +151,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the duplicate window passes: JetStream would take the batch again
 	// The next batch was out too when it crashed: some of it may be in.
 	sent := len(streamMsgs(t, srv, "HUB"))
-	if sent < 2*batchSize {
+	if sent < 2*testBatch {
 		t.Fatalf("the stream holds %d events, want at least the two acknowledged batches", sent)
 	}
 
