@@ -29,7 +29,7 @@ type Options struct {
 // Tuning. A batch is published asynchronously as a whole, then every ack is
 // awaited; the cursor moves over the acknowledged prefix in one commit.
 const (
-	batchSize   = 1024 // events per batch (tests make it smaller)
+	batchSize   = 1024             // events per batch (tests make it smaller)
 	ackWait     = 10 * time.Second // an ack not back by then fails the batch (the connection is redone)
 	connectWait = 5 * time.Second
 	backoffMin  = 200 * time.Millisecond
