@@ -328,11 +328,26 @@ type batch struct {
 
 // drain publishes s's events after its cursor until it is caught up. Two
 // batches are out at a time: the next is published while the acks of the
-// one before come back and its cursor commit is written, so neither the
-// round trip nor the commit stalls the stream of messages.
+// one before come back, and each batch's cursor commit is written while the
+// next one's acks come in, so neither the round trip nor the commit's fsync
+// stalls the stream of messages. The cursor still moves only over
+// acknowledged events, batch by batch, in order.
 func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Config, s *store.Store, lost <-chan struct{}) error {
 	cursor, _, err := s.NATSCursor()
 	if err != nil {
+		return err
+	}
+	mode := s.Mode()
+	// One cursor commit at a time runs beside the publishing; drain never
+	// returns with one in flight.
+	var committing chan error
+	settle := func(err error) error {
+		if committing != nil {
+			if cerr := <-committing; err == nil {
+				err = cerr
+			}
+			committing = nil
+		}
 		return err
 	}
 	read := cursor // the last event published (acknowledged or not)
@@ -340,32 +355,40 @@ func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Confi
 	for {
 		events, err := s.EventsAfter(read, p.batch)
 		if err != nil {
-			return err
+			return settle(err)
 		}
 		var next *batch
 		if len(events) > 0 {
-			next = p.publish(js, cfg, s.Mode(), events)
+			next = p.publish(js, cfg, mode, events)
 			read = events[len(events)-1].Seq
 		}
 		if out != nil {
-			acked, err := p.awaitAcks(ctx, s.Mode(), out, lost)
+			acked, ackErr := p.awaitAcks(ctx, mode, out, lost)
 			if acked > 0 {
-				through := out.events[acked-1].Seq
-				if err := p.moveCursor(s, cursor, through); err != nil {
+				if err := settle(nil); err != nil {
 					return err
 				}
+				after, through := cursor, out.events[acked-1].Seq
 				cursor = through
-				p.published(s.Mode(), acked)
+				done := make(chan error, 1)
+				committing = done
+				go func() {
+					err := p.moveCursor(s, after, through)
+					if err == nil {
+						p.published(mode, acked)
+					}
+					done <- err
+				}()
 			}
-			if err != nil {
-				return err
+			if ackErr != nil {
+				return settle(ackErr)
 			}
 		}
 		if next == nil {
-			return nil
+			return settle(nil)
 		}
 		if next.err != nil && len(next.futures) == 0 {
-			return next.err
+			return settle(next.err)
 		}
 		out = next
 	}
