@@ -337,3 +337,21 @@ func TestStreamWithoutOurSubjects(t *testing.T) {
 		t.Fatalf("cursor %d", c)
 	}
 }
+
+// A hub that wants a password: the wrong one is an error in the status that
+// never shows it; the right one publishes.
+func TestPasswordNeverInTheStatus(t *testing.T) {
+	srv := natstest.Start(t, natstest.WithUser("alice", "s3cret-pw"))
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, 3)
+	wrong := strings.Replace(srv.URL, "nats://", "nats://alice:wr0ng-pw@", 1)
+	p := startPublisher(t, Options{Live: live}, Config{URL: wrong, Shop: "downtown"})
+	waitFor(t, "the refusal", func() bool { return p.Status().Error != "" })
+	st := p.Status()
+	if strings.Contains(st.Error, "wr0ng-pw") || strings.Contains(st.URL, "wr0ng-pw") || !strings.Contains(st.URL, "***@") ||
+		!strings.Contains(strings.ToLower(st.Error), "authorization") {
+		t.Fatalf("status %+v", st)
+	}
+	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
+	waitFor(t, "published", caughtUp(t, live))
+}
