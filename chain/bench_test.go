@@ -28,7 +28,10 @@ const backlogEvents = 100_000
 // acks, every ack awaited, nothing else), once before the drain and once
 // after, so the machine's drift cancels out. It reports the drain time, both
 // rates and their ratio: what reading the log, the batches' ack waits and
-// the cursor commits cost over publishing alone.
+// the cursor commits cost over publishing alone. Measured on 2 shared
+// cores with the server in the same process: mirrored/bare 0.70 to 0.84,
+// the drain 0.71 to 0.82 s (about 120,000 to 140,000 events/s); 0.63
+// while each batch waited for the one before and its commit.
 //
 //	go test -run '^$' -bench Backlog -benchtime 1x -count 3 ./chain/
 func BenchmarkBacklog(b *testing.B) {
