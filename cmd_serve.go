@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"portal/api"
+	"portal/chain"
 	"portal/hooks"
 	"portal/internal/certs"
 	"portal/internal/datafolder"
@@ -56,6 +57,11 @@ type serveConfig struct {
 	// pluginCatalog is a local plugin catalog file (--plugin-catalog), read
 	// when the shop names no plugin_catalog_url.
 	pluginCatalog string
+
+	// chain is the NATS JetStream mirror set by --nats-url and its
+	// companions; nil: the console's settings decide (off until saved).
+	// Its Shop may be "": the shop id the settings derive.
+	chain *chain.Config
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -69,6 +75,11 @@ func parseServe(args []string) (serveConfig, error) {
 	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
 	mailSchedule := fs.String("mail-retry-schedule", os.Getenv("PORTAL_MAIL_RETRY_SCHEDULE"), "retry delays for customer emails, e.g. 1s,5s (tests and demos; default 1m,5m,30m,2h,12h)")
 	keep := fs.String("event-retention", envOr("PORTAL_EVENT_RETENTION", "30d"), "how long the event log keeps events: days (30d) or a duration (720h), at least 1d")
+	natsURL := fs.String("nats-url", os.Getenv("PORTAL_NATS_URL"), "mirror the event log to NATS JetStream at this URL (nats://host:4222, tls://…; several comma-separated); sets the chain instead of Settings → Appliance")
+	natsCreds := fs.String("nats-creds", os.Getenv("PORTAL_NATS_CREDS"), "a NATS .creds file (user JWT and nkey seed) for --nats-url")
+	natsStream := fs.String("nats-stream", envOr("PORTAL_NATS_STREAM", chain.DefaultStream), "the JetStream stream for --nats-url, created when missing (subjects portal.>)")
+	natsShop := fs.String("nats-shop", os.Getenv("PORTAL_NATS_SHOP"), "this shop's subject token for --nats-url: portal.<shop>.<event> (default: a stable id derived from the data folder)")
+	natsTest := fs.Bool("nats-include-test", envBool("PORTAL_NATS_INCLUDE_TEST"), "also mirror test-mode events, to portal.<shop>.test.<event>")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
@@ -93,7 +104,65 @@ func parseServe(args []string) (serveConfig, error) {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
 	}
+	if cfg.chain, err = parseChain(fs, *natsURL, *natsCreds, *natsStream, *natsShop, *natsTest); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// parseChain reads the --nats-… flags into the chain's config: nil without
+// --nats-url, and a usage error for a companion flag without it or for a
+// value the publisher would refuse, so that a mistake stops serve (and
+// `service install`) at once rather than showing up later as a status.
+func parseChain(fs *flag.FlagSet, url, creds, stream, shop string, includeTest bool) (*chain.Config, error) {
+	if strings.TrimSpace(url) == "" {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for _, companion := range []string{"nats-creds", "nats-stream", "nats-shop", "nats-include-test"} {
+			if given[companion] {
+				return nil, usageErr("--%s needs --nats-url", companion)
+			}
+		}
+		return nil, nil // the environment's companions alone change nothing
+	}
+	if stream == "" {
+		stream = chain.DefaultStream
+	}
+	c := &chain.Config{URL: strings.TrimSpace(url), CredsFile: creds, Stream: stream, Shop: shop, IncludeTest: includeTest}
+	check := *c
+	if check.Shop == "" {
+		check.Shop = "shop" // the derived default is valid; only the other fields are checked here
+	}
+	if err := check.Validate(); err != nil {
+		return nil, usageErr("%s", chainFlagError(err))
+	}
+	if creds != "" {
+		if _, err := os.Stat(creds); err != nil {
+			return nil, usageErr("--nats-creds: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// chainFlagError names the flag behind a chain.Config field in its message.
+func chainFlagError(err error) string {
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	flags := map[string]string{"nats_url": "--nats-url", "creds": "--nats-creds", "stream": "--nats-stream", "shop": "--nats-shop"}
+	var parts []string
+	for _, f := range ve.Fields {
+		name := flags[f.Field]
+		if name == "" {
+			name = f.Field
+		}
+		parts = append(parts, name+": "+f.Message)
+	}
+	if len(parts) == 0 {
+		return err.Error()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // parseSchedule reads a retry schedule flag: comma-separated positive
