@@ -1,0 +1,154 @@
+// Package chain is the publisher that mirrors the shop's event log into NATS
+// JetStream, so a chain of shops (or anything else) can read every branch's
+// events from one hub.
+//
+// Each store's events go out in log order, each with its event id as
+// Nats-Msg-Id; a store cursor (store.NATSCursor) moves only over what
+// JetStream acknowledged, and on every (re)connect the stream's last message
+// for this shop moves it further, so a crash between the ack and the cursor
+// write re-sends nothing, even after the stream's duplicate window.
+package chain
+
+import (
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"portal/store"
+)
+
+// DefaultStream is the stream the events go to when none is set.
+const DefaultStream = "PORTAL"
+
+// Config says where the events go. The zero Config (URL "") is off.
+type Config struct {
+	URL         string // nats://host:4222 or tls://…, several comma-separated allowed; "" = off
+	CredsFile   string // --nats-creds: a .creds file (JWT + nkey seed)
+	Creds       string // the same file's contents (console, sealed in the store); used when CredsFile == ""
+	Stream      string // "" = DefaultStream
+	Shop        string // the subject token naming this shop: [a-z0-9_-]{1,64}
+	IncludeTest bool   // test-mode events too
+}
+
+var (
+	shopPattern   = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+	streamPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// On reports whether the config publishes anywhere.
+func (c Config) On() bool { return strings.TrimSpace(c.URL) != "" }
+
+// stream is the stream name in effect.
+func (c Config) stream() string {
+	if c.Stream == "" {
+		return DefaultStream
+	}
+	return c.Stream
+}
+
+// Validate checks every field, naming the bad ones (nats_url, stream, shop,
+// creds) in a *store.ValidationError. An off config (URL "") is valid
+// whatever the rest holds, except a malformed stream or shop.
+func (c Config) Validate() error {
+	var p store.Problems
+	if c.On() {
+		for _, u := range strings.Split(c.URL, ",") {
+			if msg := checkURL(strings.TrimSpace(u)); msg != "" {
+				p.Add("nats_url", msg)
+				break
+			}
+		}
+		if c.Shop == "" {
+			p.Add("shop", "a shop id is required: the subject token naming this shop")
+		}
+	}
+	if c.Shop != "" && !shopPattern.MatchString(c.Shop) {
+		p.Add("shop", "1 to 64 lowercase letters, digits, '-' or '_'")
+	}
+	if c.Stream != "" && !streamPattern.MatchString(c.Stream) {
+		p.Add("stream", "1 to 64 letters, digits, '-' or '_'")
+	}
+	if msg := checkCreds(c); msg != "" {
+		p.Add("creds", msg)
+	}
+	return p.Err()
+}
+
+func checkURL(raw string) string {
+	if raw == "" {
+		return "an empty server in the list"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "a server URL such as nats://hub.example.com:4222"
+	}
+	switch u.Scheme {
+	case "nats", "tls", "ws", "wss":
+	default:
+		return "the scheme is nats://, tls://, ws:// or wss://"
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
+		return "a server URL has no path, query or fragment"
+	}
+	return ""
+}
+
+// checkCreds reads the creds (file or contents) as a .creds file: a user JWT
+// and an nkey seed. The message never quotes them.
+func checkCreds(c Config) string {
+	raw := []byte(c.Creds)
+	if c.CredsFile != "" {
+		b, err := os.ReadFile(c.CredsFile)
+		if err != nil {
+			return "the creds file cannot be read"
+		}
+		raw = b
+	}
+	if len(raw) == 0 {
+		return ""
+	}
+	tok, err := nkeys.ParseDecoratedJWT(raw)
+	if err != nil {
+		return "not a .creds file: no user JWT"
+	}
+	if _, err := jwt.DecodeUserClaims(tok); err != nil {
+		return "not a .creds file: no user JWT"
+	}
+	kp, err := nkeys.ParseDecoratedNKey(raw)
+	if err != nil {
+		return "not a .creds file: no user nkey seed"
+	}
+	kp.Wipe()
+	return ""
+}
+
+// RedactURL returns u with every server's userinfo (user, password, token)
+// shown as "***", so it can be shown and logged.
+func RedactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		scheme, rest, ok := strings.Cut(part, "://")
+		if !ok {
+			// No scheme: anything before an @ may still be a secret.
+			if at := strings.LastIndex(part, "@"); at >= 0 {
+				part = "***" + part[at:]
+			}
+			parts[i] = part
+			continue
+		}
+		host := rest
+		if slash := strings.IndexAny(rest, "/?#"); slash >= 0 {
+			host = rest[:slash]
+		}
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			part = scheme + "://***" + rest[at:]
+		}
+		parts[i] = part
+	}
+	return strings.Join(parts, ",")
+}
