@@ -269,6 +269,9 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
 	engine := hooks.New(hooks.Config{Sealer: dirs.Sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
 		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.Live.ScopesOf})
+	// The chain's publisher mirrors the logs into NATS JetStream once
+	// configured (by the flags or the console's settings); off until then.
+	pub := chain.New(chain.Options{Live: dirs.Live, Test: dirs.Test, Log: log, Metrics: metrics})
 	var srv *api.Server // the mailer's links come from it, made just below
 	mailer := mail.New(mail.Config{Sealer: dirs.Sealer, Schedule: cfg.mailRetries, Log: log,
 		Link: func(mode store.Mode, customerID uint64) (string, error) {
@@ -329,6 +332,18 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			}
 		}()
 	}
+	chainCfg, err := effectiveChain(cfg, dirs)
+	if err != nil {
+		log.Error("chain of shops: its settings cannot be read; not mirroring", "err", err)
+	}
+	pub.Configure(chainCfg)
+	hooksDone.Add(1)
+	go func() {
+		defer hooksDone.Done()
+		if err := pub.Run(hooksCtx); err != nil {
+			log.Error("chain publisher", "err", err)
+		}
+	}()
 	hooksDone.Add(1)
 	go func() {
 		defer hooksDone.Done()
@@ -346,14 +361,16 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		defer hooksDone.Done()
 		srv.RunProposalExpiry(hooksCtx) // quotes past their expires_at
 	}()
-	// Senders (webhooks and emails), the live feed and the closing-time check-out stop before the stores close; unfinished
-	// deliveries keep their lease and go out again after the next start.
+	// Senders (webhooks, emails, the chain's publisher), the live feed and the closing-time check-out stop before the
+	// stores close; unfinished deliveries keep their lease (the publisher its cursor) and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()
 	defer dirs.StartDailyBackups(ctx, version, log)() // stopped before the stores close
 	defer dirs.StartFileCollection(ctx, log)()        // likewise
+	// Events a live subscriber or the chain's publisher still needs stay.
 	pruner := retention.Pruner{Keep: cfg.retention, Log: log, Targets: []retention.Target{
-		{Store: dirs.Live, Hold: srv.EventHold(store.Live)}, {Store: dirs.Test, Hold: srv.EventHold(store.Test)}}}
+		{Store: dirs.Live, Hold: lowerHold(srv.EventHold(store.Live), pub.Hold(store.Live))},
+		{Store: dirs.Test, Hold: lowerHold(srv.EventHold(store.Test), pub.Hold(store.Test))}}}
 	defer pruner.Start(ctx)() // likewise
 
 	srv.SetReady(true)
@@ -374,6 +391,32 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	srv.SetReady(false)
 	shutdown(log, httpSrv, adminSrv)
 	return nil
+}
+
+// effectiveChain is the chain's config at start: the flags' when given
+// (their shop id defaulting to the one derived from the seal key), else
+// the console's saved settings.
+func effectiveChain(cfg serveConfig, dirs *datafolder.Stores) (chain.Config, error) {
+	if cfg.chain != nil {
+		c := *cfg.chain
+		if c.Shop == "" {
+			c.Shop = store.ChainDefaultShop(dirs.Sealer)
+		}
+		return c, nil
+	}
+	return chain.Config{}, nil
+}
+
+// lowerHold combines retention holds: the lower non-zero seq of the two
+// (0 when neither holds anything).
+func lowerHold(a, b func() uint64) func() uint64 {
+	return func() uint64 {
+		x, y := a(), b()
+		if x == 0 || (y != 0 && y < x) {
+			return y
+		}
+		return x
+	}
 }
 
 // announce prints what a person needs to start: the setup link while the

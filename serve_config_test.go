@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
 	"portal/chain"
 )
 
@@ -51,10 +54,7 @@ func TestServeNATSFlagsSetTheChain(t *testing.T) {
 	if err != nil || cfg.chain != nil {
 		t.Fatalf("no flags: chain %+v, err %v; want none (the console's settings decide)", cfg.chain, err)
 	}
-	creds := filepath.Join(t.TempDir(), "branch.creds")
-	if err := os.WriteFile(creds, []byte("-----BEGIN NATS USER JWT-----\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	creds := writeCreds(t, filepath.Join(t.TempDir(), "branch.creds"))
 	cfg, err = parseServe([]string{"--nats-url", "nats://hub.example:4222", "--nats-creds", creds, "--nats-shop", "downtown", "--nats-include-test"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +104,7 @@ func TestServeRefusesBadNATSFlags(t *testing.T) {
 		{[]string{"--nats-url", "nats://hub.example:4222", "--nats-shop", "Down Town!"}, "--nats-shop"},
 		{[]string{"--nats-url", "nats://hub.example:4222", "--nats-stream", "a.b"}, "--nats-stream"},
 		{[]string{"--nats-url", "nats://hub.example:4222", "--nats-creds", filepath.Join(t.TempDir(), "missing.creds")}, "--nats-creds"},
+		{[]string{"--nats-url", "nats://hub.example:4222", "--nats-creds", "serve_config_test.go"}, "--nats-creds"},
 	} {
 		_, err := parseServe(tc.args)
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.flag) {
@@ -122,9 +123,7 @@ func TestServiceInstallRecordsNATSFlags(t *testing.T) {
 	t.Setenv("PORTAL_NATS_URL", "")
 	dir := t.TempDir()
 	t.Chdir(dir)
-	if err := os.WriteFile("branch.creds", []byte("creds"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeCreds(t, "branch.creds")
 	sc, _, err := serviceConfig([]string{"--nats-url", "nats://hub.example:4222", "--nats-creds", "branch.creds",
 		"--nats-shop", "downtown", "--nats-stream", "BRANCHES", "--nats-include-test"}, "linux")
 	if err != nil {
@@ -142,5 +141,42 @@ func TestServiceInstallRecordsNATSFlags(t *testing.T) {
 	}
 	if _, _, err := serviceConfig([]string{"--nats-shop", "downtown"}, "linux"); !errors.Is(err, errUsage) {
 		t.Errorf("--nats-shop without --nats-url installed: %v", err)
+	}
+}
+
+// writeCreds writes a real .creds file (a user JWT signed by an account, and
+// the user's nkey seed) at path.
+func writeCreds(t *testing.T, path string) string {
+	t.Helper()
+	account, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := user.PublicKey()
+	tok, err := jwt.NewUserClaims(pub).Encode(account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := user.Seed()
+	creds, err := jwt.FormatUserConfig(tok, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRetentionHoldIsTheLowerNonZero(t *testing.T) {
+	at := func(n uint64) func() uint64 { return func() uint64 { return n } }
+	for _, tc := range []struct{ a, b, want uint64 }{{0, 0, 0}, {5, 0, 5}, {0, 7, 7}, {5, 7, 5}, {9, 7, 7}} {
+		if got := lowerHold(at(tc.a), at(tc.b))(); got != tc.want {
+			t.Errorf("lowerHold(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -290,7 +291,7 @@ func importCustomers(c *apiClient, from, n int) error {
 }
 
 // metricsView is one scrape of /metrics.
-type metricsView map[string]*model.MetricFamily
+type metricsView map[string]*dto.MetricFamily
 
 // value is the gauge or counter of name whose store label is store ("": the
 // unlabelled one); -1 when absent.
@@ -336,7 +337,8 @@ func waitMetrics(t *testing.T, p *child, what string, ok func(metricsView) bool)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fams, err := expfmt.NewTextParser(model.UTF8Validation).TextToMetricFamilies(bytes.NewReader(body))
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
 		if err != nil {
 			t.Fatalf("metrics are not Prometheus text: %v", err)
 		}
