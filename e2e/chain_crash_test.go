@@ -50,6 +50,11 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 	serveArgs := []string{"--nats-url", ns.URL, "--nats-shop", shop}
 	p := startServe(t, dir, serveArgs...)
 	c := newClient(p.URL, key)
+	// A test-mode event stays on the appliance (no --nats-include-test): the
+	// stream must end up holding the live log's events and nothing else.
+	if out, err := portalCmd(t, "trigger", "ticket.created", "--data", dir); err != nil {
+		t.Fatalf("trigger: %v %s", err, out)
+	}
 
 	// The test's own client sees every message the appliance publishes while
 	// both are connected (a core subscription: the stream's dedupe does not
@@ -104,38 +109,53 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The shop writes 10,000 customers; the NATS server goes away halfway
-	// through the mirroring, and the writes go on regardless.
+	// The shop writes 10,000 customers: the first 6,250 at once, and the NATS
+	// server goes away once half of the 10,000 are mirrored, while the
+	// publisher is still catching up; the rest are written with it down.
 	var slowest atomic.Int64
-	writes := make(chan error, 1)
-	go func() {
-		for i := 0; i < total; i += batch {
+	write := func(from, to int) error {
+		for i := from; i < to; i += batch {
 			t0 := time.Now()
 			if err := importCustomers(c, i, batch); err != nil {
-				writes <- err
-				return
+				return err
 			}
 			if d := int64(time.Since(t0)); d > slowest.Load() {
 				slowest.Store(d)
 			}
 		}
-		writes <- nil
-	}()
-	select {
-	case <-reach(total / 2):
-	case err := <-writes:
-		t.Fatalf("writing before half was mirrored: %v\n%s", err, p.log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the subscription saw %d messages in 30 s\n%s", seen.Load(), p.log.String())
+		return nil
+	}
+	const first = 5 * batch
+	writes := make(chan error, 1)
+	go func() { writes <- write(0, first) }()
+	half := reach(total / 2)
+	for half != nil {
+		select {
+		case <-half:
+			half = nil
+		case err := <-writes:
+			if err != nil {
+				t.Fatalf("writing with NATS up: %v\n%s", err, p.log.String())
+			}
+			writes = nil // written; the publisher is still at it
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the subscription saw %d messages in 30 s\n%s", seen.Load(), p.log.String())
+		}
 	}
 	ns.Stop()
 	stoppedAt := seen.Load()
-	if err := <-writes; err != nil {
+	if writes != nil {
+		if err := <-writes; err != nil {
+			t.Fatalf("writing with NATS up: %v\n%s", err, p.log.String())
+		}
+	}
+	if err := write(first, total); err != nil {
 		t.Fatalf("writing with NATS down: %v\n%s", err, p.log.String())
 	}
 	// Down, the publisher says so and the lag shows what waits.
 	waitMetrics(t, p, "NATS down: disconnected, live lag > 0", func(m metricsView) bool {
-		return m.value("portal_nats_connected", "") == 0 && m.value("portal_nats_lag_events", "live") > 0
+		return m.value("portal_nats_connected", "") == 0 && m.value("portal_nats_lag_events", "live") > 0 &&
+			m.value("portal_nats_lag_seconds", "live") > 0
 	})
 
 	// Back up: the publisher catches up; the appliance is SIGKILLed while it does.
