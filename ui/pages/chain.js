@@ -45,7 +45,8 @@ export async function chainSection(ctx) {
     creds: el("textarea", { name: "creds", rows: 4, autocomplete: "off", spellcheck: "false", class: "mono",
       placeholder: "-----BEGIN NATS USER JWT-----\n…\n-----BEGIN USER NKEY SEED-----\n…" }),
   };
-  const credsFile = el("input", { type: "file", accept: ".creds,text/plain", "aria-label": "Load a .creds file", class: "chain-file" });
+  const credsFile = el("input", { type: "file", accept: ".creds,text/plain", class: "chain-file" });
+  const credsLoad = el("label", { class: "chain-load" }, el("span", { text: "Or load the file: " }), credsFile);
   const credsState = el("p", { class: "muted chain-creds-state" });
   const removeCreds = el("button", { type: "button", class: "secondary", text: "Remove credentials" });
   const submit = el("button", { type: "submit", text: "Save chain settings" });
@@ -58,7 +59,7 @@ export async function chainSection(ctx) {
   const shopHint = shopField.querySelector(".hint");
   let dirty = false; // typed into since the last fill: the tick must not overwrite it
 
-  const form = el("form", { class: "stack", novalidate: true, "aria-label": "Chain of shops settings" },
+  const form = el("form", { class: "stack form-wide", novalidate: true, "aria-label": "Chain of shops settings" },
     flagsNote,
     el("div", { class: "row" },
       field("NATS server", inputs.nats_url, "nats://, tls://, ws:// or wss://; several separated by commas. A password or token in it is kept encrypted and shown as ***"),
@@ -73,7 +74,7 @@ export async function chainSection(ctx) {
       credsState,
       Object.assign(inputs.creds, { id: "chain-creds" }),
       el("p", { class: "field-error", id: "chain-creds-error", role: "alert" }),
-      el("div", { class: "actions" }, credsFile, removeCreds)),
+      el("div", { class: "actions" }, credsLoad, removeCreds)),
     error,
     el("div", { class: "actions" }, submit, turnOff, saved),
     ownerNote);
@@ -90,7 +91,7 @@ export async function chainSection(ctx) {
     shopHint.textContent = `The subject token naming this shop: portal.${s.shop}.ticket.created. Empty: this appliance's own id, which a restored backup keeps`;
     const ro = !canWrite();
     for (const c of [...Object.values(inputs), credsFile]) c.disabled = ro;
-    submit.hidden = credsFile.hidden = ro;
+    submit.hidden = credsLoad.hidden = ro;
     turnOff.hidden = ro || !s.nats_url;
     removeCreds.hidden = ro || !s.creds_set;
     credsState.textContent = s.creds_set
@@ -207,7 +208,7 @@ export async function chainSection(ctx) {
   });
 
   return {
-    node: el("section", { class: "card-flat chain form-wide", "aria-labelledby": "chain-head" },
+    node: el("section", { class: "card-flat chain", "aria-labelledby": "chain-head" },
       el("h2", { id: "chain-head", text: "Chain of shops" }),
       el("p", {}, "Mirror this shop's event log — every ticket, customer, payment and change — into a NATS JetStream server, where head office or any program reads every branch's events in order, each once. ",
         "The usual setup is a leaf node on this network, which keeps the events while the internet is down and forwards them to the hub."),
