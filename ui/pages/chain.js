@@ -91,7 +91,7 @@ export async function chainSection(ctx) {
     shopHint.textContent = `The subject token naming this shop: portal.${s.shop}.ticket.created. Empty: this appliance's own id, which a restored backup keeps`;
     const ro = !canWrite();
     for (const c of [...Object.values(inputs), credsFile]) c.disabled = ro;
-    submit.hidden = credsLoad.hidden = ro;
+    submit.hidden = credsLoad.hidden = inputs.creds.hidden = ro;
     turnOff.hidden = ro || !s.nats_url;
     removeCreds.hidden = ro || !s.creds_set;
     credsState.textContent = s.creds_set
@@ -140,7 +140,7 @@ export async function chainSection(ctx) {
       const b = block(s.store);
       b.dd.waiting.textContent = count(s.lag_events, "event", "events");
       b.dd.oldest.textContent = s.lag_events ? duration(s.lag_seconds) : "—";
-      b.dd.through.textContent = `#${s.published_through.toLocaleString()} of ${s.last_event.toLocaleString()}`;
+      b.dd.through.textContent = s.last_event ? `#${s.published_through.toLocaleString()} of ${s.last_event.toLocaleString()}` : "No events yet";
       b.dd.last.textContent = s.last_published_at ? ago(s.last_published_at) : "Nothing yet";
       b.dd.last.title = s.last_published_at ? fullTime(s.last_published_at) : "";
       return b.node;
