@@ -279,7 +279,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			return url, err
 		}})
 	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, PluginCatalog: cfg.pluginCatalog, Mail: mailer,
-		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics})
+		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics, Chain: pub, ChainFlags: cfg.chain})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -332,7 +332,9 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			}
 		}()
 	}
-	chainCfg, err := effectiveChain(cfg, dirs)
+	// The chain in effect: the flags' when given (their shop id defaulting to
+	// the one derived from the seal key), else the console's saved settings.
+	chainCfg, err := srv.ChainConfig()
 	if err != nil {
 		log.Error("chain of shops: its settings cannot be read; not mirroring", "err", err)
 	}
@@ -391,20 +393,6 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	srv.SetReady(false)
 	shutdown(log, httpSrv, adminSrv)
 	return nil
-}
-
-// effectiveChain is the chain's config at start: the flags' when given
-// (their shop id defaulting to the one derived from the seal key), else
-// the console's saved settings.
-func effectiveChain(cfg serveConfig, dirs *datafolder.Stores) (chain.Config, error) {
-	if cfg.chain != nil {
-		c := *cfg.chain
-		if c.Shop == "" {
-			c.Shop = store.ChainDefaultShop(dirs.Sealer)
-		}
-		return c, nil
-	}
-	return chain.Config{}, nil
 }
 
 // lowerHold combines retention holds: the lower non-zero seq of the two

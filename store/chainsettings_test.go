@@ -21,7 +21,8 @@ func chainStr(s string) *string { return &s }
 func TestChainSettingsSealTheAddressAndCreds(t *testing.T) {
 	t.Parallel()
 	s := openTest(t)
-	sealer, err := LoadSealer(filepath.Join(t.TempDir(), "seal.key"))
+	keyFile := filepath.Join(t.TempDir(), "seal.key")
+	sealer, err := LoadSealer(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +33,18 @@ func TestChainSettingsSealTheAddressAndCreds(t *testing.T) {
 	if got.NATSURL != "" || got.CredsSet || got.Stream != "PORTAL" || !got.ShopDefault || !regexp.MustCompile(`^shop-[a-z2-7]{8}$`).MatchString(got.Shop) {
 		t.Fatalf("defaults: %+v", got)
 	}
-	if again := ChainDefaultShop(sealer); again != got.Shop {
-		t.Fatalf("the default shop id moved: %s then %s", got.Shop, again)
+	// The id comes from the seal key: the same key file (a restart, a
+	// restored backup) gives the same id, another appliance's another.
+	reloaded, err := LoadSealer(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := LoadSealer(filepath.Join(t.TempDir(), "other.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := ChainDefaultShop(reloaded); again != got.Shop || ChainDefaultShop(other) == got.Shop {
+		t.Fatalf("the default shop id: %s, then %s with the same key, %s with another", got.Shop, again, ChainDefaultShop(other))
 	}
 
 	var seen ChainConnection
