@@ -81,11 +81,15 @@ func New(o Options) *Publisher {
 }
 
 // Configure sets where the events go, at any time from any goroutine: the
-// publisher drops its connection and connects with c; a URL of "" stops
-// publishing. c should be valid (Config.Validate); an invalid one shows as the
+// publisher drops its connection and connects with c (unless c is what it
+// is connected with already); a URL of "" stops publishing. c should be valid (Config.Validate); an invalid one shows as the
 // status's error.
 func (p *Publisher) Configure(c Config) {
 	p.mu.Lock()
+	if c == p.cfg && p.state == StateConnected {
+		p.mu.Unlock()
+		return // the same settings saved again: the connection stays
+	}
 	p.cfg = c
 	p.gen++
 	if p.cancelConn != nil {
@@ -129,7 +133,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		cfg, gen := p.config()
 		if !cfg.On() {
-			p.setConnected(gen, false)
+			p.setConnected(false)
 			select {
 			case <-ctx.Done():
 			case <-p.wake:
@@ -137,7 +141,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			continue
 		}
 		connected, err := p.session(ctx, cfg, gen)
-		p.setConnected(gen, false)
+		p.setConnected(false)
 		if ctx.Err() != nil {
 			break
 		}
@@ -247,7 +251,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		p.o.Log.Warn("chain: "+warning, "stream", cfg.stream())
 	}
 	p.o.Log.Info("chain: connected", "url", RedactURL(cfg.URL), "stream", cfg.stream(), "shop", cfg.Shop)
-	p.setConnected(gen, true)
+	p.setConnected(true)
 
 	for {
 		// Taken before reading, so no commit is missed; commits while a
@@ -309,66 +313,106 @@ func subject(shop string, m store.Mode, name string) string {
 	return "portal." + shop + "." + name
 }
 
-// drain publishes s's events after its cursor until it is caught up.
+// batch is a batch of events out for acks: published asynchronously, its
+// futures awaited in order.
+type batch struct {
+	events  []store.StoredEvent
+	futures []jetstream.PubAckFuture
+	err     error // publishing stopped before the end of events
+}
+
+// drain publishes s's events after its cursor until it is caught up. Two
+// batches are out at a time: the next is published while the acks of the
+// one before come back and its cursor commit is written, so neither the
+// round trip nor the commit stalls the stream of messages.
 func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Config, s *store.Store, lost <-chan struct{}) error {
-	mode := s.Mode()
+	cursor, _, err := s.NATSCursor()
+	if err != nil {
+		return err
+	}
+	read := cursor // the last event published (acknowledged or not)
+	var out *batch
 	for {
-		cursor, _, err := s.NATSCursor()
+		events, err := s.EventsAfter(read, batchSize)
 		if err != nil {
 			return err
 		}
-		events, err := s.EventsAfter(cursor, batchSize)
-		if err != nil || len(events) == 0 {
-			return err
+		var next *batch
+		if len(events) > 0 {
+			next = p.publish(js, cfg, s.Mode(), events)
+			read = events[len(events)-1].Seq
 		}
-		futures := make([]jetstream.PubAckFuture, 0, len(events))
-		var failed error
-		for _, ev := range events {
-			id := eventIDOf(ev.JSON)
-			if id == "" {
-				failed = fmt.Errorf("event %d (%s) has no event id", ev.Seq, ev.Name)
-				break
+		if out != nil {
+			acked, err := p.awaitAcks(ctx, s.Mode(), out, lost)
+			if acked > 0 {
+				through := out.events[acked-1].Seq
+				if err := p.moveCursor(s, cursor, through); err != nil {
+					return err
+				}
+				cursor = through
+				p.published(s.Mode(), acked)
 			}
-			msg := &nats.Msg{Subject: subject(cfg.Shop, mode, ev.Name), Data: ev.JSON, Header: nats.Header{
-				jetstream.MsgIDHeader: []string{id},
-				HeaderStore:           []string{string(mode)},
-				HeaderSeq:             []string{strconv.FormatUint(ev.Seq, 10)},
-			}}
-			f, err := js.PublishMsgAsync(msg)
 			if err != nil {
-				failed = fmt.Errorf("publishing %s event %d: %w", mode, ev.Seq, err)
-				break
-			}
-			futures = append(futures, f)
-		}
-		acked := 0
-	wait:
-		for _, f := range futures {
-			select {
-			case <-f.Ok():
-				acked++
-			case err := <-f.Err():
-				failed = fmt.Errorf("JetStream refused %s event %d: %w", mode, events[acked].Seq, err)
-				break wait
-			case <-lost:
-				failed = errors.New("disconnected while waiting for acks")
-				break wait
-			case <-ctx.Done():
-				failed = context.Cause(ctx)
-				break wait
-			}
-		}
-		if acked > 0 {
-			through := events[acked-1].Seq
-			if err := p.moveCursor(s, cursor, through); err != nil {
 				return err
 			}
-			p.published(mode, acked)
 		}
-		if failed != nil {
-			return failed
+		if next == nil {
+			return nil
+		}
+		if next.err != nil && len(next.futures) == 0 {
+			return next.err
+		}
+		out = next
+	}
+}
+
+// publish sends events asynchronously, stopping at the first that cannot be
+// sent.
+func (p *Publisher) publish(js jetstream.JetStream, cfg Config, mode store.Mode, events []store.StoredEvent) *batch {
+	b := &batch{events: events, futures: make([]jetstream.PubAckFuture, 0, len(events))}
+	for _, ev := range events {
+		id := eventIDOf(ev.JSON)
+		if id == "" {
+			b.err = fmt.Errorf("%s event %d (%s) has no event id", mode, ev.Seq, ev.Name)
+			break
+		}
+		msg := &nats.Msg{Subject: subject(cfg.Shop, mode, ev.Name), Data: ev.JSON, Header: nats.Header{
+			jetstream.MsgIDHeader: []string{id},
+			HeaderStore:           []string{string(mode)},
+			HeaderSeq:             []string{strconv.FormatUint(ev.Seq, 10)},
+		}}
+		f, err := js.PublishMsgAsync(msg)
+		if err != nil {
+			b.err = fmt.Errorf("publishing %s event %d: %w", mode, ev.Seq, err)
+			break
+		}
+		b.futures = append(b.futures, f)
+	}
+	return b
+}
+
+// awaitAcks waits for b's acks in order and returns how many events of its
+// start JetStream acknowledged, with why it stopped short.
+func (p *Publisher) awaitAcks(ctx context.Context, mode store.Mode, b *batch, lost <-chan struct{}) (int, error) {
+	acked := 0
+	failed := b.err
+wait:
+	for _, f := range b.futures {
+		select {
+		case <-f.Ok():
+			acked++
+		case err := <-f.Err():
+			failed = fmt.Errorf("JetStream refused %s event %d: %w", mode, b.events[acked].Seq, err)
+			break wait
+		case <-lost:
+			failed = errors.New("disconnected while waiting for acks")
+			break wait
+		case <-ctx.Done():
+			failed = context.Cause(ctx)
+			break wait
 		}
 	}
+	return acked, failed
 }
 
 // moveCursor writes the cursor over an acknowledged prefix. It outlives a
@@ -448,7 +492,7 @@ func (p *Publisher) words(err error) string {
 	return msg
 }
 
-func (p *Publisher) setConnected(gen uint64, on bool) {
+func (p *Publisher) setConnected(on bool) {
 	if p.metrics != nil {
 		v := 0.0
 		if on {

@@ -1,0 +1,154 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"portal/internal/natstest"
+	"portal/store"
+)
+
+// backlogEvents is the backlog the benchmark drains.
+const backlogEvents = 100_000
+
+// BenchmarkBacklog drains a 100,000-event log into a local JetStream (file
+// storage, the stream made by the publisher) and, in the same run and to the
+// same server, publishes the same events with a bare nats.go jetstream
+// client (async, the same subjects, headers and bodies, every ack awaited,
+// nothing else). It reports the drain time, both rates and their ratio:
+// what reading the log, the batches' ack waits and the cursor commits cost
+// over publishing alone.
+//
+//	go test -run '^$' -bench Backlog -benchtime 1x -count 3 ./chain/
+func BenchmarkBacklog(b *testing.B) {
+	srv := natstest.Start(b)
+	dir := b.TempDir()
+	src := filepath.Join(dir, "backlog", "live.db")
+	{
+		s, err := store.Open(src, store.Options{Mode: store.Live})
+		if err != nil {
+			b.Fatal(err)
+		}
+		addEvents(b, s, backlogEvents)
+		s.Close()
+	}
+	ctx := context.Background()
+	js := connect(b, srv.URL)
+
+	var drain, bare time.Duration
+	b.StopTimer()
+	for i := range b.N {
+		// A fresh copy of the log, its cursor at 0, and no streams.
+		path := filepath.Join(dir, "run"+strconv.Itoa(i), "live.db")
+		copyFile(b, src, path)
+		live, err := store.Open(path, store.Options{Mode: store.Live})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events, err := live.EventsAfter(0, backlogEvents)
+		if err != nil || len(events) != backlogEvents {
+			b.Fatalf("%d events, %v", len(events), err)
+		}
+		for _, name := range []string{DefaultStream, "BARE"} {
+			if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				b.Fatal(err)
+			}
+		}
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BARE", Subjects: []string{"bare.>"},
+			Storage: jetstream.FileStorage, Duplicates: dupWindow}); err != nil {
+			b.Fatal(err)
+		}
+
+		b.StartTimer()
+		start := time.Now()
+		bareClient(b, srv.URL, events)
+		bare += time.Since(start)
+
+		start = time.Now()
+		p := New(Options{Live: live})
+		p.Configure(Config{URL: srv.URL, Shop: "bench"})
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); p.Run(runCtx) }()
+		for {
+			c, _, err := live.NATSCursor()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c == backlogEvents {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		drain += time.Since(start)
+		b.StopTimer()
+		stop()
+		<-done
+		live.Close()
+		os.RemoveAll(filepath.Dir(path))
+	}
+	n := float64(b.N)
+	b.ReportMetric(drain.Seconds()/n, "s/drain-100k")
+	b.ReportMetric(backlogEvents*n/drain.Seconds(), "events/s-mirrored")
+	b.ReportMetric(backlogEvents*n/bare.Seconds(), "events/s-bare")
+	b.ReportMetric(bare.Seconds()/drain.Seconds(), "mirrored/bare")
+}
+
+// bareClient publishes events as the publisher would, without the log: one
+// connection, async publishes with the same window, then every ack.
+func bareClient(b *testing.B, url string, events []store.StoredEvent) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*batchSize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, ev := range events {
+		m := &nats.Msg{Subject: "bare.bench." + ev.Name, Data: ev.JSON, Header: nats.Header{
+			jetstream.MsgIDHeader: []string{eventIDOf(ev.JSON)},
+			HeaderStore:           []string{"live"},
+			HeaderSeq:             []string{strconv.FormatUint(ev.Seq, 10)},
+		}}
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		b.Fatal("the bare client's acks did not come back")
+	}
+}
+
+func copyFile(b *testing.B, from, to string) {
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		b.Fatal(err)
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
