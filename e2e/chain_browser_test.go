@@ -68,6 +68,32 @@ func TestChainInChromium(t *testing.T) {
 	audit(t, a, axe, "chain-off")
 	chainShots(t, a, "off")
 
+	// A server that asks for a password: a wrong one is refused in the
+	// status, the right one connects, and neither is ever on the page.
+	secured := natstest.Start(t, natstest.WithUser("branch", "s3cret-pass"))
+	hostPort := strings.TrimPrefix(secured.URL, "nats://")
+	noSecret := func(secret string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q) && [...document.querySelectorAll("input")].every((i) => !i.value.includes(%q))`, secret, secret),
+			chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	step(t, a, "a wrong password",
+		typeInto(`input[name="nats_url"]`, "nats://branch:wrong-pass@"+hostPort),
+		save,
+		waitText(`.chain [role="status"]`, "Saved."),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('input[name="nats_url"]').value === "nats://***@%s"`, hostPort),
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+		waitText(".chain-state", "Disconnected"),
+		waitText(".chain-error", "Last error"),
+		noSecret("wrong-pass"),
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Evaluate[chromedp.Void](`scrollTo(0, document.querySelector("#chain-head").getBoundingClientRect().top + scrollY - 72)`))
+	saveShot(t, "chain-wrong-password-desk-1440x900", read(t, a, "screenshot wrong password", chromedp.CaptureScreenshot()))
+	step(t, a, "the right password",
+		typeInto(`input[name="nats_url"]`, "nats://branch:s3cret-pass@"+hostPort),
+		save,
+		waitText(".chain-state", "Connected"),
+		noSecret("s3cret-pass"))
+
 	step(t, a, "set up",
 		typeInto(`input[name="nats_url"]`, ns.URL),
 		typeInto(`input[name="shop"]`, "downtown"),
