@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"portal/api"
+	"portal/chain"
 	"portal/hooks"
 	"portal/internal/certs"
 	"portal/internal/datafolder"
@@ -56,6 +57,11 @@ type serveConfig struct {
 	// pluginCatalog is a local plugin catalog file (--plugin-catalog), read
 	// when the shop names no plugin_catalog_url.
 	pluginCatalog string
+
+	// chain is the NATS JetStream mirror set by --nats-url and its
+	// companions; nil: the console's settings decide (off until saved).
+	// Its Shop may be "": the shop id the settings derive.
+	chain *chain.Config
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -69,6 +75,11 @@ func parseServe(args []string) (serveConfig, error) {
 	schedule := fs.String("webhook-retry-schedule", os.Getenv("PORTAL_WEBHOOK_RETRY_SCHEDULE"), "retry delays for every webhook format, e.g. 1s,5s (tests and demos)")
 	mailSchedule := fs.String("mail-retry-schedule", os.Getenv("PORTAL_MAIL_RETRY_SCHEDULE"), "retry delays for customer emails, e.g. 1s,5s (tests and demos; default 1m,5m,30m,2h,12h)")
 	keep := fs.String("event-retention", envOr("PORTAL_EVENT_RETENTION", "30d"), "how long the event log keeps events: days (30d) or a duration (720h), at least 1d")
+	natsURL := fs.String("nats-url", os.Getenv("PORTAL_NATS_URL"), "mirror the event log to NATS JetStream at this URL (nats://host:4222, tls://…; several comma-separated); sets the chain instead of Settings → Appliance")
+	natsCreds := fs.String("nats-creds", os.Getenv("PORTAL_NATS_CREDS"), "a NATS .creds file (user JWT and nkey seed) for --nats-url")
+	natsStream := fs.String("nats-stream", envOr("PORTAL_NATS_STREAM", chain.DefaultStream), "the JetStream stream for --nats-url, created when missing (subjects portal.>)")
+	natsShop := fs.String("nats-shop", os.Getenv("PORTAL_NATS_SHOP"), "this shop's subject token for --nats-url: portal.<shop>.<event> (default: a stable id derived from the data folder)")
+	natsTest := fs.Bool("nats-include-test", envBool("PORTAL_NATS_INCLUDE_TEST"), "also mirror test-mode events, to portal.<shop>.test.<event>")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return serveConfig{}, err
@@ -93,7 +104,65 @@ func parseServe(args []string) (serveConfig, error) {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, usageErr("--tls-cert and --tls-key go together")
 	}
+	if cfg.chain, err = parseChain(fs, *natsURL, *natsCreds, *natsStream, *natsShop, *natsTest); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// parseChain reads the --nats-… flags into the chain's config: nil without
+// --nats-url, and a usage error for a companion flag without it or for a
+// value the publisher would refuse, so that a mistake stops serve (and
+// `service install`) at once rather than showing up later as a status.
+func parseChain(fs *flag.FlagSet, url, creds, stream, shop string, includeTest bool) (*chain.Config, error) {
+	if strings.TrimSpace(url) == "" {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for _, companion := range []string{"nats-creds", "nats-stream", "nats-shop", "nats-include-test"} {
+			if given[companion] {
+				return nil, usageErr("--%s needs --nats-url", companion)
+			}
+		}
+		return nil, nil // the environment's companions alone change nothing
+	}
+	if stream == "" {
+		stream = chain.DefaultStream
+	}
+	c := &chain.Config{URL: strings.TrimSpace(url), CredsFile: creds, Stream: stream, Shop: shop, IncludeTest: includeTest}
+	check := *c
+	if check.Shop == "" {
+		check.Shop = "shop" // the derived default is valid; only the other fields are checked here
+	}
+	if err := check.Validate(); err != nil {
+		return nil, usageErr("%s", chainFlagError(err))
+	}
+	if creds != "" {
+		if _, err := os.Stat(creds); err != nil {
+			return nil, usageErr("--nats-creds: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// chainFlagError names the flag behind a chain.Config field in its message.
+func chainFlagError(err error) string {
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	flags := map[string]string{"nats_url": "--nats-url", "creds": "--nats-creds", "stream": "--nats-stream", "shop": "--nats-shop"}
+	var parts []string
+	for _, f := range ve.Fields {
+		name := flags[f.Field]
+		if name == "" {
+			name = f.Field
+		}
+		parts = append(parts, name+": "+f.Message)
+	}
+	if len(parts) == 0 {
+		return err.Error()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // parseSchedule reads a retry schedule flag: comma-separated positive
@@ -200,6 +269,9 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	metrics := prometheus.NewRegistry() // this server's own: GET /metrics serves it
 	engine := hooks.New(hooks.Config{Sealer: dirs.Sealer, Sandbox: cfg.sandbox, Schedule: cfg.retries, Log: log,
 		Metrics: hooks.NewMetrics(metrics), OwnerScopes: dirs.Live.ScopesOf})
+	// The chain's publisher mirrors the logs into NATS JetStream once
+	// configured (by the flags or the console's settings); off until then.
+	pub := chain.New(chain.Options{Live: dirs.Live, Test: dirs.Test, Log: log, Metrics: metrics})
 	var srv *api.Server // the mailer's links come from it, made just below
 	mailer := mail.New(mail.Config{Sealer: dirs.Sealer, Schedule: cfg.mailRetries, Log: log,
 		Link: func(mode store.Mode, customerID uint64) (string, error) {
@@ -207,7 +279,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			return url, err
 		}})
 	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, PluginCatalog: cfg.pluginCatalog, Mail: mailer,
-		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics})
+		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics, Chain: pub, ChainFlags: cfg.chain})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -260,6 +332,20 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			}
 		}()
 	}
+	// The chain in effect: the flags' when given (their shop id defaulting to
+	// the one derived from the seal key), else the console's saved settings.
+	chainCfg, err := srv.ChainConfig()
+	if err != nil {
+		log.Error("chain of shops: its settings cannot be read; not mirroring", "err", err)
+	}
+	pub.Configure(chainCfg)
+	hooksDone.Add(1)
+	go func() {
+		defer hooksDone.Done()
+		if err := pub.Run(hooksCtx); err != nil {
+			log.Error("chain publisher", "err", err)
+		}
+	}()
 	hooksDone.Add(1)
 	go func() {
 		defer hooksDone.Done()
@@ -277,14 +363,16 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 		defer hooksDone.Done()
 		srv.RunProposalExpiry(hooksCtx) // quotes past their expires_at
 	}()
-	// Senders (webhooks and emails), the live feed and the closing-time check-out stop before the stores close; unfinished
-	// deliveries keep their lease and go out again after the next start.
+	// Senders (webhooks, emails, the chain's publisher), the live feed and the closing-time check-out stop before the
+	// stores close; unfinished deliveries keep their lease (the publisher its cursor) and go out again after the next start.
 	defer hooksDone.Wait()
 	defer stopHooks()
 	defer dirs.StartDailyBackups(ctx, version, log)() // stopped before the stores close
 	defer dirs.StartFileCollection(ctx, log)()        // likewise
+	// Events a live subscriber or the chain's publisher still needs stay.
 	pruner := retention.Pruner{Keep: cfg.retention, Log: log, Targets: []retention.Target{
-		{Store: dirs.Live, Hold: srv.EventHold(store.Live)}, {Store: dirs.Test, Hold: srv.EventHold(store.Test)}}}
+		{Store: dirs.Live, Hold: lowerHold(srv.EventHold(store.Live), pub.Hold(store.Live))},
+		{Store: dirs.Test, Hold: lowerHold(srv.EventHold(store.Test), pub.Hold(store.Test))}}}
 	defer pruner.Start(ctx)() // likewise
 
 	srv.SetReady(true)
@@ -305,6 +393,18 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	srv.SetReady(false)
 	shutdown(log, httpSrv, adminSrv)
 	return nil
+}
+
+// lowerHold combines retention holds: the lower non-zero seq of the two
+// (0 when neither holds anything).
+func lowerHold(a, b func() uint64) func() uint64 {
+	return func() uint64 {
+		x, y := a(), b()
+		if x == 0 || (y != 0 && y < x) {
+			return y
+		}
+		return x
+	}
 }
 
 // announce prints what a person needs to start: the setup link while the

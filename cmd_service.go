@@ -14,6 +14,7 @@ import (
 
 	"github.com/kardianos/service"
 
+	"portal/chain"
 	"portal/internal/datafolder"
 	"portal/internal/logfile"
 	"portal/store"
@@ -88,6 +89,25 @@ func serviceConfig(args []string, goos string) (sc *service.Config, data string,
 	}
 	if cfg.retention != store.DefaultRetention {
 		argv = append(argv, "--event-retention", cfg.retentionArg)
+	}
+	if c := cfg.chain; c != nil {
+		argv = append(argv, "--nats-url", c.URL)
+		if c.CredsFile != "" {
+			abs, err := filepath.Abs(c.CredsFile)
+			if err != nil {
+				return nil, "", err
+			}
+			argv = append(argv, "--nats-creds", abs)
+		}
+		if c.Stream != chain.DefaultStream {
+			argv = append(argv, "--nats-stream", c.Stream)
+		}
+		if c.Shop != "" {
+			argv = append(argv, "--nats-shop", c.Shop)
+		}
+		if c.IncludeTest {
+			argv = append(argv, "--nats-include-test")
+		}
 	}
 	sc = &service.Config{
 		Name:        serviceName,

@@ -17,6 +17,8 @@ const usage = `portal — the repair shop appliance
 Usage:
   portal serve   [--addr 127.0.0.1:8080] [--data ./portal-data] [--sandbox] [--webhook-retry-schedule 1m,5m,…]
                  [--tls-cert FILE --tls-key FILE]   HTTPS; off loopback a self-signed certificate unless given
+                 [--nats-url URL [--nats-creds FILE] [--nats-stream PORTAL] [--nats-shop ID] [--nats-include-test]]
+                                                    mirror the event log to NATS JetStream (a chain of shops)
   portal keys    create --type plugin|developer|internal|user|app --name N [--scopes a,b] [--tier T] [--data DIR]
   portal keys    list [--data DIR]
   portal keys    revoke ID [--data DIR]
@@ -28,7 +30,8 @@ Usage:
   portal service install [serve's flags] | uninstall | start | stop | status
   portal version
 
-Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX, PORTAL_TLS_CERT, PORTAL_TLS_KEY.
+Flags also come from the environment: PORTAL_ADDR, PORTAL_DATA, PORTAL_SANDBOX, PORTAL_TLS_CERT, PORTAL_TLS_KEY,
+PORTAL_NATS_URL, PORTAL_NATS_CREDS, PORTAL_NATS_STREAM, PORTAL_NATS_SHOP, PORTAL_NATS_INCLUDE_TEST.
 `
 
 func main() {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"portal/api"
+	"portal/chain"
 	"portal/hooks"
 	"portal/internal/blobs"
 	"portal/store"
@@ -54,7 +55,8 @@ type testServer struct {
 	API    *api.Server
 	HTTP   *httptest.Server
 	Clock  *fakeClock
-	Hooks  *hooks.Engine // nil unless built with serverOptions.Hooks
+	Hooks  *hooks.Engine    // nil unless built with serverOptions.Hooks
+	Chain  *chain.Publisher // nil unless built with serverOptions.Chain
 }
 
 // keySpec describes the key a client authenticates with.
@@ -96,6 +98,10 @@ type serverOptions struct {
 	Metrics bool
 	// LiveFiles replaces the live store's attachment folder (a disk that fills up).
 	LiveFiles func(dir string) *blobs.Dir
+	// Chain gives the API a chain publisher over both stores (not run:
+	// Configure and Status only); ChainFlags sets the chain as serve's flags do.
+	Chain      bool
+	ChainFlags *chain.Config
 }
 
 // newTestServer opens both stores in t.TempDir and serves the API over HTTP.
@@ -151,15 +157,20 @@ func newTestServerWith(t *testing.T, opts serverOptions) *testServer {
 			KeyFile: filepath.Join(dir, "seal.key"), Version: "test", Now: clock.Now})
 		return err
 	}
+	var pub *chain.Publisher
+	if opts.Chain {
+		pub = chain.New(chain.Options{Live: live, Test: test, Log: quiet, Now: clock.Now})
+	}
 	srv := api.New(api.Config{Live: live, Test: test, Sealer: sealer, Now: clock.Now, Sandbox: opts.Sandbox,
-		Hooks: engine, Log: quiet, LiveWriteWait: opts.LiveWriteWait, Backup: backup, Metrics: reg})
+		Hooks: engine, Log: quiet, LiveWriteWait: opts.LiveWriteWait, Backup: backup, Metrics: reg,
+		Chain: pub, ChainFlags: opts.ChainFlags})
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close) // runs before the stores close
 	if engine != nil {
 		runEngine(t, engine, live, test) // its cleanup runs first: stopped before the server and the stores
 	}
-	return &testServer{t: t, Live: live, Test: test, Sealer: sealer, API: srv, HTTP: hs, Clock: clock, Hooks: engine}
+	return &testServer{t: t, Live: live, Test: test, Sealer: sealer, API: srv, HTTP: hs, Clock: clock, Hooks: engine, Chain: pub}
 }
 
 // runEngine runs the webhook engine over each store until the test ends.

@@ -77,6 +77,7 @@ func (s *Server) routes() []route {
 		s.paymentSettingsRoutes(),
 		s.invoiceRoutes(),
 		s.emailRoutes(),
+		s.chainRoutes(),
 		s.widgetRoutes(),
 		s.pluginRoutes(),
 	} {

@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"portal/chain"
 	"portal/hooks"
 	"portal/mail"
 	"portal/store"
@@ -49,6 +51,13 @@ type Config struct {
 	// Metrics is the registry GET /metrics serves; New adds the server's
 	// collectors to it (metrics.go). Nil: no metrics, /metrics is 404.
 	Metrics *prometheus.Registry
+
+	// Chain is the publisher mirroring the event log into NATS JetStream
+	// (chain.go applies the console's settings to it at once); nil: none.
+	Chain *chain.Publisher
+	// ChainFlags is the chain as serve's --nats-url flags set it; nil when
+	// they are not given, and the console's settings apply.
+	ChainFlags *chain.Config
 }
 
 // Server serves the API. Build it with New; it holds no package-level state.
@@ -79,6 +88,8 @@ type Server struct {
 	oauth     *oauthState // OAuth install consents and codes (oauth.go)
 	// widgets hold widget tokens and the bridge's action limits (widgets.go).
 	widgets *widgetState
+	// chainMu orders chain settings changes from saving to the publisher.
+	chainMu sync.Mutex
 }
 
 // New builds the server and its routes.

@@ -164,6 +164,8 @@ func testModeWalk(ids map[string]string) []walkStep {
 		{"PATCH /proposals/{id}", p("/proposals/{proposal}"), map[string]any{"chosen_options": []int{0}, "status": "Accepted"}},
 		{"GET /live", "/live?events=ticket.*", nil},
 		{"GET /backup", "/backup", nil},
+		{"GET /appliance/chain", "/appliance/chain", nil},
+		{"PATCH /appliance/chain", "/appliance/chain", map[string]any{"nats_url": "nats://walk:walk-pass@127.0.0.1:1", "stream": "WALK", "shop": "walk", "include_test": true}},
 		{"GET /kiosks", "/kiosks", nil},
 		{"POST /kiosks", "/kiosks", map[string]any{"name": "Walk kiosk", "location_id": num(ids["location"])}},
 		{"DELETE /kiosks/{id}", "/kiosks/1", nil},
@@ -391,6 +393,8 @@ func seedLive(t *testing.T, ts *testServer) {
 	t.Helper()
 	live := ts.client(internalKey)
 	seller := live.newCustomer(liveMark + " Customer")
+	// The chain's settings are live.db's alone: test mode neither reads nor changes them.
+	live.patch("/appliance/chain", map[string]any{"stream": liveMark, "shop": "livemark"}).ok(http.StatusOK, nil)
 	var shop store.Location
 	live.post("/locations", map[string]any{"name": liveMark + " Site"}).ok(http.StatusCreated, &shop)
 	live.post("/devices", map[string]any{"brand": liveMark, "model": "Phone", "serial": "WALK-0", "purchase_price": 1,

@@ -1,9 +1,11 @@
-// Settings → Appliance: the owner's "Download backup", and where the
-// automatic backups live and how a backup is put back.
+// Settings → Appliance: the owner's "Download backup", where the automatic
+// backups live and how a backup is put back, and the chain of shops (chain.js).
 
 import { el } from "../lib/dom.js";
+import { chainSection } from "./chain.js";
 
-export async function appliancePage() {
+export async function appliancePage(ctx) {
+  const chain = await chainSection(ctx);
   // A plain link: the browser sends the session cookie and saves the file as
   // it streams; the archive never passes through this page's memory.
   const download = el("a", { class: "button", href: "/api/v1/backup", download: "", text: "Download backup" });
@@ -20,6 +22,7 @@ export async function appliancePage() {
         " on this machine (add ", el("code", { text: "--data DIR" }), " if the data folder is not the default). ",
         "Portal checks the whole file before changing anything, and keeps the files it replaces in a ",
         el("code", { text: "replaced-…" }), " folder beside them."),
-      el("p", { class: "muted", text: "To move Portal to a new machine, restore the backup into an empty data folder there." })));
-  return { node, title: "Appliance" };
+      el("p", { class: "muted", text: "To move Portal to a new machine, restore the backup into an empty data folder there." })),
+    chain.node);
+  return { node, title: "Appliance", destroy: chain.destroy };
 }
