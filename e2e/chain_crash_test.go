@@ -178,7 +178,8 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 	select {
 	case <-reach(before + 1_000):
 	case <-time.After(30 * time.Second):
-		t.Fatalf("nothing mirrored after NATS came back (%d seen)\n%s", seen.Load(), p.log.String())
+		t.Fatalf("nothing mirrored after NATS came back (%d seen, the test's connection %v)\n%s\n%s",
+			seen.Load(), nc.Status(), natsMetricLines(p), p.log.String())
 	}
 	p.kill()
 	killedAt := seen.Load()
@@ -398,11 +399,26 @@ func waitMetrics(t *testing.T, p *child, what string, ok func(metricsView) bool)
 		}
 		time.Sleep(50 * time.Millisecond) // the publisher's gauges have no signal to wait on
 	}
-	var nats []string
+	t.Fatalf("%s: not within 10 s; /metrics says\n%s\n%s", what, natsLines(body), p.log.String())
+}
+
+// natsMetricLines is what /metrics says of the chain, for a failure's message.
+func natsMetricLines(p *child) string {
+	resp, err := http.Get(p.URL + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return natsLines(body)
+}
+
+func natsLines(body []byte) string {
+	var out []string
 	for _, line := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(line, "portal_nats_") {
-			nats = append(nats, line)
+			out = append(out, line)
 		}
 	}
-	t.Fatalf("%s: not within 10 s; /metrics says\n%s\n%s", what, strings.Join(nats, "\n"), p.log.String())
+	return strings.Join(out, "\n")
 }
