@@ -59,11 +59,24 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 	// The test's own client sees every message the appliance publishes while
 	// both are connected (a core subscription: the stream's dedupe does not
 	// hide a re-send from it).
-	nc, err := nats.Connect(ns.URL, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	reconnected := make(chan struct{}, 1)
+	nc, err := nats.Connect(ns.URL, nats.MaxReconnects(-1), nats.ReconnectWait(5*time.Millisecond), nats.ReconnectJitter(0, 0),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
 	var seen atomic.Int64
 	// A message the subscription sees twice was re-sent: rightly only when
 	// the stream never stored the first copy (it went down with it in
@@ -171,41 +184,52 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 	})
 
 	// Back up: the publisher catches up; the appliance is SIGKILLed while it does.
+	// Back up: the publisher catches up, and the appliance is SIGKILLed once
+	// the subscription has seen 1,000 more (or, should the publisher have
+	// reconnected before the test's own connection and finished first, once
+	// the stream holds everything: then the kill lands on a caught-up
+	// publisher, which the figure below tells).
 	before := seen.Load()
 	phaseStart[2] = time.Now()
 	phase.Store(2)
 	ns.Restart()
 	select {
-	case <-reach(before + 1_000):
-	case <-time.After(30 * time.Second):
-		t.Fatalf("nothing mirrored after NATS came back (%d seen, the test's connection %v)\n%s\n%s",
-			seen.Load(), nc.Status(), natsMetricLines(p), p.log.String())
+	case <-reconnected:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the test's connection did not come back: %v", nc.Status())
 	}
+	more := reach(before + 1_000)
+	tick := time.NewTicker(20 * time.Millisecond)
+	for more != nil {
+		select {
+		case <-more:
+			more = nil
+		case <-tick.C: // the stream's count has no signal to wait on
+			if customersInStream(ctx, js, shop) >= total {
+				more = nil
+			}
+		case <-ctx.Done():
+			t.Fatalf("not caught up after NATS came back (%d seen, the test's connection %v)\n%s\n%s",
+				seen.Load(), nc.Status(), natsMetricLines(p), p.log.String())
+		}
+	}
+	tick.Stop()
 	p.kill()
-	killedAt := seen.Load()
+	atKill := customersInStream(ctx, js, shop)
 
 	phaseStart[3] = time.Now()
 	phase.Store(3)
 	p = startServe(t, dir, serveArgs...)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	var stream jetstream.Stream
-	for {
-		if stream, err = js.Stream(ctx, "PORTAL"); err == nil {
-			info, err := stream.Info(ctx, jetstream.WithSubjectFilter("portal."+shop+".customer.created"))
-			if err == nil && info.State.Subjects["portal."+shop+".customer.created"] >= total {
-				break
-			}
-		}
+	for customersInStream(ctx, js, shop) < total {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the stream did not reach %d customers: %v\n%s", total, err, p.log.String())
-		case <-time.After(50 * time.Millisecond): // the stream has no signal to wait on
+			t.Fatalf("the stream did not reach %d customers (%d)\n%s", total, customersInStream(context.Background(), js, shop), p.log.String())
+		case <-time.After(20 * time.Millisecond): // the stream has no signal to wait on
 		}
+	}
+	stream, err := js.Stream(ctx, "PORTAL")
+	if err != nil {
+		t.Fatal(err)
 	}
 	waitMetrics(t, p, "caught up: connected, live lag 0", func(m metricsView) bool {
 		return m.value("portal_nats_connected", "") == 1 && m.value("portal_nats_lag_events", "live") == 0 &&
@@ -306,9 +330,24 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 		resent[ph]++
 	}
 	wmu.Unlock()
-	t.Logf("%d events mirrored in %s; NATS stopped at %d seen, SIGKILL at %d; slowest import of %d rows %s; "+
+	t.Logf("%d events mirrored in %s; NATS stopped at %d seen, SIGKILL with %d of %d customers in the stream; slowest import of %d rows %s; "+
 		"events sent again (never stored the first time) after the NATS stop %d, after the SIGKILL %d", len(events), time.Since(started).Round(time.Millisecond),
-		stoppedAt, killedAt, batch, time.Duration(slowest.Load()).Round(time.Millisecond), resent[2], resent[3])
+		stoppedAt, atKill, total, batch, time.Duration(slowest.Load()).Round(time.Millisecond), resent[2], resent[3])
+}
+
+// customersInStream counts the shop's customer.created messages in the
+// stream (0 while it cannot tell).
+func customersInStream(ctx context.Context, js jetstream.JetStream, shop string) uint64 {
+	subject := "portal." + shop + ".customer.created"
+	stream, err := js.Stream(ctx, "PORTAL")
+	if err != nil {
+		return 0
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0
+	}
+	return info.State.Subjects[subject]
 }
 
 var phaseNames = [4]string{"nothing", "the NATS stop", "NATS came back", "the SIGKILL"}
