@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,10 +24,14 @@ const backlogEvents = 100_000
 // BenchmarkBacklog drains a 100,000-event log into a local JetStream (file
 // storage, the stream made by the publisher) and, in the same run and to the
 // same server, publishes the same events with a bare nats.go jetstream
-// client (async, the same subjects, headers and bodies, every ack awaited,
-// nothing else). It reports the drain time, both rates and their ratio:
-// what reading the log, the batches' ack waits and the cursor commits cost
-// over publishing alone.
+// client (async, the same headers and bodies, the same window of pending
+// acks, every ack awaited, nothing else), once before the drain and once
+// after, so the machine's drift cancels out. It reports the drain time, both
+// rates and their ratio: what reading the log, the batches' ack waits and
+// the cursor commits cost over publishing alone. Measured on 2 shared
+// cores with the server in the same process: mirrored/bare 0.70 to 0.84,
+// the drain 0.71 to 0.82 s (about 120,000 to 140,000 events/s); 0.63
+// while each batch waited for the one before and its commit.
 //
 //	go test -run '^$' -bench Backlog -benchtime 1x -count 3 ./chain/
 func BenchmarkBacklog(b *testing.B) {
@@ -45,6 +50,7 @@ func BenchmarkBacklog(b *testing.B) {
 	js := connect(b, srv.URL)
 
 	var drain, bare time.Duration
+	b.ResetTimer()
 	b.StopTimer()
 	for i := range b.N {
 		// A fresh copy of the log, its cursor at 0, and no streams.
@@ -58,20 +64,22 @@ func BenchmarkBacklog(b *testing.B) {
 		if err != nil || len(events) != backlogEvents {
 			b.Fatalf("%d events, %v", len(events), err)
 		}
-		for _, name := range []string{DefaultStream, "BARE"} {
+		for _, name := range []string{DefaultStream, "BARE1", "BARE2"} {
 			if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BARE", Subjects: []string{"bare.>"},
-			Storage: jetstream.FileStorage, Duplicates: dupWindow}); err != nil {
-			b.Fatal(err)
+		for _, name := range []string{"BARE1", "BARE2"} {
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name) + ".>"},
+				Storage: jetstream.FileStorage, Duplicates: dupWindow}); err != nil {
+				b.Fatal(err)
+			}
 		}
 
 		b.StartTimer()
 		start := time.Now()
-		bareClient(b, srv.URL, events)
-		bare += time.Since(start)
+		bareClient(b, srv.URL, "bare1", events)
+		bare += time.Since(start) / 2
 
 		start = time.Now()
 		p := New(Options{Live: live})
@@ -90,9 +98,13 @@ func BenchmarkBacklog(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		drain += time.Since(start)
-		b.StopTimer()
 		stop()
 		<-done
+
+		start = time.Now()
+		bareClient(b, srv.URL, "bare2", events)
+		bare += time.Since(start) / 2
+		b.StopTimer()
 		live.Close()
 		os.RemoveAll(filepath.Dir(path))
 	}
@@ -105,7 +117,7 @@ func BenchmarkBacklog(b *testing.B) {
 
 // bareClient publishes events as the publisher would, without the log: one
 // connection, async publishes with the same window, then every ack.
-func bareClient(b *testing.B, url string, events []store.StoredEvent) {
+func bareClient(b *testing.B, url, prefix string, events []store.StoredEvent) {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		b.Fatal(err)
@@ -116,7 +128,7 @@ func bareClient(b *testing.B, url string, events []store.StoredEvent) {
 		b.Fatal(err)
 	}
 	for _, ev := range events {
-		m := &nats.Msg{Subject: "bare.bench." + ev.Name, Data: ev.JSON, Header: nats.Header{
+		m := &nats.Msg{Subject: prefix + ".bench." + ev.Name, Data: ev.JSON, Header: nats.Header{
 			jetstream.MsgIDHeader: []string{eventIDOf(ev.JSON)},
 			HeaderStore:           []string{"live"},
 			HeaderSeq:             []string{strconv.FormatUint(ev.Seq, 10)},

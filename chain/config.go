@@ -2,11 +2,17 @@
 // JetStream, so a chain of shops (or anything else) can read every branch's
 // events from one hub.
 //
-// Each store's events go out in log order, each with its event id as
-// Nats-Msg-Id; a store cursor (store.NATSCursor) moves only over what
-// JetStream acknowledged, and on every (re)connect the stream's last message
-// for this shop moves it further, so a crash between the ack and the cursor
-// write re-sends nothing, even after the stream's duplicate window.
+// Wire format: a live event goes to portal.<shop>.<event name>, a test-mode
+// event (only when included) to portal.<shop>.test.<event name>; the body is
+// the stored event JSON as it is; the headers are Nats-Msg-Id (the event id),
+// Portal-Store (live or test) and Portal-Seq (its place in that store's log).
+//
+// Each store's events go out in log order. A store cursor (store.NATSCursor)
+// moves only over what JetStream acknowledged, and on every (re)connect the
+// stream's last message for this shop moves it further, so a crash between
+// the ack and the cursor write re-sends nothing, even after the stream's
+// duplicate window. While the hub is away nothing is buffered in the client:
+// the log is the buffer, and the publisher retries with backoff.
 package chain
 
 import (

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"portal/store"
@@ -165,5 +166,34 @@ func TestEventIDOf(t *testing.T) {
 		if got := eventIDOf([]byte(raw)); got != want {
 			t.Errorf("eventIDOf(%s) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// The console's creds (a .creds file's contents) sign the server's nonce
+// with the user's key and present the user's JWT.
+func TestCredsOptionSigns(t *testing.T) {
+	creds := userCreds(t)
+	var o nats.Options
+	if err := credsOption(creds)(&o); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := o.UserJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := jwt.DecodeUserClaims(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := o.SignatureCB([]byte("nonce"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := nkeys.FromPublicKey(claims.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Verify([]byte("nonce"), sig); err != nil {
+		t.Fatalf("the signature is not the user's: %v", err)
 	}
 }

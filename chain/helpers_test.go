@@ -19,6 +19,10 @@ import (
 	"portal/store"
 )
 
+// testBatch is the publishers' batch in tests: small, so a few hundred
+// events make several batches.
+const testBatch = 64
+
 // clock is a settable time for stores and publishers.
 type clock struct {
 	mu sync.Mutex
@@ -71,6 +75,7 @@ func startPublisher(t testing.TB, o Options, cfg Config) *running {
 	reg := prometheus.NewRegistry()
 	o.Metrics = reg
 	p := New(o)
+	p.batch = testBatch
 	p.Configure(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

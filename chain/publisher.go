@@ -29,7 +29,7 @@ type Options struct {
 // Tuning. A batch is published asynchronously as a whole, then every ack is
 // awaited; the cursor moves over the acknowledged prefix in one commit.
 const (
-	batchSize   = 1024
+	batchSize   = 1024             // events per batch (tests make it smaller)
 	ackWait     = 10 * time.Second // an ack not back by then fails the batch (the connection is redone)
 	connectWait = 5 * time.Second
 	backoffMin  = 200 * time.Millisecond
@@ -60,6 +60,8 @@ type Publisher struct {
 	errAt      *time.Time
 	lastPub    map[store.Mode]time.Time
 
+	batch int // events per batch: batchSize
+
 	// beforeCursor, set by tests, runs after a batch's acks and before the
 	// cursor write; an error drops the write as a crash there would.
 	beforeCursor func(m store.Mode, through uint64) error
@@ -73,7 +75,7 @@ func New(o Options) *Publisher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &Publisher{o: o, wake: make(chan struct{}, 1), state: StateOff, lastPub: map[store.Mode]time.Time{}}
+	p := &Publisher{o: o, wake: make(chan struct{}, 1), state: StateOff, lastPub: map[store.Mode]time.Time{}, batch: batchSize}
 	if o.Metrics != nil {
 		p.metrics = newMetrics(p, o.Metrics)
 	}
@@ -203,6 +205,9 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	opts := []nats.Option{
 		nats.Name("portal chain publisher"),
 		nats.Timeout(connectWait),
+		// A hub gone silent is noticed within a minute even when idle.
+		nats.PingInterval(20 * time.Second),
+		nats.MaxPingsOutstanding(3),
 		// The publisher reconnects itself (reconciling the cursor first) and
 		// never buffers while the hub is away: the log is the buffer.
 		nats.NoReconnect(),
@@ -222,7 +227,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		return false, fmt.Errorf("cannot connect: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*batchSize), jetstream.WithPublishAsyncTimeout(ackWait))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*p.batch), jetstream.WithPublishAsyncTimeout(ackWait))
 	if err != nil {
 		return false, err
 	}
@@ -323,44 +328,67 @@ type batch struct {
 
 // drain publishes s's events after its cursor until it is caught up. Two
 // batches are out at a time: the next is published while the acks of the
-// one before come back and its cursor commit is written, so neither the
-// round trip nor the commit stalls the stream of messages.
+// one before come back, and each batch's cursor commit is written while the
+// next one's acks come in, so neither the round trip nor the commit's fsync
+// stalls the stream of messages. The cursor still moves only over
+// acknowledged events, batch by batch, in order.
 func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Config, s *store.Store, lost <-chan struct{}) error {
 	cursor, _, err := s.NATSCursor()
 	if err != nil {
 		return err
 	}
+	mode := s.Mode()
+	// One cursor commit at a time runs beside the publishing; drain never
+	// returns with one in flight.
+	var committing chan error
+	settle := func(err error) error {
+		if committing != nil {
+			if cerr := <-committing; err == nil {
+				err = cerr
+			}
+			committing = nil
+		}
+		return err
+	}
 	read := cursor // the last event published (acknowledged or not)
 	var out *batch
 	for {
-		events, err := s.EventsAfter(read, batchSize)
+		events, err := s.EventsAfter(read, p.batch)
 		if err != nil {
-			return err
+			return settle(err)
 		}
 		var next *batch
 		if len(events) > 0 {
-			next = p.publish(js, cfg, s.Mode(), events)
+			next = p.publish(js, cfg, mode, events)
 			read = events[len(events)-1].Seq
 		}
 		if out != nil {
-			acked, err := p.awaitAcks(ctx, s.Mode(), out, lost)
+			acked, ackErr := p.awaitAcks(ctx, mode, out, lost)
 			if acked > 0 {
-				through := out.events[acked-1].Seq
-				if err := p.moveCursor(s, cursor, through); err != nil {
+				if err := settle(nil); err != nil {
 					return err
 				}
+				after, through := cursor, out.events[acked-1].Seq
 				cursor = through
-				p.published(s.Mode(), acked)
+				done := make(chan error, 1)
+				committing = done
+				go func() {
+					err := p.moveCursor(s, after, through)
+					if err == nil {
+						p.published(mode, acked)
+					}
+					done <- err
+				}()
 			}
-			if err != nil {
-				return err
+			if ackErr != nil {
+				return settle(ackErr)
 			}
 		}
 		if next == nil {
-			return nil
+			return settle(nil)
 		}
 		if next.err != nil && len(next.futures) == 0 {
-			return next.err
+			return settle(next.err)
 		}
 		out = next
 	}

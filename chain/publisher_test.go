@@ -22,7 +22,7 @@ import (
 func TestMirrorsInOrderOnceEach(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, batchSize+500)
+	addEvents(t, live, testBatch+500)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
 	waitFor(t, "the backlog", caughtUp(t, live))
 	for range 20 {
@@ -66,29 +66,31 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	}
 }
 
-// The hub goes away halfway: the publisher says so, publishes nothing (no
-// client-side buffer), holds what is unsent from the pruner, and once the hub
-// is back it catches up with no event lost or repeated.
+// The hub goes away halfway through a backlog (batches out, acks pending):
+// the publisher says so, publishes nothing (no client-side buffer), holds
+// what is unsent from the pruner, and once the hub is back it catches up
+// with no event lost or repeated.
 func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 400)
+	addEvents(t, live, 3*testBatch)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the first half", caughtUp(t, live))
-
+	waitFor(t, "the first batch", func() bool { c, _, _ := live.NATSCursor(); return c >= testBatch })
 	srv.Stop()
 	waitFor(t, "disconnected", func() bool { return p.Status().State == StateDisconnected })
 	for range 10 {
 		addEvents(t, live, 40)
 	}
+	cursor, last, _ := live.NATSCursor()
+	t.Logf("stopped with %d of %d events acknowledged", cursor, 3*testBatch)
 	st := p.Status()
-	if st.Error == "" || st.ErrorAt == nil || st.Stores[0].LagEvents != 400 {
+	if st.Error == "" || st.ErrorAt == nil || st.Stores[0].LagEvents != last-cursor || st.Stores[0].LagSeconds < 0 {
 		t.Fatalf("status while the hub is away: %+v", st)
 	}
-	if h := p.Hold(store.Live)(); h != 401 {
-		t.Fatalf("hold %d, want 401 (the first event not acknowledged)", h)
+	if h := p.Hold(store.Live)(); h != cursor+1 {
+		t.Fatalf("hold %d, want %d (the first event not acknowledged)", h, cursor+1)
 	}
-	if got := metric(t, p.reg, "portal_nats_lag_events", "live"); got != 400 {
+	if got := metric(t, p.reg, "portal_nats_lag_events", "live"); got != float64(last-cursor) {
 		t.Fatalf("lag_events %v", got)
 	}
 	if got := metric(t, p.reg, "portal_nats_connected", ""); got != 0 {
@@ -96,7 +98,7 @@ func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	}
 
 	srv.Restart()
-	waitFor(t, "the second half", caughtUp(t, live))
+	waitFor(t, "the rest", caughtUp(t, live))
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 	waitFor(t, "connected", func() bool { return p.Status().State == StateConnected })
 	if st := p.Status(); st.Error != "" {
@@ -120,15 +122,16 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 2*batchSize+100)
+	addEvents(t, live, 2*testBatch+100)
 	cfg := Config{URL: srv.URL, Shop: "downtown", Stream: "HUB"}
 
 	p1 := New(Options{Live: live})
+	p1.batch = testBatch
 	p1.Configure(cfg)
 	runCtx, crash := context.WithCancel(ctx)
 	var crashedAt atomic.Uint64
 	p1.beforeCursor = func(m store.Mode, through uint64) error {
-		if through > batchSize { // the second batch: acknowledged, not recorded
+		if through > testBatch { // the second batch: acknowledged, not recorded
 			crashedAt.Store(through)
 			crash()
 			return errCrash
@@ -139,7 +142,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	cursor, _, _ := live.NATSCursor()
-	if cursor != batchSize || crashedAt.Load() != 2*batchSize {
+	if cursor != testBatch || crashedAt.Load() != 2*testBatch {
 		t.Fatalf("cursor %d, crashed at %d", cursor, crashedAt.Load())
 	}
 	if st := p1.Status(); !strings.Contains(st.Error, "duplicates only 100ms") {
@@ -148,7 +151,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the duplicate window passes: JetStream would take the batch again
 	// The next batch was out too when it crashed: some of it may be in.
 	sent := len(streamMsgs(t, srv, "HUB"))
-	if sent < 2*batchSize {
+	if sent < 2*testBatch {
 		t.Fatalf("the stream holds %d events, want at least the two acknowledged batches", sent)
 	}
 
@@ -333,4 +336,22 @@ func TestStreamWithoutOurSubjects(t *testing.T) {
 	if c, _, _ := live.NATSCursor(); c != 0 {
 		t.Fatalf("cursor %d", c)
 	}
+}
+
+// A hub that wants a password: the wrong one is an error in the status that
+// never shows it; the right one publishes.
+func TestPasswordNeverInTheStatus(t *testing.T) {
+	srv := natstest.Start(t, natstest.WithUser("alice", "s3cret-pw"))
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, 3)
+	wrong := strings.Replace(srv.URL, "nats://", "nats://alice:wr0ng-pw@", 1)
+	p := startPublisher(t, Options{Live: live}, Config{URL: wrong, Shop: "downtown"})
+	waitFor(t, "the refusal", func() bool { return p.Status().Error != "" })
+	st := p.Status()
+	if strings.Contains(st.Error, "wr0ng-pw") || strings.Contains(st.URL, "wr0ng-pw") || !strings.Contains(st.URL, "***@") ||
+		!strings.Contains(strings.ToLower(st.Error), "authorization") {
+		t.Fatalf("status %+v", st)
+	}
+	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
+	waitFor(t, "published", caughtUp(t, live))
 }

@@ -21,13 +21,24 @@ type Server struct {
 	Port int
 	Dir  string // JetStream's store folder
 
-	t   testing.TB
-	mu  sync.Mutex
-	srv *server.Server
+	t    testing.TB
+	user string
+	pass string
+	mu   sync.Mutex
+	srv  *server.Server
+}
+
+// Option changes how a server is started.
+type Option func(*Server)
+
+// WithUser makes the server take only clients that sign in as user with
+// password (nats://user:password@host:port).
+func WithUser(user, password string) Option {
+	return func(s *Server) { s.user, s.pass = user, password }
 }
 
 // Start runs a JetStream server on a free loopback port until the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,6 +47,9 @@ func Start(t testing.TB) *Server {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	s := &Server{Port: port, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), Dir: t.TempDir(), t: t}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +68,8 @@ func (s *Server) start() error {
 		// The server's name stays the same across restarts, so its
 		// JetStream state (streams, messages) is found again in Dir.
 		ServerName: "natstest",
+		Username:   s.user,
+		Password:   s.pass,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
