@@ -11,8 +11,10 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"portal/internal/natstest"
 )
@@ -66,12 +68,51 @@ func TestChainInChromium(t *testing.T) {
 	audit(t, a, axe, "chain-off")
 	chainShots(t, a, "off")
 
+	// A server that asks for a password: a wrong one is refused in the
+	// status, the right one connects, and neither is ever on the page.
+	secured := natstest.Start(t, natstest.WithUser("branch", "s3cret-pass"))
+	hostPort := strings.TrimPrefix(secured.URL, "nats://")
+	noSecret := func(secret string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`!document.documentElement.outerHTML.includes(%q) && [...document.querySelectorAll("input")].every((i) => !i.value.includes(%q))`, secret, secret),
+			chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	step(t, a, "a wrong password",
+		typeInto(`input[name="nats_url"]`, "nats://branch:wrong-pass@"+hostPort),
+		save,
+		waitText(`.chain [role="status"]`, "Saved."),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('input[name="nats_url"]').value === "nats://***@%s"`, hostPort),
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+		waitText(".chain-state", "Disconnected"),
+		waitText(".chain-error", "Last error"),
+		noSecret("wrong-pass"),
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Evaluate[chromedp.Void](`scrollTo(0, document.querySelector("#chain-head").getBoundingClientRect().top + scrollY - 72)`))
+	saveShot(t, "chain-wrong-password-desk-1440x900", read(t, a, "screenshot wrong password", chromedp.CaptureScreenshot()))
+	step(t, a, "the right password",
+		typeInto(`input[name="nats_url"]`, "nats://branch:s3cret-pass@"+hostPort),
+		save,
+		waitText(".chain-state", "Connected"),
+		noSecret("s3cret-pass"))
+
 	step(t, a, "set up",
 		typeInto(`input[name="nats_url"]`, ns.URL),
 		typeInto(`input[name="shop"]`, "downtown"),
 		save,
 		waitText(`.chain [role="status"]`, "Saved."),
 		waitText(".chain-state", "Connected"))
+
+	// Credentials are write-only: pasted, saved, never shown again; then removed.
+	creds, seed := natsUserCreds(t)
+	step(t, a, "creds",
+		// As a paste: the value and an input event (the form is being edited).
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const c = document.querySelector('textarea[name="creds"]'); c.value = %q; c.dispatchEvent(new Event("input", {bubbles: true})); })()`, creds)),
+		save,
+		waitText(".chain-creds-state", "Set, and kept encrypted"),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('textarea[name="creds"]').value === "" && !document.documentElement.outerHTML.includes(%q)`, seed),
+			chromedp.WithPollingInterval(50*time.Millisecond)),
+		waitText(".chain-state", "Connected"),
+		chromedp.Click(chromedp.Search(`//button[text()="Remove credentials"]`)),
+		waitText(".chain-creds-state", "None:"))
 
 	// A ticket made through the API is mirrored: nothing waits, and the
 	// stream's last ticket.created is that event.
@@ -166,6 +207,31 @@ func TestChainInChromium(t *testing.T) {
 			chromedp.WithPollingInterval(50*time.Millisecond)))
 	audit(t, a, axe, "chain-flags")
 	chainShots(t, a, "flags")
+}
+
+// natsUserCreds makes a real .creds file (a user JWT signed by an account
+// and the user's nkey seed), and returns it with the seed.
+func natsUserCreds(t *testing.T) (creds, seed string) {
+	t.Helper()
+	acct, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := user.PublicKey()
+	tok, err := jwt.NewUserClaims(pub).Encode(acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := user.Seed()
+	file, err := jwt.FormatUserConfig(tok, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(file), string(s)
 }
 
 // lastEventSeq is the live log's newest event's seq: in a fresh log,

@@ -15,7 +15,7 @@ const fieldNames = { assigned_to: "assignee", due_at: "due date", customer_id: "
 // changeList says what changed: "status New → In Progress, assignee nobody → Sam".
 // Totals and line items have sentences of their own (lineChange).
 export function changeList(changes, userName) {
-  return Object.entries(changes || {}).filter(([k]) => k !== "totals" && k !== "line_item" && k !== "statuses" && k !== "email").map(([k, c]) => {
+  return Object.entries(changes || {}).filter(([k]) => k !== "totals" && k !== "line_item" && k !== "statuses" && k !== "email" && k !== "chain").map(([k, c]) => {
     if (k === "setup_complete") return c.to ? "finished the setup" : "setup to be finished again";
     const fmt = k === "assigned_to" ? (v) => (v ? userName(v) : "nobody")
       : k.endsWith("_at") ? (v) => (v ? when(v) : "none")
@@ -117,6 +117,7 @@ export function eventSummary(ev, names) {
     if (changes) parts.push(changes);
     if (d.changes?.statuses) parts.push("the ticket statuses");
     if (d.changes?.email) parts.push("the email settings");
+    if (d.changes?.chain) parts.push(d.changes.chain.nats_url && !d.changes.chain.nats_url.to ? "turned the chain of shops off" : "the chain of shops settings");
     for (const [from, to] of Object.entries(d.renamed || {})) parts.push(`renamed “${from}” to “${to}”`);
     return `${who} changed the shop${parts.length ? `: ${parts.join(", ")}` : ""}`;
   }

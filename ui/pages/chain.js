@@ -127,28 +127,31 @@ export async function chainSection(ctx) {
     blocks.set(name, b);
     return b;
   };
+  // set changes a text only when it differs: the state line is a live
+  // region, announced when the connection changes, not every 2 s.
+  const set = (node, text) => { if (node.textContent !== text) node.textContent = text; };
   const showStatus = () => {
     const st = view.status;
     const [word, text] = states[st.state] || [st.state, ""];
-    stateWord.textContent = word;
+    set(stateWord, word);
     stateWord.dataset.state = st.state;
-    stateText.textContent = ` ${text}`;
-    target.textContent = st.state === "off" ? "" : `To ${st.url}, stream ${st.stream}, subjects portal.${st.shop}.…`;
-    lastError.textContent = st.error ? `Last error${st.error_at ? ` (${ago(st.error_at)})` : ""}: ${st.error}` : "";
+    set(stateText, ` ${text}`);
+    set(target, st.state === "off" ? "" : `To ${st.url}, stream ${st.stream}, subjects portal.${st.shop}.…`);
+    set(lastError, st.error ? `Last error${st.error_at ? ` (${ago(st.error_at)})` : ""}: ${st.error}` : "");
     lastError.title = st.error_at ? fullTime(st.error_at) : "";
     const nodes = (st.stores || []).map((s) => {
       const b = block(s.store);
-      b.dd.waiting.textContent = count(s.lag_events, "event", "events");
-      b.dd.oldest.textContent = s.lag_events ? duration(s.lag_seconds) : "—";
-      b.dd.through.textContent = s.last_event ? `#${s.published_through.toLocaleString()} of ${s.last_event.toLocaleString()}` : "No events yet";
-      b.dd.last.textContent = s.last_published_at ? ago(s.last_published_at) : "Nothing yet";
+      set(b.dd.waiting, count(s.lag_events, "event", "events"));
+      set(b.dd.oldest, s.lag_events ? duration(s.lag_seconds) : "—");
+      set(b.dd.through, s.last_event ? `#${s.published_through.toLocaleString()} of ${s.last_event.toLocaleString()}` : "No events yet");
+      set(b.dd.last, s.last_published_at ? ago(s.last_published_at) : "Nothing yet");
       b.dd.last.title = s.last_published_at ? fullTime(s.last_published_at) : "";
       return b.node;
     });
     reconcile(stores, nodes);
   };
   const status = el("div", { class: "chain-status", "aria-label": "Chain status" },
-    el("p", { class: "chain-head" }, stateWord, stateText), target, lastError, stores);
+    el("p", { class: "chain-head", role: "status" }, stateWord, stateText), target, lastError, stores);
 
   const show = (v, refill) => {
     view = v;
