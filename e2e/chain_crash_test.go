@@ -183,7 +183,6 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 			m.value("portal_nats_lag_seconds", "live") > 0
 	})
 
-	// Back up: the publisher catches up; the appliance is SIGKILLed while it does.
 	// Back up: the publisher catches up, and the appliance is SIGKILLed once
 	// the subscription has seen 1,000 more (or, should the publisher have
 	// reconnected before the test's own connection and finished first, once
