@@ -136,11 +136,6 @@ func parseChain(fs *flag.FlagSet, url, creds, stream, shop string, includeTest b
 	if err := check.Validate(); err != nil {
 		return nil, usageErr("%s", chainFlagError(err))
 	}
-	if creds != "" {
-		if _, err := os.Stat(creds); err != nil {
-			return nil, usageErr("--nats-creds: %v", err)
-		}
-	}
 	return c, nil
 }
 

@@ -142,6 +142,14 @@ func TestServiceInstallRecordsNATSFlags(t *testing.T) {
 	if _, _, err := serviceConfig([]string{"--nats-shop", "downtown"}, "linux"); !errors.Is(err, errUsage) {
 		t.Errorf("--nats-shop without --nats-url installed: %v", err)
 	}
+	// A secret in the URL would land in a file anyone may read (systemd's unit, launchd's plist).
+	for _, u := range []string{"nats://branch:s3cret@hub.example:4222", "nats://tok3n@hub.example:4222",
+		"nats://hub-a.example:4222,nats://branch:s3cret@hub-b.example:4222"} {
+		if _, _, err := serviceConfig([]string{"--nats-url", u}, "linux"); !errors.Is(err, errUsage) ||
+			!strings.Contains(err.Error(), "--nats-creds") || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("installing with --nats-url %s: %v; want a usage error pointing to --nats-creds", u, err)
+		}
+	}
 }
 
 // writeCreds writes a real .creds file (a user JWT signed by an account, and

@@ -59,18 +59,32 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 	// The test's own client sees every message the appliance publishes while
 	// both are connected (a core subscription: the stream's dedupe does not
 	// hide a re-send from it).
-	nc, err := nats.Connect(ns.URL, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	reconnected := make(chan struct{}, 1)
+	nc, err := nats.Connect(ns.URL, nats.MaxReconnects(-1), nats.ReconnectWait(5*time.Millisecond), nats.ReconnectJitter(0, 0),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
 	var seen atomic.Int64
 	// A message the subscription sees twice was re-sent: rightly only when
-	// the stream never stored the first copy (it went down with it in
-	// flight), so the stored copy must be the later one; phaseStart is when
-	// the phase that saw the second copy began (NATS back, the appliance back).
+	// the stream never stored the first copy (the hub went down, or the
+	// process died, with it in flight), so the stored copy must be the later
+	// one. phase: 0 before the NATS stop, 1 NATS down, 2 NATS back (from
+	// natsBack), 3 after the SIGKILL.
 	var phase atomic.Int64
-	var phaseStart [4]time.Time
+	var natsBack time.Time
 	resentIn := map[string]int64{} // event id -> the phase that saw it again
 	type watch struct {
 		at int64
@@ -152,7 +166,6 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 			t.Fatalf("the subscription saw %d messages in 30 s\n%s", seen.Load(), p.log.String())
 		}
 	}
-	phaseStart[1] = time.Now()
 	phase.Store(1)
 	ns.Stop()
 	stoppedAt := seen.Load()
@@ -170,41 +183,63 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 			m.value("portal_nats_lag_seconds", "live") > 0
 	})
 
-	// Back up: the publisher catches up; the appliance is SIGKILLed while it does.
+	// Back up: the publisher catches up, and the appliance is SIGKILLed once
+	// the subscription has seen 1,000 more (or, should the publisher have
+	// reconnected before the test's own connection and finished first, once
+	// the stream holds everything: then the kill lands on a caught-up
+	// publisher, which the figure below tells).
 	before := seen.Load()
-	phaseStart[2] = time.Now()
+	natsBack = time.Now()
 	phase.Store(2)
 	ns.Restart()
 	select {
-	case <-reach(before + 1_000):
-	case <-time.After(30 * time.Second):
-		t.Fatalf("nothing mirrored after NATS came back (%d seen)\n%s", seen.Load(), p.log.String())
+	case <-reconnected:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the test's connection did not come back: %v", nc.Status())
 	}
+	more := reach(before + 1_000)
+	tick := time.NewTicker(20 * time.Millisecond)
+	for more != nil {
+		select {
+		case <-more:
+			more = nil
+		case <-tick.C: // the stream's count has no signal to wait on
+			if customersInStream(ctx, js, shop) >= total {
+				more = nil
+			}
+		case <-ctx.Done():
+			t.Fatalf("not caught up after NATS came back (%d seen, the test's connection %v)\n%s\n%s",
+				seen.Load(), nc.Status(), natsMetricLines(p), p.log.String())
+		}
+	}
+	tick.Stop()
 	p.kill()
-	killedAt := seen.Load()
+	// The hub may still be storing what the dead process had sent: once its
+	// last sequence has stood still for 100 ms, everything stored from here
+	// on came from the restarted appliance.
+	var killSeq uint64
+	for still := 0; still < 5; {
+		if last := lastSeq(ctx, js); last != killSeq {
+			killSeq, still = last, 0
+		} else {
+			still++
+		}
+		time.Sleep(20 * time.Millisecond) // the stream's store has no signal to wait on
+	}
+	atKill := customersInStream(ctx, js, shop)
 
-	phaseStart[3] = time.Now()
 	phase.Store(3)
 	p = startServe(t, dir, serveArgs...)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	var stream jetstream.Stream
-	for {
-		if stream, err = js.Stream(ctx, "PORTAL"); err == nil {
-			info, err := stream.Info(ctx, jetstream.WithSubjectFilter("portal."+shop+".customer.created"))
-			if err == nil && info.State.Subjects["portal."+shop+".customer.created"] >= total {
-				break
-			}
-		}
+	for customersInStream(ctx, js, shop) < total {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the stream did not reach %d customers: %v\n%s", total, err, p.log.String())
-		case <-time.After(50 * time.Millisecond): // the stream has no signal to wait on
+			t.Fatalf("the stream did not reach %d customers (%d)\n%s", total, customersInStream(context.Background(), js, shop), p.log.String())
+		case <-time.After(20 * time.Millisecond): // the stream has no signal to wait on
 		}
+	}
+	stream, err := js.Stream(ctx, "PORTAL")
+	if err != nil {
+		t.Fatal(err)
 	}
 	waitMetrics(t, p, "caught up: connected, live lag 0", func(m metricsView) bool {
 		return m.value("portal_nats_connected", "") == 1 && m.value("portal_nats_lag_events", "live") == 0 &&
@@ -284,9 +319,11 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if md.Timestamp.Before(phaseStart[ph]) {
-					t.Errorf("%s (seq %d) was sent again after %s though the stream had stored it at %s",
-						id.EventID, e.Seq, phaseNames[ph], md.Timestamp.Format(time.StampMicro))
+				// After the NATS stop: stored once the hub was back. After the SIGKILL:
+				// stored past what the hub held once the killed process's last messages were in.
+				if ph == 2 && md.Timestamp.Before(natsBack) || ph == 3 && md.Sequence.Stream <= killSeq {
+					t.Errorf("%s (seq %d) was sent again after %s though the stream had stored it (stream seq %d, %s; %d at the kill)",
+						id.EventID, e.Seq, phaseNames[ph], md.Sequence.Stream, md.Timestamp.Format(time.StampMicro), killSeq)
 				}
 			}
 			i++
@@ -305,9 +342,37 @@ func TestChainMirrorsEveryEventOnceThroughOutageAndSIGKILL(t *testing.T) {
 		resent[ph]++
 	}
 	wmu.Unlock()
-	t.Logf("%d events mirrored in %s; NATS stopped at %d seen, SIGKILL at %d; slowest import of %d rows %s; "+
+	t.Logf("%d events mirrored in %s; NATS stopped at %d seen, SIGKILL with %d of %d customers in the stream; slowest import of %d rows %s; "+
 		"events sent again (never stored the first time) after the NATS stop %d, after the SIGKILL %d", len(events), time.Since(started).Round(time.Millisecond),
-		stoppedAt, killedAt, batch, time.Duration(slowest.Load()).Round(time.Millisecond), resent[2], resent[3])
+		stoppedAt, atKill, total, batch, time.Duration(slowest.Load()).Round(time.Millisecond), resent[2], resent[3])
+}
+
+// lastSeq is the stream's last sequence (0 while it cannot tell).
+func lastSeq(ctx context.Context, js jetstream.JetStream) uint64 {
+	stream, err := js.Stream(ctx, "PORTAL")
+	if err != nil {
+		return 0
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0
+	}
+	return info.State.LastSeq
+}
+
+// customersInStream counts the shop's customer.created messages in the
+// stream (0 while it cannot tell).
+func customersInStream(ctx context.Context, js jetstream.JetStream, shop string) uint64 {
+	subject := "portal." + shop + ".customer.created"
+	stream, err := js.Stream(ctx, "PORTAL")
+	if err != nil {
+		return 0
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0
+	}
+	return info.State.Subjects[subject]
 }
 
 var phaseNames = [4]string{"nothing", "the NATS stop", "NATS came back", "the SIGKILL"}
@@ -398,11 +463,26 @@ func waitMetrics(t *testing.T, p *child, what string, ok func(metricsView) bool)
 		}
 		time.Sleep(50 * time.Millisecond) // the publisher's gauges have no signal to wait on
 	}
-	var nats []string
+	t.Fatalf("%s: not within 10 s; /metrics says\n%s\n%s", what, natsLines(body), p.log.String())
+}
+
+// natsMetricLines is what /metrics says of the chain, for a failure's message.
+func natsMetricLines(p *child) string {
+	resp, err := http.Get(p.URL + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return natsLines(body)
+}
+
+func natsLines(body []byte) string {
+	var out []string
 	for _, line := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(line, "portal_nats_") {
-			nats = append(nats, line)
+			out = append(out, line)
 		}
 	}
-	t.Fatalf("%s: not within 10 s; /metrics says\n%s\n%s", what, strings.Join(nats, "\n"), p.log.String())
+	return strings.Join(out, "\n")
 }
