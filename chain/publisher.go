@@ -35,6 +35,7 @@ const (
 	backoffMin  = 200 * time.Millisecond
 	backoffMax  = 15 * time.Second
 	dupWindow   = 2 * time.Minute // the duplicate window of a stream the publisher creates
+	steadyAfter = time.Minute     // a session that lasted this long resets the backoff
 )
 
 // The headers every message carries besides Nats-Msg-Id (the event id).
@@ -142,6 +143,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		began := time.Now()
 		connected, err := p.session(ctx, cfg, gen)
 		p.setConnected(false)
 		if ctx.Err() != nil {
@@ -151,8 +153,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 			failures = 0
 			continue
 		}
-		if connected {
-			failures = 0
+		if connected && time.Since(began) > steadyAfter {
+			failures = 0 // a hub that stayed a while starts the backoff again; a flapping one does not
 		}
 		p.fail(gen, err)
 		wait := backoff(failures)

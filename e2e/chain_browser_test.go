@@ -33,29 +33,10 @@ func TestChainInChromium(t *testing.T) {
 	axe := axeSource(t)
 	ns := natstest.Start(t)
 	dir := t.TempDir()
-	srv := startServe(t, dir)
-	m := setupLink.FindStringSubmatch(srv.Stdout)
-	if m == nil {
-		t.Fatalf("no setup link in:\n%s", srv.Stdout)
-	}
-	key, err := portalCmd(t, "keys", "create", "--data", dir, "--type", "internal", "--name", "chain test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := newClient(srv.URL, strings.TrimSpace(key))
-
+	srv, m, api := serveForOwner(t, dir, "chain test")
 	var confirms atomic.Int32
 	a := tab(t, browser, &confirms)
-	step(t, a, "setup",
-		chromedp.Navigate(m[0]),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Sam Owner"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "sam@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "correct horse battery"),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		waitText("h1", "About your shop"),
-		chromedp.Click(chromedp.Search(`//button[text()="Skip for now"]`)),
-		waitText(".live-status", "Live"))
+	signUpOwner(t, a, m[0])
 
 	save := chromedp.Click(chromedp.Search(`//button[text()="Save chain settings"]`))
 	step(t, a, "appliance page, off",
