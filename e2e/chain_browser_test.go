@@ -166,6 +166,17 @@ func TestChainInChromium(t *testing.T) {
 		ddIs(fmt.Sprintf("#%d of %d", behind, behind)),
 		ddIs("0 events"))
 
+	// Turning it off asks first (what retention drops while off is never
+	// sent), then nothing leaves the appliance.
+	confirms.Add(1)
+	step(t, a, "turn off",
+		chromedp.Click(chromedp.Search(`//button[text()="Turn off"]`)),
+		waitText(".chain-state", "Off"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('input[name="nats_url"]').value === ""`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	if n := confirms.Load(); n != 0 {
+		t.Fatalf("turning the chain off asked %d times too few", n)
+	}
+
 	// Another appliance whose start command sets the chain: the console
 	// shows it, read-only, and says where to change it.
 	flagged := startServe(t, t.TempDir(), "--nats-url", ns.URL, "--nats-shop", "uptown")

@@ -199,7 +199,12 @@ export async function chainSection(ctx) {
     if (inputs.creds.value.trim()) patch.creds = inputs.creds.value;
     save(patch, submit);
   });
-  turnOff.addEventListener("click", () => save({ nats_url: "" }, turnOff));
+  turnOff.addEventListener("click", () => {
+    // Off, the log no longer waits for the hub: what the shop's event
+    // retention drops meanwhile never reaches head office.
+    if (!confirm("Stop sending this shop's events to the chain? Events from now until you turn it on again are sent then, unless they are older than the shop keeps its event log.")) return;
+    save({ nats_url: "" }, turnOff);
+  });
   removeCreds.addEventListener("click", () => save({ creds: "" }, removeCreds));
   credsFile.addEventListener("change", async () => {
     const f = credsFile.files[0];
