@@ -36,6 +36,9 @@ const (
 	backoffMax  = 15 * time.Second
 	dupWindow   = 2 * time.Minute // the duplicate window of a stream the publisher creates
 	steadyAfter = time.Minute     // a session that lasted this long resets the backoff
+	// commitCoalesce is how long the publisher lets commits gather after a
+	// wake before it reads them (as the mailer does).
+	commitCoalesce = 100 * time.Millisecond
 )
 
 // The headers every message carries besides Nats-Msg-Id (the event id).
@@ -284,6 +287,16 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		case <-live:
 		case <-test:
 		}
+		// A busy shop commits often and the hub can wait a moment: the
+		// commits of the next instant go out together, under one cursor
+		// commit, so the mirror's commits do not crowd the shop's own disk.
+		select {
+		case <-sctx.Done():
+			return true, p.ended(sctx, nil)
+		case <-lost:
+			return true, p.lostErr(nc)
+		case <-time.After(commitCoalesce):
+		}
 	}
 }
 
@@ -354,10 +367,17 @@ func (p *Publisher) drain(ctx context.Context, js jetstream.JetStream, cfg Confi
 	}
 	read := cursor // the last event published (acknowledged or not)
 	var out *batch
+	// A short batch reached the log's end: drain finishes it and returns
+	// rather than chase each new commit with a batch and a cursor commit of
+	// its own; the session's wake gathers those (commitCoalesce).
+	atEnd := false
 	for {
-		events, err := s.EventsAfter(read, p.batch)
-		if err != nil {
-			return settle(err)
+		var events []store.StoredEvent
+		if !atEnd {
+			if events, err = s.EventsAfter(read, p.batch); err != nil {
+				return settle(err)
+			}
+			atEnd = len(events) < p.batch
 		}
 		var next *batch
 		if len(events) > 0 {
