@@ -128,7 +128,7 @@ func parseChain(fs *flag.FlagSet, url, creds, stream, shop string, includeTest b
 	if stream == "" {
 		stream = chain.DefaultStream
 	}
-	c := &chain.Config{URL: strings.TrimSpace(url), CredsFile: creds, Stream: stream, Shop: shop, IncludeTest: includeTest}
+	c := &chain.Config{URL: store.NormalizeNATSURL(url), CredsFile: creds, Stream: stream, Shop: shop, IncludeTest: includeTest}
 	check := *c
 	if check.Shop == "" {
 		check.Shop = "shop" // the derived default is valid; only the other fields are checked here

@@ -91,7 +91,7 @@ func serviceConfig(args []string, goos string) (sc *service.Config, data string,
 		argv = append(argv, "--event-retention", cfg.retentionArg)
 	}
 	if c := cfg.chain; c != nil {
-		if chain.RedactURL(c.URL) != c.URL {
+		if store.NATSURLHasSecret(c.URL) {
 			// The service's definition is a file anyone on the machine may read.
 			return nil, "", usageErr("--nats-url: a user, password or token in the URL would be written into the service's definition, " +
 				"which anyone on this machine can read; give --nats-creds FILE instead, or set the chain in Settings → Appliance")

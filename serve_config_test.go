@@ -139,6 +139,11 @@ func TestServiceInstallRecordsNATSFlags(t *testing.T) {
 	if err != nil || !slices.Equal(sc.Arguments[4:], []string{"/var/lib/portal", "--nats-url", "nats://hub.example:4222"}) {
 		t.Errorf("only --nats-url: %v %v", sc.Arguments, err)
 	}
+	// Several servers, written as people write them, carry no secret.
+	sc, _, err = serviceConfig([]string{"--nats-url", "nats://hub-a.example:4222, nats://hub-b.example:4222,"}, "linux")
+	if err != nil || !slices.Equal(sc.Arguments[5:], []string{"--nats-url", "nats://hub-a.example:4222,nats://hub-b.example:4222"}) {
+		t.Errorf("two servers: %v %v", sc.Arguments, err)
+	}
 	if _, _, err := serviceConfig([]string{"--nats-shop", "downtown"}, "linux"); !errors.Is(err, errUsage) {
 		t.Errorf("--nats-shop without --nats-url installed: %v", err)
 	}

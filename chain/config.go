@@ -16,9 +16,7 @@
 package chain
 
 import (
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -28,7 +26,7 @@ import (
 )
 
 // DefaultStream is the stream the events go to when none is set.
-const DefaultStream = "PORTAL"
+const DefaultStream = store.DefaultChainStream
 
 // Config says where the events go. The zero Config (URL "") is off.
 type Config struct {
@@ -39,11 +37,6 @@ type Config struct {
 	Shop        string // the subject token naming this shop: [a-z0-9_-]{1,64}
 	IncludeTest bool   // test-mode events too
 }
-
-var (
-	shopPattern   = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
-	streamPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
 
 // On reports whether the config publishes anywhere.
 func (c Config) On() bool { return strings.TrimSpace(c.URL) != "" }
@@ -62,45 +55,23 @@ func (c Config) stream() string {
 func (c Config) Validate() error {
 	var p store.Problems
 	if c.On() {
-		for _, u := range strings.Split(c.URL, ",") {
-			if msg := checkURL(strings.TrimSpace(u)); msg != "" {
-				p.Add("nats_url", msg)
-				break
-			}
+		if msg := store.CheckNATSURL(c.URL); msg != "" {
+			p.Add("nats_url", msg)
 		}
 		if c.Shop == "" {
 			p.Add("shop", "a shop id is required: the subject token naming this shop")
 		}
 	}
-	if c.Shop != "" && !shopPattern.MatchString(c.Shop) {
-		p.Add("shop", "1 to 64 lowercase letters, digits, '-' or '_'")
+	if c.Shop != "" && !store.ValidChainShop(c.Shop) {
+		p.Add("shop", store.ChainShopRule)
 	}
-	if c.Stream != "" && !streamPattern.MatchString(c.Stream) {
-		p.Add("stream", "1 to 64 letters, digits, '-' or '_'")
+	if c.Stream != "" && !store.ValidChainStream(c.Stream) {
+		p.Add("stream", store.ChainStreamRule)
 	}
 	if msg := checkCreds(c); msg != "" {
 		p.Add("creds", msg)
 	}
 	return p.Err()
-}
-
-func checkURL(raw string) string {
-	if raw == "" {
-		return "an empty server in the list"
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "a server URL such as nats://hub.example.com:4222"
-	}
-	switch u.Scheme {
-	case "nats", "tls", "ws", "wss":
-	default:
-		return "the scheme is nats://, tls://, ws:// or wss://"
-	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
-		return "a server URL has no path, query or fragment"
-	}
-	return ""
 }
 
 // checkCreds reads the creds (file or contents) as a .creds file: a user JWT
@@ -134,27 +105,4 @@ func checkCreds(c Config) string {
 
 // RedactURL returns u with every server's userinfo (user, password, token)
 // shown as "***", so it can be shown and logged.
-func RedactURL(u string) string {
-	parts := strings.Split(u, ",")
-	for i, part := range parts {
-		part = strings.TrimSpace(part)
-		scheme, rest, ok := strings.Cut(part, "://")
-		if !ok {
-			// No scheme: anything before an @ may still be a secret.
-			if at := strings.LastIndex(part, "@"); at >= 0 {
-				part = "***" + part[at:]
-			}
-			parts[i] = part
-			continue
-		}
-		host := rest
-		if slash := strings.IndexAny(rest, "/?#"); slash >= 0 {
-			host = rest[:slash]
-		}
-		if at := strings.LastIndex(host, "@"); at >= 0 {
-			part = scheme + "://***" + rest[at:]
-		}
-		parts[i] = part
-	}
-	return strings.Join(parts, ",")
-}
+func RedactURL(u string) string { return store.RedactNATSURL(u) }

@@ -70,7 +70,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		}
 	}
 	for _, bad := range []Config{
-		{URL: "nats://hub:4222,", Shop: "x"},
+		{URL: "nats://hub:4222,,nats://h2:4222", Shop: "x"},
 		{URL: "nats:///nohost", Shop: "x"},
 		{URL: "nats://hub:4222/path", Shop: "x"},
 		{URL: "nats://hub:4222", Shop: "Downtown"},

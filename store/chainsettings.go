@@ -154,8 +154,8 @@ func (s *Store) UpdateChainSettings(ctx context.Context, p ChainSettingsPatch, s
 	}
 	var newURL, newCreds []byte
 	var err error
-	if p.NATSURL != nil && normalizeNATSURL(*p.NATSURL) != "" {
-		if newURL, err = sealer.Seal([]byte(normalizeNATSURL(*p.NATSURL))); err != nil {
+	if p.NATSURL != nil && NormalizeNATSURL(*p.NATSURL) != "" {
+		if newURL, err = sealer.Seal([]byte(NormalizeNATSURL(*p.NATSURL))); err != nil {
 			return ChainSettings{}, err
 		}
 	}
@@ -177,7 +177,7 @@ func (s *Store) UpdateChainSettings(ctx context.Context, p ChainSettingsPatch, s
 		}
 		changes := ordered{}
 		if p.NATSURL != nil {
-			if u := normalizeNATSURL(*p.NATSURL); u != cur.URL {
+			if u := NormalizeNATSURL(*p.NATSURL); u != cur.URL {
 				shown := RedactNATSURL(u)
 				changes = changes.with("nats_url", change{r.URLShown, shown})
 				r.URLShown, r.URLSealed, cur.URL = shown, newURL, u
@@ -247,6 +247,8 @@ func (s *Store) UpdateChainSettings(ctx context.Context, p ChainSettingsPatch, s
 	return out, err
 }
 
+// The chain's rules live here once; the chain package (serve's flags, the
+// publisher) checks with these too.
 var (
 	chainShopPattern   = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 	chainStreamPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -255,10 +257,19 @@ var (
 // ValidChainShop reports whether id can name a shop in a subject.
 func ValidChainShop(id string) bool { return chainShopPattern.MatchString(id) }
 
+// ValidChainStream reports whether name can name a JetStream stream.
+func ValidChainStream(name string) bool { return chainStreamPattern.MatchString(name) }
+
+// Messages for a bad shop id or stream, the same from the console and the flags.
+const (
+	ChainShopRule   = "must be 1 to 64 lowercase letters, digits, '-' or '_', such as downtown"
+	ChainStreamRule = "must be 1 to 64 letters, digits, '-' or '_', such as PORTAL"
+)
+
 func (p ChainSettingsPatch) validate() error {
 	var pr Problems
 	if p.NATSURL != nil {
-		if msg := checkNATSURL(*p.NATSURL); msg != "" {
+		if msg := CheckNATSURL(*p.NATSURL); msg != "" {
 			pr.Add("nats_url", msg)
 		}
 	}
@@ -270,19 +281,20 @@ func (p ChainSettingsPatch) validate() error {
 	}
 	if p.Stream != nil {
 		if st := strings.TrimSpace(*p.Stream); st != "" && !chainStreamPattern.MatchString(st) {
-			pr.Add("stream", "must be 1 to 64 letters, digits, '-' or '_', such as PORTAL")
+			pr.Add("stream", ChainStreamRule)
 		}
 	}
 	if p.Shop != nil {
 		if sh := strings.TrimSpace(*p.Shop); sh != "" && !chainShopPattern.MatchString(sh) {
-			pr.Add("shop", "must be 1 to 64 lowercase letters, digits, '-' or '_', such as downtown")
+			pr.Add("shop", ChainShopRule)
 		}
 	}
 	return pr.Err()
 }
 
-// normalizeNATSURL trims the address and each of its servers.
-func normalizeNATSURL(u string) string {
+// NormalizeNATSURL trims the address and each of its servers, and drops
+// empty ones at its ends ("nats://a:4222," is nats://a:4222).
+func NormalizeNATSURL(u string) string {
 	parts := strings.Split(strings.TrimSpace(u), ",")
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
@@ -290,11 +302,11 @@ func normalizeNATSURL(u string) string {
 	return strings.Trim(strings.Join(parts, ","), ",")
 }
 
-// checkNATSURL says what is wrong with an address, "" when nothing (an
+// CheckNATSURL says what is wrong with an address, "" when nothing (an
 // empty address turns the chain off). The servers may be anywhere, a leaf
 // node on the shop's own network included; only NATS's own schemes.
-func checkNATSURL(raw string) string {
-	u := normalizeNATSURL(raw)
+func CheckNATSURL(raw string) string {
+	u := NormalizeNATSURL(raw)
 	if u == "" {
 		return ""
 	}
@@ -336,28 +348,35 @@ func checkNATSURL(raw string) string {
 }
 
 // RedactNATSURL shows an address with any user info (a user and password,
-// or a token) as "***".
+// or a token) as "***". It works on the text, not a parse, so that even an
+// address a parser reads another way (user:pw@host, with no scheme) never
+// shows its secret.
 func RedactNATSURL(u string) string {
-	u = normalizeNATSURL(u)
-	if u == "" {
-		return ""
-	}
-	parts := strings.Split(u, ",")
+	parts := strings.Split(NormalizeNATSURL(u), ",")
 	for i, part := range parts {
-		pu, err := url.Parse(part)
-		if err != nil {
-			if strings.Contains(part, "@") {
-				parts[i] = "***"
-			}
-			continue
+		scheme, rest, ok := strings.Cut(part, "://")
+		if !ok {
+			scheme, rest = "", part
 		}
-		if pu.User != nil {
-			pu.User = nil
-			parts[i] = strings.Replace(pu.String(), "://", "://***@", 1)
+		host := rest
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			host = rest[:end]
+		}
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			rest = "***" + rest[at:]
+		}
+		if ok {
+			parts[i] = scheme + "://" + rest
+		} else {
+			parts[i] = rest
 		}
 	}
 	return strings.Join(parts, ",")
 }
+
+// NATSURLHasSecret reports whether an address carries user info (a user and
+// password, or a token) in any of its servers.
+func NATSURLHasSecret(u string) bool { return RedactNATSURL(u) != NormalizeNATSURL(u) }
 
 // natsServers is an address without its user info, lowercased: the servers
 // it names, to compare two addresses.
