@@ -20,11 +20,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 	var n int
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
-		meta := tx.Bucket(bucketMeta)
-		cursor := uint64(0)
-		if v := meta.Get(keyHooksCursor); v != nil {
-			cursor = btoi(v)
-		}
+		cursor := readCursor(tx, keyHooksCursor)
 		hooks, err := s.enabledWebhooks(tx)
 		if err != nil {
 			return err
@@ -56,10 +52,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 				}
 			}
 		}
-		if last == cursor {
-			return nil
-		}
-		return meta.Put(keyHooksCursor, itob(last))
+		return moveCursor(tx, keyHooksCursor, "webhook", cursor, last)
 	})
 	return n, err
 }
@@ -68,11 +61,7 @@ func (s *Store) FanOut(ctx context.Context, limit int, route Route) (int, error)
 func (s *Store) HooksCaughtUp() (bool, error) {
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
-		cursor := uint64(0)
-		if v := tx.Bucket(bucketMeta).Get(keyHooksCursor); v != nil {
-			cursor = btoi(v)
-		}
-		ok = cursor >= tx.Bucket(bucketEvents).Sequence()
+		ok = readCursor(tx, keyHooksCursor) >= tx.Bucket(bucketEvents).Sequence()
 		return nil
 	})
 	return ok, err

@@ -156,14 +156,7 @@ func (r *emailRecord) release(tx *bolt.Tx) error {
 // MailCursor is the last event seq the mail consumer has read, and the
 // log's last seq: the consumer is caught up when they are equal.
 func (s *Store) MailCursor() (cursor, last uint64, err error) {
-	err = s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyMailCursor); v != nil {
-			cursor = btoi(v)
-		}
-		last = tx.Bucket(bucketEvents).Sequence()
-		return nil
-	})
-	return cursor, last, err
+	return s.cursorAndLast(keyMailCursor)
 }
 
 // EnqueueEmails records the emails made from the events after `after` up
@@ -171,12 +164,7 @@ func (s *Store) MailCursor() (cursor, last uint64, err error) {
 // that moved meanwhile (a second consumer) is a conflict and writes nothing.
 func (s *Store) EnqueueEmails(ctx context.Context, after, through uint64, emails []NewEmail) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		cursor := uint64(0)
-		if v := meta.Get(keyMailCursor); v != nil {
-			cursor = btoi(v)
-		}
-		if cursor != after {
+		if cursor := readCursor(tx, keyMailCursor); cursor != after {
 			return Conflict("the mail cursor is at %d, not %d", cursor, after)
 		}
 		now := s.clock()
@@ -204,7 +192,7 @@ func (s *Store) EnqueueEmails(ctx context.Context, after, through uint64, emails
 				return err
 			}
 		}
-		return meta.Put(keyMailCursor, itob(through))
+		return moveCursor(tx, keyMailCursor, "mail", after, through)
 	})
 }
 

@@ -17,6 +17,11 @@ func TestEnqueueEmailsIsOneEmailPerEventAndMovesTheCursorWithThem(t *testing.T) 
 	if err != nil || cursor != last {
 		t.Fatalf("a new store's cursor %d, log %d, %v", cursor, last, err)
 	}
+	for range 2 { // two events for the cursor to pass: it never passes the log's end
+		if _, err := s.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e := NewEmail{EventID: "evt_a", Event: "ticket.status_changed", Kind: "status", To: "ada@example.com", Subject: "Your repair is Ready"}
 	if err := s.EnqueueEmails(ctx, cursor, cursor+1, []NewEmail{e, e}); err != nil {
 		t.Fatal(err)

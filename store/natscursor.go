@@ -16,40 +16,15 @@ var keyNATSCursor = []byte("nats_cursor") // in meta: the last event seq JetStre
 // NATSCursor is the last event seq JetStream acknowledged for this store,
 // and the newest seq in the log.
 func (s *Store) NATSCursor() (cursor, last uint64, err error) {
-	err = s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyNATSCursor); v != nil {
-			cursor = btoi(v)
-		}
-		last = tx.Bucket(bucketEvents).Sequence()
-		return nil
-	})
-	return cursor, last, err
+	return s.cursorAndLast(keyNATSCursor)
 }
 
-// MoveNATSCursor moves the cursor from after to through in one commit. It is
-// a compare-and-set: a cursor not at after is a conflict, so two publishers
-// (or a publisher and its own older self) never move it past each other.
-// through must not pass the log's newest event nor go back.
+// MoveNATSCursor moves the cursor from after to through in one commit, a
+// compare-and-set (cursors.go), so two publishers (or a publisher and its
+// own older self) never move it past each other.
 func (s *Store) MoveNATSCursor(ctx context.Context, after, through uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		cursor := uint64(0)
-		if v := meta.Get(keyNATSCursor); v != nil {
-			cursor = btoi(v)
-		}
-		if cursor != after {
-			return Conflict("the NATS cursor is at %d, not %d", cursor, after)
-		}
-		if through < after {
-			return Conflict("the NATS cursor cannot go back from %d to %d", after, through)
-		}
-		if last := tx.Bucket(bucketEvents).Sequence(); through > last {
-			return Conflict("the NATS cursor cannot pass the newest event %d", last)
-		}
-		if through == after {
-			return nil
-		}
-		return meta.Put(keyNATSCursor, itob(through))
+		return moveCursor(tx, keyNATSCursor, "NATS", after, through)
 	})
 }
 

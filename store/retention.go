@@ -147,10 +147,7 @@ func (s *Store) pruneStep(ctx context.Context, cutoff uint64, hold func() uint64
 func pruneTx(tx *bolt.Tx, cutoff uint64, hold func() uint64, limit int) (PruneResult, pruneStop, error) {
 	var r PruneResult
 	meta := tx.Bucket(bucketMeta)
-	keep := uint64(0) // this event and every later one stay; 0: the fan-out has not started
-	if v := meta.Get(keyHooksCursor); v != nil {
-		keep = btoi(v)
-	}
+	keep := readCursor(tx, keyHooksCursor) // this event and every later one stay; 0: the fan-out has not started
 	if hold != nil {
 		if h := hold(); h != 0 && h < keep {
 			keep = h
