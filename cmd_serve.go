@@ -276,6 +276,12 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	srv = api.New(api.Config{Live: dirs.Live, Test: dirs.Test, Sealer: dirs.Sealer, UI: consoleFS(), Sandbox: cfg.sandbox, PluginCatalog: cfg.pluginCatalog, Mail: mailer,
 		Hooks: engine, Log: log, Backup: dirs.Archiver(version), TLSFingerprint: cert.Fingerprint, Metrics: metrics, Chain: pub, ChainFlags: cfg.chain})
 
+	// The chain in effect (the flags', else the console's saved settings),
+	// before anything serves: a console change can then only come after it.
+	if err := srv.ApplyChain(); err != nil {
+		log.Error("chain of shops: its settings cannot be read; not mirroring", "err", err)
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -327,13 +333,6 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			}
 		}()
 	}
-	// The chain in effect: the flags' when given (their shop id defaulting to
-	// the one derived from the seal key), else the console's saved settings.
-	chainCfg, err := srv.ChainConfig()
-	if err != nil {
-		log.Error("chain of shops: its settings cannot be read; not mirroring", "err", err)
-	}
-	pub.Configure(chainCfg)
 	hooksDone.Add(1)
 	go func() {
 		defer hooksDone.Done()

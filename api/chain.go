@@ -22,7 +22,7 @@ func (s *Server) chainRoutes() []route {
 		// shop: the owner's console session (or an internal key) only.
 		{method: http.MethodPatch, path: "/appliance/chain", scope: writeScope("store"), also: []string{store.BackupScope}, handle: s.updateChain,
 			liveOnly: true, ownerOnly: true, approval: true,
-			summary: "Set the chain of shops (nats_url \"\" turns it off; creds: the .creds file's contents, write-only and sealed, \"\" removes them; a new server without new creds drops them). Applies at once; 409 when serve's --nats-url flags set it",
+			summary: "Set the chain of shops (nats_url \"\" turns it off; creds: the .creds file's contents, write-only and sealed, \"\" removes them; a new server without new creds drops them). Applies at once, and an empty body tries the server again now; 409 when serve's --nats-url flags set it",
 			in:      store.ChainSettingsPatch{}, out: chainView{}},
 	}
 }
@@ -52,6 +52,27 @@ func (s *Server) ChainConfig() (chain.Config, error) {
 		return chain.Config{}, err
 	}
 	return chainConfig(conn), nil
+}
+
+// ApplyChain hands the publisher the chain in effect. Serve calls it once,
+// before it serves, so no console change can land before it and be undone.
+func (s *Server) ApplyChain() error {
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
+	return s.applyChain()
+}
+
+// applyChain is ApplyChain with s.chainMu held.
+func (s *Server) applyChain() error {
+	if s.cfg.Chain == nil {
+		return nil
+	}
+	c, err := s.ChainConfig()
+	if err != nil {
+		return err
+	}
+	s.cfg.Chain.Configure(c)
+	return nil
 }
 
 func chainConfig(c store.ChainConnection) chain.Config {
@@ -103,12 +124,8 @@ func (s *Server) updateChain(w http.ResponseWriter, r *http.Request, p *Principa
 	}); err != nil {
 		return err
 	}
-	if s.cfg.Chain != nil {
-		c, err := s.ChainConfig()
-		if err != nil {
-			return err
-		}
-		s.cfg.Chain.Configure(c)
+	if err := s.applyChain(); err != nil {
+		return err
 	}
 	v, err := s.chainView()
 	if err != nil {

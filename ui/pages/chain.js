@@ -110,6 +110,9 @@ export async function chainSection(ctx) {
   const stateText = el("span", { class: "muted" });
   const target = el("p", { class: "muted small wrap" });
   const lastError = el("p", { class: "chain-error" });
+  // The publisher retries by itself, waiting longer each time (up to 15 s):
+  // whoever just brought the hub back need not wait for it.
+  const retry = el("button", { type: "button", class: "secondary", text: "Try now" });
   const stores = el("div", { class: "chain-stores" });
   const blocks = new Map(); // store name → { node, dd: {…} }
   const block = (name) => {
@@ -138,6 +141,7 @@ export async function chainSection(ctx) {
     set(stateText, ` ${text}`);
     set(target, st.state === "off" ? "" : `To ${st.url}, stream ${st.stream}, subjects portal.${st.shop}.…`);
     set(lastError, st.error ? `Last error${st.error_at ? ` (${ago(st.error_at)})` : ""}: ${st.error}` : "");
+    retry.hidden = st.state !== "disconnected" || !canWrite();
     lastError.title = st.error_at ? fullTime(st.error_at) : "";
     const nodes = (st.stores || []).map((s) => {
       const b = block(s.store);
@@ -151,7 +155,7 @@ export async function chainSection(ctx) {
     reconcile(stores, nodes);
   };
   const status = el("div", { class: "chain-status", "aria-label": "Chain status" },
-    el("p", { class: "chain-head", role: "status" }, stateWord, stateText), target, lastError, stores);
+    el("p", { class: "chain-head", role: "status" }, stateWord, stateText), target, lastError, el("p", {}, retry), stores);
 
   const show = (v, refill) => {
     view = v;
@@ -186,6 +190,14 @@ export async function chainSection(ctx) {
       if (!showErrors(form, err)) error.textContent = err.message;
     }
   });
+  retry.addEventListener("click", () => busy(retry, async () => {
+    try {
+      seq++;
+      show((await call("PATCH", PATH, {}, live)).data, false); // the same settings again: connect now
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  }));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const s = view.settings, patch = {};
