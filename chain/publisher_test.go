@@ -51,8 +51,8 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	if got := metric(t, p.reg, "portal_nats_connected", ""); got != 1 {
 		t.Fatalf("connected %v", got)
 	}
-	if h := p.Hold(store.Live)(); h != 0 {
-		t.Fatalf("hold %d when caught up", h)
+	if h := p.Hold(store.Live)(); h != last+1 {
+		t.Fatalf("hold %d when caught up, want %d (nothing held)", h, last+1)
 	}
 
 	// The stream it made: portal.>, file storage, a 2-minute duplicate window.
@@ -187,7 +187,7 @@ func TestReconcilesPastATestEvent(t *testing.T) {
 		}
 		for _, ev := range events {
 			m := &nats.Msg{Subject: subject("downtown", s.Mode(), ev.Name), Data: ev.JSON, Header: nats.Header{}}
-			m.Header.Set(jetstream.MsgIDHeader, eventIDOf(ev.JSON))
+			m.Header.Set(jetstream.MsgIDHeader, ev.ID)
 			m.Header.Set(HeaderStore, string(s.Mode()))
 			m.Header.Set(HeaderSeq, strconv.FormatUint(ev.Seq, 10))
 			if _, err := js.PublishMsg(ctx, m); err != nil {
