@@ -72,10 +72,19 @@ type running struct {
 
 func startPublisher(t testing.TB, o Options, cfg Config) *running {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	o.Metrics = reg
 	p := New(o)
 	p.batch = testBatch
+	return runPublisher(t, p, cfg)
+}
+
+// runPublisher runs p (made by the test) with cfg until the test ends.
+func runPublisher(t testing.TB, p *Publisher, cfg Config) *running {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if p.o.Metrics == nil {
+		p.o.Metrics = reg
+		p.metrics = newMetrics(p, reg)
+	}
 	p.Configure(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

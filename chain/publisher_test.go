@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,23 +67,40 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	}
 }
 
-// The hub goes away halfway through a backlog (batches out, acks pending):
-// the publisher says so, publishes nothing (no client-side buffer), holds
-// what is unsent from the pruner, and once the hub is back it catches up
-// with no event lost or repeated.
+// The hub goes away halfway through a backlog, with batches out and their
+// acks and cursor writes pending (the second batch's cursor write is held
+// until the server is down): the publisher says so, publishes nothing (no
+// client-side buffer), holds what is unsent from the pruner, and once the
+// hub is back it catches up with no event lost or repeated.
 func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 3*testBatch)
-	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the first batch", func() bool { c, _, _ := live.NATSCursor(); return c >= testBatch })
+	total := uint64(8 * testBatch)
+	addEvents(t, live, int(total))
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	pub := New(Options{Live: live})
+	pub.batch = testBatch
+	pub.beforeCursor = func(m store.Mode, through uint64) error {
+		if through > testBatch {
+			once.Do(func() { close(held); <-release })
+		}
+		return nil
+	}
+	p := runPublisher(t, pub, Config{URL: srv.URL, Shop: "downtown"})
+	<-held
+	srv.Stop()
+	close(release)
 	srv.Stop()
 	waitFor(t, "disconnected", func() bool { return p.Status().State == StateDisconnected })
 	for range 10 {
 		addEvents(t, live, 40)
 	}
 	cursor, last, _ := live.NATSCursor()
-	t.Logf("stopped with %d of %d events acknowledged", cursor, 3*testBatch)
+	if cursor >= total-testBatch {
+		t.Fatalf("stopped with %d of %d events acknowledged: nothing was out", cursor, total)
+	}
+	t.Logf("stopped with %d of %d events acknowledged", cursor, total)
 	st := p.Status()
 	if st.Error == "" || st.ErrorAt == nil || st.Stores[0].LagEvents != last-cursor || st.Stores[0].LagSeconds < 0 {
 		t.Fatalf("status while the hub is away: %+v", st)

@@ -24,7 +24,17 @@ type conn struct {
 	lost   <-chan struct{} // closed when the connection is lost
 	// limit is the largest message the hub takes, headers included: the
 	// server's max_payload or the stream's max_msg_size, the lower.
-	limit int
+	limit      int
+	maxPayload int
+}
+
+// readLimit sets c.limit from the server's max_payload and the stream's
+// max_msg_size as info gives it.
+func (c *conn) readLimit(info *jetstream.StreamInfo) {
+	c.limit = c.maxPayload
+	if m := info.Config.MaxMsgSize; m > 0 && int(m) < c.limit {
+		c.limit = int(m)
+	}
 }
 
 // session connects with cfg, makes sure of the stream, reconciles each
@@ -94,10 +104,8 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	if err != nil {
 		return false, p.ended(sctx, err)
 	}
-	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, limit: int(nc.MaxPayload())}
-	if m := stream.CachedInfo().Config.MaxMsgSize; m > 0 && int(m) < c.limit {
-		c.limit = int(m)
-	}
+	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload())}
+	c.readLimit(stream.CachedInfo())
 	var notes []string
 	for _, s := range stores {
 		note, err := p.reconcile(sctx, c, s)
@@ -164,6 +172,10 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 			p.block(gen, held)
 			wait = backoff(blockedFor)
 			blockedFor++
+			// The hub's operator may raise the stream's limit meanwhile.
+			if info, err := c.stream.Info(sctx); err == nil {
+				c.readLimit(info)
+			}
 		} else {
 			if blockedFor > 0 {
 				p.unblock(gen)
