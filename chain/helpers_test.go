@@ -108,6 +108,32 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// waitCommitted waits for cond, a condition on s's contents, checking it
+// after each of s's commits (the cursor writes are commits), failing after
+// 30 s.
+func waitCommitted(t testing.TB, s *store.Store, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		next := s.Committed() // taken before the check, so no commit is missed
+		if cond() {
+			return
+		}
+		select {
+		case <-next:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitCaughtUp waits until s's cursor reaches its log's end.
+func waitCaughtUp(t testing.TB, s *store.Store, what string) {
+	t.Helper()
+	waitCommitted(t, s, what, caughtUp(t, s))
+}
+
 func caughtUp(t testing.TB, s *store.Store) func() bool {
 	return func() bool {
 		cursor, last, err := s.NATSCursor()

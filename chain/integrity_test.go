@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,7 +127,7 @@ func TestEventOverTheStreamsLimitWaitsForIt(t *testing.T) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 	waitFor(t, "the error cleared", func() bool { return p.Status().Error == "" })
 }
@@ -143,7 +144,7 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, 10)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the first events", caughtUp(t, live))
+	waitCaughtUp(t, live, "the first events")
 	st, err := js.Stream(ctx, DefaultStream)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,7 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	msgs := streamMsgs(t, srv, DefaultStream)
 	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
 	checkMirror(t, live, "downtown", msgs)
@@ -205,7 +206,7 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 	publishAs(t, js, "downtown", live, events[11:])
 	var log logBuffer
 	p := startPublisher(t, Options{Live: live, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	msgs := streamMsgs(t, srv, DefaultStream)
 	if len(msgs) != 40 || msgs[39].Seq != 11 {
 		t.Fatalf("the stream holds %d events, the last %d; want 40, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
@@ -243,7 +244,7 @@ func TestCollidingIDsFromAnotherShop(t *testing.T) {
 		t.Fatalf("the ids do not collide: %s %s", ea[0].ID, eb[0].ID)
 	}
 	startPublisher(t, Options{Live: a, Now: c.Now}, Config{URL: srv.URL, Shop: "uptown"})
-	waitFor(t, "uptown", caughtUp(t, a))
+	waitCaughtUp(t, a, "uptown")
 	pb := startPublisher(t, Options{Live: b, Now: c.Now}, Config{URL: srv.URL, Shop: "downtown"})
 	waitFor(t, "the collision", func() bool { return strings.Contains(pb.Status().Error, "another shop's message (portal.uptown.") })
 	if e := pb.Status().Error; !strings.Contains(e, "live event 1 ") || !strings.Contains(e, ea[0].ID) {
@@ -252,7 +253,7 @@ func TestCollidingIDsFromAnotherShop(t *testing.T) {
 	if c := cursorOf(t, b); c != 0 {
 		t.Fatalf("downtown's cursor %d while its events are not stored", c)
 	}
-	waitFor(t, "downtown", caughtUp(t, b))
+	waitCaughtUp(t, b, "downtown")
 	by := map[string][]msg{}
 	for _, m := range streamMsgs(t, srv, DefaultStream) {
 		shop := strings.Split(m.Subject, ".")[1]
@@ -284,7 +285,7 @@ func TestPrunedEventsAreReported(t *testing.T) {
 	}
 	var log logBuffer
 	p := startPublisher(t, Options{Live: live, Now: c.Now, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	want := fmt.Sprintf("live events 1–%d were pruned before they were sent", left[0].Seq-1)
 	if e := p.Status().Error; e != want || !strings.Contains(log.String(), want) {
 		t.Fatalf("status %q, want %q; log %s", e, want, log.String())
@@ -311,4 +312,33 @@ func TestAHubAwayIsLoggedOnce(t *testing.T) {
 	}
 	srv.Restart()
 	waitFor(t, "connected", func() bool { return p.Status().State == StateConnected })
+}
+
+// A hub that takes the connection and never answers: switching the chain
+// off (or shutting down) does not wait out the connect timeout.
+func TestConfigureDoesNotWaitForASilentHub(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	p := startPublisher(t, Options{Live: live}, Config{URL: "nats://" + ln.Addr().String(), Shop: "downtown"})
+	c := <-accepted
+	defer c.Close()
+	began := time.Now()
+	p.stop()
+	if d := time.Since(began); d > connectWait/2 {
+		t.Fatalf("the shutdown took %v", d)
+	}
 }

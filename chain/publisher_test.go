@@ -25,11 +25,11 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, testBatch+500)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the backlog", caughtUp(t, live))
+	waitCaughtUp(t, live, "the backlog")
 	for range 20 {
 		addEvents(t, live, 3)
 	}
-	waitFor(t, "the new events", caughtUp(t, live))
+	waitCaughtUp(t, live, "the new events")
 
 	msgs := streamMsgs(t, srv, DefaultStream)
 	checkMirror(t, live, "downtown", msgs)
@@ -116,7 +116,7 @@ func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	}
 
 	srv.Restart()
-	waitFor(t, "the rest", caughtUp(t, live))
+	waitCaughtUp(t, live, "the rest")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 	waitFor(t, "connected", func() bool { return p.Status().State == StateConnected })
 	if st := p.Status(); st.Error != "" {
@@ -174,7 +174,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 	}
 
 	p2 := startPublisher(t, Options{Live: live}, cfg)
-	waitFor(t, "the rest", caughtUp(t, live))
+	waitCaughtUp(t, live, "the rest")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, "HUB"))
 	_, last, _ := live.NATSCursor()
 	if got := metric(t, p2.reg, "portal_nats_published_total", "live"); got != float64(int(last)-sent) {
@@ -217,8 +217,8 @@ func TestReconcilesPastATestEvent(t *testing.T) {
 	publish(test, 0, 2)
 
 	p := startPublisher(t, Options{Live: live, Test: test}, Config{URL: srv.URL, Shop: "downtown", IncludeTest: true})
-	waitFor(t, "live", caughtUp(t, live))
-	waitFor(t, "test", caughtUp(t, test))
+	waitCaughtUp(t, live, "live")
+	waitCaughtUp(t, test, "test")
 	msgs := byStore(streamMsgs(t, srv, DefaultStream))
 	checkMirror(t, live, "downtown", msgs["live"])
 	checkMirror(t, test, "downtown", msgs["test"])
@@ -238,9 +238,9 @@ func TestTestModeOnlyWhenIncluded(t *testing.T) {
 	addEvents(t, test, 7)
 	cfg := Config{URL: srv.URL, Shop: "downtown"}
 	p := startPublisher(t, Options{Live: live, Test: test}, cfg)
-	waitFor(t, "live", caughtUp(t, live))
+	waitCaughtUp(t, live, "live")
 	addEvents(t, live, 1) // a pass after the test store's events were there
-	waitFor(t, "live again", caughtUp(t, live))
+	waitCaughtUp(t, live, "live again")
 	msgs := streamMsgs(t, srv, DefaultStream)
 	checkMirror(t, live, "downtown", msgs)
 	if c, _, _ := test.NATSCursor(); c != 0 {
@@ -255,7 +255,7 @@ func TestTestModeOnlyWhenIncluded(t *testing.T) {
 
 	cfg.IncludeTest = true
 	p.Configure(cfg)
-	waitFor(t, "test", caughtUp(t, test))
+	waitCaughtUp(t, test, "test")
 	byS := byStore(streamMsgs(t, srv, DefaultStream))
 	checkMirror(t, live, "downtown", byS["live"])
 	checkMirror(t, test, "downtown", byS["test"])
@@ -275,7 +275,7 @@ func TestConfigureOffAndOn(t *testing.T) {
 	addEvents(t, live, 5)
 	cfg := Config{URL: srv.URL, Shop: "downtown"}
 	p := startPublisher(t, Options{Live: live}, cfg)
-	waitFor(t, "on", caughtUp(t, live))
+	waitCaughtUp(t, live, "on")
 
 	p.Configure(Config{})
 	waitFor(t, "the connection closed", func() bool { return metric(t, p.reg, "portal_nats_connected", "") == 0 })
@@ -295,7 +295,7 @@ func TestConfigureOffAndOn(t *testing.T) {
 	}
 
 	p.Configure(cfg)
-	waitFor(t, "on again", caughtUp(t, live))
+	waitCaughtUp(t, live, "on again")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 }
 
@@ -329,7 +329,7 @@ func TestLagFigures(t *testing.T) {
 
 	srv.Restart()
 	p.Configure(Config{URL: srv.URL, Shop: "downtown"}) // no need to wait out the backoff
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	st = p.Status().Stores[0]
 	if st.LagEvents != 0 || st.LagSeconds != 0 || st.PublishedThrough != 5 || st.LastPublishedAt == nil || !st.LastPublishedAt.Equal(c.Now()) {
 		t.Fatalf("caught up: %+v", st)
@@ -371,5 +371,5 @@ func TestPasswordNeverInTheStatus(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
-	waitFor(t, "published", caughtUp(t, live))
+	waitCaughtUp(t, live, "published")
 }

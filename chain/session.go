@@ -206,14 +206,22 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	}
 }
 
-// ctxDialer dials as net.Dialer does, giving up when ctx ends.
+// ctxDialer dials as net.Dialer does, giving up when ctx (the session)
+// ends: while dialing, and after, by closing the connection, so a server
+// that takes the connection and says nothing does not hold up Configure or
+// the shutdown either.
 type ctxDialer struct {
 	ctx context.Context
 	d   *net.Dialer
 }
 
 func (c ctxDialer) Dial(network, address string) (net.Conn, error) {
-	return c.d.DialContext(c.ctx, network, address)
+	conn, err := c.d.DialContext(c.ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(c.ctx, func() { conn.Close() })
+	return conn, nil
 }
 
 // credsOption authenticates with a .creds file's contents.
