@@ -342,3 +342,21 @@ func TestConfigureDoesNotWaitForASilentHub(t *testing.T) {
 		t.Fatalf("the shutdown took %v", d)
 	}
 }
+
+// The branch's clock runs an hour ahead of the hub's: the event after the
+// cursor is "newer" than anything the stream holds of the shop, and
+// reconcile finds nothing to read back rather than wait for it.
+func TestReconcileWithTheBranchClockAhead(t *testing.T) {
+	srv := natstest.Start(t)
+	c := &clock{t: time.Now().Add(time.Hour)}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, live, 5)
+	cfg := Config{URL: srv.URL, Shop: "downtown"}
+	p := startPublisher(t, Options{Live: live, Now: c.Now}, cfg)
+	waitCaughtUp(t, live, "the first events")
+	p.stop()
+	addEvents(t, live, 5)
+	startPublisher(t, Options{Live: live, Now: c.Now}, cfg)
+	waitCaughtUp(t, live, "the rest")
+	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
+}

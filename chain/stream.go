@@ -122,6 +122,9 @@ func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (not
 	cc := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if at, _, err := s.EventIDTime(next[0].ID); err == nil {
 		start := at.Add(-clockSlack)
+		if lastMsg.Time.Before(start) {
+			return "", nil // the shop's newest message is older than the event after the cursor: none of it is in
+		}
 		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}
 	stored, err := readBack(ctx, c.stream, cc, lastMsg.Sequence, func(subj string, h nats.Header) (uint64, bool) {
