@@ -119,7 +119,8 @@ func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (not
 	if err != nil || len(next) == 0 {
 		return "", err
 	}
-	cc := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy}
+	cc := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy,
+		InactiveThreshold: 30 * time.Second} // gone soon after the read, not left on the hub for minutes
 	if at, _, err := s.EventIDTime(next[0].ID); err == nil {
 		start := at.Add(-clockSlack)
 		if lastMsg.Time.Before(start) {
