@@ -131,6 +131,7 @@ func (p *Publisher) unblock(gen uint64) {
 	if p.gen != gen || !p.blocked {
 		return
 	}
+	was := p.errMsg
 	p.blocked, p.logged = false, ""
 	if p.warning != "" {
 		now := p.o.Now().UTC()
@@ -138,7 +139,7 @@ func (p *Publisher) unblock(gen uint64) {
 	} else {
 		p.errMsg, p.errAt = "", nil
 	}
-	p.o.Log.Info("chain: publishing again")
+	p.o.Log.Info("chain: publishing again", "was", was)
 }
 
 // note shows a message in the status that does not stop publishing (events
