@@ -45,7 +45,7 @@ func ours(shop string, m store.Mode, subj string, h nats.Header, seq uint64) boo
 // futures awaited in order.
 type batch struct {
 	events  []store.StoredEvent
-	futures []jetstream.PubAckFuture // for events[:len(futures)]
+	futures []jetstream.PubAckFuture // for events[:len(futures)]; nil: in the stream already
 	err     error                    // publishing stopped before the end of events
 }
 
@@ -159,6 +159,10 @@ func pruned(m store.Mode, from, through uint64) string {
 func (p *Publisher) publish(c *conn, mode store.Mode, events []store.StoredEvent) *batch {
 	b := &batch{events: events, futures: make([]jetstream.PubAckFuture, 0, len(events))}
 	for _, ev := range events {
+		if id, ok := c.stored[mode][ev.Seq]; ok && id == ev.ID {
+			b.futures = append(b.futures, nil) // in the stream already, past a gap
+			continue
+		}
 		if ev.ID == "" {
 			b.err = fmt.Errorf("%s event %d (%s) has no event id", mode, ev.Seq, ev.Name)
 			break
@@ -216,6 +220,10 @@ func (p *Publisher) awaitAcks(ctx context.Context, c *conn, mode store.Mode, b *
 wait:
 	for i, f := range b.futures {
 		ev := b.events[i]
+		if f == nil { // in the stream already
+			acked++
+			continue
+		}
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {

@@ -26,6 +26,9 @@ type conn struct {
 	// server's max_payload or the stream's max_msg_size, the lower.
 	limit      int
 	maxPayload int
+	// stored are events past a gap the stream holds already (reconcile
+	// found them): they are not sent again, by seq, with their ids.
+	stored map[store.Mode]map[uint64]string
 }
 
 // readLimit sets c.limit from the server's max_payload and the stream's
@@ -104,7 +107,8 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	if err != nil {
 		return false, p.ended(sctx, err)
 	}
-	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload())}
+	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload()),
+		stored: map[store.Mode]map[uint64]string{}}
 	c.readLimit(stream.CachedInfo())
 	var notes []string
 	for _, s := range stores {

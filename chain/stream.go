@@ -100,7 +100,8 @@ func filterOf(shop string, m store.Mode) string {
 // only over the unbroken run cursor+1, cursor+2, … whose Nats-Msg-Id are our
 // log's ids. Where the run breaks (a message the stream refused while later
 // ones were stored) the cursor stops, and the missing event is sent again;
-// the note says so.
+// the note says so. The events past the gap the stream holds are not sent
+// again (c.stored).
 func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (note string, err error) {
 	mode := s.Mode()
 	cursor, last, err := s.NATSCursor()
@@ -155,14 +156,15 @@ run:
 			break
 		}
 	}
-	later := 0
-	for seq := range stored {
+	later := map[uint64]string{}
+	for seq, id := range stored {
 		if seq > through+1 {
-			later++
+			later[seq] = id
 		}
 	}
-	if later > 0 {
-		note = fmt.Sprintf("the hub's stream holds %d %s events after event %d but not event %d (refused when it was sent): it is sent again, after them", later, mode, through, through+1)
+	c.stored[mode] = later
+	if len(later) > 0 {
+		note = fmt.Sprintf("the hub's stream holds %d %s events after event %d but not event %d (refused when it was sent): it is sent again, after them", len(later), mode, through, through+1)
 	}
 	if through == cursor {
 		return note, nil
