@@ -141,15 +141,16 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	srv := natstest.Start(t)
 	js := connect(t, srv.URL)
 	ctx := context.Background()
+	// A short duplicate window: the events after the refused one, stored
+	// when it was refused, are not sent again once it has passed.
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 100 * time.Millisecond}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, 10)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
 	waitCaughtUp(t, live, "the first events")
-	st, err := js.Stream(ctx, DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := st.CachedInfo().Config
 	cfg.MaxMsgSize = 4096
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -163,12 +164,16 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	if c := cursorOf(t, live); c != 10 {
 		t.Fatalf("cursor %d, want 10 (before the refused event)", c)
 	}
+	time.Sleep(200 * time.Millisecond) // the duplicate window passes
 	cfg.MaxMsgSize = 1 << 20
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	waitCaughtUp(t, live, "caught up")
 	msgs := streamMsgs(t, srv, DefaultStream)
+	if len(msgs) != 31 || msgs[30].Seq != 11 {
+		t.Fatalf("the stream holds %d events, the last %d; want 31, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
+	}
 	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
 	checkMirror(t, live, "downtown", msgs)
 }

@@ -161,6 +161,25 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 			var b *blockedError
 			switch {
 			case errors.As(err, &b) && sctx.Err() == nil:
+				if !careful[s.Mode()] {
+					// Held up just now: the batches out may have put events
+					// after it in the stream; once their acks are in, those
+					// are read back, not to be sent again.
+					t := time.NewTimer(ackWait)
+					select {
+					case <-js.PublishAsyncComplete():
+					case <-t.C:
+					case <-sctx.Done():
+					}
+					t.Stop()
+					note, err := p.reconcile(sctx, c, s)
+					if err != nil {
+						return true, p.ended(sctx, fmt.Errorf("reading back the stream's %s events: %w", s.Mode(), err))
+					}
+					if note != "" {
+						p.o.Log.Warn("chain: " + note)
+					}
+				}
 				careful[s.Mode()] = true
 				if held == nil {
 					held = err
