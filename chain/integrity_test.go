@@ -368,3 +368,35 @@ func TestReconcileWithTheBranchClockAhead(t *testing.T) {
 	waitCaughtUp(t, live, "the rest")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 }
+
+// The pruner asks Hold inside its write transaction: with the hub away,
+// what was never acknowledged stays, whatever its age; once it is sent,
+// the pruner may take it.
+func TestHoldKeepsWhatIsUnsentFromThePruner(t *testing.T) {
+	srv := natstest.Start(t)
+	srv.Stop()
+	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, live, 50)
+	c.Add(store.MinRetention + time.Hour)
+	if _, err := live.FanOut(context.Background(), 1000, func(*store.Webhook, string) int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	p := startPublisher(t, Options{Live: live, Now: c.Now}, Config{URL: srv.URL, Shop: "downtown"})
+	waitFor(t, "disconnected", func() bool { return p.Status().State == StateDisconnected })
+	prune := func() store.PruneResult {
+		r, err := live.PruneEvents(context.Background(), store.PruneOptions{Keep: store.MinRetention, Hold: p.Hold(store.Live)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := prune(); r.Events != 0 || !r.HeldBack {
+		t.Fatalf("pruned %+v while nothing was sent", r)
+	}
+	srv.Restart()
+	waitCaughtUp(t, live, "sent")
+	if r := prune(); r.Events != 49 { // the fan-out's cursor keeps the last one
+		t.Fatalf("pruned %+v once sent", r)
+	}
+}
