@@ -130,7 +130,7 @@ func bareClient(b *testing.B, url, prefix string, events []store.StoredEvent) {
 	}
 	for _, ev := range events {
 		m := &nats.Msg{Subject: prefix + ".bench." + ev.Name, Data: ev.JSON, Header: nats.Header{
-			jetstream.MsgIDHeader: []string{eventIDOf(ev.JSON)},
+			jetstream.MsgIDHeader: []string{ev.ID},
 			HeaderStore:           []string{"live"},
 			HeaderSeq:             []string{strconv.FormatUint(ev.Seq, 10)},
 		}}

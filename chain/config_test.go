@@ -156,19 +156,6 @@ func TestBackoffGrowsToItsCap(t *testing.T) {
 	}
 }
 
-func TestEventIDOf(t *testing.T) {
-	for raw, want := range map[string]string{
-		`{"event":"ticket.created","event_id":"evt_01ABC","timestamp":"x"}`: "evt_01ABC",
-		`{"data":{"x":1},"event_id":"evt_02DEF"}`:                           "evt_02DEF",
-		`{"event":"x"}`: "",
-		`not json`:      "",
-	} {
-		if got := eventIDOf([]byte(raw)); got != want {
-			t.Errorf("eventIDOf(%s) = %q, want %q", raw, got, want)
-		}
-	}
-}
-
 // The console's creds (a .creds file's contents) sign the server's nonce
 // with the user's key and present the user's JWT.
 func TestCredsOptionSigns(t *testing.T) {

@@ -72,10 +72,19 @@ type running struct {
 
 func startPublisher(t testing.TB, o Options, cfg Config) *running {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	o.Metrics = reg
 	p := New(o)
 	p.batch = testBatch
+	return runPublisher(t, p, cfg)
+}
+
+// runPublisher runs p (made by the test) with cfg until the test ends.
+func runPublisher(t testing.TB, p *Publisher, cfg Config) *running {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if p.o.Metrics == nil {
+		p.o.Metrics = reg
+		p.metrics = newMetrics(p, reg)
+	}
 	p.Configure(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -97,6 +106,32 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitCommitted waits for cond, a condition on s's contents, checking it
+// after each of s's commits (the cursor writes are commits), failing after
+// 30 s.
+func waitCommitted(t testing.TB, s *store.Store, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		next := s.Committed() // taken before the check, so no commit is missed
+		if cond() {
+			return
+		}
+		select {
+		case <-next:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitCaughtUp waits until s's cursor reaches its log's end.
+func waitCaughtUp(t testing.TB, s *store.Store, what string) {
+	t.Helper()
+	waitCommitted(t, s, what, caughtUp(t, s))
 }
 
 func caughtUp(t testing.TB, s *store.Store) func() bool {

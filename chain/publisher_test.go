@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,11 +25,11 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, testBatch+500)
 	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the backlog", caughtUp(t, live))
+	waitCaughtUp(t, live, "the backlog")
 	for range 20 {
 		addEvents(t, live, 3)
 	}
-	waitFor(t, "the new events", caughtUp(t, live))
+	waitCaughtUp(t, live, "the new events")
 
 	msgs := streamMsgs(t, srv, DefaultStream)
 	checkMirror(t, live, "downtown", msgs)
@@ -51,8 +52,8 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	if got := metric(t, p.reg, "portal_nats_connected", ""); got != 1 {
 		t.Fatalf("connected %v", got)
 	}
-	if h := p.Hold(store.Live)(); h != 0 {
-		t.Fatalf("hold %d when caught up", h)
+	if h := p.Hold(store.Live)(); h != last+1 {
+		t.Fatalf("hold %d when caught up, want %d (nothing held)", h, last+1)
 	}
 
 	// The stream it made: portal.>, file storage, a 2-minute duplicate window.
@@ -66,23 +67,40 @@ func TestMirrorsInOrderOnceEach(t *testing.T) {
 	}
 }
 
-// The hub goes away halfway through a backlog (batches out, acks pending):
-// the publisher says so, publishes nothing (no client-side buffer), holds
-// what is unsent from the pruner, and once the hub is back it catches up
-// with no event lost or repeated.
+// The hub goes away halfway through a backlog, with batches out and their
+// acks and cursor writes pending (the second batch's cursor write is held
+// until the server is down): the publisher says so, publishes nothing (no
+// client-side buffer), holds what is unsent from the pruner, and once the
+// hub is back it catches up with no event lost or repeated.
 func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	srv := natstest.Start(t)
 	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 3*testBatch)
-	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
-	waitFor(t, "the first batch", func() bool { c, _, _ := live.NATSCursor(); return c >= testBatch })
+	total := uint64(8 * testBatch)
+	addEvents(t, live, int(total))
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	pub := New(Options{Live: live})
+	pub.batch = testBatch
+	pub.beforeCursor = func(m store.Mode, through uint64) error {
+		if through > testBatch {
+			once.Do(func() { close(held); <-release })
+		}
+		return nil
+	}
+	p := runPublisher(t, pub, Config{URL: srv.URL, Shop: "downtown"})
+	<-held
+	srv.Stop()
+	close(release)
 	srv.Stop()
 	waitFor(t, "disconnected", func() bool { return p.Status().State == StateDisconnected })
 	for range 10 {
 		addEvents(t, live, 40)
 	}
 	cursor, last, _ := live.NATSCursor()
-	t.Logf("stopped with %d of %d events acknowledged", cursor, 3*testBatch)
+	if cursor >= total-testBatch {
+		t.Fatalf("stopped with %d of %d events acknowledged: nothing was out", cursor, total)
+	}
+	t.Logf("stopped with %d of %d events acknowledged", cursor, total)
 	st := p.Status()
 	if st.Error == "" || st.ErrorAt == nil || st.Stores[0].LagEvents != last-cursor || st.Stores[0].LagSeconds < 0 {
 		t.Fatalf("status while the hub is away: %+v", st)
@@ -98,7 +116,7 @@ func TestServerStoppedHalfwayAndRestarted(t *testing.T) {
 	}
 
 	srv.Restart()
-	waitFor(t, "the rest", caughtUp(t, live))
+	waitCaughtUp(t, live, "the rest")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 	waitFor(t, "connected", func() bool { return p.Status().State == StateConnected })
 	if st := p.Status(); st.Error != "" {
@@ -156,7 +174,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 	}
 
 	p2 := startPublisher(t, Options{Live: live}, cfg)
-	waitFor(t, "the rest", caughtUp(t, live))
+	waitCaughtUp(t, live, "the rest")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, "HUB"))
 	_, last, _ := live.NATSCursor()
 	if got := metric(t, p2.reg, "portal_nats_published_total", "live"); got != float64(int(last)-sent) {
@@ -187,7 +205,7 @@ func TestReconcilesPastATestEvent(t *testing.T) {
 		}
 		for _, ev := range events {
 			m := &nats.Msg{Subject: subject("downtown", s.Mode(), ev.Name), Data: ev.JSON, Header: nats.Header{}}
-			m.Header.Set(jetstream.MsgIDHeader, eventIDOf(ev.JSON))
+			m.Header.Set(jetstream.MsgIDHeader, ev.ID)
 			m.Header.Set(HeaderStore, string(s.Mode()))
 			m.Header.Set(HeaderSeq, strconv.FormatUint(ev.Seq, 10))
 			if _, err := js.PublishMsg(ctx, m); err != nil {
@@ -199,8 +217,8 @@ func TestReconcilesPastATestEvent(t *testing.T) {
 	publish(test, 0, 2)
 
 	p := startPublisher(t, Options{Live: live, Test: test}, Config{URL: srv.URL, Shop: "downtown", IncludeTest: true})
-	waitFor(t, "live", caughtUp(t, live))
-	waitFor(t, "test", caughtUp(t, test))
+	waitCaughtUp(t, live, "live")
+	waitCaughtUp(t, test, "test")
 	msgs := byStore(streamMsgs(t, srv, DefaultStream))
 	checkMirror(t, live, "downtown", msgs["live"])
 	checkMirror(t, test, "downtown", msgs["test"])
@@ -220,9 +238,9 @@ func TestTestModeOnlyWhenIncluded(t *testing.T) {
 	addEvents(t, test, 7)
 	cfg := Config{URL: srv.URL, Shop: "downtown"}
 	p := startPublisher(t, Options{Live: live, Test: test}, cfg)
-	waitFor(t, "live", caughtUp(t, live))
+	waitCaughtUp(t, live, "live")
 	addEvents(t, live, 1) // a pass after the test store's events were there
-	waitFor(t, "live again", caughtUp(t, live))
+	waitCaughtUp(t, live, "live again")
 	msgs := streamMsgs(t, srv, DefaultStream)
 	checkMirror(t, live, "downtown", msgs)
 	if c, _, _ := test.NATSCursor(); c != 0 {
@@ -237,7 +255,7 @@ func TestTestModeOnlyWhenIncluded(t *testing.T) {
 
 	cfg.IncludeTest = true
 	p.Configure(cfg)
-	waitFor(t, "test", caughtUp(t, test))
+	waitCaughtUp(t, test, "test")
 	byS := byStore(streamMsgs(t, srv, DefaultStream))
 	checkMirror(t, live, "downtown", byS["live"])
 	checkMirror(t, test, "downtown", byS["test"])
@@ -257,7 +275,7 @@ func TestConfigureOffAndOn(t *testing.T) {
 	addEvents(t, live, 5)
 	cfg := Config{URL: srv.URL, Shop: "downtown"}
 	p := startPublisher(t, Options{Live: live}, cfg)
-	waitFor(t, "on", caughtUp(t, live))
+	waitCaughtUp(t, live, "on")
 
 	p.Configure(Config{})
 	waitFor(t, "the connection closed", func() bool { return metric(t, p.reg, "portal_nats_connected", "") == 0 })
@@ -277,7 +295,7 @@ func TestConfigureOffAndOn(t *testing.T) {
 	}
 
 	p.Configure(cfg)
-	waitFor(t, "on again", caughtUp(t, live))
+	waitCaughtUp(t, live, "on again")
 	checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
 }
 
@@ -311,7 +329,7 @@ func TestLagFigures(t *testing.T) {
 
 	srv.Restart()
 	p.Configure(Config{URL: srv.URL, Shop: "downtown"}) // no need to wait out the backoff
-	waitFor(t, "caught up", caughtUp(t, live))
+	waitCaughtUp(t, live, "caught up")
 	st = p.Status().Stores[0]
 	if st.LagEvents != 0 || st.LagSeconds != 0 || st.PublishedThrough != 5 || st.LastPublishedAt == nil || !st.LastPublishedAt.Equal(c.Now()) {
 		t.Fatalf("caught up: %+v", st)
@@ -353,5 +371,5 @@ func TestPasswordNeverInTheStatus(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
-	waitFor(t, "published", caughtUp(t, live))
+	waitCaughtUp(t, live, "published")
 }

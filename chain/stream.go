@@ -2,19 +2,17 @@ package chain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nkeys"
 
 	"portal/store"
 )
-
-var jsonUnmarshal = json.Unmarshal
 
 // ensureStream finds the stream, creating it when missing (subjects
 // portal.>, file storage, a 2-minute duplicate window). A stream the hub's
@@ -81,89 +79,141 @@ func covers(patterns []string, subject string) bool {
 	return false
 }
 
-// reconcile moves s's cursor up to the last of its events the stream holds:
-// the stream's last message for this shop (and store) names a seq and an
-// event id; when that event of our log has that id, everything through it
-// was acknowledged once (a crash came between the ack and the cursor write).
-func (p *Publisher) reconcile(ctx context.Context, st jetstream.Stream, cfg Config, s *store.Store) error {
+// clockSlack is how far the branch's clock (the event ids' times) and the
+// hub's (the stream's timestamps) may disagree when reconcile picks where to
+// start reading the stream back.
+const clockSlack = 10 * time.Minute
+
+// filterOf is the subjects of store m's events of this shop; the live one
+// takes the test events too (told apart by subject and Portal-Store).
+func filterOf(shop string, m store.Mode) string {
+	if m == store.Test {
+		return "portal." + shop + ".test.>"
+	}
+	return "portal." + shop + ".>"
+}
+
+// reconcile moves s's cursor over the events the stream already holds past
+// it (sent, acknowledged, and then a crash before the cursor write): it
+// reads this shop's messages back from a little before the time of the
+// event after the cursor up to the stream's last one, and moves the cursor
+// only over the unbroken run cursor+1, cursor+2, … whose Nats-Msg-Id are our
+// log's ids. Where the run breaks (a message the stream refused while later
+// ones were stored) the cursor stops, and the missing event is sent again;
+// the note says so. The events past the gap the stream holds are not sent
+// again (c.stored).
+func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (note string, err error) {
 	mode := s.Mode()
-	var filter string
-	if mode == store.Test {
-		filter = "portal." + cfg.Shop + ".test.>"
-	} else {
-		filter = "portal." + cfg.Shop + ".>"
-	}
-	seq, id, err := lastOf(ctx, st, filter, mode)
-	if err != nil || seq == 0 {
-		return err
-	}
 	cursor, last, err := s.NATSCursor()
-	if err != nil || seq <= cursor || seq > last {
-		return err
+	if err != nil || cursor >= last {
+		return "", err
 	}
-	if got, err := s.EventSeq(id); err != nil || got != seq {
-		return nil // not an event of this log (another shop with our id, an older backup)
-	}
-	p.o.Log.Info("chain: the stream already holds events past the cursor", "store", mode, "cursor", cursor, "through", seq)
-	return s.MoveNATSCursor(ctx, cursor, seq)
-}
-
-// lastOf returns the Portal-Seq and Nats-Msg-Id of the stream's last message
-// under filter from store mode (0 when none). The live filter takes test
-// events too: when the last one is a test event, each live subject's last
-// message is read instead.
-func lastOf(ctx context.Context, st jetstream.Stream, filter string, mode store.Mode) (uint64, string, error) {
-	seq, id, m, err := lastMsg(ctx, st, filter)
-	if err != nil || seq == 0 || m == mode {
-		return seq, id, err
-	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return 0, "", err
-	}
-	testPrefix := strings.TrimSuffix(filter, ">") + "test."
-	var best uint64
-	var bestID string
-	for subj := range info.State.Subjects {
-		if mode != store.Test && strings.HasPrefix(subj, testPrefix) {
-			continue
-		}
-		seq, id, m, err := lastMsg(ctx, st, subj)
-		if err != nil {
-			return 0, "", err
-		}
-		if m == mode && seq > best {
-			best, bestID = seq, id
-		}
-	}
-	return best, bestID, nil
-}
-
-func lastMsg(ctx context.Context, st jetstream.Stream, subject string) (uint64, string, store.Mode, error) {
-	msg, err := st.GetLastMsgForSubject(ctx, subject)
+	filter := filterOf(c.cfg.Shop, mode)
+	lastMsg, err := c.stream.GetLastMsgForSubject(ctx, filter)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, "", "", nil
+		return "", nil
 	}
 	if err != nil {
-		return 0, "", "", err
+		return "", err
 	}
-	seq, err := strconv.ParseUint(msg.Header.Get(HeaderSeq), 10, 64)
-	if err != nil {
-		return 0, "", "", nil // not one of ours
+	next, err := s.EventsAfter(cursor, 1)
+	if err != nil || len(next) == 0 {
+		return "", err
 	}
-	return seq, msg.Header.Get(jetstream.MsgIDHeader), store.Mode(msg.Header.Get(HeaderStore)), nil
+	cc := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy,
+		InactiveThreshold: 30 * time.Second} // gone soon after the read, not left on the hub for minutes
+	if at, _, err := s.EventIDTime(next[0].ID); err == nil {
+		start := at.Add(-clockSlack)
+		if lastMsg.Time.Before(start) {
+			return "", nil // the shop's newest message is older than the event after the cursor: none of it is in
+		}
+		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+	}
+	stored, err := readBack(ctx, c.stream, cc, lastMsg.Sequence, func(subj string, h nats.Header) (uint64, bool) {
+		seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
+		if err != nil || seq <= cursor || !ours(c.cfg.Shop, mode, subj, h, seq) {
+			return 0, false
+		}
+		return seq, true
+	})
+	if err != nil || len(stored) == 0 {
+		return "", err
+	}
+	through := cursor
+run:
+	for through < last {
+		events, err := s.EventsAfter(through, p.batch)
+		if err != nil {
+			return "", err
+		}
+		for _, ev := range events {
+			if ev.Seq != through+1 || stored[ev.Seq] != ev.ID {
+				break run
+			}
+			through = ev.Seq
+		}
+		if len(events) == 0 {
+			break
+		}
+	}
+	later := map[uint64]string{}
+	for seq, id := range stored {
+		if seq > through+1 {
+			later[seq] = id
+		}
+	}
+	c.stored[mode] = later
+	if len(later) > 0 {
+		note = fmt.Sprintf("the hub's stream holds %d %s events after event %d but not event %d (refused when it was sent): it is sent again, after them", len(later), mode, through, through+1)
+	}
+	if through == cursor {
+		return note, nil
+	}
+	p.o.Log.Info("chain: the stream already holds events past the cursor", "store", mode, "cursor", cursor, "through", through)
+	if err := s.MoveNATSCursor(ctx, cursor, through); err != nil {
+		return "", err
+	}
+	p.setCursor(mode, through)
+	return note, nil
 }
 
-// nkeysJWT and nkeysSign authenticate with a .creds file's contents.
-func nkeysJWT(creds []byte) (string, error) {
-	return nkeys.ParseDecoratedJWT(creds)
-}
-
-func nkeysSign(creds, nonce []byte) ([]byte, error) {
-	kp, err := nkeys.ParseDecoratedNKey(creds)
+// readBack reads the stream's messages with an ordered consumer up to the
+// stream seq end and returns, for those pick takes, their Nats-Msg-Id by
+// the seq pick returns.
+func readBack(ctx context.Context, st jetstream.Stream, cc jetstream.OrderedConsumerConfig, end uint64,
+	pick func(subj string, h nats.Header) (uint64, bool)) (map[uint64]string, error) {
+	cons, err := st.OrderedConsumer(ctx, cc)
 	if err != nil {
 		return nil, err
 	}
-	defer kp.Wipe()
-	return kp.Sign(nonce)
+	it, err := cons.Messages(jetstream.PullMaxMessages(500))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Stop()
+	out := map[uint64]string{}
+	for {
+		m, err := next(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		if seq, ok := pick(m.Subject(), m.Headers()); ok {
+			out[seq] = m.Headers().Get(jetstream.MsgIDHeader)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if md.Sequence.Stream >= end {
+			return out, nil
+		}
+	}
+}
+
+// next is the iterator's next message, waiting no longer than ackWait: the
+// messages up to the stream's last one are there to be delivered.
+func next(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, ackWait)
+	defer cancel()
+	return it.Next(jetstream.NextContext(ctx))
 }

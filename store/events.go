@@ -31,6 +31,7 @@ type Event struct {
 type StoredEvent struct {
 	Seq  uint64
 	Name string
+	ID   string          // the event id (evt_…), read from its header
 	JSON json.RawMessage // exactly the bytes of the event object
 }
 
@@ -308,7 +309,7 @@ func (s *Store) EventsAfter(seq uint64, limit int) ([]StoredEvent, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, StoredEvent{Seq: btoi(k), Name: eventName(v), JSON: raw})
+			out = append(out, StoredEvent{Seq: btoi(k), Name: eventName(v), ID: eventIDOf(v), JSON: raw})
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -279,6 +280,12 @@ func TestEventsAfterReturnsTheFollowingEventsOldestFirst(t *testing.T) {
 	}
 	if len(got) != 3 || got[0].Seq != 3 || got[2].Seq != 5 || got[0].Name != "customer.created" {
 		t.Fatalf("EventsAfter(2, 3) = %+v", got)
+	}
+	for _, ev := range got {
+		var e Event
+		if err := json.Unmarshal(ev.JSON, &e); err != nil || ev.ID == "" || ev.ID != e.EventID {
+			t.Fatalf("event %d: ID %q, the JSON's event_id %q (%v)", ev.Seq, ev.ID, e.EventID, err)
+		}
 	}
 	if rest := eventsAfter(t, s, 6); len(rest) != 0 {
 		t.Fatalf("EventsAfter(last) = %v", rest)
