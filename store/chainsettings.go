@@ -179,7 +179,10 @@ func (s *Store) UpdateChainSettings(ctx context.Context, p ChainSettingsPatch, s
 		if p.NATSURL != nil {
 			if u := NormalizeNATSURL(*p.NATSURL); u != cur.URL {
 				shown := RedactNATSURL(u)
-				changes = changes.with("nats_url", change{r.URLShown, shown})
+				// The event says that the server changed, not which: store
+				// events reach store.read keys and their webhooks, and the
+				// address takes backup.read (GET /appliance/chain).
+				changes = changes.with("nats_url", change{onOff(r.URLShown), onOff(shown)})
 				r.URLShown, r.URLSealed, cur.URL = shown, newURL, u
 			}
 		}
@@ -290,6 +293,14 @@ func (p ChainSettingsPatch) validate() error {
 		}
 	}
 	return pr.Err()
+}
+
+// onOff is how a chain event shows an address: whether there is one.
+func onOff(url string) string {
+	if url == "" {
+		return "off"
+	}
+	return "on"
 }
 
 // NormalizeNATSURL trims the address and each of its servers, and drops

@@ -66,12 +66,12 @@ func TestChainSettingsSealTheAddressAndCreds(t *testing.T) {
 	}
 	// Nothing secret in the file's settings record or in the event.
 	ev := lastEvent(t, s)
-	for _, secret := range []string{"hunter2", "tok3n", "SUAEXAMPLE", "eyJ0eXAi"} {
+	for _, secret := range []string{"hunter2", "tok3n", "SUAEXAMPLE", "eyJ0eXAi", "hub.lan", "10.0.0.2"} {
 		if strings.Contains(ev, secret) {
 			t.Fatalf("the event shows %s: %s", secret, ev)
 		}
 	}
-	if !strings.Contains(ev, `"chain":{"nats_url":{"from":"","to":"nats://***@hub.lan:4222,tls://***@10.0.0.2:4222"},"creds_set":{"from":false,"to":true},"shop"`) {
+	if !strings.Contains(ev, `"chain":{"nats_url":{"from":"off","to":"on"},"creds_set":{"from":false,"to":true},"shop"`) {
 		t.Fatalf("event: %s", ev)
 	}
 
