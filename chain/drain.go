@@ -176,7 +176,10 @@ func (p *Publisher) publish(c *conn, mode store.Mode, events []store.StoredEvent
 			b.err = tooLarge(mode, ev, size, c.limit)
 			break
 		}
-		f, err := c.js.PublishMsgAsync(msg)
+		// No retry on "no responders": nats.go would send the message
+		// again from a timer, after the batches behind it (out of order);
+		// the refusal path sends it again in order instead.
+		f, err := c.js.PublishMsgAsync(msg, jetstream.WithRetryAttempts(0))
 		if errors.Is(err, nats.ErrMaxPayload) {
 			b.err = tooLarge(mode, ev, msgSize(msg), c.limit)
 			break
