@@ -400,3 +400,41 @@ func TestHoldKeepsWhatIsUnsentFromThePruner(t *testing.T) {
 		t.Fatalf("pruned %+v once sent", r)
 	}
 }
+
+// The stream is deleted on the hub while the publisher is held up on an
+// event over the stream's max_msg_size: the session ends and the next one
+// makes the stream again (without the limit); the events after the
+// deletion are all in, once, in order.
+func TestDeletedStreamIsMadeAgain(t *testing.T) {
+	srv := natstest.Start(t)
+	js := connect(t, srv.URL)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute, MaxMsgSize: 4096}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, 10)
+	addBig(t, live)
+	addEvents(t, live, 2*testBatch+5)
+	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
+	waitFor(t, "the error", func() bool { return strings.Contains(p.Status().Error, "over the hub's limit of 4 KB") })
+	if err := js.DeleteStream(ctx, DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, live, "caught up")
+	msgs := streamMsgs(t, srv, DefaultStream)
+	events, err := live.EventsAfter(10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != len(events) {
+		t.Fatalf("the new stream holds %d events, want the %d after the deletion", len(msgs), len(events))
+	}
+	for i, ev := range events {
+		if msgs[i].Seq != ev.Seq || msgs[i].ID != ev.ID {
+			t.Fatalf("message %d is event %d %s, want %d %s", i, msgs[i].Seq, msgs[i].ID, ev.Seq, ev.ID)
+		}
+	}
+	waitFor(t, "the error cleared", func() bool { return p.Status().Error == "" })
+}

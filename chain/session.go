@@ -195,8 +195,14 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 			p.block(gen, held)
 			wait = backoff(blockedFor)
 			blockedFor++
-			// The hub's operator may raise the stream's limit meanwhile.
-			if info, err := c.stream.Info(sctx); err == nil {
+			// The hub's operator may raise the stream's limit meanwhile, or
+			// delete the stream (its messages then get no responder): the
+			// session ends, and the next one makes the stream again.
+			info, err := c.stream.Info(sctx)
+			switch {
+			case errors.Is(err, jetstream.ErrStreamNotFound):
+				return true, p.ended(sctx, fmt.Errorf("stream %s: %w", cfg.stream(), err))
+			case err == nil:
 				c.readLimit(info)
 			}
 		} else {
