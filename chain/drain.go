@@ -58,25 +58,28 @@ type batch struct {
 // (an event that cannot be sent), nothing more is read: what is out is
 // awaited, the cursor moves over the acknowledged prefix and drain returns
 // why. careful sends the first event alone and awaits it before the rest
-// (it was held up the last time).
-func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful bool) error {
+// (it was held up the last time). moved says the cursor moved: once the
+// careful event is in, batches are pipelined again, so a later refusal may
+// have left events after it in the stream.
+func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful bool) (moved bool, err error) {
 	cursor, _, err := s.NATSCursor()
 	if err != nil {
-		return err
+		return false, err
 	}
+	start := cursor
 	mode := s.Mode()
 	p.setCursor(mode, cursor)
 	// One cursor commit at a time runs beside the publishing; drain never
 	// returns with one in flight.
 	var committing chan error
-	settle := func(err error) error {
+	settle := func(err error) (bool, error) {
 		if committing != nil {
 			if cerr := <-committing; err == nil {
 				err = cerr
 			}
 			committing = nil
 		}
-		return err
+		return cursor != start, err
 	}
 	read := cursor // the last event sent (acknowledged or not)
 	var out *batch
@@ -118,8 +121,8 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 		if out != nil {
 			acked, ackErr := p.awaitAcks(ctx, c, mode, out)
 			if acked > 0 {
-				if err := settle(nil); err != nil {
-					return err
+				if _, err := settle(nil); err != nil {
+					return true, err
 				}
 				after, through := cursor, out.events[acked-1].Seq
 				cursor = through
@@ -180,6 +183,9 @@ func (p *Publisher) publish(c *conn, mode store.Mode, events []store.StoredEvent
 		// again from a timer, after the batches behind it (out of order);
 		// the refusal path sends it again in order instead.
 		f, err := c.js.PublishMsgAsync(msg, jetstream.WithRetryAttempts(0))
+		if err == nil && p.sent != nil {
+			p.sent(mode, ev.Seq)
+		}
 		if errors.Is(err, nats.ErrMaxPayload) {
 			b.err = tooLarge(mode, ev, msgSize(msg), c.limit)
 			break

@@ -438,3 +438,93 @@ func TestDeletedStreamIsMadeAgain(t *testing.T) {
 	}
 	waitFor(t, "the error cleared", func() bool { return p.Status().Error == "" })
 }
+
+// sends counts the events a publisher hands to JetStream, by store and seq.
+type sends struct {
+	mu sync.Mutex
+	n  map[store.Mode]map[uint64]int
+}
+
+func countSends(p *Publisher) *sends {
+	s := &sends{n: map[store.Mode]map[uint64]int{store.Live: {}, store.Test: {}}}
+	p.sent = func(m store.Mode, seq uint64) {
+		s.mu.Lock()
+		s.n[m][seq]++
+		s.mu.Unlock()
+	}
+	return s
+}
+
+// again lists the events of m sent more than once, among seqs from..through.
+func (s *sends) again(m store.Mode, from, through uint64) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []uint64
+	for seq := from; seq <= through; seq++ {
+		if s.n[m][seq] > 1 {
+			out = append(out, seq)
+		}
+	}
+	return out
+}
+
+// The store is held up (event 11 refused) and, once that event is in, held
+// up again further on (event 100's id held by another shop's message) while
+// the batches after it were out and stored: those are read back then, not
+// sent again after event 100.
+func TestRefusedAgainPastTheCarefulEvent(t *testing.T) {
+	srv := natstest.Start(t)
+	js := connect(t, srv.URL)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 5 * time.Second}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Now()}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	other := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, other, 99)
+	addEvents(t, live, 10)
+	p := New(Options{Live: live, Now: c.Now})
+	p.batch = testBatch
+	sent := countSends(p)
+	runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
+	waitCaughtUp(t, live, "the first events")
+	cfg.MaxMsgSize = 4096 // lowered while connected: the publisher does not know
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	addBig(t, live) // event 11, refused
+	addEvents(t, live, 20)
+	waitFor(t, "the refusal", func() bool { return strings.Contains(p.Status().Error, "live event 11") })
+	// Events 32–200, and another shop's messages with the ids of 100–110.
+	c.Add(time.Second)
+	addEvents(t, live, 169)
+	addEvents(t, other, 11)
+	theirs, err := other.EventsAfter(99, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := live.EventsAfter(99, 1)
+	if theirs[0].ID != mine[0].ID {
+		t.Fatalf("the ids do not collide: %s %s", theirs[0].ID, mine[0].ID)
+	}
+	publishAs(t, js, "uptown", other, theirs)
+	cfg.MaxMsgSize = 1 << 20
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the collision", func() bool { return strings.Contains(p.Status().Error, "live event 100 ") })
+	waitCaughtUp(t, live, "caught up")
+	if again := sent.again(store.Live, 111, 200); len(again) > 0 {
+		t.Fatalf("events stored after event 100 were sent again: %v", again)
+	}
+	var msgs []msg
+	for _, m := range streamMsgs(t, srv, DefaultStream) {
+		if strings.HasPrefix(m.Subject, "portal.downtown.") {
+			msgs = append(msgs, m)
+		}
+	}
+	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
+	checkMirror(t, live, "downtown", msgs)
+}

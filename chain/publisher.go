@@ -69,6 +69,8 @@ type Publisher struct {
 	// beforeCursor, set by tests, runs after a batch's acks and before the
 	// cursor write; an error drops the write as a crash there would.
 	beforeCursor func(m store.Mode, through uint64) error
+	// sent, set by tests, is called for each event handed to JetStream.
+	sent func(m store.Mode, seq uint64)
 }
 
 // New makes a Publisher, off until Configure gives it a URL.

@@ -157,14 +157,15 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		}
 		var held error
 		for _, s := range stores {
-			err := p.drain(sctx, c, s, careful[s.Mode()])
+			moved, err := p.drain(sctx, c, s, careful[s.Mode()])
 			var b *blockedError
 			switch {
 			case errors.As(err, &b) && sctx.Err() == nil:
-				if !careful[s.Mode()] {
-					// Held up just now: the batches out may have put events
-					// after it in the stream; once their acks are in, those
-					// are read back, not to be sent again.
+				if !careful[s.Mode()] || moved {
+					// Held up just now (or again, past the careful event):
+					// the batches out may have put events after it in the
+					// stream; once their acks are in, those are read back,
+					// not to be sent again.
 					t := time.NewTimer(ackWait)
 					select {
 					case <-js.PublishAsyncComplete():
