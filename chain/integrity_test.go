@@ -91,7 +91,10 @@ func TestEventOverTheServersLimitIsNeverSkipped(t *testing.T) {
 	if !strings.HasSuffix(st.Error, "KB, over the hub's limit of 4 KB") || st.State != StateConnected {
 		t.Fatalf("status %+v", st)
 	}
-	time.Sleep(time.Second) // a few retries
+	for range 2 { // a few retries, each recording the error again
+		at := *p.Status().ErrorAt
+		waitFor(t, "a retry", func() bool { return p.Status().ErrorAt.After(at) })
+	}
 	if c := cursorOf(t, live); c != 10 {
 		t.Fatalf("cursor %d, want 10 (before the large event)", c)
 	}
@@ -141,22 +144,22 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	srv := natstest.Start(t)
 	js := connect(t, srv.URL)
 	ctx := context.Background()
-	// A short duplicate window: the events after the refused one, stored
-	// when it was refused, are not sent again once it has passed.
-	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 100 * time.Millisecond}
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, 10)
-	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
+	p := New(Options{Live: live})
+	p.batch = testBatch
+	sent := countSends(p)
+	runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
 	waitCaughtUp(t, live, "the first events")
 	cfg.MaxMsgSize = 4096
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	addBig(t, live) // event 11, refused
-	addEvents(t, live, 20)
+	addBigThen(t, live, 20) // event 11, refused, and 12–31 in the same commit: one batch
 	waitFor(t, "the refusal", func() bool { return strings.Contains(p.Status().Error, "live event 11") })
 	if e := p.Status().Error; !strings.Contains(e, "message size exceeds maximum") && !strings.Contains(e, "over the hub's limit") {
 		t.Fatalf("error %q does not say why", e)
@@ -164,18 +167,34 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	if c := cursorOf(t, live); c != 10 {
 		t.Fatalf("cursor %d, want 10 (before the refused event)", c)
 	}
-	time.Sleep(200 * time.Millisecond) // the duplicate window passes
 	cfg.MaxMsgSize = 1 << 20
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	waitCaughtUp(t, live, "caught up")
+	// Not sent again (the duplicate window would hide it in the stream).
+	if again := sent.again(store.Live, 12, 31); len(again) > 0 {
+		t.Fatalf("events stored after the refused one were sent again: %v", again)
+	}
 	msgs := streamMsgs(t, srv, DefaultStream)
 	if len(msgs) != 31 || msgs[30].Seq != 11 {
 		t.Fatalf("the stream holds %d events, the last %d; want 31, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
 	}
 	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
 	checkMirror(t, live, "downtown", msgs)
+}
+
+// addBigThen writes one customer.created event of about 9 KB and n small
+// ones after it, in one commit.
+func addBigThen(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	in := []store.CustomerInput{{Name: "Big", Notes: strings.Repeat("x", 9000)}}
+	for i := range n {
+		in = append(in, store.CustomerInput{Name: fmt.Sprintf("Customer %d", i)})
+	}
+	if _, err := s.CreateCustomers(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // publishAs puts events of s into the stream as a publisher would.
@@ -204,17 +223,22 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A short duplicate window, passed: the events past the gap are not
-	// sent again at all.
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 100 * time.Millisecond}); err != nil {
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	publishAs(t, js, "downtown", live, events[:10])
 	publishAs(t, js, "downtown", live, events[11:])
-	time.Sleep(200 * time.Millisecond)
 	var log logBuffer
-	p := startPublisher(t, Options{Live: live, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
+	p := New(Options{Live: live, Log: log.logger()})
+	p.batch = testBatch
+	sent := countSends(p)
+	r := runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
 	waitCaughtUp(t, live, "caught up")
+	// The events past the gap are not sent at all (the duplicate window
+	// would hide it in the stream); 11 is sent once.
+	if n, n11 := sent.count(store.Live), sent.times(store.Live, 11); n != 1 || n11 != 1 {
+		t.Fatalf("%d events sent, event 11 %d times; want event 11 alone, once", n, n11)
+	}
 	msgs := streamMsgs(t, srv, DefaultStream)
 	if len(msgs) != 40 || msgs[39].Seq != 11 {
 		t.Fatalf("the stream holds %d events, the last %d; want 40, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
@@ -225,7 +249,7 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 	if e := p.Status().Error; !strings.Contains(e, want) || !strings.Contains(log.String(), want) {
 		t.Fatalf("status %q, log %s", e, log.String())
 	}
-	if got := metric(t, p.reg, "portal_nats_published_total", "live"); got != 30 {
+	if got := metric(t, r.reg, "portal_nats_published_total", "live"); got != 30 {
 		t.Fatalf("published %v (acknowledged: 11 and the 29 already there)", got)
 	}
 }
@@ -238,7 +262,7 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 func TestCollidingIDsFromAnotherShop(t *testing.T) {
 	srv := natstest.Start(t)
 	js := connect(t, srv.URL)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: time.Second}); err != nil {
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
@@ -453,6 +477,20 @@ func countSends(p *Publisher) *sends {
 		s.mu.Unlock()
 	}
 	return s
+}
+
+// count is how many events of m were sent, each counted once.
+func (s *sends) count(m store.Mode) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.n[m])
+}
+
+// times is how many times event seq of m was sent.
+func (s *sends) times(m store.Mode, seq uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[m][seq]
 }
 
 // again lists the events of m sent more than once, among seqs from..through.

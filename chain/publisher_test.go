@@ -145,6 +145,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 
 	p1 := New(Options{Live: live})
 	p1.batch = testBatch
+	handed := countSends(p1)
 	p1.Configure(cfg)
 	runCtx, crash := context.WithCancel(ctx)
 	var crashedAt atomic.Uint64
@@ -167,8 +168,26 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatalf("a short duplicate window is not reported: %+v", st)
 	}
 	time.Sleep(200 * time.Millisecond) // the duplicate window passes: JetStream would take the batch again
-	// The next batch was out too when it crashed: some of it may be in.
-	sent := len(streamMsgs(t, srv, "HUB"))
+	// The next batch was out too when it crashed: what reached the server
+	// before the connection closed may still be being stored. Wait until
+	// the stream holds all that was handed to the connection, or its count
+	// stays put for half a second (the rest never left the client).
+	st, err := js.Stream(ctx, "HUB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent int
+	var since time.Time
+	waitFor(t, "the stream to hold what was sent", func() bool {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := int(info.State.Msgs); n != sent {
+			sent, since = n, time.Now()
+		}
+		return sent == handed.count(store.Live) || time.Since(since) > 500*time.Millisecond
+	})
 	if sent < 2*testBatch {
 		t.Fatalf("the stream holds %d events, want at least the two acknowledged batches", sent)
 	}
