@@ -119,7 +119,7 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 		}
 		first = false
 		if out != nil {
-			acked, ackErr := p.awaitAcks(ctx, c, mode, out)
+			acked, sseq, ackErr := p.awaitAcks(ctx, c, mode, out)
 			if acked > 0 {
 				if _, err := settle(nil); err != nil {
 					return true, err
@@ -129,7 +129,7 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 				done := make(chan error, 1)
 				committing = done
 				p.published(mode, acked)
-				go func() { done <- p.moveCursor(s, after, through) }()
+				go func() { done <- p.moveCursor(s, after, through, sseq) }()
 			}
 			if ackErr != nil {
 				return settle(ackErr)
@@ -222,15 +222,16 @@ func kb(n int) string {
 }
 
 // awaitAcks waits for b's acks in order and returns how many events of its
-// start JetStream acknowledged as stored (ours), with why it stopped short.
-func (p *Publisher) awaitAcks(ctx context.Context, c *conn, mode store.Mode, b *batch) (int, error) {
-	acked := 0
-	failed := b.err
+// start JetStream acknowledged as stored (ours), the stream seq of the last
+// of them (0: not known), with why it stopped short.
+func (p *Publisher) awaitAcks(ctx context.Context, c *conn, mode store.Mode, b *batch) (acked int, sseq uint64, failed error) {
+	failed = b.err
 wait:
 	for i, f := range b.futures {
 		ev := b.events[i]
 		if f == nil { // in the stream already
 			acked++
+			sseq = c.storedAt[mode][ev.Seq]
 			continue
 		}
 		select {
@@ -242,6 +243,7 @@ wait:
 				}
 			}
 			acked++
+			sseq = ack.Sequence
 		case err := <-f.Err():
 			failed = refused(c, mode, ev, err)
 			break wait
@@ -253,7 +255,7 @@ wait:
 			break wait
 		}
 	}
-	return acked, failed
+	return acked, sseq, failed
 }
 
 // refused words an error in place of an ack: the stream refusing the
@@ -295,13 +297,13 @@ func (p *Publisher) checkDuplicate(ctx context.Context, c *conn, mode store.Mode
 // moveCursor writes the cursor over an acknowledged prefix. It outlives a
 // session's end: what JetStream acknowledged is recorded even when the
 // config changes meanwhile.
-func (p *Publisher) moveCursor(s *store.Store, after, through uint64) error {
+func (p *Publisher) moveCursor(s *store.Store, after, through, sseq uint64) error {
 	if p.beforeCursor != nil {
 		if err := p.beforeCursor(s.Mode(), through); err != nil {
 			return err
 		}
 	}
-	if err := s.MoveNATSCursor(context.Background(), after, through); err != nil {
+	if err := s.MoveNATSCursor(context.Background(), after, through, sseq); err != nil {
 		return err
 	}
 	p.setCursor(s.Mode(), through)

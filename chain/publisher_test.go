@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -391,4 +392,50 @@ func TestPasswordNeverInTheStatus(t *testing.T) {
 	}
 	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
 	waitCaughtUp(t, live, "published")
+}
+
+// The branch's clock runs an hour ahead of the hub's (event ids' times never
+// step back, so a clock once ahead keeps them ahead): a publisher that dies
+// between JetStream's ack and its cursor write is followed by one that
+// sends nothing of what was acknowledged. Crashed on the second batch, the
+// stream seq kept beside the cursor says where to read back from; on the
+// first (no stream seq kept yet), the stream is read from its start.
+func TestRestartBetweenAckAndCursorWriteWithTheClockAhead(t *testing.T) {
+	for _, crashAt := range []uint64{2 * testBatch, testBatch} {
+		t.Run(fmt.Sprint(crashAt), func(t *testing.T) {
+			srv := natstest.Start(t)
+			c := &clock{t: time.Now().Add(time.Hour)}
+			live := openStore(t, t.TempDir(), store.Live, c.Now)
+			addEvents(t, live, 3*testBatch)
+			cfg := Config{URL: srv.URL, Shop: "downtown"}
+			p1 := New(Options{Live: live, Now: c.Now})
+			p1.batch = testBatch
+			p1.Configure(cfg)
+			ctx, crash := context.WithCancel(context.Background())
+			p1.beforeCursor = func(m store.Mode, through uint64) error {
+				if through >= crashAt {
+					crash()
+					return errCrash
+				}
+				return nil
+			}
+			if err := p1.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if cursor, _, _ := live.NATSCursor(); cursor != crashAt-testBatch {
+				t.Fatalf("cursor %d, want %d", cursor, crashAt-testBatch)
+			}
+			p2 := New(Options{Live: live, Now: c.Now})
+			p2.batch = testBatch
+			sent := countSends(p2)
+			runPublisher(t, p2, cfg)
+			waitCaughtUp(t, live, "the rest")
+			for seq := uint64(1); seq <= crashAt; seq++ {
+				if n := sent.times(store.Live, seq); n > 0 {
+					t.Fatalf("event %d, acknowledged before the crash, was sent again", seq)
+				}
+			}
+			checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
+		})
+	}
 }

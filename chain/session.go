@@ -29,6 +29,8 @@ type conn struct {
 	// stored are events past a gap the stream holds already (reconcile
 	// found them): they are not sent again, by seq, with their ids.
 	stored map[store.Mode]map[uint64]string
+	// storedAt are their stream seqs.
+	storedAt map[store.Mode]map[uint64]uint64
 }
 
 // readLimit sets c.limit from the server's max_payload and the stream's
@@ -108,7 +110,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		return false, p.ended(sctx, err)
 	}
 	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload()),
-		stored: map[store.Mode]map[uint64]string{}}
+		stored: map[store.Mode]map[uint64]string{}, storedAt: map[store.Mode]map[uint64]uint64{}}
 	c.readLimit(stream.CachedInfo())
 	var notes []string
 	for _, s := range stores {
