@@ -439,3 +439,56 @@ func TestRestartBetweenAckAndCursorWriteWithTheClockAhead(t *testing.T) {
 		})
 	}
 }
+
+// A new hub (the stream made again): the stream seq kept beside the cursor
+// names no message of the shop there, so it is not trusted, and what a
+// publisher that died between the ack and its cursor write sent to the new
+// stream is still found and not sent again.
+func TestKeptStreamSeqIsCheckedOnANewStream(t *testing.T) {
+	srv := natstest.Start(t)
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, testBatch+10)
+	cfg := Config{URL: srv.URL, Shop: "downtown"}
+	p1 := startPublisher(t, Options{Live: live}, cfg)
+	waitCaughtUp(t, live, "the first events")
+	p1.stop()
+	if sseq, _ := live.NATSStreamSeq(); sseq != testBatch+10 {
+		t.Fatalf("stream seq %d kept, want %d", sseq, testBatch+10)
+	}
+	if err := connect(t, srv.URL).DeleteStream(context.Background(), DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	addEvents(t, live, 3*testBatch)
+	p2 := New(Options{Live: live})
+	p2.batch = testBatch
+	p2.Configure(cfg)
+	ctx, crash := context.WithCancel(context.Background())
+	crashAt := uint64(2*testBatch + 10)
+	p2.beforeCursor = func(m store.Mode, through uint64) error {
+		if through >= crashAt {
+			crash()
+			return errCrash
+		}
+		return nil
+	}
+	if err := p2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cursor, _, _ := live.NATSCursor(); cursor != testBatch+10 {
+		t.Fatalf("cursor %d, want %d", cursor, testBatch+10)
+	}
+	p3 := New(Options{Live: live})
+	p3.batch = testBatch
+	sent := countSends(p3)
+	runPublisher(t, p3, cfg)
+	waitCaughtUp(t, live, "the rest")
+	for seq := uint64(1); seq <= crashAt; seq++ {
+		if n := sent.times(store.Live, seq); n > 0 {
+			t.Fatalf("event %d, acknowledged before the crash, was sent again", seq)
+		}
+	}
+	msgs := streamMsgs(t, srv, DefaultStream)
+	if len(msgs) != 3*testBatch || msgs[0].Seq != testBatch+11 {
+		t.Fatalf("the new stream holds %d events from %d", len(msgs), msgs[0].Seq)
+	}
+}
