@@ -62,7 +62,7 @@ type batch struct {
 // careful event is in, batches are pipelined again, so a later refusal may
 // have left events after it in the stream.
 func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful bool) (moved bool, err error) {
-	cursor, _, err := s.NATSCursor()
+	cursor, last, err := s.NATSCursor()
 	if err != nil {
 		return false, err
 	}
@@ -101,7 +101,7 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 			}
 			atEnd = len(events) < size
 			if first && len(events) > 0 && events[0].Seq != cursor+1 {
-				p.note(c.gen, pruned(mode, cursor+1, events[0].Seq-1))
+				p.notePruned(c.gen, mode, max(last, events[len(events)-1].Seq), cursor+1, events[0].Seq-1)
 			}
 		}
 		var next *batch

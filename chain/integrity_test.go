@@ -325,6 +325,40 @@ func TestPrunedEventsAreReported(t *testing.T) {
 	if msgs := streamMsgs(t, srv, DefaultStream); len(msgs) != 120-int(left[0].Seq-1) || msgs[0].Seq != left[0].Seq {
 		t.Fatalf("the stream holds %d events from %d", len(msgs), msgs[0].Seq)
 	}
+	// Once the events written after it are mirrored, the note has passed.
+	addEvents(t, live, 3)
+	waitCaughtUp(t, live, "the next events")
+	waitFor(t, "the note cleared", func() bool { return p.Status().Error == "" })
+}
+
+// Events pruned before they were sent, and the event after them held up
+// (over the server's limit): the gap is logged once, not on every retry.
+func TestPrunedGapIsLoggedOnce(t *testing.T) {
+	srv := startSmall(t, 4096)
+	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, live, 100)
+	c.Add(store.MinRetention + time.Hour)
+	addBigThen(t, live, 20)
+	if _, err := live.FanOut(context.Background(), 1000, func(*store.Webhook, string) int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.PruneEvents(context.Background(), store.PruneOptions{Keep: store.MinRetention}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := live.EventsAfter(0, 1); len(left) == 0 || left[0].Seq != 101 {
+		t.Fatalf("the log starts at %v, want the large event 101", left)
+	}
+	var log logBuffer
+	p := startPublisher(t, Options{Live: live, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
+	waitFor(t, "held up", func() bool { return strings.Contains(p.Status().Error, "over the hub's limit") })
+	for range 2 { // a few retries
+		at := *p.Status().ErrorAt
+		waitFor(t, "a retry", func() bool { return p.Status().ErrorAt.After(at) })
+	}
+	if n := strings.Count(log.String(), "were pruned before they were sent"); n != 1 {
+		t.Fatalf("the gap logged %d times:\n%s", n, log.String())
+	}
 }
 
 // While the hub is away the publisher retries with backoff; the log says so

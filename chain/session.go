@@ -112,19 +112,28 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload()),
 		stored: map[store.Mode]map[uint64]string{}, storedAt: map[store.Mode]map[uint64]uint64{}}
 	c.readLimit(stream.CachedInfo())
-	var notes []string
+	type noted struct {
+		s    *store.Store
+		last uint64
+		msg  string
+	}
+	var notes []noted
 	for _, s := range stores {
 		note, err := p.reconcile(sctx, c, s)
 		if err != nil {
 			return false, p.ended(sctx, fmt.Errorf("reading back the stream's %s events: %w", s.Mode(), err))
 		}
 		if note != "" {
-			notes = append(notes, note)
+			_, last, err := s.NATSCursor()
+			if err != nil {
+				return false, err
+			}
+			notes = append(notes, noted{s, last, note})
 		}
 	}
 	p.mu.Lock()
 	if p.gen == gen {
-		p.state, p.warning, p.blocked, p.logged = StateConnected, warning, false, ""
+		p.state, p.warning, p.blocked, p.logged, p.noted = StateConnected, warning, false, "", false
 		if warning != "" {
 			now := p.o.Now().UTC()
 			p.errMsg, p.errAt = warning, &now
@@ -139,7 +148,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	p.o.Log.Info("chain: connected", "url", RedactURL(cfg.URL), "stream", cfg.stream(), "shop", cfg.Shop)
 	p.setConnected(true)
 	for _, n := range notes {
-		p.note(gen, n)
+		p.note(gen, n.s.Mode(), n.last, n.msg)
 	}
 
 	// A store held up (blocked) is tried again with backoff, its first
@@ -213,6 +222,11 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 				p.unblock(gen)
 			}
 			blockedFor = 0
+			for _, s := range stores {
+				if err := p.clearNote(gen, s); err != nil {
+					return true, p.ended(sctx, err)
+				}
+			}
 			select {
 			case <-sctx.Done():
 				return true, p.ended(sctx, nil)

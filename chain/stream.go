@@ -166,6 +166,7 @@ func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (not
 		return "", err
 	}
 	through := cursor
+	gone := false // the run broke at events pruned before they were sent, not at one the stream refused
 run:
 	for through < last {
 		events, err := s.EventsAfter(through, p.batch)
@@ -173,12 +174,17 @@ run:
 			return "", err
 		}
 		for _, ev := range events {
-			if ev.Seq != through+1 || stored[ev.Seq].id != ev.ID {
+			if ev.Seq != through+1 {
+				gone = true
+				break run
+			}
+			if stored[ev.Seq].id != ev.ID {
 				break run
 			}
 			through = ev.Seq
 		}
 		if len(events) == 0 {
+			gone = true
 			break
 		}
 	}
@@ -189,7 +195,7 @@ run:
 		}
 	}
 	c.stored[mode], c.storedAt[mode] = later, laterAt
-	if len(later) > 0 {
+	if len(later) > 0 && !gone { // a gap of pruned events is noted by drain
 		note = fmt.Sprintf("the hub's stream holds %d %s events after event %d but not event %d (refused when it was sent): it is sent again, after them", len(later), mode, through, through+1)
 	}
 	if through == cursor {
