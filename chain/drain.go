@@ -103,6 +103,9 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 			if first && len(events) > 0 && events[0].Seq != cursor+1 {
 				p.notePruned(c.gen, mode, max(last, events[len(events)-1].Seq), cursor+1, events[0].Seq-1)
 			}
+			if events, err = p.withStored(c, s, events); err != nil {
+				return settle(err)
+			}
 		}
 		var next *batch
 		if len(events) > 0 {
@@ -147,6 +150,37 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 		}
 		out = next
 	}
+}
+
+// withStored extends events with the run of events after them the stream
+// holds already (c.stored: past a gap, before the event sent again), so
+// the cursor moves over that run in the same commit as the event before
+// it: a cursor left just before them would name a message stored after
+// them, and reading the stream back from there would miss them.
+func (p *Publisher) withStored(c *conn, s *store.Store, events []store.StoredEvent) ([]store.StoredEvent, error) {
+	stored := c.stored[s.Mode()]
+	for len(events) > 0 && len(stored) > 0 {
+		end := events[len(events)-1].Seq
+		if _, ok := stored[end+1]; !ok {
+			return events, nil
+		}
+		more, err := s.EventsAfter(end, p.batch)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, ev := range more {
+			if ev.Seq != end+1 || stored[ev.Seq] != ev.ID {
+				break
+			}
+			end, n = ev.Seq, n+1
+		}
+		if n == 0 {
+			return events, nil
+		}
+		events = append(events[:len(events):len(events)], more[:n]...)
+	}
+	return events, nil
 }
 
 // pruned says which events of the log went before they were sent.
