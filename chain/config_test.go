@@ -184,3 +184,17 @@ func TestCredsOptionSigns(t *testing.T) {
 		t.Fatalf("the signature is not the user's: %v", err)
 	}
 }
+
+// A config that fails Validate mirrors nothing (the status says why): the
+// log is not held for it.
+func TestHoldIsZeroWithAnInvalidConfig(t *testing.T) {
+	p := New(Options{})
+	p.Configure(Config{URL: "nats://127.0.0.1:4222", Shop: "Not A Shop"})
+	if h := p.Hold(store.Live)(); h != 0 {
+		t.Fatalf("hold %d with an invalid config, want 0", h)
+	}
+	p.Configure(Config{URL: "nats://127.0.0.1:4222", Shop: "downtown"})
+	if h := p.Hold(store.Live)(); h != 1 {
+		t.Fatalf("hold %d before the cursor is read, want 1", h)
+	}
+}

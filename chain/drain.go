@@ -58,25 +58,28 @@ type batch struct {
 // (an event that cannot be sent), nothing more is read: what is out is
 // awaited, the cursor moves over the acknowledged prefix and drain returns
 // why. careful sends the first event alone and awaits it before the rest
-// (it was held up the last time).
-func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful bool) error {
-	cursor, _, err := s.NATSCursor()
+// (it was held up the last time). moved says the cursor moved: once the
+// careful event is in, batches are pipelined again, so a later refusal may
+// have left events after it in the stream.
+func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful bool) (moved bool, err error) {
+	cursor, last, err := s.NATSCursor()
 	if err != nil {
-		return err
+		return false, err
 	}
+	start := cursor
 	mode := s.Mode()
 	p.setCursor(mode, cursor)
 	// One cursor commit at a time runs beside the publishing; drain never
 	// returns with one in flight.
 	var committing chan error
-	settle := func(err error) error {
+	settle := func(err error) (bool, error) {
 		if committing != nil {
 			if cerr := <-committing; err == nil {
 				err = cerr
 			}
 			committing = nil
 		}
-		return err
+		return cursor != start, err
 	}
 	read := cursor // the last event sent (acknowledged or not)
 	var out *batch
@@ -98,7 +101,10 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 			}
 			atEnd = len(events) < size
 			if first && len(events) > 0 && events[0].Seq != cursor+1 {
-				p.note(c.gen, pruned(mode, cursor+1, events[0].Seq-1))
+				p.notePruned(c.gen, mode, max(last, events[len(events)-1].Seq), cursor+1, events[0].Seq-1)
+			}
+			if events, err = p.withStored(c, s, events); err != nil {
+				return settle(err)
 			}
 		}
 		var next *batch
@@ -116,17 +122,17 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 		}
 		first = false
 		if out != nil {
-			acked, ackErr := p.awaitAcks(ctx, c, mode, out)
+			acked, sseq, ackErr := p.awaitAcks(ctx, c, mode, out)
 			if acked > 0 {
-				if err := settle(nil); err != nil {
-					return err
+				if _, err := settle(nil); err != nil {
+					return true, err
 				}
 				after, through := cursor, out.events[acked-1].Seq
 				cursor = through
 				done := make(chan error, 1)
 				committing = done
 				p.published(mode, acked)
-				go func() { done <- p.moveCursor(s, after, through) }()
+				go func() { done <- p.moveCursor(s, after, through, sseq) }()
 			}
 			if ackErr != nil {
 				return settle(ackErr)
@@ -144,6 +150,37 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 		}
 		out = next
 	}
+}
+
+// withStored extends events with the run of events after them the stream
+// holds already (c.stored: past a gap, before the event sent again), so
+// the cursor moves over that run in the same commit as the event before
+// it: a cursor left just before them would name a message stored after
+// them, and reading the stream back from there would miss them.
+func (p *Publisher) withStored(c *conn, s *store.Store, events []store.StoredEvent) ([]store.StoredEvent, error) {
+	stored := c.stored[s.Mode()]
+	for len(events) > 0 && len(stored) > 0 {
+		end := events[len(events)-1].Seq
+		if _, ok := stored[end+1]; !ok {
+			return events, nil
+		}
+		more, err := s.EventsAfter(end, p.batch)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, ev := range more {
+			if ev.Seq != end+1 || stored[ev.Seq] != ev.ID {
+				break
+			}
+			end, n = ev.Seq, n+1
+		}
+		if n == 0 {
+			return events, nil
+		}
+		events = append(events[:len(events):len(events)], more[:n]...)
+	}
+	return events, nil
 }
 
 // pruned says which events of the log went before they were sent.
@@ -176,7 +213,13 @@ func (p *Publisher) publish(c *conn, mode store.Mode, events []store.StoredEvent
 			b.err = tooLarge(mode, ev, size, c.limit)
 			break
 		}
-		f, err := c.js.PublishMsgAsync(msg)
+		// No retry on "no responders": nats.go would send the message
+		// again from a timer, after the batches behind it (out of order);
+		// the refusal path sends it again in order instead.
+		f, err := c.js.PublishMsgAsync(msg, jetstream.WithRetryAttempts(0))
+		if err == nil && p.sent != nil {
+			p.sent(mode, ev.Seq)
+		}
 		if errors.Is(err, nats.ErrMaxPayload) {
 			b.err = tooLarge(mode, ev, msgSize(msg), c.limit)
 			break
@@ -213,15 +256,16 @@ func kb(n int) string {
 }
 
 // awaitAcks waits for b's acks in order and returns how many events of its
-// start JetStream acknowledged as stored (ours), with why it stopped short.
-func (p *Publisher) awaitAcks(ctx context.Context, c *conn, mode store.Mode, b *batch) (int, error) {
-	acked := 0
-	failed := b.err
+// start JetStream acknowledged as stored (ours), the stream seq of the last
+// of them (0: not known), with why it stopped short.
+func (p *Publisher) awaitAcks(ctx context.Context, c *conn, mode store.Mode, b *batch) (acked int, sseq uint64, failed error) {
+	failed = b.err
 wait:
 	for i, f := range b.futures {
 		ev := b.events[i]
 		if f == nil { // in the stream already
 			acked++
+			sseq = c.storedAt[mode][ev.Seq]
 			continue
 		}
 		select {
@@ -233,6 +277,7 @@ wait:
 				}
 			}
 			acked++
+			sseq = ack.Sequence
 		case err := <-f.Err():
 			failed = refused(c, mode, ev, err)
 			break wait
@@ -244,7 +289,7 @@ wait:
 			break wait
 		}
 	}
-	return acked, failed
+	return acked, sseq, failed
 }
 
 // refused words an error in place of an ack: the stream refusing the
@@ -286,13 +331,13 @@ func (p *Publisher) checkDuplicate(ctx context.Context, c *conn, mode store.Mode
 // moveCursor writes the cursor over an acknowledged prefix. It outlives a
 // session's end: what JetStream acknowledged is recorded even when the
 // config changes meanwhile.
-func (p *Publisher) moveCursor(s *store.Store, after, through uint64) error {
+func (p *Publisher) moveCursor(s *store.Store, after, through, sseq uint64) error {
 	if p.beforeCursor != nil {
 		if err := p.beforeCursor(s.Mode(), through); err != nil {
 			return err
 		}
 	}
-	if err := s.MoveNATSCursor(context.Background(), after, through); err != nil {
+	if err := s.MoveNATSCursor(context.Background(), after, through, sseq); err != nil {
 		return err
 	}
 	p.setCursor(s.Mode(), through)

@@ -91,7 +91,10 @@ func TestEventOverTheServersLimitIsNeverSkipped(t *testing.T) {
 	if !strings.HasSuffix(st.Error, "KB, over the hub's limit of 4 KB") || st.State != StateConnected {
 		t.Fatalf("status %+v", st)
 	}
-	time.Sleep(time.Second) // a few retries
+	for range 2 { // a few retries, each recording the error again
+		at := *p.Status().ErrorAt
+		waitFor(t, "a retry", func() bool { return p.Status().ErrorAt.After(at) })
+	}
 	if c := cursorOf(t, live); c != 10 {
 		t.Fatalf("cursor %d, want 10 (before the large event)", c)
 	}
@@ -141,22 +144,22 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	srv := natstest.Start(t)
 	js := connect(t, srv.URL)
 	ctx := context.Background()
-	// A short duplicate window: the events after the refused one, stored
-	// when it was refused, are not sent again once it has passed.
-	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 100 * time.Millisecond}
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}
 	if _, err := js.CreateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	live := openStore(t, t.TempDir(), store.Live, nil)
 	addEvents(t, live, 10)
-	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
+	p := New(Options{Live: live})
+	p.batch = testBatch
+	sent := countSends(p)
+	runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
 	waitCaughtUp(t, live, "the first events")
 	cfg.MaxMsgSize = 4096
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	addBig(t, live) // event 11, refused
-	addEvents(t, live, 20)
+	addBigThen(t, live, 20) // event 11, refused, and 12–31 in the same commit: one batch
 	waitFor(t, "the refusal", func() bool { return strings.Contains(p.Status().Error, "live event 11") })
 	if e := p.Status().Error; !strings.Contains(e, "message size exceeds maximum") && !strings.Contains(e, "over the hub's limit") {
 		t.Fatalf("error %q does not say why", e)
@@ -164,18 +167,34 @@ func TestRefusedEventIsSentAgain(t *testing.T) {
 	if c := cursorOf(t, live); c != 10 {
 		t.Fatalf("cursor %d, want 10 (before the refused event)", c)
 	}
-	time.Sleep(200 * time.Millisecond) // the duplicate window passes
 	cfg.MaxMsgSize = 1 << 20
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	waitCaughtUp(t, live, "caught up")
+	// Not sent again (the duplicate window would hide it in the stream).
+	if again := sent.again(store.Live, 12, 31); len(again) > 0 {
+		t.Fatalf("events stored after the refused one were sent again: %v", again)
+	}
 	msgs := streamMsgs(t, srv, DefaultStream)
 	if len(msgs) != 31 || msgs[30].Seq != 11 {
 		t.Fatalf("the stream holds %d events, the last %d; want 31, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
 	}
 	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
 	checkMirror(t, live, "downtown", msgs)
+}
+
+// addBigThen writes one customer.created event of about 9 KB and n small
+// ones after it, in one commit.
+func addBigThen(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	in := []store.CustomerInput{{Name: "Big", Notes: strings.Repeat("x", 9000)}}
+	for i := range n {
+		in = append(in, store.CustomerInput{Name: fmt.Sprintf("Customer %d", i)})
+	}
+	if _, err := s.CreateCustomers(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // publishAs puts events of s into the stream as a publisher would.
@@ -204,17 +223,22 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A short duplicate window, passed: the events past the gap are not
-	// sent again at all.
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 100 * time.Millisecond}); err != nil {
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	publishAs(t, js, "downtown", live, events[:10])
 	publishAs(t, js, "downtown", live, events[11:])
-	time.Sleep(200 * time.Millisecond)
 	var log logBuffer
-	p := startPublisher(t, Options{Live: live, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
+	p := New(Options{Live: live, Log: log.logger()})
+	p.batch = testBatch
+	sent := countSends(p)
+	r := runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
 	waitCaughtUp(t, live, "caught up")
+	// The events past the gap are not sent at all (the duplicate window
+	// would hide it in the stream); 11 is sent once.
+	if n, n11 := sent.count(store.Live), sent.times(store.Live, 11); n != 1 || n11 != 1 {
+		t.Fatalf("%d events sent, event 11 %d times; want event 11 alone, once", n, n11)
+	}
 	msgs := streamMsgs(t, srv, DefaultStream)
 	if len(msgs) != 40 || msgs[39].Seq != 11 {
 		t.Fatalf("the stream holds %d events, the last %d; want 40, event 11 last", len(msgs), msgs[len(msgs)-1].Seq)
@@ -225,7 +249,7 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 	if e := p.Status().Error; !strings.Contains(e, want) || !strings.Contains(log.String(), want) {
 		t.Fatalf("status %q, log %s", e, log.String())
 	}
-	if got := metric(t, p.reg, "portal_nats_published_total", "live"); got != 30 {
+	if got := metric(t, r.reg, "portal_nats_published_total", "live"); got != 30 {
 		t.Fatalf("published %v (acknowledged: 11 and the 29 already there)", got)
 	}
 }
@@ -238,7 +262,7 @@ func TestReconcileStopsAtAGap(t *testing.T) {
 func TestCollidingIDsFromAnotherShop(t *testing.T) {
 	srv := natstest.Start(t)
 	js := connect(t, srv.URL)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: time.Second}); err != nil {
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
@@ -300,6 +324,40 @@ func TestPrunedEventsAreReported(t *testing.T) {
 	}
 	if msgs := streamMsgs(t, srv, DefaultStream); len(msgs) != 120-int(left[0].Seq-1) || msgs[0].Seq != left[0].Seq {
 		t.Fatalf("the stream holds %d events from %d", len(msgs), msgs[0].Seq)
+	}
+	// Once the events written after it are mirrored, the note has passed.
+	addEvents(t, live, 3)
+	waitCaughtUp(t, live, "the next events")
+	waitFor(t, "the note cleared", func() bool { return p.Status().Error == "" })
+}
+
+// Events pruned before they were sent, and the event after them held up
+// (over the server's limit): the gap is logged once, not on every retry.
+func TestPrunedGapIsLoggedOnce(t *testing.T) {
+	srv := startSmall(t, 4096)
+	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, live, 100)
+	c.Add(store.MinRetention + time.Hour)
+	addBigThen(t, live, 20)
+	if _, err := live.FanOut(context.Background(), 1000, func(*store.Webhook, string) int { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.PruneEvents(context.Background(), store.PruneOptions{Keep: store.MinRetention}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := live.EventsAfter(0, 1); len(left) == 0 || left[0].Seq != 101 {
+		t.Fatalf("the log starts at %v, want the large event 101", left)
+	}
+	var log logBuffer
+	p := startPublisher(t, Options{Live: live, Log: log.logger()}, Config{URL: srv.URL, Shop: "downtown"})
+	waitFor(t, "held up", func() bool { return strings.Contains(p.Status().Error, "over the hub's limit") })
+	for range 2 { // a few retries
+		at := *p.Status().ErrorAt
+		waitFor(t, "a retry", func() bool { return p.Status().ErrorAt.After(at) })
+	}
+	if n := strings.Count(log.String(), "were pruned before they were sent"); n != 1 {
+		t.Fatalf("the gap logged %d times:\n%s", n, log.String())
 	}
 }
 
@@ -399,4 +457,200 @@ func TestHoldKeepsWhatIsUnsentFromThePruner(t *testing.T) {
 	if r := prune(); r.Events != 49 { // the fan-out's cursor keeps the last one
 		t.Fatalf("pruned %+v once sent", r)
 	}
+}
+
+// The stream is deleted on the hub while the publisher is held up on an
+// event over the stream's max_msg_size: the session ends and the next one
+// makes the stream again (without the limit); the events after the
+// deletion are all in, once, in order.
+func TestDeletedStreamIsMadeAgain(t *testing.T) {
+	srv := natstest.Start(t)
+	js := connect(t, srv.URL)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute, MaxMsgSize: 4096}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, 10)
+	addBig(t, live)
+	addEvents(t, live, 2*testBatch+5)
+	p := startPublisher(t, Options{Live: live}, Config{URL: srv.URL, Shop: "downtown"})
+	waitFor(t, "the error", func() bool { return strings.Contains(p.Status().Error, "over the hub's limit of 4 KB") })
+	if err := js.DeleteStream(ctx, DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, live, "caught up")
+	msgs := streamMsgs(t, srv, DefaultStream)
+	events, err := live.EventsAfter(10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != len(events) {
+		t.Fatalf("the new stream holds %d events, want the %d after the deletion", len(msgs), len(events))
+	}
+	for i, ev := range events {
+		if msgs[i].Seq != ev.Seq || msgs[i].ID != ev.ID {
+			t.Fatalf("message %d is event %d %s, want %d %s", i, msgs[i].Seq, msgs[i].ID, ev.Seq, ev.ID)
+		}
+	}
+	waitFor(t, "the error cleared", func() bool { return p.Status().Error == "" })
+}
+
+// sends counts the events a publisher hands to JetStream, by store and seq.
+type sends struct {
+	mu sync.Mutex
+	n  map[store.Mode]map[uint64]int
+}
+
+func countSends(p *Publisher) *sends {
+	s := &sends{n: map[store.Mode]map[uint64]int{store.Live: {}, store.Test: {}}}
+	p.sent = func(m store.Mode, seq uint64) {
+		s.mu.Lock()
+		s.n[m][seq]++
+		s.mu.Unlock()
+	}
+	return s
+}
+
+// count is how many events of m were sent, each counted once.
+func (s *sends) count(m store.Mode) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.n[m])
+}
+
+// times is how many times event seq of m was sent.
+func (s *sends) times(m store.Mode, seq uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[m][seq]
+}
+
+// again lists the events of m sent more than once, among seqs from..through.
+func (s *sends) again(m store.Mode, from, through uint64) []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []uint64
+	for seq := from; seq <= through; seq++ {
+		if s.n[m][seq] > 1 {
+			out = append(out, seq)
+		}
+	}
+	return out
+}
+
+// The store is held up (event 11 refused) and, once that event is in, held
+// up again further on (event 100's id held by another shop's message) while
+// the batches after it were out and stored: those are read back then, not
+// sent again after event 100.
+func TestRefusedAgainPastTheCarefulEvent(t *testing.T) {
+	srv := natstest.Start(t)
+	js := connect(t, srv.URL)
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 5 * time.Second}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Now()}
+	live := openStore(t, t.TempDir(), store.Live, c.Now)
+	other := openStore(t, t.TempDir(), store.Live, c.Now)
+	addEvents(t, other, 99)
+	addEvents(t, live, 10)
+	p := New(Options{Live: live, Now: c.Now})
+	p.batch = testBatch
+	sent := countSends(p)
+	runPublisher(t, p, Config{URL: srv.URL, Shop: "downtown"})
+	waitCaughtUp(t, live, "the first events")
+	cfg.MaxMsgSize = 4096 // lowered while connected: the publisher does not know
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	addBig(t, live) // event 11, refused
+	addEvents(t, live, 20)
+	waitFor(t, "the refusal", func() bool { return strings.Contains(p.Status().Error, "live event 11") })
+	// Events 32–200, and another shop's messages with the ids of 100–110.
+	c.Add(time.Second)
+	addEvents(t, live, 169)
+	addEvents(t, other, 11)
+	theirs, err := other.EventsAfter(99, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := live.EventsAfter(99, 1)
+	if theirs[0].ID != mine[0].ID {
+		t.Fatalf("the ids do not collide: %s %s", theirs[0].ID, mine[0].ID)
+	}
+	publishAs(t, js, "uptown", other, theirs)
+	cfg.MaxMsgSize = 1 << 20
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the collision", func() bool { return strings.Contains(p.Status().Error, "live event 100 ") })
+	waitCaughtUp(t, live, "caught up")
+	if again := sent.again(store.Live, 111, 200); len(again) > 0 {
+		t.Fatalf("events stored after event 100 were sent again: %v", again)
+	}
+	var msgs []msg
+	for _, m := range streamMsgs(t, srv, DefaultStream) {
+		if strings.HasPrefix(m.Subject, "portal.downtown.") {
+			msgs = append(msgs, m)
+		}
+	}
+	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
+	checkMirror(t, live, "downtown", msgs)
+}
+
+// The stream holds events 1–10 and 12–40 (11 refused): 11 is sent after
+// them, and the cursor moves over 11 and 12–40 in one commit. A crash right
+// after that commit's successor would otherwise leave the cursor on 11,
+// whose message the stream stored after 12–40, and reading back from it
+// would miss them: they would be sent again.
+func TestCursorMovesOverTheStoredRunWithTheEventSentAgain(t *testing.T) {
+	srv := natstest.Start(t)
+	js := connect(t, srv.URL)
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, 50)
+	events, err := live.EventsAfter(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	publishAs(t, js, "downtown", live, events[:10])
+	publishAs(t, js, "downtown", live, events[11:40])
+	cfg := Config{URL: srv.URL, Shop: "downtown"}
+	p1 := New(Options{Live: live})
+	p1.batch = 1
+	p1.Configure(cfg)
+	ctx, crash := context.WithCancel(context.Background())
+	var moves []uint64
+	p1.beforeCursor = func(m store.Mode, through uint64) error {
+		moves = append(moves, through)
+		if len(moves) > 1 { // the write after the one moving over 11
+			crash()
+			return errCrash
+		}
+		return nil
+	}
+	if err := p1.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(moves) < 1 || moves[0] != 40 {
+		t.Fatalf("the cursor moves %v, want over 11–40 at once", moves)
+	}
+	p2 := New(Options{Live: live})
+	p2.batch = testBatch
+	sent := countSends(p2)
+	runPublisher(t, p2, cfg)
+	waitCaughtUp(t, live, "caught up")
+	for seq := uint64(1); seq <= 40; seq++ {
+		if sent.times(store.Live, seq) > 0 {
+			t.Fatalf("event %d, which the stream held, was sent again", seq)
+		}
+	}
+	msgs := streamMsgs(t, srv, DefaultStream)
+	slices.SortFunc(msgs, func(a, b msg) int { return int(a.Seq) - int(b.Seq) })
+	checkMirror(t, live, "downtown", msgs)
 }

@@ -60,6 +60,14 @@ type Publisher struct {
 	warning    string // the stream's warning, shown while nothing else is wrong
 	blocked    bool   // errMsg says why a store is held up
 	logged     string // the last failure logged, so a retry does not log it again
+	// noted says errMsg is a note (note): it is cleared once noteStore's
+	// events written after it (past noteLast) are mirrored and it is caught up.
+	noted     bool
+	noteStore store.Mode
+	noteLast  uint64
+	// gaps are, by store, the first event after the last gap of pruned
+	// events noted, so a gap is noted once, not on every retry.
+	gaps map[store.Mode]uint64
 
 	// cursors are each store's cursor + 1 (0: not read yet), for Hold.
 	cursors map[store.Mode]*atomic.Uint64
@@ -69,6 +77,8 @@ type Publisher struct {
 	// beforeCursor, set by tests, runs after a batch's acks and before the
 	// cursor write; an error drops the write as a crash there would.
 	beforeCursor func(m store.Mode, through uint64) error
+	// sent, set by tests, is called for each event handed to JetStream.
+	sent func(m store.Mode, seq uint64)
 }
 
 // New makes a Publisher, off until Configure gives it a URL.
@@ -80,7 +90,7 @@ func New(o Options) *Publisher {
 		o.Now = time.Now
 	}
 	p := &Publisher{o: o, wake: make(chan struct{}, 1), state: StateOff, lastPub: map[store.Mode]time.Time{}, batch: batchSize,
-		cursors: map[store.Mode]*atomic.Uint64{store.Live: {}, store.Test: {}}}
+		cursors: map[store.Mode]*atomic.Uint64{store.Live: {}, store.Test: {}}, gaps: map[store.Mode]uint64{}}
 	if o.Metrics != nil {
 		p.metrics = newMetrics(p, o.Metrics)
 	}

@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,6 +146,7 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 
 	p1 := New(Options{Live: live})
 	p1.batch = testBatch
+	handed := countSends(p1)
 	p1.Configure(cfg)
 	runCtx, crash := context.WithCancel(ctx)
 	var crashedAt atomic.Uint64
@@ -167,8 +169,26 @@ func TestRestartBetweenAckAndCursorWrite(t *testing.T) {
 		t.Fatalf("a short duplicate window is not reported: %+v", st)
 	}
 	time.Sleep(200 * time.Millisecond) // the duplicate window passes: JetStream would take the batch again
-	// The next batch was out too when it crashed: some of it may be in.
-	sent := len(streamMsgs(t, srv, "HUB"))
+	// The next batch was out too when it crashed: what reached the server
+	// before the connection closed may still be being stored. Wait until
+	// the stream holds all that was handed to the connection, or its count
+	// stays put for half a second (the rest never left the client).
+	st, err := js.Stream(ctx, "HUB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent int
+	var since time.Time
+	waitFor(t, "the stream to hold what was sent", func() bool {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := int(info.State.Msgs); n != sent {
+			sent, since = n, time.Now()
+		}
+		return sent == handed.count(store.Live) || time.Since(since) > 500*time.Millisecond
+	})
 	if sent < 2*testBatch {
 		t.Fatalf("the stream holds %d events, want at least the two acknowledged batches", sent)
 	}
@@ -372,4 +392,103 @@ func TestPasswordNeverInTheStatus(t *testing.T) {
 	}
 	p.Configure(Config{URL: strings.Replace(srv.URL, "nats://", "nats://alice:s3cret-pw@", 1), Shop: "downtown"})
 	waitCaughtUp(t, live, "published")
+}
+
+// The branch's clock runs an hour ahead of the hub's (event ids' times never
+// step back, so a clock once ahead keeps them ahead): a publisher that dies
+// between JetStream's ack and its cursor write is followed by one that
+// sends nothing of what was acknowledged. Crashed on the second batch, the
+// stream seq kept beside the cursor says where to read back from; on the
+// first (no stream seq kept yet), the stream is read from its start.
+func TestRestartBetweenAckAndCursorWriteWithTheClockAhead(t *testing.T) {
+	for _, crashAt := range []uint64{2 * testBatch, testBatch} {
+		t.Run(fmt.Sprint(crashAt), func(t *testing.T) {
+			srv := natstest.Start(t)
+			c := &clock{t: time.Now().Add(time.Hour)}
+			live := openStore(t, t.TempDir(), store.Live, c.Now)
+			addEvents(t, live, 3*testBatch)
+			cfg := Config{URL: srv.URL, Shop: "downtown"}
+			p1 := New(Options{Live: live, Now: c.Now})
+			p1.batch = testBatch
+			p1.Configure(cfg)
+			ctx, crash := context.WithCancel(context.Background())
+			p1.beforeCursor = func(m store.Mode, through uint64) error {
+				if through >= crashAt {
+					crash()
+					return errCrash
+				}
+				return nil
+			}
+			if err := p1.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if cursor, _, _ := live.NATSCursor(); cursor != crashAt-testBatch {
+				t.Fatalf("cursor %d, want %d", cursor, crashAt-testBatch)
+			}
+			p2 := New(Options{Live: live, Now: c.Now})
+			p2.batch = testBatch
+			sent := countSends(p2)
+			runPublisher(t, p2, cfg)
+			waitCaughtUp(t, live, "the rest")
+			for seq := uint64(1); seq <= crashAt; seq++ {
+				if n := sent.times(store.Live, seq); n > 0 {
+					t.Fatalf("event %d, acknowledged before the crash, was sent again", seq)
+				}
+			}
+			checkMirror(t, live, "downtown", streamMsgs(t, srv, DefaultStream))
+		})
+	}
+}
+
+// A new hub (the stream made again): the stream seq kept beside the cursor
+// names no message of the shop there, so it is not trusted, and what a
+// publisher that died between the ack and its cursor write sent to the new
+// stream is still found and not sent again.
+func TestKeptStreamSeqIsCheckedOnANewStream(t *testing.T) {
+	srv := natstest.Start(t)
+	live := openStore(t, t.TempDir(), store.Live, nil)
+	addEvents(t, live, testBatch+10)
+	cfg := Config{URL: srv.URL, Shop: "downtown"}
+	p1 := startPublisher(t, Options{Live: live}, cfg)
+	waitCaughtUp(t, live, "the first events")
+	p1.stop()
+	if sseq, _ := live.NATSStreamSeq(); sseq != testBatch+10 {
+		t.Fatalf("stream seq %d kept, want %d", sseq, testBatch+10)
+	}
+	if err := connect(t, srv.URL).DeleteStream(context.Background(), DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	addEvents(t, live, 3*testBatch)
+	p2 := New(Options{Live: live})
+	p2.batch = testBatch
+	p2.Configure(cfg)
+	ctx, crash := context.WithCancel(context.Background())
+	crashAt := uint64(2*testBatch + 10)
+	p2.beforeCursor = func(m store.Mode, through uint64) error {
+		if through >= crashAt {
+			crash()
+			return errCrash
+		}
+		return nil
+	}
+	if err := p2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cursor, _, _ := live.NATSCursor(); cursor != testBatch+10 {
+		t.Fatalf("cursor %d, want %d", cursor, testBatch+10)
+	}
+	p3 := New(Options{Live: live})
+	p3.batch = testBatch
+	sent := countSends(p3)
+	runPublisher(t, p3, cfg)
+	waitCaughtUp(t, live, "the rest")
+	for seq := uint64(1); seq <= crashAt; seq++ {
+		if n := sent.times(store.Live, seq); n > 0 {
+			t.Fatalf("event %d, acknowledged before the crash, was sent again", seq)
+		}
+	}
+	msgs := streamMsgs(t, srv, DefaultStream)
+	if len(msgs) != 3*testBatch || msgs[0].Seq != testBatch+11 {
+		t.Fatalf("the new stream holds %d events from %d", len(msgs), msgs[0].Seq)
+	}
 }

@@ -93,7 +93,7 @@ func (p *Publisher) fail(gen uint64, err error) {
 	}
 	msg := p.words(err)
 	now := p.o.Now().UTC()
-	p.state, p.errMsg, p.errAt = StateDisconnected, msg, &now
+	p.state, p.errMsg, p.errAt, p.noted = StateDisconnected, msg, &now, false
 	url := RedactURL(p.cfg.URL)
 	changed := p.logged != msg
 	p.logged = msg
@@ -114,7 +114,7 @@ func (p *Publisher) block(gen uint64, err error) {
 	}
 	msg := p.words(err)
 	now := p.o.Now().UTC()
-	p.errMsg, p.errAt, p.blocked = msg, &now, true
+	p.errMsg, p.errAt, p.blocked, p.noted = msg, &now, true, false
 	changed := p.logged != msg
 	p.logged = msg
 	p.mu.Unlock()
@@ -127,32 +127,80 @@ func (p *Publisher) block(gen uint64, err error) {
 // stream's warning, if any, shows again.
 func (p *Publisher) unblock(gen uint64) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.gen != gen || !p.blocked {
+		p.mu.Unlock()
 		return
 	}
 	was := p.errMsg
 	p.blocked, p.logged = false, ""
+	p.clearError()
+	p.mu.Unlock()
+	// Logged after unlocking: the pruner takes p.mu (through Hold) inside
+	// its write transaction, and a log may be slow.
+	p.o.Log.Info("chain: publishing again", "was", was)
+}
+
+// clearError shows the stream's warning, if any, in place of the error.
+// p.mu is held.
+func (p *Publisher) clearError() {
+	p.noted = false
 	if p.warning != "" {
 		now := p.o.Now().UTC()
 		p.errMsg, p.errAt = p.warning, &now
 	} else {
 		p.errMsg, p.errAt = "", nil
 	}
-	p.o.Log.Info("chain: publishing again", "was", was)
 }
 
-// note shows a message in the status that does not stop publishing (events
-// pruned before they were sent, an event sent again out of order) and logs
-// it.
-func (p *Publisher) note(gen uint64, msg string) {
+// note shows a message about store m in the status that does not stop
+// publishing (events pruned before they were sent, an event sent again out
+// of order) and logs it. last is m's newest event when it is noted: once
+// the events after it are mirrored and m is caught up, the note is cleared
+// (clearNote).
+func (p *Publisher) note(gen uint64, m store.Mode, last uint64, msg string) {
 	p.mu.Lock()
 	if p.gen == gen {
 		now := p.o.Now().UTC()
 		p.errMsg, p.errAt = msg, &now
+		p.noted, p.noteStore, p.noteLast = true, m, last
 	}
 	p.mu.Unlock()
 	p.o.Log.Warn("chain: " + msg)
+}
+
+// notePruned notes the events from–through of m pruned before they were
+// sent, once per gap (drain finds it again on every retry while the event
+// after it is held up).
+func (p *Publisher) notePruned(gen uint64, m store.Mode, last, from, through uint64) {
+	p.mu.Lock()
+	seen := p.gaps[m] == through+1
+	p.gaps[m] = through + 1
+	p.mu.Unlock()
+	if !seen {
+		p.note(gen, m, last, pruned(m, from, through))
+	}
+}
+
+// clearNote clears a note about store s once the condition has passed: s
+// is caught up, with events written after the note mirrored too.
+func (p *Publisher) clearNote(gen uint64, s *store.Store) error {
+	p.mu.Lock()
+	noted := p.gen == gen && p.noted && p.noteStore == s.Mode()
+	noteLast := p.noteLast
+	p.mu.Unlock()
+	if !noted {
+		return nil
+	}
+	cursor, last, err := s.NATSCursor()
+	if err != nil || cursor != last || cursor <= noteLast {
+		return err
+	}
+	p.mu.Lock()
+	if p.gen == gen && p.noted && p.noteStore == s.Mode() && p.noteLast == noteLast {
+		p.clearError()
+	}
+	p.mu.Unlock()
+	return nil
 }
 
 // setCursor records s's cursor in memory for Hold.

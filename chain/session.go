@@ -29,6 +29,8 @@ type conn struct {
 	// stored are events past a gap the stream holds already (reconcile
 	// found them): they are not sent again, by seq, with their ids.
 	stored map[store.Mode]map[uint64]string
+	// storedAt are their stream seqs.
+	storedAt map[store.Mode]map[uint64]uint64
 }
 
 // readLimit sets c.limit from the server's max_payload and the stream's
@@ -108,21 +110,30 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		return false, p.ended(sctx, err)
 	}
 	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload()),
-		stored: map[store.Mode]map[uint64]string{}}
+		stored: map[store.Mode]map[uint64]string{}, storedAt: map[store.Mode]map[uint64]uint64{}}
 	c.readLimit(stream.CachedInfo())
-	var notes []string
+	type noted struct {
+		s    *store.Store
+		last uint64
+		msg  string
+	}
+	var notes []noted
 	for _, s := range stores {
 		note, err := p.reconcile(sctx, c, s)
 		if err != nil {
 			return false, p.ended(sctx, fmt.Errorf("reading back the stream's %s events: %w", s.Mode(), err))
 		}
 		if note != "" {
-			notes = append(notes, note)
+			_, last, err := s.NATSCursor()
+			if err != nil {
+				return false, err
+			}
+			notes = append(notes, noted{s, last, note})
 		}
 	}
 	p.mu.Lock()
 	if p.gen == gen {
-		p.state, p.warning, p.blocked, p.logged = StateConnected, warning, false, ""
+		p.state, p.warning, p.blocked, p.logged, p.noted = StateConnected, warning, false, "", false
 		if warning != "" {
 			now := p.o.Now().UTC()
 			p.errMsg, p.errAt = warning, &now
@@ -137,7 +148,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	p.o.Log.Info("chain: connected", "url", RedactURL(cfg.URL), "stream", cfg.stream(), "shop", cfg.Shop)
 	p.setConnected(true)
 	for _, n := range notes {
-		p.note(gen, n)
+		p.note(gen, n.s.Mode(), n.last, n.msg)
 	}
 
 	// A store held up (blocked) is tried again with backoff, its first
@@ -157,14 +168,15 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 		}
 		var held error
 		for _, s := range stores {
-			err := p.drain(sctx, c, s, careful[s.Mode()])
+			moved, err := p.drain(sctx, c, s, careful[s.Mode()])
 			var b *blockedError
 			switch {
 			case errors.As(err, &b) && sctx.Err() == nil:
-				if !careful[s.Mode()] {
-					// Held up just now: the batches out may have put events
-					// after it in the stream; once their acks are in, those
-					// are read back, not to be sent again.
+				if !careful[s.Mode()] || moved {
+					// Held up just now (or again, past the careful event):
+					// the batches out may have put events after it in the
+					// stream; once their acks are in, those are read back,
+					// not to be sent again.
 					t := time.NewTimer(ackWait)
 					select {
 					case <-js.PublishAsyncComplete():
@@ -195,8 +207,14 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 			p.block(gen, held)
 			wait = backoff(blockedFor)
 			blockedFor++
-			// The hub's operator may raise the stream's limit meanwhile.
-			if info, err := c.stream.Info(sctx); err == nil {
+			// The hub's operator may raise the stream's limit meanwhile, or
+			// delete the stream (its messages then get no responder): the
+			// session ends, and the next one makes the stream again.
+			info, err := c.stream.Info(sctx)
+			switch {
+			case errors.Is(err, jetstream.ErrStreamNotFound):
+				return true, p.ended(sctx, fmt.Errorf("stream %s: %w", cfg.stream(), err))
+			case err == nil:
 				c.readLimit(info)
 			}
 		} else {
@@ -204,6 +222,11 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 				p.unblock(gen)
 			}
 			blockedFor = 0
+			for _, s := range stores {
+				if err := p.clearNote(gen, s); err != nil {
+					return true, p.ended(sctx, err)
+				}
+			}
 			select {
 			case <-sctx.Done():
 				return true, p.ended(sctx, nil)

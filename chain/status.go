@@ -116,8 +116,9 @@ func (p *Publisher) storeStatus(s *store.Store) (StoreStatus, error) {
 
 // Hold returns the retention hold for store m: the lowest seq not yet
 // acknowledged by JetStream (the cursor + 1), so the pruner keeps what is
-// still to be sent; 0 when off or m is test and test events are not
-// included. The pruner calls it inside its write transaction, so it reads
+// still to be sent; 0 when off, when m is test and test events are not
+// included, or when the config is not valid. The pruner calls it inside its
+// write transaction, so it reads
 // the cursor the publisher keeps in memory (set when a session starts and
 // after each cursor write), never the store; before the first session has
 // read it, it holds everything (1).
@@ -126,6 +127,9 @@ func (p *Publisher) Hold(m store.Mode) func() uint64 {
 		cfg, _ := p.config()
 		if !cfg.On() || (m == store.Test && !cfg.IncludeTest) {
 			return 0
+		}
+		if cfg.Validate() != nil {
+			return 0 // nothing is mirrored with it (the status shows why): the log is not kept for it
 		}
 		c := p.cursors[m]
 		if c == nil {

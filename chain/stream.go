@@ -80,8 +80,9 @@ func covers(patterns []string, subject string) bool {
 }
 
 // clockSlack is how far the branch's clock (the event ids' times) and the
-// hub's (the stream's timestamps) may disagree when reconcile picks where to
-// start reading the stream back.
+// hub's (the stream's timestamps) may disagree when reconcile, not knowing
+// where the cursor's message is in the stream, picks a time to start
+// reading the stream back from.
 const clockSlack = 10 * time.Minute
 
 // filterOf is the subjects of store m's events of this shop; the live one
@@ -93,15 +94,22 @@ func filterOf(shop string, m store.Mode) string {
 	return "portal." + shop + ".>"
 }
 
+// readMsg is a message reconcile read back: its Nats-Msg-Id and stream seq.
+type readMsg struct {
+	id   string
+	sseq uint64
+}
+
 // reconcile moves s's cursor over the events the stream already holds past
 // it (sent, acknowledged, and then a crash before the cursor write): it
-// reads this shop's messages back from a little before the time of the
-// event after the cursor up to the stream's last one, and moves the cursor
-// only over the unbroken run cursor+1, cursor+2, … whose Nats-Msg-Id are our
-// log's ids. Where the run breaks (a message the stream refused while later
-// ones were stored) the cursor stops, and the missing event is sent again;
-// the note says so. The events past the gap the stream holds are not sent
-// again (c.stored).
+// reads this shop's messages back from just after the cursor's message (its
+// stream seq is kept beside the cursor; when the stream does not hold it
+// there, from a little before the time of the event after the cursor) up to
+// the stream's last one, and moves the cursor only over the unbroken run
+// cursor+1, cursor+2, … whose Nats-Msg-Id are our log's ids. Where the run
+// breaks (a message the stream refused while later ones were stored) the
+// cursor stops, and the missing event is sent again; the note says so. The
+// events past the gap the stream holds are not sent again (c.stored).
 func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (note string, err error) {
 	mode := s.Mode()
 	cursor, last, err := s.NATSCursor()
@@ -116,18 +124,36 @@ func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (not
 	if err != nil {
 		return "", err
 	}
-	next, err := s.EventsAfter(cursor, 1)
-	if err != nil || len(next) == 0 {
-		return "", err
-	}
 	cc := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy,
 		InactiveThreshold: 30 * time.Second} // gone soon after the read, not left on the hub for minutes
-	if at, _, err := s.EventIDTime(next[0].ID); err == nil {
-		start := at.Add(-clockSlack)
-		if lastMsg.Time.Before(start) {
-			return "", nil // the shop's newest message is older than the event after the cursor: none of it is in
+	from, err := cursorMsg(ctx, c, s, cursor)
+	if err != nil {
+		return "", err
+	}
+	switch newest, ok, err := ourEvent(c.cfg.Shop, s, lastMsg.Subject, lastMsg.Header); {
+	case err != nil:
+		return "", err
+	case from > 0:
+		if lastMsg.Sequence <= from {
+			return "", nil // the shop's newest message is the cursor's or older: nothing past it is in
 		}
-		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from+1
+	case ok && newest <= cursor:
+		return "", nil // the shop's newest message is one of ours the cursor is past: nothing past it is in
+	default:
+		// Where the cursor's message is is not known (a new stream or hub,
+		// a purged stream, the first run): from a little before the next
+		// event's time, unless the branch's clock is so far ahead of the
+		// hub's that nothing would be read: then from the start.
+		next, err := s.EventsAfter(cursor, 1)
+		if err != nil || len(next) == 0 {
+			return "", err
+		}
+		if at, _, err := s.EventIDTime(next[0].ID); err == nil {
+			if start := at.Add(-clockSlack); !lastMsg.Time.Before(start) {
+				cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+			}
+		}
 	}
 	stored, err := readBack(ctx, c.stream, cc, lastMsg.Sequence, func(subj string, h nats.Header) (uint64, bool) {
 		seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
@@ -140,6 +166,7 @@ func (p *Publisher) reconcile(ctx context.Context, c *conn, s *store.Store) (not
 		return "", err
 	}
 	through := cursor
+	gone := false // the run broke at events pruned before they were sent, not at one the stream refused
 run:
 	for through < last {
 		events, err := s.EventsAfter(through, p.batch)
@@ -147,41 +174,84 @@ run:
 			return "", err
 		}
 		for _, ev := range events {
-			if ev.Seq != through+1 || stored[ev.Seq] != ev.ID {
+			if ev.Seq != through+1 {
+				gone = true
+				break run
+			}
+			if stored[ev.Seq].id != ev.ID {
 				break run
 			}
 			through = ev.Seq
 		}
 		if len(events) == 0 {
+			gone = true
 			break
 		}
 	}
-	later := map[uint64]string{}
-	for seq, id := range stored {
+	later, laterAt := map[uint64]string{}, map[uint64]uint64{}
+	for seq, m := range stored {
 		if seq > through+1 {
-			later[seq] = id
+			later[seq], laterAt[seq] = m.id, m.sseq
 		}
 	}
-	c.stored[mode] = later
-	if len(later) > 0 {
+	c.stored[mode], c.storedAt[mode] = later, laterAt
+	if len(later) > 0 && !gone { // a gap of pruned events is noted by drain
 		note = fmt.Sprintf("the hub's stream holds %d %s events after event %d but not event %d (refused when it was sent): it is sent again, after them", len(later), mode, through, through+1)
 	}
 	if through == cursor {
 		return note, nil
 	}
 	p.o.Log.Info("chain: the stream already holds events past the cursor", "store", mode, "cursor", cursor, "through", through)
-	if err := s.MoveNATSCursor(ctx, cursor, through); err != nil {
+	if err := s.MoveNATSCursor(ctx, cursor, through, stored[through].sseq); err != nil {
 		return "", err
 	}
 	p.setCursor(mode, through)
 	return note, nil
 }
 
+// cursorMsg is the stream seq of the message holding s's event cursor, as
+// kept beside the cursor, once the stream's message there is checked to be
+// it (this shop's, this store's, the event's seq and id); 0 when not known
+// or not it (a new stream or hub, a purged stream, the first run).
+func cursorMsg(ctx context.Context, c *conn, s *store.Store, cursor uint64) (uint64, error) {
+	sseq, err := s.NATSStreamSeq()
+	if err != nil || sseq == 0 || cursor == 0 {
+		return 0, err
+	}
+	m, err := c.stream.GetMsg(ctx, sseq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	seq, ok, err := ourEvent(c.cfg.Shop, s, m.Subject, m.Header)
+	if err != nil || !ok || seq != cursor {
+		return 0, err
+	}
+	return sseq, nil
+}
+
+// ourEvent reports whether a message of the stream is one of s's events as
+// this shop sent it (its subject, Portal-Store, and a Portal-Seq naming an
+// event of the log whose id is its Nats-Msg-Id), and that event's seq.
+func ourEvent(shop string, s *store.Store, subj string, h nats.Header) (uint64, bool, error) {
+	seq, err := strconv.ParseUint(h.Get(HeaderSeq), 10, 64)
+	if err != nil || seq == 0 || !ours(shop, s.Mode(), subj, h, seq) {
+		return 0, false, nil
+	}
+	events, err := s.EventsAfter(seq-1, 1)
+	if err != nil || len(events) == 0 || events[0].Seq != seq || events[0].ID != h.Get(jetstream.MsgIDHeader) {
+		return 0, false, err
+	}
+	return seq, true, nil
+}
+
 // readBack reads the stream's messages with an ordered consumer up to the
-// stream seq end and returns, for those pick takes, their Nats-Msg-Id by
-// the seq pick returns.
+// stream seq end and returns, for those pick takes, their Nats-Msg-Id and
+// stream seq by the seq pick returns.
 func readBack(ctx context.Context, st jetstream.Stream, cc jetstream.OrderedConsumerConfig, end uint64,
-	pick func(subj string, h nats.Header) (uint64, bool)) (map[uint64]string, error) {
+	pick func(subj string, h nats.Header) (uint64, bool)) (map[uint64]readMsg, error) {
 	cons, err := st.OrderedConsumer(ctx, cc)
 	if err != nil {
 		return nil, err
@@ -191,18 +261,18 @@ func readBack(ctx context.Context, st jetstream.Stream, cc jetstream.OrderedCons
 		return nil, err
 	}
 	defer it.Stop()
-	out := map[uint64]string{}
+	out := map[uint64]readMsg{}
 	for {
 		m, err := next(ctx, it)
 		if err != nil {
 			return nil, err
 		}
-		if seq, ok := pick(m.Subject(), m.Headers()); ok {
-			out[seq] = m.Headers().Get(jetstream.MsgIDHeader)
-		}
 		md, err := m.Metadata()
 		if err != nil {
 			return nil, err
+		}
+		if seq, ok := pick(m.Subject(), m.Headers()); ok {
+			out[seq] = readMsg{id: m.Headers().Get(jetstream.MsgIDHeader), sseq: md.Sequence.Stream}
 		}
 		if md.Sequence.Stream >= end {
 			return out, nil

@@ -11,7 +11,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var keyNATSCursor = []byte("nats_cursor") // in meta: the last event seq JetStream acknowledged
+var (
+	keyNATSCursor    = []byte("nats_cursor")     // in meta: the last event seq JetStream acknowledged
+	keyNATSStreamSeq = []byte("nats_stream_seq") // in meta: the stream seq of the cursor's message (0: not known)
+)
 
 // NATSCursor is the last event seq JetStream acknowledged for this store,
 // and the newest seq in the log.
@@ -21,11 +24,35 @@ func (s *Store) NATSCursor() (cursor, last uint64, err error) {
 
 // MoveNATSCursor moves the cursor from after to through in one commit, a
 // compare-and-set (cursors.go), so two publishers (or a publisher and its
-// own older self) never move it past each other.
-func (s *Store) MoveNATSCursor(ctx context.Context, after, through uint64) error {
+// own older self) never move it past each other. streamSeq is the stream
+// sequence JetStream gave event through's message (0: not known), kept
+// beside the cursor in the same commit so the publisher can read the stream
+// back from there without trusting any clock.
+func (s *Store) MoveNATSCursor(ctx context.Context, after, through, streamSeq uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		return moveCursor(tx, keyNATSCursor, "NATS", after, through)
+		if err := moveCursor(tx, keyNATSCursor, "NATS", after, through); err != nil {
+			return err
+		}
+		if through == after && streamSeq == 0 {
+			return nil // staying put: what is known of the cursor's message stays
+		}
+		meta := tx.Bucket(bucketMeta)
+		if streamSeq == 0 {
+			return meta.Delete(keyNATSStreamSeq)
+		}
+		return meta.Put(keyNATSStreamSeq, itob(streamSeq))
 	})
+}
+
+// NATSStreamSeq is the stream sequence of the message holding the cursor's
+// event, as MoveNATSCursor last recorded it (0: not known).
+func (s *Store) NATSStreamSeq() (uint64, error) {
+	var seq uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		seq = readCursor(tx, keyNATSStreamSeq)
+		return nil
+	})
+	return seq, err
 }
 
 // EventIDTime returns the time an event id was minted at (the log's clock,

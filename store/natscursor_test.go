@@ -25,24 +25,41 @@ func TestNATSCursorIsACompareAndSet(t *testing.T) {
 
 	var ce *ConflictError
 	for _, bad := range [][2]uint64{{1, 2}, {0, 4}} { // not where it is; past the log
-		if err := s.MoveNATSCursor(ctx, bad[0], bad[1]); !errors.As(err, &ce) {
+		if err := s.MoveNATSCursor(ctx, bad[0], bad[1], 0); !errors.As(err, &ce) {
 			t.Fatalf("MoveNATSCursor(%d, %d): %v, want a conflict", bad[0], bad[1], err)
 		}
 	}
-	if err := s.MoveNATSCursor(ctx, 0, 2); err != nil {
+	if err := s.MoveNATSCursor(ctx, 0, 2, 17); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MoveNATSCursor(ctx, 0, 3); !errors.As(err, &ce) {
+	if err := s.MoveNATSCursor(ctx, 0, 3, 0); !errors.As(err, &ce) {
 		t.Fatalf("a stale after: %v", err)
 	}
-	if err := s.MoveNATSCursor(ctx, 2, 1); !errors.As(err, &ce) {
+	if err := s.MoveNATSCursor(ctx, 2, 1, 0); !errors.As(err, &ce) {
 		t.Fatalf("back: %v", err)
 	}
-	if err := s.MoveNATSCursor(ctx, 2, 2); err != nil {
+	if err := s.MoveNATSCursor(ctx, 2, 2, 0); err != nil {
 		t.Fatalf("staying put: %v", err)
 	}
 	if c, last, _ := s.NATSCursor(); c != 2 || last != 3 {
 		t.Fatalf("cursor %d, last %d", c, last)
+	}
+	// The stream seq of the cursor's message is kept beside it, and
+	// forgotten when the cursor moves to a message whose is not known.
+	if sseq, err := s.NATSStreamSeq(); err != nil || sseq != 17 {
+		t.Fatalf("stream seq %d, %v; want 17", sseq, err)
+	}
+	if err := s.MoveNATSCursor(ctx, 2, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	if sseq, _ := s.NATSStreamSeq(); sseq != 0 {
+		t.Fatalf("stream seq %d after a move without one", sseq)
+	}
+	if err := s.MoveNATSCursor(ctx, 3, 3, 40); err != nil {
+		t.Fatal(err)
+	}
+	if sseq, _ := s.NATSStreamSeq(); sseq != 40 {
+		t.Fatalf("stream seq %d, want 40", sseq)
 	}
 	// The mail consumer's cursor is its own.
 	if c, _, _ := s.MailCursor(); c != 0 {
@@ -66,8 +83,11 @@ func TestNATSCursorIsACompareAndSet(t *testing.T) {
 	}
 
 	s = reopen(t, s, Options{Now: clock.Now})
-	if c, _, _ := s.NATSCursor(); c != 2 {
+	if c, _, _ := s.NATSCursor(); c != 3 {
 		t.Fatalf("after a reopen the cursor is %d", c)
+	}
+	if sseq, _ := s.NATSStreamSeq(); sseq != 40 {
+		t.Fatalf("after a reopen the stream seq is %d", sseq)
 	}
 }
 
