@@ -132,6 +132,11 @@ func (p *Publisher) drain(ctx context.Context, c *conn, s *store.Store, careful 
 				done := make(chan error, 1)
 				committing = done
 				p.published(mode, acked)
+				for seq, at := range c.storedAt[mode] {
+					if seq > through && at < sseq {
+						sseq = 0 // stored before the cursor's message: keep the older stream seq
+					}
+				}
 				go func() { done <- p.moveCursor(s, after, through, sseq) }()
 			}
 			if ackErr != nil {

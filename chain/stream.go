@@ -202,17 +202,23 @@ run:
 		return note, nil
 	}
 	p.o.Log.Info("chain: the stream already holds events past the cursor", "store", mode, "cursor", cursor, "through", through)
-	if err := s.MoveNATSCursor(ctx, cursor, through, stored[through].sseq); err != nil {
+	keep := stored[through].sseq
+	for _, at := range laterAt {
+		if at < keep {
+			keep = 0 // events past the cursor are stored before its message: keep the older stream seq
+		}
+	}
+	if err := s.MoveNATSCursor(ctx, cursor, through, keep); err != nil {
 		return "", err
 	}
 	p.setCursor(mode, through)
 	return note, nil
 }
 
-// cursorMsg is the stream seq of the message holding s's event cursor, as
-// kept beside the cursor, once the stream's message there is checked to be
-// it (this shop's, this store's, the event's seq and id); 0 when not known
-// or not it (a new stream or hub, a purged stream, the first run).
+// cursorMsg is the stream seq kept beside s's cursor, once the stream's
+// message there is checked to be ours (this shop's, this store's, an event
+// at or before the cursor, with its id); 0 when not known or not ours (a
+// new stream or hub, a purged stream, the first run).
 func cursorMsg(ctx context.Context, c *conn, s *store.Store, cursor uint64) (uint64, error) {
 	sseq, err := s.NATSStreamSeq()
 	if err != nil || sseq == 0 || cursor == 0 {
@@ -226,7 +232,7 @@ func cursorMsg(ctx context.Context, c *conn, s *store.Store, cursor uint64) (uin
 		return 0, err
 	}
 	seq, ok, err := ourEvent(c.cfg.Shop, s, m.Subject, m.Header)
-	if err != nil || !ok || seq != cursor {
+	if err != nil || !ok || seq > cursor {
 		return 0, err
 	}
 	return sseq, nil

@@ -24,28 +24,26 @@ func (s *Store) NATSCursor() (cursor, last uint64, err error) {
 
 // MoveNATSCursor moves the cursor from after to through in one commit, a
 // compare-and-set (cursors.go), so two publishers (or a publisher and its
-// own older self) never move it past each other. streamSeq is the stream
-// sequence JetStream gave event through's message (0: not known), kept
-// beside the cursor in the same commit so the publisher can read the stream
-// back from there without trusting any clock.
+// own older self) never move it past each other. streamSeq is a stream
+// sequence of one of our messages at or before the cursor after which every
+// message of ours past the cursor lies (usually the cursor's own message),
+// kept beside the cursor in the same commit so the publisher can read the
+// stream back from there without trusting any clock; 0 keeps the point kept
+// before, which stays true as the cursor moves on (it only reads more).
 func (s *Store) MoveNATSCursor(ctx context.Context, after, through, streamSeq uint64) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if err := moveCursor(tx, keyNATSCursor, "NATS", after, through); err != nil {
 			return err
 		}
-		if through == after && streamSeq == 0 {
-			return nil // staying put: what is known of the cursor's message stays
-		}
-		meta := tx.Bucket(bucketMeta)
 		if streamSeq == 0 {
-			return meta.Delete(keyNATSStreamSeq)
+			return nil // the kept stream seq (an earlier event's message) stays
 		}
-		return meta.Put(keyNATSStreamSeq, itob(streamSeq))
+		return tx.Bucket(bucketMeta).Put(keyNATSStreamSeq, itob(streamSeq))
 	})
 }
 
-// NATSStreamSeq is the stream sequence of the message holding the cursor's
-// event, as MoveNATSCursor last recorded it (0: not known).
+// NATSStreamSeq is the stream sequence MoveNATSCursor last kept (0: not
+// known): the stream is read back from just after it.
 func (s *Store) NATSStreamSeq() (uint64, error) {
 	var seq uint64
 	err := s.view(func(tx *bolt.Tx) error {

@@ -44,16 +44,17 @@ func TestNATSCursorIsACompareAndSet(t *testing.T) {
 	if c, last, _ := s.NATSCursor(); c != 2 || last != 3 {
 		t.Fatalf("cursor %d, last %d", c, last)
 	}
-	// The stream seq of the cursor's message is kept beside it, and
-	// forgotten when the cursor moves to a message whose is not known.
+	// A stream seq is kept beside the cursor: a point in the stream after
+	// which every message of ours past the cursor lies. A move without one
+	// keeps the older point, which stays true (it only reads more).
 	if sseq, err := s.NATSStreamSeq(); err != nil || sseq != 17 {
 		t.Fatalf("stream seq %d, %v; want 17", sseq, err)
 	}
 	if err := s.MoveNATSCursor(ctx, 2, 3, 0); err != nil {
 		t.Fatal(err)
 	}
-	if sseq, _ := s.NATSStreamSeq(); sseq != 0 {
-		t.Fatalf("stream seq %d after a move without one", sseq)
+	if sseq, _ := s.NATSStreamSeq(); sseq != 17 {
+		t.Fatalf("stream seq %d after a move without one; want the older 17", sseq)
 	}
 	if err := s.MoveNATSCursor(ctx, 3, 3, 40); err != nil {
 		t.Fatal(err)
