@@ -454,6 +454,8 @@ func TestHoldKeepsWhatIsUnsentFromThePruner(t *testing.T) {
 	}
 	srv.Restart()
 	waitCaughtUp(t, live, "sent")
+	// The hold follows the cursor write (an in-memory copy set just after it).
+	waitFor(t, "the hold to follow the cursor", func() bool { return p.Hold(store.Live)() > 50 })
 	if r := prune(); r.Events != 49 { // the fan-out's cursor keeps the last one
 		t.Fatalf("pruned %+v once sent", r)
 	}

@@ -51,6 +51,7 @@ type Publisher struct {
 
 	mu         sync.Mutex
 	cfg        Config
+	cfgValid   bool               // cfg passed Validate when Configure took it
 	gen        uint64             // bumped by Configure
 	cancelConn context.CancelFunc // ends the session of the previous config
 	state      string
@@ -99,15 +100,19 @@ func New(o Options) *Publisher {
 
 // Configure sets where the events go, at any time from any goroutine: the
 // publisher drops its connection and connects with c (unless c is what it
-// is connected with already); a URL of "" stops publishing. c should be valid (Config.Validate); an invalid one shows as the
-// status's error.
+// is connected with already); a URL of "" stops publishing. c should be
+// valid (Config.Validate); an invalid one shows as the status's error.
 func (p *Publisher) Configure(c Config) {
+	// Validated here, once, not at each Hold: Hold runs inside the pruner's
+	// transaction, where reading a creds file that fails for a moment must
+	// not let the log go.
+	valid := c.Validate() == nil
 	p.mu.Lock()
 	if c == p.cfg && p.state == StateConnected {
 		p.mu.Unlock()
 		return // the same settings saved again: the connection stays
 	}
-	p.cfg = c
+	p.cfg, p.cfgValid = c, valid
 	p.gen++
 	if p.cancelConn != nil {
 		p.cancelConn()

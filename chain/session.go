@@ -31,6 +31,9 @@ type conn struct {
 	stored map[store.Mode]map[uint64]string
 	// storedAt are their stream seqs.
 	storedAt map[store.Mode]map[uint64]uint64
+	// created is when the stream was made, as the session found it: a
+	// stream made again since holds none of what stored says.
+	created time.Time
 }
 
 // readLimit sets c.limit from the server's max_payload and the stream's
@@ -112,6 +115,7 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 	c := &conn{cfg: cfg, gen: gen, js: js, stream: stream, lost: lost, maxPayload: int(nc.MaxPayload()),
 		stored: map[store.Mode]map[uint64]string{}, storedAt: map[store.Mode]map[uint64]uint64{}}
 	c.readLimit(stream.CachedInfo())
+	c.created = stream.CachedInfo().Created
 	type noted struct {
 		s    *store.Store
 		last uint64
@@ -210,10 +214,15 @@ func (p *Publisher) session(ctx context.Context, cfg Config, gen uint64) (connec
 			// The hub's operator may raise the stream's limit meanwhile, or
 			// delete the stream (its messages then get no responder): the
 			// session ends, and the next one makes the stream again.
+			// So may a stream deleted and made again meanwhile (by the
+			// operator or another branch): what reconcile found stored in
+			// the old one is not in it, so that too ends the session.
 			info, err := c.stream.Info(sctx)
 			switch {
 			case errors.Is(err, jetstream.ErrStreamNotFound):
 				return true, p.ended(sctx, fmt.Errorf("stream %s: %w", cfg.stream(), err))
+			case err == nil && !info.Created.Equal(c.created):
+				return true, p.ended(sctx, fmt.Errorf("stream %s was made again on the hub", cfg.stream()))
 			case err == nil:
 				c.readLimit(info)
 			}

@@ -124,11 +124,13 @@ func (p *Publisher) storeStatus(s *store.Store) (StoreStatus, error) {
 // read it, it holds everything (1).
 func (p *Publisher) Hold(m store.Mode) func() uint64 {
 	return func() uint64 {
-		cfg, _ := p.config()
+		p.mu.Lock()
+		cfg, valid := p.cfg, p.cfgValid
+		p.mu.Unlock()
 		if !cfg.On() || (m == store.Test && !cfg.IncludeTest) {
 			return 0
 		}
-		if cfg.Validate() != nil {
+		if !valid {
 			return 0 // nothing is mirrored with it (the status shows why): the log is not kept for it
 		}
 		c := p.cursors[m]
