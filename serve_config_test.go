@@ -8,10 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
-
 	"portal/chain"
+	"portal/internal/natstest"
 )
 
 func TestServeDefaultsAreLoopback8080AndPortalData(t *testing.T) {
@@ -157,29 +155,11 @@ func TestServiceInstallRecordsNATSFlags(t *testing.T) {
 	}
 }
 
-// writeCreds writes a real .creds file (a user JWT signed by an account, and
-// the user's nkey seed) at path.
+// writeCreds writes a real .creds file at path.
 func writeCreds(t *testing.T, path string) string {
 	t.Helper()
-	account, err := nkeys.CreateAccount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := nkeys.CreateUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := user.PublicKey()
-	tok, err := jwt.NewUserClaims(pub).Encode(account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, _ := user.Seed()
-	creds, err := jwt.FormatUserConfig(tok, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, creds, 0o600); err != nil {
+	creds, _ := natstest.UserCreds(t)
+	if err := os.WriteFile(path, []byte(creds), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

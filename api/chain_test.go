@@ -6,10 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
-
 	"portal/chain"
+	"portal/internal/natstest"
 	"portal/store"
 )
 
@@ -18,31 +16,6 @@ type chainAnswer struct {
 	Settings store.ChainSettings `json:"settings"`
 	Source   string              `json:"source"`
 	Status   chain.Status        `json:"status"`
-}
-
-// natsCreds makes a real .creds file (a user JWT signed by an account, and
-// the user's nkey seed) and returns it with the seed, a secret to look for.
-func natsCreds(t *testing.T) (creds, seed string) {
-	t.Helper()
-	acct, err := nkeys.CreateAccount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := nkeys.CreateUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := user.PublicKey()
-	tok, err := jwt.NewUserClaims(pub).Encode(acct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := user.Seed()
-	file, err := jwt.FormatUserConfig(tok, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(file), string(s)
 }
 
 func TestChainSettingsOwnerOnlySealedAppliedAtOnce(t *testing.T) {
@@ -62,7 +35,7 @@ func TestChainSettingsOwnerOnlySealedAppliedAtOnce(t *testing.T) {
 	}
 	defaultShop := got.Settings.Shop
 
-	creds, seed := natsCreds(t)
+	creds, seed := natstest.UserCreds(t)
 	res := owner.patch("/appliance/chain", map[string]any{"nats_url": "nats://branch:hunter2@10.1.2.3:4222", "creds": creds,
 		"shop": "downtown", "include_test": false})
 	res.ok(http.StatusOK, &got)

@@ -12,36 +12,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"portal/internal/natstest"
 	"portal/store"
 )
 
-// userCreds makes a .creds file's contents: a user JWT signed by an account
-// key, and the user's seed.
-func userCreds(t *testing.T) string {
-	t.Helper()
-	account, err := nkeys.CreateAccount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := nkeys.CreateUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := user.PublicKey()
-	tok, err := jwt.NewUserClaims(pub).Encode(account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, _ := user.Seed()
-	raw, err := jwt.FormatUserConfig(tok, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
-
 func TestValidateNamesTheField(t *testing.T) {
-	creds := userCreds(t)
+	creds, _ := natstest.UserCreds(t)
 	credsFile := filepath.Join(t.TempDir(), "user.creds")
 	if err := os.WriteFile(credsFile, []byte(creds), 0o600); err != nil {
 		t.Fatal(err)
@@ -159,7 +135,7 @@ func TestBackoffGrowsToItsCap(t *testing.T) {
 // The console's creds (a .creds file's contents) sign the server's nonce
 // with the user's key and present the user's JWT.
 func TestCredsOptionSigns(t *testing.T) {
-	creds := userCreds(t)
+	creds, _ := natstest.UserCreds(t)
 	var o nats.Options
 	if err := credsOption(creds)(&o); err != nil {
 		t.Fatal(err)

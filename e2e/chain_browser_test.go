@@ -11,10 +11,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nkeys"
 
 	"portal/internal/natstest"
 )
@@ -83,7 +81,7 @@ func TestChainInChromium(t *testing.T) {
 		waitText(".chain-state", "Connected"))
 
 	// Credentials are write-only: pasted, saved, never shown again; then removed.
-	creds, seed := natsUserCreds(t)
+	creds, seed := natstest.UserCreds(t)
 	step(t, a, "creds",
 		// As a paste: the value and an input event (the form is being edited).
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const c = document.querySelector('textarea[name="creds"]'); c.value = %q; c.dispatchEvent(new Event("input", {bubbles: true})); })()`, creds)),
@@ -202,31 +200,6 @@ func TestChainInChromium(t *testing.T) {
 			chromedp.WithPollingInterval(50*time.Millisecond)))
 	audit(t, a, axe, "chain-flags")
 	chainShots(t, a, "flags")
-}
-
-// natsUserCreds makes a real .creds file (a user JWT signed by an account
-// and the user's nkey seed), and returns it with the seed.
-func natsUserCreds(t *testing.T) (creds, seed string) {
-	t.Helper()
-	acct, err := nkeys.CreateAccount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := nkeys.CreateUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := user.PublicKey()
-	tok, err := jwt.NewUserClaims(pub).Encode(acct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := user.Seed()
-	file, err := jwt.FormatUserConfig(tok, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(file), string(s)
 }
 
 // lastEventSeq is the live log's newest event's seq: in a fresh log,
