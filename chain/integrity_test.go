@@ -609,44 +609,16 @@ func TestRefusedAgainPastTheCarefulEvent(t *testing.T) {
 // whose message the stream stored after 12–40, and reading back from it
 // would miss them: they would be sent again.
 func TestCursorMovesOverTheStoredRunWithTheEventSentAgain(t *testing.T) {
-	srv := natstest.Start(t)
-	js := connect(t, srv.URL)
-	live := openStore(t, t.TempDir(), store.Live, nil)
-	addEvents(t, live, 50)
-	events, err := live.EventsAfter(0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"portal.>"}, Duplicates: 2 * time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	publishAs(t, js, "downtown", live, events[:10])
-	publishAs(t, js, "downtown", live, events[11:40])
-	cfg := Config{URL: srv.URL, Shop: "downtown"}
-	p1 := New(Options{Live: live})
-	p1.batch = 1
-	p1.Configure(cfg)
-	ctx, crash := context.WithCancel(context.Background())
+	srv, live, cfg := leftByEarlier(t, 50, 2*time.Minute, [2]int{0, 10}, [2]int{11, 40})
 	var moves []uint64
-	p1.beforeCursor = func(m store.Mode, through uint64) error {
+	crashesAt(t, live, cfg, 1, func(through uint64) bool {
 		moves = append(moves, through)
-		if len(moves) > 1 { // the write after the one moving over 11
-			crash()
-			return errCrash
-		}
-		return nil
-	}
-	if err := p1.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+		return len(moves) > 1 // the write after the one moving over 11
+	})
 	if len(moves) < 1 || moves[0] != 40 {
 		t.Fatalf("the cursor moves %v, want over 11–40 at once", moves)
 	}
-	p2 := New(Options{Live: live})
-	p2.batch = testBatch
-	sent := countSends(p2)
-	runPublisher(t, p2, cfg)
-	waitCaughtUp(t, live, "caught up")
+	sent := resumes(t, live, cfg)
 	for seq := uint64(1); seq <= 40; seq++ {
 		if sent.times(store.Live, seq) > 0 {
 			t.Fatalf("event %d, which the stream held, was sent again", seq)
